@@ -1,0 +1,33 @@
+//! One orchestrator per command: arguments → plan → work → render, as a short recipe.
+//!
+//! The [`Context`] carries what every command needs from the process (output streams, the
+//! format, the colour decision), so commands can be run in-process by tests.
+
+mod classify;
+mod port;
+mod report;
+
+use crate::cli::{Cli, Command};
+use crate::error::Result;
+use crate::output::{Format, Style};
+use std::io::Write;
+
+/// What a command needs from the process it runs in.
+pub struct Context<'a> {
+    /// Where results go.
+    pub out: &'a mut dyn Write,
+    /// Where warnings and per-item errors go.
+    pub err: &'a mut dyn Write,
+    /// The output format.
+    pub format: Format,
+    /// The output style.
+    pub style: Style,
+}
+
+/// Runs the parsed command; returns the exit code for a run that worked (0 or 1).
+pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
+    match &cli.command {
+        Command::Classify(args) => classify::run(args, ctx),
+        Command::Port(args) => port::run(args, ctx),
+    }
+}

@@ -1,0 +1,133 @@
+//! The command line: clap definitions only. `///` comments are the `--help` text.
+//!
+//! No I/O and no defaults that a config could override live here; `app/` turns these
+//! structs into work.
+
+pub mod classify;
+pub mod parse;
+pub mod port;
+
+use crate::output::{Format, style::ColorChoice};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  ipdiag classify 192.168.1.103          what kind of address is this?
+  ipdiag classify 192.168.1.103/26       subnet maths and the classful view
+  ipdiag classify --file addrs.txt --format csv
+  ipdiag port 7890 8080 ssh              bands, privileges and service names
+
+Exit codes: 0 all as expected, 1 something failed, 2 bad input or usage, 3 the environment refused.";
+
+/// IP and port classification and network-reachability diagnostics.
+///
+/// ipdiag answers "what kind of address / port is this?" from embedded IANA registries
+/// and cloud-provider prefix tables, with no network access.
+#[derive(Debug, Parser)]
+#[command(name = "ipdiag", version, about, long_about, after_help = EXAMPLES)]
+#[command(propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Classify addresses, CIDR networks and host names (class, range, scope, provider)
+    #[command(after_help = classify::EXAMPLES)]
+    Classify(classify::ClassifyArgs),
+    /// Explain ports: IANA band, privileged or not, ephemeral range, service names
+    #[command(after_help = port::EXAMPLES)]
+    Port(port::PortArgs),
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Table, value_name = "FORMAT")]
+    pub format: FormatArg,
+    /// Short for --format json
+    #[arg(long, global = true, conflicts_with_all = ["format", "jsonl"])]
+    pub json: bool,
+    /// Short for --format jsonl (one JSON object per line, streamed)
+    #[arg(long, global = true, conflicts_with = "format")]
+    pub jsonl: bool,
+    /// When to use colours (also honours `NO_COLOR`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+}
+
+impl GlobalArgs {
+    /// The format after applying `--json` / `--jsonl`.
+    pub fn format(&self) -> Format {
+        match (self.json, self.jsonl, self.format) {
+            (true, _, _) | (_, _, FormatArg::Json) => Format::Json,
+            (_, true, _) | (_, _, FormatArg::Jsonl) => Format::Jsonl,
+            (_, _, FormatArg::Csv) => Format::Csv,
+            (_, _, FormatArg::Table) => Format::Table,
+        }
+    }
+
+    /// The colour choice.
+    pub fn color(&self) -> ColorChoice {
+        match self.color {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        }
+    }
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Human-readable table
+    Table,
+    /// A JSON array
+    Json,
+    /// One JSON object per line
+    Jsonl,
+    /// CSV with a header row
+    Csv,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// Colour on a terminal, unless `NO_COLOR` is set
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn json_shorthands() {
+        let cli = Cli::try_parse_from(["ipdiag", "--json", "port", "22"]).unwrap();
+        assert_eq!(cli.global.format(), Format::Json);
+        let cli = Cli::try_parse_from(["ipdiag", "port", "22", "--jsonl"]).unwrap();
+        assert_eq!(cli.global.format(), Format::Jsonl);
+        let cli = Cli::try_parse_from(["ipdiag", "port", "22", "--format", "csv"]).unwrap();
+        assert_eq!(cli.global.format(), Format::Csv);
+        assert!(
+            Cli::try_parse_from(["ipdiag", "port", "22", "--json", "--format", "csv"]).is_err()
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! Turns argv into a [`Cli`], printing help or version when asked, and folding clap's
+//! multi-line usage errors into the one-line form every ipdiag error has.
+
+use super::Cli;
+use crate::error::Error;
+use clap::Parser;
+use clap::error::ErrorKind;
+use std::ffi::OsString;
+
+/// The result of reading argv.
+#[derive(Debug)]
+pub enum Parsed {
+    /// Run this command.
+    Run(Cli),
+    /// Help or version was printed; exit with this code.
+    Exit(u8),
+}
+
+/// Parses the arguments (the first is the program name).
+pub fn parse_args<I, T>(args: I) -> Result<Parsed, Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => Ok(Parsed::Run(cli)),
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                // A closed stdout while printing help is not worth a message.
+                let _ = e.print();
+                Ok(Parsed::Exit(0))
+            }
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                Ok(Parsed::Exit(crate::error::EXIT_USAGE))
+            }
+            _ => Err(Error::Usage(one_line(&e.render().to_string()))),
+        },
+    }
+}
+
+/// Keeps what clap says before its usage block, on one line.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(args: &[&str]) -> String {
+        match parse_args(args) {
+            Err(Error::Usage(message)) => message,
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn usage_errors_are_one_line() {
+        let message = usage(&["ipdiag", "port", "22", "--format", "xml"]);
+        assert!(!message.contains('\n'));
+        assert!(
+            message.starts_with("invalid value 'xml' for '--format <FORMAT>'"),
+            "{message}"
+        );
+        assert!(
+            message.contains("possible values: table, json, jsonl, csv"),
+            "{message}"
+        );
+        assert!(
+            usage(&["ipdiag", "frobnicate"]).starts_with("unrecognized subcommand 'frobnicate'")
+        );
+    }
+
+    #[test]
+    fn negative_ports_reach_the_port_parser() {
+        assert!(matches!(
+            parse_args(["ipdiag", "port", "-1"]),
+            Ok(Parsed::Run(_))
+        ));
+    }
+}

@@ -1,0 +1,227 @@
+//! Typed errors and the exit codes they map to (DESIGN.md "Exit codes").
+//!
+//! An `Err` means the *run* failed; per-item problems inside a stream are reported and
+//! counted by the command, not raised here. Every message is one line that names the bad
+//! token, because scripts grep stderr and people read only the first line.
+
+use std::fmt::Write as _;
+use std::io;
+use thiserror::Error;
+
+/// Exit code: everything asked for is as expected.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the run worked but something failed (unreachable, bad lines in a stream).
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code: bad input or usage.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the environment refused (privileges, cannot bind, ...).
+pub const EXIT_ENVIRONMENT: u8 = 3;
+
+/// Tokens longer than this are shortened in messages, so a 1 MB line stays one short line.
+const MAX_SHOWN_CHARS: usize = 64;
+
+/// Why a token is not what it should be. The text after "invalid X 'token': ".
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[expect(
+    missing_docs,
+    reason = "each variant's #[error] text is its documentation"
+)]
+pub enum Problem {
+    #[error("empty")]
+    Empty,
+    #[error("expected 4 numbers separated by dots, found {0}")]
+    PartCount(usize),
+    #[error("number {0} of 4 is empty")]
+    EmptyPart(usize),
+    #[error("'{0}' has a leading zero (ambiguous: some tools read it as octal)")]
+    LeadingZero(String),
+    #[error("{0} is out of range (0-255)")]
+    OctetRange(String),
+    #[error("unexpected character {0:?}")]
+    Character(char),
+    #[error("nothing after '/'")]
+    MissingPrefix,
+    #[error("prefix length '{0}' is not a number")]
+    PrefixNotNumber(String),
+    #[error("prefix length {len} is out of range for IPv{version} (0-{max})")]
+    PrefixRange { len: String, version: u8, max: u8 },
+    #[error("remove the ':{0}' (for the port: ipdiag port {0})")]
+    WithPort(String),
+    #[error("not a valid IPv6 address")]
+    Ipv6Syntax,
+    #[error("{0:?} is not allowed in a host name (letters, digits, '-' and '.')")]
+    HostCharacter(char),
+    #[error("a host name label is empty or longer than 63 characters")]
+    HostLabelLength,
+    #[error("a host name label starts or ends with '-'")]
+    HostLabelHyphen,
+    #[error("longer than 253 characters")]
+    HostLength,
+    #[error("the last label is all digits, so this is neither an IPv4 address nor a host name")]
+    NumericTopLabel,
+    #[error("{0} is out of range (0-65535)")]
+    PortRange(String),
+    #[error("ports are 0-65535; negative numbers are not ports")]
+    NegativePort,
+    #[error("range start {0} is greater than end {1}")]
+    RangeOrder(u16, u16),
+    #[error("no IANA service name or known alias matches")]
+    UnknownService,
+    #[error("unknown protocol '{0}' (tcp, udp, sctp or dccp)")]
+    UnknownTransport(String),
+    #[error("not valid UTF-8")]
+    NotUtf8,
+    #[error("line is longer than {0} bytes")]
+    LineTooLong(usize),
+}
+
+/// A token the user gave that is not a valid address, CIDR, host, port, ... .
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid {what} '{token}': {problem}")]
+pub struct InputError {
+    /// What the token was read as: "IPv4 address", "CIDR", "port", ...
+    pub what: &'static str,
+    /// The token, made printable and shortened (see [`printable`]).
+    pub token: String,
+    /// Why it was rejected.
+    pub problem: Problem,
+}
+
+impl InputError {
+    /// Builds the error, making the token safe to print on one line.
+    pub fn new(what: &'static str, token: &str, problem: Problem) -> Self {
+        Self {
+            what,
+            token: printable(token),
+            problem,
+        }
+    }
+}
+
+/// Makes a token safe for a one-line message: control and non-printable characters are
+/// escaped (`\n`, `\u{1b}`) and anything past 64 characters is cut with a byte count.
+pub fn printable(token: &str) -> String {
+    let mut shown = String::new();
+    for (count, c) in token.chars().enumerate() {
+        if count == MAX_SHOWN_CHARS {
+            let _ = write!(shown, "... ({} bytes)", token.len());
+            break;
+        }
+        if c.is_control() || c == '\u{fffd}' {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
+/// What was wrong with one line of a file or stdin: the token on it, or the line itself.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LineError {
+    /// The line's token is invalid.
+    #[error(transparent)]
+    Token(#[from] InputError),
+    /// The line could not be read as text (too long, not UTF-8).
+    #[error("{0} (skipped)")]
+    Line(Problem),
+}
+
+/// Why a run failed. Maps to an exit code with [`Error::exit_code`].
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A bad token on the command line.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A bad line in a file or stdin, in `--strict` mode.
+    #[error("{source_name}:{line}: {error}")]
+    InputLine {
+        /// The file name, or `<stdin>`.
+        source_name: String,
+        /// 1-based line number.
+        line: u64,
+        /// What was wrong with the line.
+        error: LineError,
+    },
+    /// A command-line usage error (reported by the argument parser).
+    #[error("{0}")]
+    Usage(String),
+    /// An input file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The path as the user gave it.
+        path: String,
+        /// The system's reason.
+        source: io::Error,
+    },
+    /// Output could not be written (a closed pipe is handled quietly by `main`).
+    #[error("cannot write output: {0}")]
+    Write(#[source] io::Error),
+}
+
+impl Error {
+    /// The process exit code for this error (DESIGN.md "Exit codes").
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Input(_) | Error::InputLine { .. } | Error::Usage(_) | Error::Read { .. } => {
+                EXIT_USAGE
+            }
+            Error::Write(_) => EXIT_FAILURE,
+        }
+    }
+
+    /// True when stdout was closed by the reader (`ipdiag ... | head`): not an error.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(error: io::Error) -> Self {
+        Error::Write(error)
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_control_characters() {
+        assert_eq!(printable("a\nb\u{1b}"), "a\\nb\\u{1b}");
+    }
+
+    #[test]
+    fn printable_shortens_long_tokens() {
+        let long = "x".repeat(100);
+        assert_eq!(
+            printable(&long),
+            format!("{}... (100 bytes)", "x".repeat(64))
+        );
+    }
+
+    #[test]
+    fn input_error_names_the_token() {
+        let e = InputError::new(
+            "IPv4 address",
+            "256.1.1.1",
+            Problem::OctetRange("256".into()),
+        );
+        assert_eq!(
+            e.to_string(),
+            "invalid IPv4 address '256.1.1.1': 256 is out of range (0-255)"
+        );
+    }
+
+    #[test]
+    fn exit_codes() {
+        let input = Error::from(InputError::new("port", "x", Problem::Empty));
+        assert_eq!(input.exit_code(), EXIT_USAGE);
+        let pipe = Error::Write(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(pipe.is_broken_pipe());
+        assert_eq!(pipe.exit_code(), EXIT_FAILURE);
+    }
+}

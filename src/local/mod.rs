@@ -1,0 +1,6 @@
+//! The local host's own facts, read from the kernel (`/proc`).
+//!
+//! Readers only: nothing here decides what the facts mean (that is `classify/` and
+//! `diagnose/`), and every reader degrades to a documented default when `/proc` is absent.
+
+pub mod sysctl;

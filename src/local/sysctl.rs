@@ -1,0 +1,65 @@
+//! Kernel settings that change what a port means: the privileged-port limit and the
+//! ephemeral (client) port range.
+
+use crate::classify::port::{FactSource, PortFacts};
+use std::fs;
+use std::path::Path;
+
+const UNPRIVILEGED_START: &str = "sys/net/ipv4/ip_unprivileged_port_start";
+const LOCAL_PORT_RANGE: &str = "sys/net/ipv4/ip_local_port_range";
+
+/// Reads the port facts from `/proc`, falling back to the Linux defaults per value.
+pub fn port_facts() -> PortFacts {
+    port_facts_from(Path::new("/proc"))
+}
+
+/// Reads the port facts from a `/proc`-like directory (tests pass a temporary one).
+pub fn port_facts_from(proc_root: &Path) -> PortFacts {
+    let mut facts = PortFacts::default();
+    let read = |rel: &str| fs::read_to_string(proc_root.join(rel)).ok();
+    // The kernel accepts values up to 65536 here (everything unprivileged above 65535).
+    if let Some(start) = read(UNPRIVILEGED_START).and_then(|t| t.trim().parse::<u32>().ok()) {
+        facts.unprivileged_start = u16::try_from(start).unwrap_or(u16::MAX);
+        facts.unprivileged_source = FactSource::Kernel;
+    }
+    if let Some(range) = read(LOCAL_PORT_RANGE).and_then(|t| parse_range(&t)) {
+        facts.ephemeral = range;
+        facts.ephemeral_source = FactSource::Kernel;
+    }
+    facts
+}
+
+fn parse_range(text: &str) -> Option<(u16, u16)> {
+    let mut numbers = text.split_whitespace().map(str::parse::<u16>);
+    let (low, high) = (numbers.next()?.ok()?, numbers.next()?.ok()?);
+    (low <= high).then_some((low, high))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_kernel_values_or_falls_back() {
+        let dir = std::env::temp_dir().join(format!("ipdiag-sysctl-{}", std::process::id()));
+        fs::create_dir_all(dir.join("sys/net/ipv4")).unwrap();
+        fs::write(dir.join(UNPRIVILEGED_START), "80\n").unwrap();
+        fs::write(dir.join(LOCAL_PORT_RANGE), "40000\t50000\n").unwrap();
+        let facts = port_facts_from(&dir);
+        assert_eq!(
+            (facts.unprivileged_start, facts.unprivileged_source),
+            (80, FactSource::Kernel)
+        );
+        assert_eq!(
+            (facts.ephemeral, facts.ephemeral_source),
+            ((40000, 50000), FactSource::Kernel)
+        );
+        fs::write(dir.join(LOCAL_PORT_RANGE), "garbage").unwrap();
+        assert_eq!(port_facts_from(&dir).ephemeral_source, FactSource::Default);
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            port_facts_from(Path::new("/nonexistent")),
+            PortFacts::default()
+        );
+    }
+}

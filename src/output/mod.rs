@@ -1,0 +1,32 @@
+//! Rendering: results in, text out (table, JSON, JSON lines, CSV).
+//!
+//! Nothing here knows about sockets, clap or exit codes. Each command has a sink per format
+//! that takes records one at a time, so a stream of millions of results renders in bounded
+//! memory; colour is decided once by the caller and passed in as a [`Style`].
+
+pub mod classify_csv;
+pub mod classify_json;
+pub mod classify_sink;
+pub mod classify_table;
+pub mod csv;
+pub mod json_stream;
+pub mod port_csv;
+pub mod port_json;
+pub mod port_table;
+pub mod style;
+
+pub use style::Style;
+
+/// The output formats every command offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Human-readable tables (the default).
+    #[default]
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line, written as results arrive.
+    Jsonl,
+    /// CSV with a header row.
+    Csv,
+}

@@ -1,0 +1,32 @@
+//! Host-name resolution behind a trait, so parsing and tests never touch DNS.
+//!
+//! The system resolver is getaddrinfo (through `ToSocketAddrs`): it honours /etc/hosts,
+//! nsswitch and the system's DNS settings, which is what the user's other programs see.
+
+use std::io;
+use std::net::{IpAddr, ToSocketAddrs};
+
+/// Turns a host name into its addresses.
+pub trait Resolver {
+    /// All addresses of `host`, in the resolver's order, without duplicates.
+    fn resolve(&self, host: &str) -> io::Result<Vec<IpAddr>>;
+}
+
+/// The operating system's resolver.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemResolver;
+
+impl Resolver for SystemResolver {
+    fn resolve(&self, host: &str) -> io::Result<Vec<IpAddr>> {
+        let mut addresses: Vec<IpAddr> = Vec::new();
+        for socket in (host, 0).to_socket_addrs()? {
+            if !addresses.contains(&socket.ip()) {
+                addresses.push(socket.ip());
+            }
+        }
+        if addresses.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no addresses"));
+        }
+        Ok(addresses)
+    }
+}
