@@ -69,6 +69,8 @@ pub enum Problem {
     UnknownService,
     #[error("unknown protocol '{0}' (tcp, udp, sctp or dccp)")]
     UnknownTransport(String),
+    #[error("a host name, and --numeric forbids resolving names")]
+    NameWithNumeric,
     #[error("not valid UTF-8")]
     NotUtf8,
     #[error("line is longer than {0} bytes")]

@@ -8,7 +8,7 @@ use super::report::Reporter;
 use crate::classify::ipv4_parse::parse_fast;
 use crate::classify::{Classified, Item, parse_item};
 use crate::cli::classify::ClassifyArgs;
-use crate::error::{Error, LineError, Problem, Result};
+use crate::error::{Error, InputError, LineError, Problem, Result};
 use crate::lines::{Line, LineReader, MAX_LINE};
 use crate::output::Format;
 use crate::output::classify_csv::ClassifyCsv;
@@ -33,29 +33,38 @@ pub fn run(args: &ClassifyArgs, ctx: &mut Context<'_>) -> Result<u8> {
             if t == "-" {
                 Ok(None)
             } else {
-                parse_item(t).map(|item| Some((t.as_str(), item)))
+                parse_token(t, args.numeric).map(|item| Some((t.as_str(), item)))
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let out = &mut *ctx.out;
-    let (err, strict) = (&mut *ctx.err, args.strict);
+    let (out, err) = (&mut *ctx.out, &mut *ctx.err);
     match ctx.format {
         Format::Table => execute(
-            Run::new(ClassifyTable::new(out, ctx.style), err, strict),
+            Run::new(ClassifyTable::new(out, ctx.style), err, args),
             tokens,
             args,
         ),
         Format::Json => execute(
-            Run::new(JsonStream::new(out, true), err, strict),
+            Run::new(JsonStream::new(out, true), err, args),
             tokens,
             args,
         ),
         Format::Jsonl => execute(
-            Run::new(JsonStream::new(out, false), err, strict),
+            Run::new(JsonStream::new(out, false), err, args),
             tokens,
             args,
         ),
-        Format::Csv => execute(Run::new(ClassifyCsv::new(out), err, strict), tokens, args),
+        Format::Csv => execute(Run::new(ClassifyCsv::new(out), err, args), tokens, args),
+    }
+}
+
+/// Parses a token; with `--numeric` a host name is an input error, never a lookup.
+fn parse_token(token: &str, numeric: bool) -> Result<Item<'_>, InputError> {
+    match parse_item(token)? {
+        Item::Host(name) if numeric => {
+            Err(InputError::new("address", name, Problem::NameWithNumeric))
+        }
+        item => Ok(item),
     }
 }
 
@@ -89,15 +98,17 @@ struct Run<'a, S> {
     err: &'a mut dyn Write,
     reporter: Reporter,
     strict: bool,
+    numeric: bool,
 }
 
 impl<'a, S: ClassifySink> Run<'a, S> {
-    fn new(sink: S, err: &'a mut dyn Write, strict: bool) -> Self {
+    fn new(sink: S, err: &'a mut dyn Write, args: &ClassifyArgs) -> Self {
         Self {
             sink,
             err,
             reporter: Reporter::default(),
-            strict,
+            strict: args.strict,
+            numeric: args.numeric,
         }
     }
 
@@ -154,7 +165,7 @@ impl<'a, S: ClassifySink> Run<'a, S> {
                 self.bad_line(source, number, LineError::Line(Problem::NotUtf8))?;
                 continue;
             };
-            match parse_item(input) {
+            match parse_token(input, self.numeric) {
                 Ok(item) => self.item(input, item)?,
                 Err(e) => self.bad_line(source, number, LineError::Token(e))?,
             }

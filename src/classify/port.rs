@@ -175,7 +175,7 @@ mod tests {
         assert_eq!(all, [Transport::Tcp, Transport::Udp, Transport::Sctp]);
         let tcp: Vec<_> = classify_port(22, Some(Transport::Tcp), &facts)
             .services()
-            .map(|s| s.name)
+            .map(Service::name)
             .collect();
         assert_eq!(tcp, ["ssh"]);
     }

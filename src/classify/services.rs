@@ -17,7 +17,7 @@ pub fn services_on(port: u16) -> &'static [Service] {
 pub fn ports_named(name: &str) -> Vec<u16> {
     let mut ports: Vec<u16> = SERVICES
         .iter()
-        .filter(|s| s.name.eq_ignore_ascii_case(name))
+        .filter(|s| s.name().eq_ignore_ascii_case(name))
         .map(|s| s.port)
         .chain(
             SERVICE_ALIASES
@@ -50,11 +50,11 @@ mod tests {
     fn ports_to_names() {
         let names: Vec<_> = services_on(8080)
             .iter()
-            .map(|s| (s.protocol.as_str(), s.name))
+            .map(|s| (s.protocol.as_str(), s.name()))
             .collect();
         assert_eq!(names, [("tcp", "http-alt"), ("udp", "http-alt")]);
         assert_eq!(
-            services_on(0).first().map(|s| s.description),
+            services_on(0).first().map(Service::description),
             Some("Reserved")
         );
         assert!(services_on(7890).is_empty());

@@ -30,4 +30,7 @@ pub struct ClassifyArgs {
     /// Stop at the first bad line of a file or stdin (exit 2) instead of reporting and going on
     #[arg(long)]
     pub strict: bool,
+    /// Never resolve host names (no DNS traffic); a name is reported as an error
+    #[arg(short = 'n', long)]
+    pub numeric: bool,
 }

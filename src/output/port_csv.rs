@@ -2,6 +2,7 @@
 
 use super::csv::{push_field, push_int};
 use crate::classify::PortInfo;
+use crate::classify::tables::Service;
 use std::io::{self, Write};
 
 /// The header row.
@@ -24,12 +25,12 @@ pub fn push_row(buf: &mut Vec<u8>, input: &str, info: &PortInfo) {
     buf.push(b',');
     let names: Vec<String> = info
         .services()
-        .filter(|s| !s.name.is_empty())
-        .map(|s| format!("{}/{}", s.name, s.protocol))
+        .filter(|s| !s.name().is_empty())
+        .map(|s| format!("{}/{}", s.name(), s.protocol))
         .collect();
     push_field(buf, &names.join(" "));
     buf.push(b',');
-    push_field(buf, info.services().next().map_or("", |s| s.description));
+    push_field(buf, info.services().next().map_or("", Service::description));
     buf.push(b'\n');
 }
 

@@ -48,8 +48,8 @@ impl<'a> PortRecord<'a> {
                 .services()
                 .map(|s| ServiceRecord {
                     protocol: s.protocol,
-                    name: s.name,
-                    description: s.description,
+                    name: s.name(),
+                    description: s.description(),
                 })
                 .collect(),
         }

@@ -60,10 +60,10 @@ fn services_text(info: &PortInfo) -> String {
     for s in info.services() {
         match groups
             .iter_mut()
-            .find(|(n, d, _)| *n == s.name && *d == s.description)
+            .find(|(n, d, _)| *n == s.name() && *d == s.description())
         {
             Some(group) => group.2.push(s.protocol.as_str()),
-            None => groups.push((s.name, s.description, vec![s.protocol.as_str()])),
+            None => groups.push((s.name(), s.description(), vec![s.protocol.as_str()])),
         }
     }
     if groups.is_empty() {
