@@ -4,7 +4,7 @@
 //! bulk case) take a fast path: everything after the address that depends only on the
 //! registry block is rendered once per block and cached, so a row is a handful of copies.
 
-use super::csv::{Padded, ipv4_text, push_field, push_int, push_ipv4};
+use super::csv::{Ipv4Text, Padded, ipv4_text, push_field, push_int, push_ipv4};
 use crate::classify::ipv4::Ipv4Class;
 use crate::classify::record::Input;
 use crate::classify::tables::{RANGE_COUNT, RangeInfo};
@@ -77,12 +77,12 @@ impl<W: Write> ClassifyCsv<W> {
         let address = ipv4_text(a);
         match input {
             Input::Text(text) => push_field(buf, text),
-            Input::Canonical => address.push_to(buf),
+            Input::Canonical => address.text.push_to(buf),
         }
         buf.push(b',');
-        address.push_to(buf);
+        address.text.push_to(buf);
         buf.extend_from_slice(b",4,");
-        class_fields(buf, info.class, a);
+        class_fields(buf, info.class, &address);
         match info.range {
             Some(range) => {
                 let tail = self.tails[usize::from(range.id)].get_or_insert_with(|| {
@@ -108,40 +108,30 @@ impl<W: Write> ClassifyCsv<W> {
     }
 }
 
-/// `class,default_mask,classful_network,`
+/// `class,default_mask,classful_network,`: constants per class, and the classful network's
+/// text is a prefix of the address's text (`192.168.1` + `.0/24`): nothing is formatted.
 #[inline]
-fn class_fields(buf: &mut Vec<u8>, class: Option<Ipv4Class>, a: Ipv4Addr) {
-    let Some(class) = class else {
-        buf.extend_from_slice(b",,,");
-        return;
-    };
-    // Classful masks and lengths are constants per class: literal copies, no formatting.
-    let suffix: &[u8] = match class {
-        Ipv4Class::A => {
+fn class_fields(buf: &mut Vec<u8>, class: Option<Ipv4Class>, address: &Ipv4Text) {
+    match class {
+        None => buf.extend_from_slice(b",,,"),
+        Some(Ipv4Class::A) => {
             buf.extend_from_slice(b"A,255.0.0.0,");
-            b"/8,"
+            address.push_prefix(buf, 1);
+            buf.extend_from_slice(b".0.0.0/8,");
         }
-        Ipv4Class::B => {
+        Some(Ipv4Class::B) => {
             buf.extend_from_slice(b"B,255.255.0.0,");
-            b"/16,"
+            address.push_prefix(buf, 2);
+            buf.extend_from_slice(b".0.0/16,");
         }
-        Ipv4Class::C => {
+        Some(Ipv4Class::C) => {
             buf.extend_from_slice(b"C,255.255.255.0,");
-            b"/24,"
+            address.push_prefix(buf, 3);
+            buf.extend_from_slice(b".0/24,");
         }
-        Ipv4Class::D => {
-            buf.extend_from_slice(b"D,,");
-            b","
-        }
-        Ipv4Class::E => {
-            buf.extend_from_slice(b"E,,");
-            b","
-        }
-    };
-    if let Some(net) = class.network_of(u32::from(a)) {
-        push_ipv4(buf, net.network());
+        Some(Ipv4Class::D) => buf.extend_from_slice(b"D,,,"),
+        Some(Ipv4Class::E) => buf.extend_from_slice(b"E,,,"),
     }
-    buf.extend_from_slice(suffix);
 }
 
 /// `range,range_name,scope,global,multicast_scope,`
@@ -198,7 +188,7 @@ fn row(buf: &mut Vec<u8>, c: &Classified<'_>) {
         b",6,"
     });
     match info.address {
-        IpAddr::V4(a) => class_fields(buf, info.class, a),
+        IpAddr::V4(a) => class_fields(buf, info.class, &ipv4_text(a)),
         IpAddr::V6(_) => buf.extend_from_slice(b",,,"),
     }
     range_fields(

@@ -75,29 +75,54 @@ impl<const N: usize> Padded<N> {
     }
 }
 
+/// A formatted dotted quad and where each of its first three octets ends.
+#[derive(Debug, Clone, Copy)]
+pub struct Ipv4Text {
+    /// The text.
+    pub text: Padded<16>,
+    /// `ends[i]`: the length of the text up to the end of octet `i` (0, 1, 2), so the
+    /// classful networks' texts are prefixes of the address's (`192.168.1` + `.0/24`).
+    pub ends: [usize; 3],
+}
+
+impl Ipv4Text {
+    /// Appends the first `octets` octets (1-3), to which a classful suffix is added.
+    #[inline]
+    pub fn push_prefix(&self, buf: &mut Vec<u8>, octets: usize) {
+        let mut prefix = self.text;
+        prefix.len = self.ends[octets - 1];
+        prefix.push_to(buf);
+    }
+}
+
 /// Formats a dotted quad without going through `fmt` (the bulk path's hottest formatter):
 /// the four octet texts are shifted into one 128-bit word (15 bytes and a dot at most), so
 /// there is no loop over bytes, no bounds check and no branch.
 #[inline]
-pub fn ipv4_text(addr: Ipv4Addr) -> Padded<16> {
+pub fn ipv4_text(addr: Ipv4Addr) -> Ipv4Text {
     let mut word: u128 = 0;
     let mut bits: u32 = 0;
-    for octet in addr.octets() {
+    let mut ends = [0usize; 3];
+    for (i, octet) in addr.octets().into_iter().enumerate() {
         let entry = OCTETS[usize::from(octet)];
         word |= u128::from(entry & 0xffff_ffff) << bits;
         // Lengths are 2..=4 bytes, so `bits` stays below 128 until the last octet.
         bits += ((entry >> 32) as u32) * 8;
+        if let Some(end) = ends.get_mut(i) {
+            *end = (bits / 8) as usize - 1;
+        }
     }
-    Padded {
+    let text = Padded {
         bytes: word.to_le_bytes(),
         len: (bits / 8) as usize - 1,
-    }
+    };
+    Ipv4Text { text, ends }
 }
 
 /// Appends a dotted quad.
 #[inline]
 pub fn push_ipv4(buf: &mut Vec<u8>, addr: Ipv4Addr) {
-    ipv4_text(addr).push_to(buf);
+    ipv4_text(addr).text.push_to(buf);
 }
 
 /// Appends an integer.
