@@ -39,6 +39,7 @@ fn generate() -> BuildResult<()> {
     )?;
     services(&mut out, &read_rows("data/services.tsv", 4)?)?;
     aliases(&mut out, &read_rows("data/service-aliases.tsv", 3)?)?;
+    udp_payloads(&mut out, &read_rows("data/udp-payloads.tsv", 3)?)?;
     let dir = env::var("OUT_DIR").map_err(|e| e.to_string())?;
     fs::write(Path::new(&dir).join("tables.rs"), out).map_err(|e| e.to_string())
 }
@@ -431,6 +432,35 @@ fn aliases(out: &mut String, rows: &[Vec<String>]) -> BuildResult<()> {
             .parse()
             .map_err(|_| format!("bad alias port {}", row[1]))?;
         writeln!(out, "    ({:?}, {port}),", row[0]).ok();
+    }
+    out.push_str("];\n");
+    Ok(())
+}
+
+/// UDP payloads by port, as byte strings (hex in the data file).
+fn udp_payloads(out: &mut String, rows: &[Vec<String>]) -> BuildResult<()> {
+    writeln!(
+        out,
+        "pub(crate) static UDP_PAYLOADS: [(u16, &str, &[u8]); {}] = [",
+        rows.len()
+    )
+    .ok();
+    for row in rows {
+        let port: u16 = row[0]
+            .parse()
+            .map_err(|_| format!("bad payload port {}", row[0]))?;
+        let hex: String = row[2].chars().filter(|c| !c.is_whitespace()).collect();
+        if !hex.len().is_multiple_of(2) {
+            return Err(format!("udp-payloads.tsv: odd hex length for {}", row[1]));
+        }
+        let bytes = (0..hex.len())
+            .step_by(2)
+            .map(|i| {
+                u8::from_str_radix(&hex[i..i + 2], 16)
+                    .map_err(|_| format!("bad hex for {}", row[1]))
+            })
+            .collect::<BuildResult<Vec<u8>>>()?;
+        writeln!(out, "    ({port}, {:?}, &{bytes:?}),", row[1]).ok();
     }
     out.push_str("];\n");
     Ok(())

@@ -71,6 +71,26 @@ pub enum Problem {
     UnknownTransport(String),
     #[error("a host name, and --numeric forbids resolving names")]
     NameWithNumeric,
+    #[error("hex needs two digits per byte")]
+    OddHex,
+    #[error("expected a duration such as 250ms, 1s or 1.5s")]
+    Duration,
+    #[error("an IPv6 address with a port is written [ADDRESS]:PORT")]
+    Unbracketed,
+    #[error("nothing after ':' (write HOST:PORT)")]
+    MissingPort,
+    #[error("no port: write HOST:PORT or give -p PORTS")]
+    NoPort,
+    #[error("{0} address; probing it sends to many hosts (--allow-broadcast to do it anyway)")]
+    Broadcast(&'static str),
+    #[error("{0} addresses is more than one run probes (at most 65536)")]
+    TooManyAddresses(String),
+    #[error("not an IPv{0} address (-{0} was given)")]
+    WrongFamily(u8),
+    #[error("ipdiag probes tcp and udp, not {0}")]
+    NotProbeable(String),
+    #[error("must be greater than zero")]
+    NotPositive,
     #[error("not valid UTF-8")]
     NotUtf8,
     #[error("line is longer than {0} bytes")]
@@ -156,6 +176,9 @@ pub enum Error {
         /// The system's reason.
         source: io::Error,
     },
+    /// The environment refused: no privileges, a resource the run cannot do without.
+    #[error("{0}")]
+    Environment(String),
     /// Output could not be written (a closed pipe is handled quietly by `main`).
     #[error("cannot write output: {0}")]
     Write(#[source] io::Error),
@@ -169,6 +192,7 @@ impl Error {
                 EXIT_USAGE
             }
             Error::Write(_) => EXIT_FAILURE,
+            Error::Environment(_) => EXIT_ENVIRONMENT,
         }
     }
 

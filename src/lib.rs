@@ -12,7 +12,10 @@ pub mod lines;
 pub mod local;
 pub mod model;
 pub mod output;
+pub mod plan;
+pub mod probe;
 pub mod resolve;
+pub mod wire;
 
 pub use error::{Error, Result};
 

@@ -109,3 +109,202 @@ impl fmt::Display for Transport {
         f.write_str(self.as_str())
     }
 }
+
+/// The transport a probe uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Protocol {
+    /// `tcp` or `udp`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The state of a probed port, in nmap's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum State {
+    /// Something answered: a TCP handshake or a UDP reply.
+    #[serde(rename = "open")]
+    Open,
+    /// The host answered that nothing listens: a TCP RST or ICMP port unreachable from the target.
+    #[serde(rename = "closed")]
+    Closed,
+    /// Something in between dropped or rejected the probe: silence (TCP) or ICMP unreachable.
+    #[serde(rename = "filtered")]
+    Filtered,
+    /// UDP silence: open (the service ignored the probe) or filtered (dropped); silence cannot tell.
+    #[serde(rename = "open|filtered")]
+    OpenFiltered,
+    /// The probe could not be made (no such name, no local route, no privileges).
+    #[serde(rename = "error")]
+    Error,
+}
+
+impl State {
+    /// The word used in every output.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Open => "open",
+            State::Closed => "closed",
+            State::Filtered => "filtered",
+            State::OpenFiltered => "open|filtered",
+            State::Error => "error",
+        }
+    }
+
+    /// Parses the words above (for `--expect` and check files).
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            State::Open,
+            State::Closed,
+            State::Filtered,
+            State::OpenFiltered,
+            State::Error,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The evidence behind a state (nmap's `--reason` words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// TCP handshake completed.
+    SynAck,
+    /// TCP RST: the host refused the connection.
+    ConnRefused,
+    /// A UDP datagram came back.
+    UdpResponse,
+    /// ICMP port unreachable (type 3 code 3, ICMPv6 1/4).
+    PortUnreach,
+    /// ICMP host unreachable.
+    HostUnreach,
+    /// ICMP network unreachable.
+    NetUnreach,
+    /// ICMP protocol unreachable (type 3 code 2).
+    ProtoUnreach,
+    /// ICMP administratively prohibited (type 3 codes 9, 10, 13; ICMPv6 1/1, 1/5, 1/6).
+    AdminProhibited,
+    /// ICMP time exceeded: a TTL ran out on the way.
+    TimeExceeded,
+    /// ICMP fragmentation needed / packet too big.
+    FragNeeded,
+    /// Nothing came back within the timeout, after retries.
+    NoResponse,
+    /// The name did not resolve.
+    DnsError,
+    /// This host refused to send the probe (no route, firewall, privileges, resources).
+    LocalError,
+}
+
+impl Reason {
+    /// The word used in every output.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::SynAck => "syn-ack",
+            Reason::ConnRefused => "conn-refused",
+            Reason::UdpResponse => "udp-response",
+            Reason::PortUnreach => "port-unreach",
+            Reason::HostUnreach => "host-unreach",
+            Reason::NetUnreach => "net-unreach",
+            Reason::ProtoUnreach => "proto-unreach",
+            Reason::AdminProhibited => "admin-prohibited",
+            Reason::TimeExceeded => "time-exceeded",
+            Reason::FragNeeded => "frag-needed",
+            Reason::NoResponse => "no-response",
+            Reason::DnsError => "dns-error",
+            Reason::LocalError => "local-error",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One thing to probe: an address, a port, a protocol, and how the user named it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    /// The target as the user wrote it (`web:80`, `203.0.113.10`).
+    pub target: String,
+    /// The host part (a name or an address).
+    pub host: String,
+    /// The address probed; `None` when the name did not resolve.
+    pub address: Option<std::net::IpAddr>,
+    /// The port.
+    pub port: u16,
+    /// TCP or UDP.
+    pub protocol: Protocol,
+}
+
+/// RTT summary in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RttStats {
+    /// Fastest answer.
+    pub min: f64,
+    /// Mean.
+    pub avg: f64,
+    /// Slowest answer.
+    pub max: f64,
+    /// Population standard deviation (ping's `mdev` over the same samples).
+    pub stddev: f64,
+}
+
+/// Everything a probe found out about one endpoint (pure data; rendering and diagnosis
+/// read it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeResult {
+    /// What was probed.
+    pub endpoint: Endpoint,
+    /// nmap's state.
+    pub state: State,
+    /// The evidence.
+    pub reason: Reason,
+    /// Who sent the ICMP error behind `reason`, when there was one.
+    pub icmp_from: Option<std::net::IpAddr>,
+    /// Probes sent (retries included).
+    pub attempts: u32,
+    /// Probes answered within their timeout.
+    pub received: u32,
+    /// RTT over the answered probes.
+    pub rtt: Option<RttStats>,
+    /// The system's message, for `error` states.
+    pub error: Option<String>,
+    /// UDP: the payload sent (`ipdiag`, `dns`, `ntp`, `snmp`, `custom`, `empty`).
+    pub payload: Option<&'static str>,
+}
+
+impl ProbeResult {
+    /// Loss in percent over `attempts`.
+    pub fn loss_pct(&self) -> f64 {
+        if self.attempts == 0 {
+            return 0.0;
+        }
+        100.0 * f64::from(self.attempts.saturating_sub(self.received)) / f64::from(self.attempts)
+    }
+}

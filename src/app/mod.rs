@@ -5,6 +5,7 @@
 
 mod classify;
 mod port;
+mod probe;
 mod report;
 
 use crate::cli::{Cli, Command};
@@ -29,5 +30,6 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
     match &cli.command {
         Command::Classify(args) => classify::run(args, ctx),
         Command::Port(args) => port::run(args, ctx),
+        Command::Probe(args) => probe::run(args, ctx),
     }
 }

@@ -6,6 +6,7 @@
 pub mod classify;
 pub mod parse;
 pub mod port;
+pub mod probe;
 
 use crate::output::{Format, style::ColorChoice};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -16,6 +17,7 @@ Examples:
   ipdiag classify 192.168.1.103/26       subnet maths and the classful view
   ipdiag classify --file addrs.txt --format csv
   ipdiag port 7890 8080 ssh              bands, privileges and service names
+  ipdiag probe 203.0.113.10:7890         is the port open, closed or filtered, and why?
 
 Exit codes: 0 all as expected, 1 something failed, 2 bad input or usage, 3 the environment refused.";
 
@@ -44,6 +46,9 @@ pub enum Command {
     /// Explain ports: IANA band, privileged or not, ephemeral range, service names
     #[command(after_help = port::EXAMPLES)]
     Port(port::PortArgs),
+    /// Probe TCP and UDP reachability with nmap's states and reasons, RTT and loss
+    #[command(after_help = probe::EXAMPLES)]
+    Probe(probe::ProbeArgs),
 }
 
 /// Options every command takes.

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 #[derive(Debug)]
 pub enum Parsed {
     /// Run this command.
-    Run(Cli),
+    Run(Box<Cli>),
     /// Help or version was printed; exit with this code.
     Exit(u8),
 }
@@ -23,7 +23,7 @@ where
     T: Into<OsString> + Clone,
 {
     match Cli::try_parse_from(args) {
-        Ok(cli) => Ok(Parsed::Run(cli)),
+        Ok(cli) => Ok(Parsed::Run(Box::new(cli))),
         Err(e) => match e.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 // A closed stdout while printing help is not worth a message.

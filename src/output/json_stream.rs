@@ -38,6 +38,11 @@ impl<W: Write> JsonStream<W> {
         Ok(())
     }
 
+    /// The writer, so a caller streaming into a buffer can drain it between records.
+    pub fn buffer(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// Closes the array (an empty run prints `[]`) and flushes.
     pub fn finish(&mut self) -> io::Result<()> {
         if self.array {

@@ -13,6 +13,11 @@ pub mod json_stream;
 pub mod port_csv;
 pub mod port_json;
 pub mod port_table;
+pub mod probe_csv;
+pub mod probe_json;
+pub mod probe_live;
+pub mod probe_table;
+pub mod probe_text;
 pub mod style;
 
 pub use style::Style;

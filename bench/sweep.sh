@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Full loopback connect sweep: ipdiag against nmap, in the same run.
+#
+#   bench/sweep.sh [RUNS]      (default 5)
+#
+# Starts a dozen TCP listeners on 127.0.0.1 (a Python process of this script's own, killed
+# by PID on exit), then alternately times
+#   ipdiag probe 127.0.0.1 -p 1-65535 --format jsonl
+#   nmap -sT -p- -T4 -n -Pn 127.0.0.1 -oG -
+# RUNS times each, checks that both found exactly the listening ports in every run (no
+# phantom self-connects in the ephemeral range), and prints the median ratio.
+# Sends packets to 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+out=bench/out
+mkdir -p "$out"
+command -v nmap > /dev/null || { echo "bench/sweep.sh needs nmap (apt-get install nmap)" >&2; exit 2; }
+cargo build --release --quiet
+ipdiag=target/release/ipdiag
+
+# Listening ports: well-known, registered and ephemeral-range ones, plus whatever else was
+# already listening on 127.0.0.1 (found by ss, so the expected set is exact).
+ports="22 80 443 3306 5432 6379 8080 9200 27017 33000 45000 60999"
+ready="$out/sweep-listeners-ready"
+rm -f "$ready"
+python3 - "$ready" $ports <<'PY' &
+import socket, sys, time
+held = []
+for p in sys.argv[2:]:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", int(p))); s.listen(4096); held.append(s)
+open(sys.argv[1], "w").close()
+time.sleep(3600)
+PY
+listeners=$!
+trap 'kill "$listeners" 2> /dev/null || true' EXIT
+for _ in $(seq 50); do [ -e "$ready" ] || ! kill -0 "$listeners" 2> /dev/null && break; sleep 0.1; done
+[ -e "$ready" ] || { echo "could not start the listeners (is one of $ports taken?)" >&2; exit 2; }
+expected=$(ss -Hltn | awk '{n = split($4, a, ":"); h = substr($4, 1, length($4) - length(a[n]) - 1)
+  if (h == "127.0.0.1" || h == "0.0.0.0" || h == "*" || h == "[::]") print a[n]}' | sort -n -u | tr '\n' ' ')
+echo "== 127.0.0.1, ports 1-65535, listening: $expected"
+
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+: > "$out/sweep-ipdiag" ; : > "$out/sweep-nmap"
+for run in $(seq "$runs"); do
+  s=$(now)
+  "$ipdiag" probe 127.0.0.1 -p 1-65535 --format jsonl > "$out/sweep-ipdiag.jsonl" || true
+  echo "$(now) - $s" | bc >> "$out/sweep-ipdiag"
+  s=$(now)
+  nmap -sT -p- -T4 -n -Pn 127.0.0.1 -oG - > "$out/sweep-nmap.txt"
+  echo "$(now) - $s" | bc >> "$out/sweep-nmap"
+  ours=$(grep '"state":"open"' "$out/sweep-ipdiag.jsonl" | sed 's/.*"port":\([0-9]*\).*/\1/' | sort -n | tr '\n' ' ')
+  theirs=$(grep -o '[0-9]*/open/' "$out/sweep-nmap.txt" | cut -d/ -f1 | sort -n | tr '\n' ' ')
+  printf 'run %d: ipdiag %.3f s, nmap %.3f s\n' "$run" "$(tail -1 "$out/sweep-ipdiag" | bc)" "$(tail -1 "$out/sweep-nmap" | bc)"
+  [ "$ours" = "$expected" ] || { echo "ipdiag found: $ours (expected $expected)"; exit 1; }
+  [ "$theirs" = "$expected" ] || { echo "nmap found: $theirs (expected $expected)"; exit 1; }
+done
+awk -v a="$(median < "$out/sweep-ipdiag")" -v b="$(median < "$out/sweep-nmap")" 'BEGIN {
+  printf "results: identical in every run\nipdiag median %.3f s, nmap median %.3f s, ratio %.2f (goal <= 0.70)\n", a, b, a / b }'

@@ -1,0 +1,83 @@
+//! `ipdiag probe`: arguments.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// Examples shown under `ipdiag probe --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  ipdiag probe 203.0.113.10:7890            is the cloud server's port reachable?
+  ipdiag probe 203.0.113.10:7890 --udp      the same for UDP (silence is open|filtered)
+  ipdiag probe web -p 22,80,8000-8100       several ports of one host
+  ipdiag probe '[2001:db8::1]:53' --both    TCP and UDP, IPv6
+  ipdiag probe 127.0.0.1 -p 1-65535         a full sweep (closed ports are summarised)
+  ipdiag probe 203.0.113.10:7890 -c 20      20 attempts: RTT min/avg/max/stddev and loss
+  ipdiag probe 203.0.113.10:7890 -c 0       until Ctrl-C, then the summary
+  ipdiag probe --file targets.txt --jsonl   one target a line, results as they finish
+
+States and reasons are nmap's: open (syn-ack, udp-response), closed (conn-refused,
+port-unreach from the target), filtered (no-response, host-unreach, net-unreach,
+admin-prohibited, ...), open|filtered (UDP silence), error (dns-error, local-error).
+Exit status: 0 when every port is open (or in the --expect state), 1 otherwise.";
+
+/// Probe TCP and UDP reachability.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Targets: HOST:PORT, [IPV6]:PORT, HOST (with -p), NETWORK/LEN:PORT
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Ports for targets given without one: 22,80,8000-8100, ssh, 53/udp
+    #[arg(short, long, value_name = "PORTS")]
+    pub ports: Vec<String>,
+    /// Read targets from FILE, one a line (# comments and blank lines skipped)
+    #[arg(short, long, value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    /// Probe TCP (the default)
+    #[arg(long, conflicts_with_all = ["udp", "both"])]
+    pub tcp: bool,
+    /// Probe UDP instead of TCP
+    #[arg(short = 'u', long, conflicts_with = "both")]
+    pub udp: bool,
+    /// Probe TCP and UDP
+    #[arg(long)]
+    pub both: bool,
+    /// Only IPv4 addresses of names
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Only IPv6 addresses of names
+    #[arg(short = '6')]
+    pub ipv6: bool,
+    /// Attempts per port; 0 runs until Ctrl-C (then prints the summary)
+    #[arg(short, long, default_value_t = 1, value_name = "N")]
+    pub count: u32,
+    /// Pause between attempts to the same port (250ms, 1s)
+    #[arg(short, long, default_value = "1s", value_name = "DURATION")]
+    pub interval: String,
+    /// The longest wait for an answer; shorter waits adapt to the measured RTT
+    #[arg(short = 'w', long, default_value = "1s", value_name = "DURATION")]
+    pub timeout: String,
+    /// The most retries for a silent port (used only as far as observed loss justifies)
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub retries: u32,
+    /// Probes per second at most [default: 20000; loopback unpaced unless given]
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Ports probed at once at most (also bounded by the open-file limit)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub concurrency: usize,
+    /// UDP payload: 0xHEX or text; '' sends an empty datagram [default: per service]
+    #[arg(long, value_name = "BYTES", allow_hyphen_values = true)]
+    pub payload: Option<String>,
+    /// Exit 0 when every port is in this state instead of open
+    #[arg(long, value_name = "STATE", value_parser = ["open", "closed", "filtered", "open|filtered", "error"])]
+    pub expect: Option<String>,
+    /// List every port in the table (by default the most common state of a sweep is summarised)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Never resolve host names
+    #[arg(short = 'n', long)]
+    pub numeric: bool,
+    /// Allow broadcast and multicast destinations
+    #[arg(long)]
+    pub allow_broadcast: bool,
+}

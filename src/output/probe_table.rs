@@ -1,0 +1,187 @@
+//! The human view of `ipdiag probe`: one table grouped by host, nmap-style.
+//!
+//! In a sweep, a state that more than 25 ports of one host share is summarised in one line
+//! ("Not shown: 65523 closed tcp ports (conn-refused)") unless `--all`, so the open ports
+//! are not lost in 65,000 rows.
+
+use super::probe_text::{loss_text, reason_text, rtt_text, service_name};
+use super::style::Style;
+use crate::model::{ProbeResult, State};
+use comfy_table::Color;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// More ports than this in one state (per host and protocol) are summarised.
+const SUMMARISE_OVER: usize = 25;
+
+fn state_color(state: State) -> Color {
+    match state {
+        State::Open => Color::Green,
+        State::Closed => Color::Red,
+        State::Filtered | State::OpenFiltered => Color::Yellow,
+        State::Error => Color::Magenta,
+    }
+}
+
+/// Renders the results (in plan order) as a table with summary lines.
+pub fn render(results: &[ProbeResult], all: bool, style: Style) -> String {
+    let hidden = if all {
+        BTreeMap::new()
+    } else {
+        summarised(results)
+    };
+    let mut table = style.table();
+    table.set_header(["HOST", "PORT", "STATE", "REASON", "RTT", "LOSS", "SERVICE"]);
+    let mut last_host = String::new();
+    for r in results {
+        if hidden.contains_key(&group_key(r)) {
+            continue;
+        }
+        let host = host_text(r);
+        let shown_host = if host == last_host {
+            String::new()
+        } else {
+            host.clone()
+        };
+        last_host = host;
+        table.add_row(vec![
+            style.cell(shown_host, None),
+            style.cell(format!("{}/{}", r.endpoint.port, r.endpoint.protocol), None),
+            style.cell(r.state.as_str(), Some(state_color(r.state))),
+            style.cell(reason_text(r), None),
+            style.cell(rtt_text(r), None),
+            style.cell(loss_text(r), None),
+            style.cell(service_name(r.endpoint.port, r.endpoint.protocol), None),
+        ]);
+    }
+    let mut text = String::new();
+    if table.row_count() > 0 {
+        text.push_str(&style.render(&table));
+        text.push('\n');
+    }
+    for ((host, protocol, state, reason), count) in &hidden {
+        let _ = writeln!(
+            text,
+            "{host}: not shown: {count} {state} {protocol} ports ({reason})"
+        );
+    }
+    for r in results.iter().filter(|r| r.error.is_some()) {
+        let _ = writeln!(
+            text,
+            "{}: {}",
+            host_text(r),
+            r.error.as_deref().unwrap_or_default()
+        );
+    }
+    let _ = writeln!(text, "{}", totals(results));
+    text
+}
+
+type GroupKey = (String, &'static str, &'static str, &'static str);
+
+fn group_key(r: &ProbeResult) -> GroupKey {
+    (
+        host_text(r),
+        r.endpoint.protocol.as_str(),
+        r.state.as_str(),
+        r.reason.as_str(),
+    )
+}
+
+/// The (host, protocol, state, reason) groups too large to list, with their sizes.
+fn summarised(results: &[ProbeResult]) -> BTreeMap<GroupKey, usize> {
+    let mut groups: BTreeMap<GroupKey, usize> = BTreeMap::new();
+    for r in results {
+        *groups.entry(group_key(r)).or_default() += 1;
+    }
+    groups.retain(|(_, _, state, _), count| {
+        *count > SUMMARISE_OVER && *state != State::Open.as_str()
+    });
+    groups
+}
+
+/// `203.0.113.10`, or `web (198.51.100.7)` for a name.
+fn host_text(r: &ProbeResult) -> String {
+    let e = &r.endpoint;
+    match e.address {
+        Some(a) if a.to_string() != e.host => format!("{} ({a})", e.host),
+        Some(a) => a.to_string(),
+        None => e.host.clone(),
+    }
+}
+
+/// `3 ports: 1 open, 1 closed, 1 filtered`.
+pub fn totals(results: &[ProbeResult]) -> String {
+    let mut counts: BTreeMap<State, usize> = BTreeMap::new();
+    for r in results {
+        *counts.entry(r.state).or_default() += 1;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect();
+    let noun = if results.len() == 1 { "port" } else { "ports" };
+    format!("{} {noun}: {}", results.len(), parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Endpoint, Protocol, Reason, RttStats};
+
+    fn result(port: u16, state: State, reason: Reason) -> ProbeResult {
+        ProbeResult {
+            endpoint: Endpoint {
+                target: "127.0.0.1".into(),
+                host: "127.0.0.1".into(),
+                address: Some("127.0.0.1".parse().unwrap()),
+                port,
+                protocol: Protocol::Tcp,
+            },
+            state,
+            reason,
+            icmp_from: None,
+            attempts: 1,
+            received: u32::from(state != State::Filtered),
+            rtt: (state != State::Filtered).then_some(RttStats {
+                min: 0.05,
+                avg: 0.05,
+                max: 0.05,
+                stddev: 0.0,
+            }),
+            error: None,
+            payload: None,
+        }
+    }
+
+    #[test]
+    fn a_sweep_summarises_the_closed_ports() {
+        let mut results: Vec<ProbeResult> = (1..=100)
+            .map(|p| result(p, State::Closed, Reason::ConnRefused))
+            .collect();
+        results[21] = result(22, State::Open, Reason::SynAck);
+        let text = render(&results, false, Style::default());
+        insta::assert_snapshot!(text, @r"
+        HOST       PORT    STATE  REASON   RTT       LOSS  SERVICE
+        127.0.0.1  22/tcp  open   syn-ack  0.050 ms  0%    ssh
+        127.0.0.1: not shown: 99 closed tcp ports (conn-refused)
+        100 ports: 1 open, 99 closed
+        ");
+        assert_eq!(
+            render(&results, true, Style::default()).lines().count(),
+            102
+        );
+    }
+
+    #[test]
+    fn icmp_senders_other_than_the_target_are_named() {
+        let mut r = result(7890, State::Filtered, Reason::AdminProhibited);
+        r.icmp_from = Some("198.51.100.1".parse().unwrap());
+        let text = render(&[r], false, Style::default());
+        assert!(
+            text.contains("admin-prohibited from 198.51.100.1"),
+            "{text}"
+        );
+        assert!(text.ends_with("1 port: 1 filtered\n"));
+    }
+}

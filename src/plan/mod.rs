@@ -1,0 +1,8 @@
+//! From what the user typed to the list of endpoints to probe.
+//!
+//! Parsing is pure (`target.rs`, `duration.rs`); name resolution sits behind the
+//! [`crate::resolve::Resolver`] trait (`expand.rs`), so tests never touch DNS.
+
+pub mod duration;
+pub mod expand;
+pub mod target;

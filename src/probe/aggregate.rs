@@ -1,0 +1,189 @@
+//! Folds the attempts to one endpoint into its result: state and reason from the evidence,
+//! loss and RTT from the answers.
+//!
+//! Evidence beats silence: one answer among timeouts decides the state (the timeouts count
+//! as loss). Among several answers the latest wins, so a service that came up during a
+//! `--count 20` run ends `open`. An answer that came only after the kernel's SYN
+//! retransmission proves the state but counts as lost (its first SYN was).
+
+use super::attempt::Answer;
+use super::reason::{Observation, judge};
+use super::stats::rtt_stats;
+use crate::model::{Endpoint, ProbeResult, Protocol, Reason, State};
+use std::time::Duration;
+
+/// The attempts so far.
+#[derive(Debug, Default, Clone)]
+pub struct Aggregate {
+    attempts: u32,
+    received: u32,
+    samples: Vec<Duration>,
+    last_answer: Option<Observation>,
+    last_local: Option<String>,
+    payload: Option<&'static str>,
+}
+
+impl Aggregate {
+    /// Adds one attempt.
+    pub fn record(&mut self, answer: &Answer) {
+        self.attempts += 1;
+        self.payload = answer.payload.or(self.payload);
+        match &answer.observation {
+            Observation::Silence => {}
+            Observation::Local(message) => self.last_local = Some(message.clone()),
+            observation => {
+                if !answer.late {
+                    self.received += 1;
+                    self.samples.push(answer.rtt);
+                }
+                self.last_answer = Some(observation.clone());
+            }
+        }
+    }
+
+    /// Attempts recorded so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The result for `endpoint`.
+    pub fn finish(&self, endpoint: Endpoint) -> ProbeResult {
+        let protocol = endpoint.protocol;
+        let observation = match (&self.last_answer, &self.last_local) {
+            (Some(answer), _) => answer.clone(),
+            (None, Some(local)) if self.attempts > 0 => Observation::Local(local.clone()),
+            _ => Observation::Silence,
+        };
+        let (state, reason) = match endpoint.address {
+            Some(address) => judge(protocol, address, &observation),
+            None => (State::Error, Reason::DnsError),
+        };
+        let icmp_from = match &observation {
+            Observation::Icmp(report) => report.from,
+            _ => None,
+        };
+        let error = match observation {
+            Observation::Local(message) => Some(message),
+            _ => None,
+        };
+        ProbeResult {
+            endpoint,
+            state,
+            reason,
+            icmp_from,
+            attempts: self.attempts,
+            received: self.received,
+            rtt: rtt_stats(&self.samples),
+            error,
+            payload: (protocol == Protocol::Udp)
+                .then_some(self.payload)
+                .flatten(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::reason::IcmpReport;
+
+    fn endpoint(protocol: Protocol) -> Endpoint {
+        Endpoint {
+            target: "203.0.113.10:7890".into(),
+            host: "203.0.113.10".into(),
+            address: Some("203.0.113.10".parse().unwrap()),
+            port: 7890,
+            protocol,
+        }
+    }
+
+    fn answer(observation: Observation, ms: u64) -> Answer {
+        Answer::new(observation, Duration::from_millis(ms))
+    }
+
+    #[test]
+    fn evidence_beats_silence_and_silence_is_loss() {
+        let mut agg = Aggregate::default();
+        agg.record(&answer(Observation::Silence, 1000));
+        agg.record(&answer(Observation::Connected, 40));
+        agg.record(&answer(Observation::Connected, 60));
+        let r = agg.finish(endpoint(Protocol::Tcp));
+        assert_eq!(
+            (r.state, r.reason, r.attempts, r.received),
+            (State::Open, Reason::SynAck, 3, 2)
+        );
+        assert!((r.loss_pct() - 100.0 / 3.0).abs() < 1e-9);
+        let rtt = r.rtt.unwrap();
+        assert!(
+            (rtt.avg - 50.0).abs() < 1e-9
+                && (rtt.min - 40.0).abs() < 1e-9
+                && (rtt.max - 60.0).abs() < 1e-9
+        );
+    }
+
+    #[test]
+    fn all_silent() {
+        let mut agg = Aggregate::default();
+        agg.record(&answer(Observation::Silence, 1000));
+        agg.record(&answer(Observation::Silence, 1000));
+        let tcp = agg.finish(endpoint(Protocol::Tcp));
+        assert_eq!(
+            (tcp.state, tcp.reason, tcp.received, tcp.rtt),
+            (State::Filtered, Reason::NoResponse, 0, None)
+        );
+        let udp = agg.finish(endpoint(Protocol::Udp));
+        assert_eq!(udp.state, State::OpenFiltered);
+    }
+
+    #[test]
+    fn icmp_sender_is_reported() {
+        let mut agg = Aggregate::default();
+        let from = Some("198.51.100.1".parse().unwrap());
+        agg.record(&answer(
+            Observation::Icmp(IcmpReport {
+                v6: false,
+                kind: 3,
+                code: 13,
+                from,
+            }),
+            5,
+        ));
+        let r = agg.finish(endpoint(Protocol::Tcp));
+        assert_eq!(
+            (r.state, r.reason, r.icmp_from),
+            (State::Filtered, Reason::AdminProhibited, from)
+        );
+    }
+
+    #[test]
+    fn late_answers_prove_the_state_but_count_as_lost() {
+        let mut agg = Aggregate::default();
+        agg.record(&Answer {
+            late: true,
+            ..answer(Observation::Connected, 1040)
+        });
+        let r = agg.finish(endpoint(Protocol::Tcp));
+        assert_eq!((r.state, r.received, r.rtt), (State::Open, 0, None));
+    }
+
+    #[test]
+    fn local_errors_and_unresolved_names() {
+        let mut agg = Aggregate::default();
+        agg.record(&answer(
+            Observation::Local("Network is unreachable (os error 101)".into()),
+            0,
+        ));
+        let r = agg.finish(endpoint(Protocol::Tcp));
+        assert_eq!((r.state, r.reason), (State::Error, Reason::LocalError));
+        assert_eq!(
+            r.error.as_deref(),
+            Some("Network is unreachable (os error 101)")
+        );
+        let unresolved = Endpoint {
+            address: None,
+            ..endpoint(Protocol::Tcp)
+        };
+        let r = Aggregate::default().finish(unresolved);
+        assert_eq!((r.state, r.reason), (State::Error, Reason::DnsError));
+    }
+}

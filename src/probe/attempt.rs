@@ -1,0 +1,62 @@
+//! What one attempt returns, shared by the TCP and UDP probers and the engine.
+
+use super::reason::Observation;
+use std::io;
+use std::time::Duration;
+
+/// The result of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// What came back.
+    pub observation: Observation,
+    /// When it came back, from the send (or the timeout for silence).
+    pub rtt: Duration,
+    /// TCP only: the answer came after the kernel's first SYN retransmission, so the first
+    /// SYN was lost. The state stands, but for loss statistics the attempt counts as lost.
+    pub late: bool,
+    /// UDP only: how many bytes the reply had.
+    pub reply_bytes: Option<usize>,
+    /// UDP only: the payload sent (`ipdiag`, `dns`, `custom`, ...).
+    pub payload: Option<&'static str>,
+}
+
+impl Answer {
+    /// An answer without the TCP/UDP extras.
+    pub fn new(observation: Observation, rtt: Duration) -> Self {
+        Self {
+            observation,
+            rtt,
+            late: false,
+            reply_bytes: None,
+            payload: None,
+        }
+    }
+
+    /// True when something came back (any observation but silence or a local error).
+    pub fn is_response(&self) -> bool {
+        !matches!(
+            self.observation,
+            Observation::Silence | Observation::Local(_)
+        )
+    }
+}
+
+/// Why an attempt could not even start: this host is out of a resource for now (file
+/// descriptors, buffers, local ports). Back-pressure, not a result: the engine waits for
+/// other attempts to finish and tries again.
+#[derive(Debug)]
+pub struct Busy(pub io::Error);
+
+/// True for the errors that mean "out of a local resource, try again shortly".
+pub fn is_busy(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(
+            nix::libc::EMFILE
+                | nix::libc::ENFILE
+                | nix::libc::ENOBUFS
+                | nix::libc::ENOMEM
+                | nix::libc::EADDRNOTAVAIL
+        )
+    )
+}

@@ -1,0 +1,255 @@
+//! The probe engine: runs the attempts for many endpoints at once, within the limits.
+//!
+//! - **Concurrency**: at most `concurrency` endpoints in flight (a semaphore; a new endpoint
+//!   starts only when one finishes, so memory stays bounded for a 65,535-port sweep).
+//! - **Rate**: every send (retries included) takes a slot from one pacer, `rate` per second.
+//!   Loopback is not paced unless asked: the cap protects networks, and loopback has none.
+//! - **Timeouts and retries** adapt per host (`timing.rs`): silence is retried only as often
+//!   as loss on that host justifies, and only when a single attempt decides the state
+//!   (`count == 1`); with `--count N` each attempt is a measurement and is never retried.
+//! - **Back-pressure**: an attempt that finds the host out of file descriptors, buffers or
+//!   local ports waits for others to finish and tries again; it is never a result.
+//!
+//! The engine never prints: it sends [`Event`]s to one consumer that owns the output.
+
+use super::aggregate::Aggregate;
+use super::attempt::{Answer, Busy};
+use super::rate::Pacer;
+use super::reason::Observation;
+use super::timing::{HostTiming, TimingConfig};
+use crate::model::{Endpoint, ProbeResult};
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep, sleep_until};
+
+/// How long an attempt that found the host out of resources waits before trying again.
+const BUSY_BACKOFF: Duration = Duration::from_millis(10);
+
+/// Makes one attempt. The real one is [`super::SocketProber`]; tests use fakes.
+pub trait Prober: Send + Sync + 'static {
+    /// Probes `endpoint` once (its address is set), waiting at most `wait`.
+    fn attempt(
+        &self,
+        endpoint: &Endpoint,
+        wait: Duration,
+    ) -> impl Future<Output = Result<Answer, Busy>> + Send;
+}
+
+/// The engine's limits and repetition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Endpoints in flight at once.
+    pub concurrency: usize,
+    /// Sends per second across the run; `None`: unpaced.
+    pub rate: Option<f64>,
+    /// Pace loopback targets too (set when the user gave `--rate`).
+    pub pace_loopback: bool,
+    /// Attempts per endpoint; `None`: until stopped.
+    pub count: Option<u32>,
+    /// Pause between attempts to the same endpoint.
+    pub interval: Duration,
+    /// Timeouts and retries.
+    pub timing: TimingConfig,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 1000,
+            rate: Some(20_000.0),
+            pace_loopback: false,
+            count: Some(1),
+            interval: Duration::from_secs(1),
+            timing: TimingConfig::default(),
+        }
+    }
+}
+
+/// What the engine reports, in the order things happen.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// One attempt finished (for live, tcping-style output).
+    Attempt {
+        /// The endpoint's index in the input.
+        index: usize,
+        /// Which of the `count` attempts (0-based).
+        seq: u32,
+        /// Which send of this attempt (0 = first, then retries).
+        try_no: u32,
+        /// What came back.
+        answer: Answer,
+    },
+    /// An endpoint is finished.
+    Done {
+        /// The endpoint's index in the input.
+        index: usize,
+        /// Its result.
+        result: ProbeResult,
+    },
+}
+
+/// State shared by all endpoint tasks of a run.
+struct Shared<P> {
+    prober: P,
+    config: EngineConfig,
+    pacer: Option<Mutex<Pacer>>,
+    hosts: Mutex<HashMap<IpAddr, HostTiming>>,
+}
+
+/// Probes every endpoint; returns when all are done or `stop` turns true (then the
+/// endpoints in flight finish their current attempt and report, the rest are skipped).
+pub async fn run<P: Prober>(
+    endpoints: Vec<Endpoint>,
+    prober: P,
+    config: EngineConfig,
+    events: mpsc::Sender<Event>,
+    stop: watch::Receiver<bool>,
+) {
+    let pacer = config.rate.map(|rate| Mutex::new(Pacer::new(rate)));
+    let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let shared = Arc::new(Shared {
+        prober,
+        config,
+        pacer,
+        hosts: Mutex::new(HashMap::new()),
+    });
+    let mut tasks = JoinSet::new();
+    for (index, endpoint) in endpoints.into_iter().enumerate() {
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+            break;
+        };
+        if *stop.borrow() {
+            break;
+        }
+        let (shared, events, stop) = (Arc::clone(&shared), events.clone(), stop.clone());
+        tasks.spawn(async move {
+            let result = shared.probe_endpoint(index, endpoint, &events, stop).await;
+            drop(permit);
+            // The consumer may have gone (closed pipe); then nobody needs the result.
+            let _ = events.send(Event::Done { index, result }).await;
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+impl<P: Prober> Shared<P> {
+    async fn probe_endpoint(
+        &self,
+        index: usize,
+        endpoint: Endpoint,
+        events: &mpsc::Sender<Event>,
+        mut stop: watch::Receiver<bool>,
+    ) -> ProbeResult {
+        let mut aggregate = Aggregate::default();
+        let Some(address) = endpoint.address else {
+            return aggregate.finish(endpoint);
+        };
+        let mut seq = 0;
+        loop {
+            self.attempt_with_retries(
+                index,
+                seq,
+                &endpoint,
+                address,
+                &mut aggregate,
+                events,
+                &stop,
+            )
+            .await;
+            seq += 1;
+            if self.config.count.is_some_and(|count| seq >= count) || *stop.borrow() {
+                break;
+            }
+            tokio::select! {
+                () = sleep(self.config.interval) => {}
+                _ = stop.changed() => break,
+            }
+        }
+        aggregate.finish(endpoint)
+    }
+
+    /// One attempt; silence is retried while this host's observed loss justifies it.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "private plumbing between two methods of one run"
+    )]
+    async fn attempt_with_retries(
+        &self,
+        index: usize,
+        seq: u32,
+        endpoint: &Endpoint,
+        address: IpAddr,
+        aggregate: &mut Aggregate,
+        events: &mpsc::Sender<Event>,
+        stop: &watch::Receiver<bool>,
+    ) {
+        let mut try_no = 0;
+        loop {
+            let answer = self.send(endpoint, address, try_no).await;
+            aggregate.record(&answer);
+            let silent = answer.observation == Observation::Silence;
+            let _ = events
+                .send(Event::Attempt {
+                    index,
+                    seq,
+                    try_no,
+                    answer,
+                })
+                .await;
+            let may_retry =
+                self.config.count == Some(1) && try_no < self.retries(address) && !*stop.borrow();
+            if !(silent && may_retry) {
+                return;
+            }
+            try_no += 1;
+        }
+    }
+
+    /// Sends once, waiting out back-pressure; feeds the host's RTT estimate.
+    async fn send(&self, endpoint: &Endpoint, address: IpAddr, try_no: u32) -> Answer {
+        loop {
+            self.pace(address).await;
+            let wait = self.with_host(address, |host| host.timeout(&self.config.timing));
+            match self.prober.attempt(endpoint, wait).await {
+                Ok(answer) => {
+                    if answer.is_response() && !answer.late {
+                        self.with_host(address, |host| host.observe(answer.rtt, try_no));
+                    }
+                    return answer;
+                }
+                Err(Busy(_)) => sleep(BUSY_BACKOFF).await,
+            }
+        }
+    }
+
+    async fn pace(&self, address: IpAddr) {
+        let Some(pacer) = &self.pacer else { return };
+        if address.is_loopback() && !self.config.pace_loopback {
+            return;
+        }
+        let slot = pacer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reserve(Instant::now());
+        sleep_until(slot).await;
+    }
+
+    fn retries(&self, address: IpAddr) -> u32 {
+        self.with_host(address, |host| host.retries(&self.config.timing))
+    }
+
+    fn with_host<T>(&self, address: IpAddr, f: impl FnOnce(&mut HostTiming) -> T) -> T {
+        let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
+        f(hosts.entry(address).or_default())
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

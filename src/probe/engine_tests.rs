@@ -1,0 +1,304 @@
+//! Engine tests with a fake prober on paused time: retries, adaptive timeouts, the rate cap
+//! (counted, not timed), the concurrency bound, back-pressure, repetition and stopping.
+//! Deterministic, no sockets.
+
+use super::*;
+use crate::model::{Protocol, Reason, State};
+use std::io;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+#[derive(Debug, Clone, Copy)]
+enum Behaviour {
+    Open(Duration),
+    Closed(Duration),
+    Silent,
+    /// Silent to the first send of every attempt, then open.
+    AnswersSecondSend(Duration),
+}
+
+#[derive(Clone, Default)]
+struct Fake {
+    behaviours: Arc<HashMap<u16, Behaviour>>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+    sends: Arc<Mutex<Vec<(Instant, u16, Duration)>>>,
+    busy_left: Arc<AtomicU32>,
+    seen: Arc<Mutex<HashMap<u16, u32>>>,
+}
+
+impl Fake {
+    fn new(behaviours: &[(u16, Behaviour)]) -> Self {
+        Self {
+            behaviours: Arc::new(behaviours.iter().copied().collect()),
+            ..Self::default()
+        }
+    }
+
+    fn sends(&self) -> Vec<(Instant, u16, Duration)> {
+        self.sends.lock().unwrap().clone()
+    }
+}
+
+impl Prober for Fake {
+    async fn attempt(&self, endpoint: &Endpoint, wait: Duration) -> Result<Answer, Busy> {
+        if self.busy_left.load(Ordering::SeqCst) > 0 {
+            self.busy_left.fetch_sub(1, Ordering::SeqCst);
+            return Err(Busy(io::Error::from_raw_os_error(nix::libc::EMFILE)));
+        }
+        let port = endpoint.port;
+        self.sends
+            .lock()
+            .unwrap()
+            .push((Instant::now(), port, wait));
+        let nth = {
+            let mut seen = self.seen.lock().unwrap();
+            let n = seen.entry(port).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let (observation, rtt) = match self
+            .behaviours
+            .get(&port)
+            .copied()
+            .unwrap_or(Behaviour::Silent)
+        {
+            Behaviour::Open(rtt) => (Observation::Connected, rtt),
+            Behaviour::Closed(rtt) => (Observation::Refused, rtt),
+            Behaviour::AnswersSecondSend(rtt) if nth % 2 == 0 => (Observation::Connected, rtt),
+            Behaviour::Silent | Behaviour::AnswersSecondSend(_) => (Observation::Silence, wait),
+        };
+        let rtt = rtt.min(wait);
+        sleep(rtt).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let observation = if rtt == wait {
+            Observation::Silence
+        } else {
+            observation
+        };
+        Ok(Answer::new(observation, rtt))
+    }
+}
+
+fn endpoints(address: &str, ports: impl IntoIterator<Item = u16>) -> Vec<Endpoint> {
+    ports
+        .into_iter()
+        .map(|port| Endpoint {
+            target: format!("{address}:{port}"),
+            host: address.to_owned(),
+            address: Some(address.parse().unwrap()),
+            port,
+            protocol: Protocol::Tcp,
+        })
+        .collect()
+}
+
+/// Runs the engine to completion; results in input order.
+async fn run_all(fake: &Fake, endpoints: Vec<Endpoint>, config: EngineConfig) -> Vec<ProbeResult> {
+    let (tx, mut rx) = mpsc::channel(64);
+    let (_stop_tx, stop) = watch::channel(false);
+    let n = endpoints.len();
+    let engine = tokio::spawn(run(endpoints, fake.clone(), config, tx, stop));
+    let mut results = vec![None; n];
+    while let Some(event) = rx.recv().await {
+        if let Event::Done { index, result } = event {
+            results[index] = Some(result);
+        }
+    }
+    engine.await.unwrap();
+    results.into_iter().map(Option::unwrap).collect()
+}
+
+const MS: fn(u64) -> Duration = Duration::from_millis;
+
+#[tokio::test(start_paused = true)]
+async fn states_with_one_retry_for_silence_on_a_clean_host() {
+    let fake = Fake::new(&[
+        (1, Behaviour::Open(MS(10))),
+        (2, Behaviour::Closed(MS(10))),
+        (3, Behaviour::Silent),
+    ]);
+    let config = EngineConfig {
+        concurrency: 1,
+        ..EngineConfig::default()
+    };
+    let r = run_all(&fake, endpoints("198.51.100.7", [1, 2, 3]), config).await;
+    let summary: Vec<_> = r.iter().map(|r| (r.state, r.reason, r.attempts)).collect();
+    assert_eq!(
+        summary,
+        [
+            (State::Open, Reason::SynAck, 1),
+            (State::Closed, Reason::ConnRefused, 1),
+            (State::Filtered, Reason::NoResponse, 2)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn observed_loss_buys_more_retries() {
+    // Port 1 answers only on the second send: the host has shown loss, so the silent
+    // port 2 probed after it gets one retry more than on a clean host.
+    let fake = Fake::new(&[
+        (1, Behaviour::AnswersSecondSend(MS(10))),
+        (2, Behaviour::Silent),
+    ]);
+    let config = EngineConfig {
+        concurrency: 1,
+        ..EngineConfig::default()
+    };
+    let r = run_all(&fake, endpoints("198.51.100.7", [1, 2]), config).await;
+    assert_eq!(
+        (r[0].state, r[0].attempts, r[0].received),
+        (State::Open, 2, 1)
+    );
+    assert_eq!((r[1].state, r[1].attempts), (State::Filtered, 3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeouts_adapt_to_the_host() {
+    let fake = Fake::new(&[(1, Behaviour::Open(MS(10))), (2, Behaviour::Silent)]);
+    let config = EngineConfig {
+        concurrency: 1,
+        ..EngineConfig::default()
+    };
+    run_all(&fake, endpoints("198.51.100.7", [1, 2]), config).await;
+    let waits: Vec<_> = fake.sends().iter().map(|s| (s.1, s.2)).collect();
+    // First contact waits the initial 1 s; after a 10 ms answer the floor (100 ms) applies.
+    assert_eq!(waits, [(1, MS(1000)), (2, MS(100)), (2, MS(100))]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn never_more_in_flight_than_the_concurrency() {
+    let fake = Fake::new(&[]);
+    let config = EngineConfig {
+        concurrency: 8,
+        rate: None,
+        ..EngineConfig::default()
+    };
+    let r = run_all(&fake, endpoints("198.51.100.7", 1..=50), config).await;
+    assert_eq!(r.len(), 50);
+    assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 8);
+}
+
+#[tokio::test(start_paused = true)]
+async fn never_more_sends_per_second_than_the_rate() {
+    let behaviours: Vec<_> = (1..=300).map(|p| (p, Behaviour::Open(MS(1)))).collect();
+    let fake = Fake::new(&behaviours);
+    let config = EngineConfig {
+        rate: Some(100.0),
+        ..EngineConfig::default()
+    };
+    run_all(&fake, endpoints("198.51.100.7", 1..=300), config).await;
+    let times: Vec<Instant> = fake.sends().iter().map(|s| s.0).collect();
+    assert_eq!(times.len(), 300);
+    for (i, t) in times.iter().enumerate() {
+        let window = times[i..]
+            .iter()
+            .take_while(|u| **u < *t + Duration::from_secs(1))
+            .count();
+        assert!(window <= 100, "{window} sends in one second");
+    }
+    assert!(*times.last().unwrap() - times[0] >= MS(2990));
+}
+
+#[tokio::test(start_paused = true)]
+async fn loopback_is_not_paced_unless_asked() {
+    let fake = Fake::new(
+        &(1..=100)
+            .map(|p| (p, Behaviour::Closed(MS(1))))
+            .collect::<Vec<_>>(),
+    );
+    let start = Instant::now();
+    let config = EngineConfig {
+        rate: Some(10.0),
+        ..EngineConfig::default()
+    };
+    run_all(&fake, endpoints("127.0.0.1", 1..=100), config).await;
+    assert!(Instant::now() - start < MS(100), "loopback went unpaced");
+    let fake = Fake::new(
+        &(1..=20)
+            .map(|p| (p, Behaviour::Closed(MS(1))))
+            .collect::<Vec<_>>(),
+    );
+    let start = Instant::now();
+    let config = EngineConfig {
+        rate: Some(10.0),
+        pace_loopback: true,
+        ..EngineConfig::default()
+    };
+    run_all(&fake, endpoints("127.0.0.1", 1..=20), config).await;
+    assert!(
+        Instant::now() - start >= MS(1900),
+        "an explicit --rate paces loopback too"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn busy_hosts_wait_instead_of_failing() {
+    let fake = Fake::new(&[(1, Behaviour::Open(MS(5)))]);
+    fake.busy_left.store(7, Ordering::SeqCst);
+    let r = run_all(
+        &fake,
+        endpoints("198.51.100.7", [1]),
+        EngineConfig::default(),
+    )
+    .await;
+    assert_eq!(
+        (r[0].state, r[0].attempts, r[0].received),
+        (State::Open, 1, 1)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn count_repeats_without_retries_and_measures() {
+    let fake = Fake::new(&[(1, Behaviour::Open(MS(20))), (2, Behaviour::Silent)]);
+    let config = EngineConfig {
+        count: Some(5),
+        interval: MS(200),
+        ..EngineConfig::default()
+    };
+    let r = run_all(&fake, endpoints("198.51.100.7", [1, 2]), config).await;
+    assert_eq!((r[0].attempts, r[0].received), (5, 5));
+    let rtt = r[0].rtt.unwrap();
+    assert!((rtt.avg - 20.0).abs() < 0.5 && rtt.stddev < 0.5, "{rtt:?}");
+    assert_eq!(
+        (r[1].attempts, r[1].received),
+        (5, 0),
+        "statistics mode never retries"
+    );
+    assert!((r[1].loss_pct() - 100.0).abs() < 1e-9);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_ends_an_endless_run_with_a_summary() {
+    let fake = Fake::new(&[(1, Behaviour::Open(MS(10)))]);
+    let config = EngineConfig {
+        count: None,
+        interval: MS(1000),
+        ..EngineConfig::default()
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let (stop_tx, stop) = watch::channel(false);
+    let engine = tokio::spawn(run(
+        endpoints("198.51.100.7", [1]),
+        fake.clone(),
+        config,
+        tx,
+        stop,
+    ));
+    sleep(MS(3500)).await;
+    stop_tx.send(true).unwrap();
+    let mut done = None;
+    while let Some(event) = rx.recv().await {
+        if let Event::Done { result, .. } = event {
+            done = Some(result);
+        }
+    }
+    engine.await.unwrap();
+    let result = done.unwrap();
+    assert_eq!(
+        (result.attempts, result.received, result.state),
+        (4, 4, State::Open)
+    );
+}

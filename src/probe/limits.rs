@@ -1,0 +1,21 @@
+//! Process limits a large sweep needs: as many file descriptors as the system allows.
+
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
+
+/// File descriptors kept free for stdio, the runtime and the resolver.
+const RESERVED_FDS: u64 = 64;
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit (as nmap does) and returns how many
+/// sockets may be open at once. Failure is not an error: the old limit stays.
+pub fn raise_open_files() -> u64 {
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return 1024 - RESERVED_FDS;
+    };
+    let wanted = hard.min(1 << 20);
+    let soft = if wanted > soft && setrlimit(Resource::RLIMIT_NOFILE, wanted, hard).is_ok() {
+        wanted
+    } else {
+        soft
+    };
+    soft.saturating_sub(RESERVED_FDS).max(1)
+}

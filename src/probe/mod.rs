@@ -1,0 +1,21 @@
+//! Probing: everything that sends packets (TCP connect, UDP datagrams), and the pure rules
+//! that turn what came back into nmap's states and reasons.
+//!
+//! I/O lives in `tcp.rs`, `udp.rs`, `errqueue.rs`, `engine.rs`; `reason.rs`, `timing.rs`,
+//! `stats.rs` and `rate.rs` are pure and unit-tested without sockets.
+
+pub mod aggregate;
+pub mod attempt;
+pub mod engine;
+pub mod errqueue;
+pub mod limits;
+pub mod rate;
+pub mod reason;
+pub mod socket_prober;
+pub mod stats;
+pub mod tcp;
+pub mod timing;
+pub mod udp;
+
+pub use engine::{EngineConfig, Event, Prober, run};
+pub use socket_prober::SocketProber;

@@ -1,0 +1,93 @@
+//! The real prober: TCP connect or a UDP datagram to the endpoint's address.
+
+use super::attempt::{Answer, Busy};
+use super::engine::Prober;
+use super::reason::Observation;
+use super::{tcp, udp};
+use crate::model::{Endpoint, Protocol};
+use crate::wire::payloads::{PayloadChoice, payload_for};
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Probes with ordinary sockets (no privileges needed).
+#[derive(Debug)]
+pub struct SocketProber {
+    payload: PayloadChoice,
+    nonces: Nonces,
+}
+
+impl SocketProber {
+    /// A prober that sends `payload` to UDP ports.
+    pub fn new(payload: PayloadChoice) -> Self {
+        Self {
+            payload,
+            nonces: Nonces::default(),
+        }
+    }
+}
+
+impl Prober for SocketProber {
+    async fn attempt(&self, endpoint: &Endpoint, wait: Duration) -> Result<Answer, Busy> {
+        let Some(address) = endpoint.address else {
+            return Ok(Answer::new(
+                Observation::Local("no address to probe".into()),
+                Duration::ZERO,
+            ));
+        };
+        let target = SocketAddr::new(address, endpoint.port);
+        match endpoint.protocol {
+            Protocol::Tcp => tcp::attempt(target, wait).await,
+            Protocol::Udp => {
+                let (name, bytes) = payload_for(&self.payload, endpoint.port, self.nonces.next());
+                let answer = udp::attempt(target, &bytes, wait).await?;
+                Ok(Answer {
+                    payload: Some(name),
+                    ..answer
+                })
+            }
+        }
+    }
+}
+
+/// Unpredictable per-attempt nonces without a random-number crate: std's hasher keys are
+/// random per process; a counter makes every value distinct. Not for cryptography.
+#[derive(Debug)]
+struct Nonces {
+    keys: RandomState,
+    counter: AtomicU64,
+}
+
+impl Default for Nonces {
+    fn default() -> Self {
+        Self {
+            keys: RandomState::new(),
+            counter: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Nonces {
+    fn next(&self) -> u64 {
+        let mut hasher = self.keys.build_hasher();
+        hasher.write_u64(self.counter.fetch_add(1, Ordering::Relaxed));
+        hasher.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_differ() {
+        let nonces = Nonces::default();
+        let a: Vec<u64> = (0..1000).map(|_| nonces.next()).collect();
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 1000);
+    }
+}

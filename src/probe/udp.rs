@@ -1,0 +1,125 @@
+//! One UDP attempt: send a datagram on a connected socket, then wait for a reply or for the
+//! ICMP error the kernel queues about it.
+//!
+//! Connecting the UDP socket does two things: only datagrams from the target are delivered,
+//! and ICMP errors about our datagrams are reported on this socket (with `IP_RECVERR`, in
+//! full: type, code and sender). A fresh socket per attempt means a late reply to an earlier
+//! attempt can never be mistaken for this one's.
+
+use super::attempt::{Answer, Busy, is_busy};
+use super::errqueue;
+use super::reason::Observation;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+use tokio::time::{Instant, timeout_at};
+
+/// Sends `payload` to `target` and waits at most `wait` for what comes back.
+pub async fn attempt(target: SocketAddr, payload: &[u8], wait: Duration) -> Result<Answer, Busy> {
+    let socket = new_socket(target).map_err(Busy)?;
+    let start = Instant::now();
+    let deadline = start + wait;
+    match timeout_at(deadline, socket.send(payload)).await {
+        Err(_) => {
+            return Ok(Answer::new(
+                Observation::Local("the datagram could not be sent in time".into()),
+                wait,
+            ));
+        }
+        Ok(Err(e)) if is_busy(&e) => return Err(Busy(e)),
+        Ok(Err(e)) => return Ok(failed(&socket, &e, start.elapsed())),
+        Ok(Ok(_)) => {}
+    }
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let Ok(ready) =
+            timeout_at(deadline, socket.ready(Interest::READABLE | Interest::ERROR)).await
+        else {
+            return Ok(Answer::new(Observation::Silence, wait));
+        };
+        ready.map_err(Busy)?;
+        if let Some(report) = errqueue::take(&socket).ok().flatten().and_then(|q| q.icmp) {
+            return Ok(Answer::new(Observation::Icmp(report), start.elapsed()));
+        }
+        match socket.try_recv(&mut buf) {
+            Ok(n) => {
+                let rtt = start.elapsed();
+                return Ok(Answer {
+                    reply_bytes: Some(n),
+                    ..Answer::new(Observation::UdpReply, rtt)
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Ok(failed(&socket, &e, start.elapsed())),
+        }
+    }
+}
+
+fn new_socket(target: SocketAddr) -> io::Result<UdpSocket> {
+    let socket = Socket::new(
+        Domain::for_address(target),
+        Type::DGRAM.nonblocking().cloexec(),
+        Some(Protocol::UDP),
+    )?;
+    errqueue::enable(&socket, target.is_ipv6())?;
+    socket.connect(&target.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// A send or receive error: the queued ICMP error if there is one, else the system's words.
+fn failed(socket: &impl AsRawFd, error: &io::Error, rtt: Duration) -> Answer {
+    let observation = match errqueue::take(socket).ok().flatten().and_then(|q| q.icmp) {
+        Some(report) => Observation::Icmp(report),
+        None => Observation::Local(error.to_string()),
+    };
+    Answer::new(observation, rtt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Protocol as P, Reason, State};
+    use crate::probe::reason::{IcmpReport, judge};
+
+    #[tokio::test]
+    async fn echo_reply_and_port_unreachable_on_loopback() {
+        let echo = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = echo.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            if let Ok((n, from)) = echo.recv_from(&mut buf) {
+                echo.send_to(&buf[..n], from).ok();
+            }
+        });
+        let answer = attempt(addr, b"ping", Duration::from_secs(2))
+            .await
+            .unwrap();
+        assert_eq!(
+            (answer.observation, answer.reply_bytes),
+            (Observation::UdpReply, Some(4))
+        );
+        server.join().unwrap();
+        // Nothing listens there now: the loopback stack answers ICMP port unreachable.
+        let answer = attempt(addr, b"ping", Duration::from_secs(2))
+            .await
+            .unwrap();
+        let Observation::Icmp(IcmpReport {
+            kind: 3,
+            code: 3,
+            from: Some(from),
+            ..
+        }) = answer.observation
+        else {
+            panic!("expected ICMP port unreachable, got {answer:?}");
+        };
+        assert_eq!(from, addr.ip());
+        assert_eq!(
+            judge(P::Udp, addr.ip(), &answer.observation),
+            (State::Closed, Reason::PortUnreach)
+        );
+    }
+}
