@@ -1,0 +1,11 @@
+//! Scenario tests in a simulated cloud built from network namespaces (see `bed.rs`).
+//!
+//! They need root (network namespaces, nftables, a TUN device). Without it each test
+//! prints why and passes, except when `IPDIAG_REQUIRE_NETNS=1` (CI), where a skip fails.
+//! Packets go only to addresses inside the namespaces these tests create and delete.
+
+mod bed;
+mod cases;
+mod delayline;
+mod nmap;
+mod servers;

@@ -1,0 +1,46 @@
+//! nmap as the reference: the state it reports for one port, run from the client namespace.
+
+use crate::bed::Bed;
+use std::process::{Command, Stdio};
+
+/// Whether nmap is installed (CI installs it; locally the comparison is skipped).
+pub fn available() -> bool {
+    Command::new("nmap")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// nmap's state for `port` on `host` (`udp`: a -sU scan, otherwise -sT).
+pub fn state(bed: &Bed, host: &str, port: u16, udp: bool) -> String {
+    let port = port.to_string();
+    let scan = if udp { "-sU" } else { "-sT" };
+    let out = bed.in_client(&[
+        "nmap", "-Pn", "-n", "-T4", scan, "-p", &port, host, "-oG", "-",
+    ]);
+    grepable_state(&out, &port)
+        .unwrap_or_else(|| panic!("no state for port {port} in nmap's output:\n{out}"))
+}
+
+/// The state field of `PORT/STATE/PROTO//...` in nmap's grepable output.
+fn grepable_state(out: &str, port: &str) -> Option<String> {
+    let ports = out
+        .lines()
+        .find_map(|l| l.split_once("Ports: ").map(|(_, p)| p))?;
+    ports.split(", ").find_map(|entry| {
+        let mut fields = entry.split('/');
+        (fields.next()?.trim() == port).then(|| fields.next().map(str::to_owned))?
+    })
+}
+
+#[test]
+fn reads_grepable_output() {
+    let out = "# Nmap 7.93\nHost: 203.0.113.10 ()\tStatus: Up\nHost: 203.0.113.10 ()\tPorts: 7897/open|filtered/udp//unknown///\n";
+    assert_eq!(
+        grepable_state(out, "7897").as_deref(),
+        Some("open|filtered")
+    );
+    assert_eq!(grepable_state(out, "7898"), None);
+}
