@@ -119,33 +119,15 @@ impl Bed {
             (e, "e1", "172.16.0.1/24"),
             (s, "s0", "172.16.0.10/24"),
         ] {
-            run(&["ip", "-n", ns, "addr", "add", addr, "dev", dev]);
-            run(&["ip", "-n", ns, "link", "set", dev, "up"]);
+            ip(ns, &format!("addr add {addr} dev {dev}"));
+            ip(ns, &format!("link set {dev} up"));
         }
         for ns in [c, e, s] {
-            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            ip(ns, "link set lo up");
         }
-        run(&["ip", "-n", e, "addr", "add", "203.0.113.10/32", "dev", "lo"]);
-        run(&[
-            "ip",
-            "-n",
-            c,
-            "route",
-            "add",
-            "default",
-            "via",
-            "198.51.100.1",
-        ]);
-        run(&[
-            "ip",
-            "-n",
-            s,
-            "route",
-            "add",
-            "default",
-            "via",
-            "172.16.0.1",
-        ]);
+        ip(e, "addr add 203.0.113.10/32 dev lo");
+        ip(c, "route add default via 198.51.100.1");
+        ip(s, "route add default via 172.16.0.1");
         sysctl(e, &["net.ipv4.ip_forward=1"]);
     }
 
@@ -210,34 +192,10 @@ impl Bed {
     /// what it writes back arrives on `dl0` and is forwarded out `c0` by a policy rule.
     fn route_through_delay_line(&self) {
         let c = &self.client;
-        run(&["ip", "-n", c, "link", "set", "dl0", "up"]);
-        run(&[
-            "ip",
-            "-n",
-            c,
-            "route",
-            "add",
-            "203.0.113.10/32",
-            "dev",
-            "dl0",
-            "src",
-            CLIENT,
-        ]);
-        run(&["ip", "-n", c, "rule", "add", "iif", "dl0", "lookup", "100"]);
-        run(&[
-            "ip",
-            "-n",
-            c,
-            "route",
-            "add",
-            "default",
-            "via",
-            "198.51.100.1",
-            "dev",
-            "c0",
-            "table",
-            "100",
-        ]);
+        ip(c, "link set dl0 up");
+        ip(c, &format!("route add {PUBLIC}/32 dev dl0 src {CLIENT}"));
+        ip(c, "rule add iif dl0 lookup 100");
+        ip(c, "route add default via 198.51.100.1 dev c0 table 100");
         sysctl(
             c,
             &[
@@ -354,6 +312,13 @@ fn run(args: &[&str]) {
         args.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `ip -n NS ARGS...`, the arguments split at spaces.
+fn ip(ns: &str, args: &str) {
+    let mut all = vec!["ip", "-n", ns];
+    all.extend(args.split_whitespace());
+    run(&all);
 }
 
 fn sysctl(ns: &str, settings: &[&str]) {
