@@ -5,7 +5,7 @@
 #
 # Starts a dozen TCP listeners on 127.0.0.1 (a Python process of this script's own, killed
 # by PID on exit), then alternately times
-#   ipdiag probe 127.0.0.1 -p 1-65535 --format jsonl
+#   ipdiag probe 127.0.0.1 -p 1-65535            (the default table: open ports listed)
 #   nmap -sT -p- -T4 -n -Pn 127.0.0.1 -oG -
 # RUNS times each, checks that both found exactly the listening ports in every run (no
 # phantom self-connects in the ephemeral range), and prints the median ratio.
@@ -46,12 +46,12 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 : > "$out/sweep-ipdiag" ; : > "$out/sweep-nmap"
 for run in $(seq "$runs"); do
   s=$(now)
-  "$ipdiag" probe 127.0.0.1 -p 1-65535 --format jsonl > "$out/sweep-ipdiag.jsonl" || true
+  "$ipdiag" probe 127.0.0.1 -p 1-65535 > "$out/sweep-ipdiag.txt" || true
   echo "$(now) - $s" | bc >> "$out/sweep-ipdiag"
   s=$(now)
   nmap -sT -p- -T4 -n -Pn 127.0.0.1 -oG - > "$out/sweep-nmap.txt"
   echo "$(now) - $s" | bc >> "$out/sweep-nmap"
-  ours=$(grep '"state":"open"' "$out/sweep-ipdiag.jsonl" | sed 's/.*"port":\([0-9]*\).*/\1/' | sort -n | tr '\n' ' ')
+  ours=$(grep -o '[0-9]*/tcp  *open ' "$out/sweep-ipdiag.txt" | cut -d/ -f1 | sort -n | tr '\n' ' ')
   theirs=$(grep -o '[0-9]*/open/' "$out/sweep-nmap.txt" | cut -d/ -f1 | sort -n | tr '\n' ' ')
   printf 'run %d: ipdiag %.3f s, nmap %.3f s\n' "$run" "$(tail -1 "$out/sweep-ipdiag" | bc)" "$(tail -1 "$out/sweep-nmap" | bc)"
   [ "$ours" = "$expected" ] || { echo "ipdiag found: $ours (expected $expected)"; exit 1; }

@@ -81,6 +81,10 @@ pub enum Problem {
     MissingPort,
     #[error("no port: write HOST:PORT or give -p PORTS")]
     NoPort,
+    #[error("no port: write HOST:PORT")]
+    NoPortGiven,
+    #[error("doctor diagnoses one port at a time: write HOST:PORT (probe takes lists and ranges)")]
+    OnePort,
     #[error("{0} address; probing it sends to many hosts (--allow-broadcast to do it anyway)")]
     Broadcast(&'static str),
     #[error("{0} addresses is more than one run probes (at most 65536)")]
@@ -91,6 +95,8 @@ pub enum Problem {
     NotProbeable(String),
     #[error("must be greater than zero")]
     NotPositive,
+    #[error("expected an address or network (198.51.100.7, 198.51.100.0/24), not a name")]
+    NotAnAddress,
     #[error("not valid UTF-8")]
     NotUtf8,
     #[error("line is longer than {0} bytes")]

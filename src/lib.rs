@@ -7,6 +7,7 @@
 pub mod app;
 pub mod classify;
 pub mod cli;
+pub mod diagnose;
 pub mod error;
 pub mod lines;
 pub mod local;

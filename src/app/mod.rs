@@ -3,7 +3,11 @@
 //! The [`Context`] carries what every command needs from the process (output streams, the
 //! format, the colour decision), so commands can be run in-process by tests.
 
+mod advise;
 mod classify;
+mod doctor;
+mod drive;
+mod options;
 mod port;
 mod probe;
 mod report;
@@ -31,5 +35,6 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
         Command::Classify(args) => classify::run(args, ctx),
         Command::Port(args) => port::run(args, ctx),
         Command::Probe(args) => probe::run(args, ctx),
+        Command::Doctor(args) => doctor::run(args, ctx),
     }
 }

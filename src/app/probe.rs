@@ -1,35 +1,35 @@
-//! `ipdiag probe`: arguments → plan → engine → results streamed or rendered → exit code.
+//! `ipdiag probe`: arguments → plan → engine → results (diagnosed) streamed or rendered →
+//! exit code.
 
 use super::Context;
+use super::advise::Adviser;
+use super::drive::{Observer, drive, runtime};
+use super::options::{Defaults, advice, engine_config, protocols};
 use crate::classify::port_spec::parse_port_arg;
 use crate::cli::probe::ProbeArgs;
+use crate::diagnose::{CloudChoice, Diagnosis, HostIndex};
 use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, LineError, Problem, Result};
 use crate::lines::{Line, LineReader, MAX_LINE};
-use crate::model::{Endpoint, ProbeResult, Protocol, State};
+use crate::model::{Endpoint, ProbeResult, State};
+use crate::output::diagnosis_text::{self, Group};
 use crate::output::json_stream::JsonStream;
 use crate::output::probe_json::ProbeRecord;
 use crate::output::{Format, probe_csv, probe_live, probe_table};
-use crate::plan::duration::parse_duration;
 use crate::plan::expand::{Plan, PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, TargetSpec, parse_target};
-use crate::probe::timing::TimingConfig;
-use crate::probe::{EngineConfig, Event, SocketProber, limits};
+use crate::probe::attempt::Answer;
+use crate::probe::{EngineConfig, SocketProber};
 use crate::resolve::SystemResolver;
 use crate::wire::payloads::{PayloadChoice, parse_payload};
 use indicatif::{ProgressBar, ProgressDrawTarget};
+use ipnet::IpNet;
 use std::fs::File;
-use std::time::Duration;
-use tokio::sync::mpsc::error::TryRecvError;
-use tokio::sync::{mpsc, watch};
 
-/// The default packet-rate cap for non-loopback targets.
-const DEFAULT_RATE: f64 = 20_000.0;
-/// Worker threads at most: beyond this, sockets contend in the kernel more than they gain.
-const MAX_WORKERS: usize = 4;
-/// Events queued between the engine and the consumer (a few ticks' worth of a sweep).
-const EVENT_QUEUE: usize = 16 * 1024;
-/// How long the consumer sleeps when no event is waiting: results appear at most this late.
-const DRAIN_TICK: Duration = Duration::from_millis(5);
+/// `probe`'s defaults: one attempt, a second apart when more are asked for.
+pub const PROBE_DEFAULTS: Defaults = Defaults {
+    count: 1,
+    interval: "1s",
+};
 /// JSON-lines output is written out at least every this many bytes.
 const STREAM_BATCH: usize = 64 * 1024;
 /// Runs with more endpoints than this show a progress bar (on a terminal).
@@ -43,20 +43,15 @@ struct Request {
     expect: State,
     live: bool,
     all: bool,
+    cloud: CloudChoice,
+    source: Option<IpNet>,
+    hints: bool,
 }
 
 /// Runs `ipdiag probe`.
 pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let request = request(args, ctx.format)?;
-    // On loopback and near hosts a sweep is bound by the kernel's work in connect() and
-    // close(); a worker per core (up to a few) spreads it.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Environment(format!("cannot start the I/O runtime: {e}")))?;
-    runtime.block_on(execute(request, ctx))
+    runtime()?.block_on(execute(request, ctx))
 }
 
 fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
@@ -81,18 +76,8 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
     for ports in &args.ports {
         default_ports.extend(parse_port_arg(ports)?);
     }
-    let protocols = match (args.udp, args.both) {
-        (_, true) => vec![Protocol::Tcp, Protocol::Udp],
-        (true, false) => vec![Protocol::Udp],
-        (false, false) => vec![Protocol::Tcp],
-    };
-    let family = if args.ipv4 {
-        Some(4)
-    } else if args.ipv6 {
-        Some(6)
-    } else {
-        None
-    };
+    let (protocols, family) = protocols(&args.protocol);
+    let (cloud, source) = advice(&args.advice)?;
     let options = PlanOptions {
         default_ports,
         protocols,
@@ -102,7 +87,7 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
     let plan = build_plan(&specs, &options, &SystemResolver)?;
     Ok(Request {
         plan,
-        engine: engine_config(args)?,
+        engine: engine_config(&args.timing, PROBE_DEFAULTS)?,
         payload: args
             .payload
             .as_deref()
@@ -114,38 +99,11 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
             .as_deref()
             .and_then(State::parse)
             .unwrap_or(State::Open),
-        live: args.count != 1 && format == Format::Table,
+        live: args.timing.count.unwrap_or(PROBE_DEFAULTS.count) != 1 && format == Format::Table,
         all: args.all,
-    })
-}
-
-fn engine_config(args: &ProbeArgs) -> Result<EngineConfig> {
-    let timeout = parse_duration("--timeout", &args.timeout)?;
-    let interval = parse_duration("--interval", &args.interval)?;
-    if timeout.is_zero() {
-        return Err(InputError::new("--timeout", &args.timeout, Problem::Duration).into());
-    }
-    if let Some(rate) = args.rate
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return Err(InputError::new("--rate", &rate.to_string(), Problem::NotPositive).into());
-    }
-    if args.concurrency == 0 {
-        return Err(InputError::new("--concurrency", "0", Problem::NotPositive).into());
-    }
-    let sockets = usize::try_from(limits::raise_open_files()).unwrap_or(usize::MAX);
-    Ok(EngineConfig {
-        concurrency: args.concurrency.min(sockets),
-        rate: Some(args.rate.unwrap_or(DEFAULT_RATE)),
-        pace_loopback: args.rate.is_some(),
-        count: (args.count > 0).then_some(args.count),
-        interval,
-        timing: TimingConfig {
-            initial: timeout,
-            min: timeout.min(Duration::from_millis(100)),
-            max: timeout,
-            max_retries: args.retries,
-        },
+        cloud,
+        source,
+        hints: !args.no_hints,
     })
 }
 
@@ -195,58 +153,38 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         expect,
         live,
         all,
+        cloud,
+        source,
+        hints,
     } = request;
     let total = plan.endpoints.len();
-    let endpoints = plan.endpoints.clone();
-    let (events_tx, mut events) = mpsc::channel(EVENT_QUEUE);
-    let (stop_tx, stop) = watch::channel(false);
-    let engine = tokio::spawn(crate::probe::run(
-        plan.endpoints,
-        SocketProber::new(payload),
-        engine,
-        events_tx,
-        stop,
-    ));
-    let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = stop_tx.send(true);
-        }
-    });
     let progress = (total > PROGRESS_OVER && !live)
         .then(|| ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr()));
     let mut sink = Sink {
-        endpoints: &endpoints,
-        unresolved: &plan.unresolved,
+        out: &mut *ctx.out,
         live,
         progress: progress.as_ref(),
         stream: (ctx.format == Format::Jsonl).then(|| JsonStream::new(Vec::new(), false)),
-        results: vec![None; total],
+        adviser: Adviser::new(cloud, source),
+        index: HostIndex::default(),
     };
-    // The consumer polls rather than parks: with results arriving from several worker
-    // threads, waking it for each one costs more than the probes themselves on loopback.
-    loop {
-        match events.try_recv() {
-            Ok(event) => sink.handle(event, ctx)?,
-            Err(TryRecvError::Empty) => {
-                sink.flush(ctx)?;
-                tokio::time::sleep(DRAIN_TICK).await;
-            }
-            Err(TryRecvError::Disconnected) => break,
-        }
-    }
-    sink.flush(ctx)?;
-    let results = sink.results;
-    // The engine has ended (its events channel closed); a join error is a bug in a task,
-    // reported rather than hidden.
-    engine
-        .await
-        .map_err(|e| Error::Environment(format!("the probe engine failed: {e}")))?;
-    interrupt.abort();
-    if let Some(bar) = progress {
+    let Plan {
+        endpoints,
+        unresolved,
+    } = plan;
+    let results = drive(
+        endpoints,
+        &unresolved,
+        SocketProber::new(payload),
+        engine,
+        &mut sink,
+    )
+    .await?;
+    if let Some(bar) = sink.progress {
         bar.finish_and_clear();
     }
-    let results: Vec<ProbeResult> = results.into_iter().flatten().collect();
-    render(&results, ctx, live, all)?;
+    let mut adviser = sink.adviser;
+    render(&results, &mut adviser, ctx, Shown { live, all, hints })?;
     Ok(
         if results.iter().all(|r| r.state == expect) && !results.is_empty() {
             EXIT_OK
@@ -258,92 +196,163 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
 
 /// Where the engine's events go while a run lasts.
 struct Sink<'a> {
-    endpoints: &'a [Endpoint],
-    unresolved: &'a [Option<String>],
+    out: &'a mut dyn std::io::Write,
     live: bool,
     progress: Option<&'a ProgressBar>,
     stream: Option<JsonStream<Vec<u8>>>,
-    results: Vec<Option<ProbeResult>>,
+    adviser: Adviser,
+    /// Results so far, for diagnosing streamed results with what is known at that moment.
+    index: HostIndex,
 }
 
-impl Sink<'_> {
-    fn handle(&mut self, event: Event, ctx: &mut Context<'_>) -> Result<()> {
-        match event {
-            Event::Attempt {
-                index,
-                seq,
-                try_no,
-                answer,
-            } if self.live => {
-                if let Some(endpoint) = self.endpoints.get(index) {
-                    writeln!(
-                        ctx.out,
-                        "{}",
-                        probe_live::attempt_line(endpoint, seq, try_no, &answer)
-                    )?;
-                    ctx.out.flush()?;
-                }
-            }
-            Event::Attempt { .. } => {}
-            Event::Done { index, mut result } => {
-                if let Some(Some(message)) = self.unresolved.get(index) {
-                    result.error = Some(message.clone());
-                }
-                if let Some(stream) = self.stream.as_mut() {
-                    stream.record(&ProbeRecord::from(&result))?;
-                    if stream.buffer().len() >= STREAM_BATCH {
-                        self.flush(ctx)?;
-                    }
-                }
-                if let Some(bar) = self.progress {
-                    bar.inc(1);
-                }
-                if let Some(slot) = self.results.get_mut(index) {
-                    *slot = Some(result);
-                }
-            }
+impl Observer for Sink<'_> {
+    fn attempt(
+        &mut self,
+        endpoint: &Endpoint,
+        seq: u32,
+        try_no: u32,
+        answer: &Answer,
+    ) -> Result<()> {
+        if self.live {
+            writeln!(
+                self.out,
+                "{}",
+                probe_live::attempt_line(endpoint, seq, try_no, answer)
+            )?;
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn done(&mut self, result: &ProbeResult) -> Result<()> {
+        if let Some(bar) = self.progress {
+            bar.inc(1);
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok(());
+        };
+        // Streamed results are diagnosed with the other ports finished so far: filtered
+        // ports finish last, so the ports that answered are usually known by then.
+        self.index.add(result);
+        let diagnosis = self.adviser.diagnose(result, &self.index, None);
+        stream.record(&ProbeRecord::new(result, &diagnosis))?;
+        if stream.buffer().len() >= STREAM_BATCH {
+            self.idle()?;
         }
         Ok(())
     }
 
     /// Writes out the JSON lines gathered so far.
-    fn flush(&mut self, ctx: &mut Context<'_>) -> Result<()> {
+    fn idle(&mut self) -> Result<()> {
         if let Some(stream) = self.stream.as_mut()
             && !stream.buffer().is_empty()
         {
-            ctx.out.write_all(&std::mem::take(stream.buffer()))?;
-            ctx.out.flush()?;
+            self.out.write_all(&std::mem::take(stream.buffer()))?;
+            self.out.flush()?;
         }
         Ok(())
     }
 }
 
-fn render(results: &[ProbeResult], ctx: &mut Context<'_>, live: bool, all: bool) -> Result<()> {
+/// What the table shows besides the results.
+#[derive(Clone, Copy)]
+struct Shown {
+    live: bool,
+    all: bool,
+    hints: bool,
+}
+
+fn render(
+    results: &[ProbeResult],
+    adviser: &mut Adviser,
+    ctx: &mut Context<'_>,
+    shown: Shown,
+) -> Result<()> {
+    let index = HostIndex::new(results);
     match ctx.format {
         Format::Jsonl => {}
         Format::Json => {
             let mut json = JsonStream::new(&mut *ctx.out, true);
             for r in results {
-                json.record(&ProbeRecord::from(r))?;
+                json.record(&ProbeRecord::new(r, &adviser.diagnose(r, &index, None)))?;
             }
             json.finish()?;
         }
         Format::Csv => {
             ctx.out.write_all(probe_csv::HEADER.as_bytes())?;
             for r in results {
-                ctx.out.write_all(probe_csv::row(r).as_bytes())?;
+                ctx.out
+                    .write_all(probe_csv::row(r, adviser.cause(r, &index)).as_bytes())?;
             }
         }
         Format::Table => {
-            if live {
+            if shown.live {
                 for r in results {
                     let [head, stats] = probe_live::summary_lines(r);
                     writeln!(ctx.out, "\n{head}\n{stats}")?;
                 }
                 writeln!(ctx.out)?;
             }
-            write!(ctx.out, "{}", probe_table::render(results, all, ctx.style))?;
+            write!(
+                ctx.out,
+                "{}",
+                probe_table::render(results, shown.all, ctx.style)
+            )?;
+            if shown.hints {
+                let (groups, diagnoses) = group_by_cause(results, &index, adviser);
+                let groups: Vec<Group<'_>> = groups
+                    .into_iter()
+                    .zip(&diagnoses)
+                    .map(|((results, provider_note), diagnosis)| Group {
+                        results,
+                        diagnosis,
+                        provider_note,
+                    })
+                    .collect();
+                write!(ctx.out, "{}", diagnosis_text::render(&groups))?;
+            }
         }
     }
     Ok(())
+}
+
+/// Ports of one address with the same state, reason and most likely cause, in plan order;
+/// only the first of each group is diagnosed in full (a sweep has tens of thousands of
+/// ports and a handful of groups). Confident `ok`s are left out.
+#[expect(clippy::type_complexity, reason = "a private pair of parallel lists")]
+pub fn group_by_cause<'a>(
+    results: &'a [ProbeResult],
+    index: &HostIndex,
+    adviser: &mut Adviser,
+) -> (Vec<(Vec<&'a ProbeResult>, Option<String>)>, Vec<Diagnosis>) {
+    let mut groups: Vec<(Vec<&'a ProbeResult>, Option<String>)> = Vec::new();
+    let mut diagnoses: Vec<Diagnosis> = Vec::new();
+    // Each key with its group, or `None` for a group not worth showing.
+    let mut keys: Vec<(_, Option<usize>)> = Vec::new();
+    for r in results {
+        let key = (
+            r.endpoint.address,
+            r.endpoint.protocol,
+            r.state,
+            r.reason,
+            adviser.cause(r, index),
+        );
+        if let Some((_, group)) = keys.iter().find(|(k, _)| *k == key) {
+            if let Some(i) = *group {
+                groups[i].0.push(r);
+            }
+            continue;
+        }
+        let first = adviser.diagnose(r, index, None);
+        if !diagnosis_text::worth_showing(&first) {
+            keys.push((key, None));
+            continue;
+        }
+        keys.push((key, Some(groups.len())));
+        let note = diagnosis_text::uses_provider(&first)
+            .then(|| adviser.provider_note(r.endpoint.address));
+        groups.push((vec![r], note));
+        diagnoses.push(first);
+    }
+    (groups, diagnoses)
 }

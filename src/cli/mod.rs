@@ -4,6 +4,7 @@
 //! structs into work.
 
 pub mod classify;
+pub mod doctor;
 pub mod parse;
 pub mod port;
 pub mod probe;
@@ -49,6 +50,9 @@ pub enum Command {
     /// Probe TCP and UDP reachability with nmap's states and reasons, RTT and loss
     #[command(after_help = probe::EXAMPLES)]
     Probe(probe::ProbeArgs),
+    /// Diagnose an unreachable port: the likely cause, the evidence and the exact fix
+    #[command(after_help = doctor::EXAMPLES)]
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Options every command takes.

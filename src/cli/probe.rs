@@ -32,39 +32,12 @@ pub struct ProbeArgs {
     /// Read targets from FILE, one a line (# comments and blank lines skipped)
     #[arg(short, long, value_name = "FILE")]
     pub file: Vec<PathBuf>,
-    /// Probe TCP (the default)
-    #[arg(long, conflicts_with_all = ["udp", "both"])]
-    pub tcp: bool,
-    /// Probe UDP instead of TCP
-    #[arg(short = 'u', long, conflicts_with = "both")]
-    pub udp: bool,
-    /// Probe TCP and UDP
-    #[arg(long)]
-    pub both: bool,
-    /// Only IPv4 addresses of names
-    #[arg(short = '4', conflicts_with = "ipv6")]
-    pub ipv4: bool,
-    /// Only IPv6 addresses of names
-    #[arg(short = '6')]
-    pub ipv6: bool,
-    /// Attempts per port; 0 runs until Ctrl-C (then prints the summary)
-    #[arg(short, long, default_value_t = 1, value_name = "N")]
-    pub count: u32,
-    /// Pause between attempts to the same port (250ms, 1s)
-    #[arg(short, long, default_value = "1s", value_name = "DURATION")]
-    pub interval: String,
-    /// The longest wait for an answer; shorter waits adapt to the measured RTT
-    #[arg(short = 'w', long, default_value = "1s", value_name = "DURATION")]
-    pub timeout: String,
-    /// The most retries for a silent port (used only as far as observed loss justifies)
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub retries: u32,
-    /// Probes per second at most [default: 20000; loopback unpaced unless given]
-    #[arg(long, value_name = "N")]
-    pub rate: Option<f64>,
-    /// Ports probed at once at most (also bounded by the open-file limit)
-    #[arg(long, default_value_t = 1000, value_name = "N")]
-    pub concurrency: usize,
+    /// Protocols and address families.
+    #[command(flatten)]
+    pub protocol: ProtocolArgs,
+    /// Attempts, timeouts, limits.
+    #[command(flatten)]
+    pub timing: TimingArgs,
     /// UDP payload: 0xHEX or text; '' sends an empty datagram [default: per service]
     #[arg(long, value_name = "BYTES", allow_hyphen_values = true)]
     pub payload: Option<String>,
@@ -80,4 +53,101 @@ pub struct ProbeArgs {
     /// Allow broadcast and multicast destinations
     #[arg(long)]
     pub allow_broadcast: bool,
+    /// Fix texts and the rule's source.
+    #[command(flatten)]
+    pub advice: AdviceArgs,
+    /// Leave out the diagnosis under the table
+    #[arg(long)]
+    pub no_hints: bool,
+}
+
+/// Which protocols and address families to probe.
+#[derive(Debug, Args)]
+pub struct ProtocolArgs {
+    /// Probe TCP (the default)
+    #[arg(long, conflicts_with_all = ["udp", "both"])]
+    pub tcp: bool,
+    /// Probe UDP instead of TCP
+    #[arg(short = 'u', long, conflicts_with = "both")]
+    pub udp: bool,
+    /// Probe TCP and UDP
+    #[arg(long)]
+    pub both: bool,
+    /// Only IPv4 addresses of names
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Only IPv6 addresses of names
+    #[arg(short = '6')]
+    pub ipv6: bool,
+}
+
+/// Attempts, timeouts and limits.
+#[derive(Debug, Args)]
+pub struct TimingArgs {
+    /// Attempts per port; 0 runs until Ctrl-C (then prints the summary) [default: probe 1, doctor 3]
+    #[arg(short, long, value_name = "N")]
+    pub count: Option<u32>,
+    /// Pause between attempts to the same port (250ms, 1s) [default: probe 1s, doctor 200ms]
+    #[arg(short, long, value_name = "DURATION")]
+    pub interval: Option<String>,
+    /// The longest wait for an answer; shorter waits adapt to the measured RTT
+    #[arg(short = 'w', long, default_value = "1s", value_name = "DURATION")]
+    pub timeout: String,
+    /// The most retries for a silent port (used only as far as observed loss justifies)
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub retries: u32,
+    /// Probes per second at most [default: 20000; loopback unpaced unless given]
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Ports probed at once at most (also bounded by the open-file limit)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub concurrency: usize,
+}
+
+/// Whose fix texts, and the source address for a firewall rule.
+#[derive(Debug, Args)]
+pub struct AdviceArgs {
+    /// Cloud for the fix texts: auto picks it from the target's address
+    #[arg(long, value_enum, default_value_t = CloudArg::Auto, value_name = "CLOUD")]
+    pub cloud: CloudArg,
+    /// Your public address or network, for the security-group rule's source (198.51.100.7, 198.51.100.0/24)
+    #[arg(long, value_name = "CIDR")]
+    pub source: Option<String>,
+}
+
+/// `--cloud`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CloudArg {
+    /// From the embedded prefix table
+    Auto,
+    /// Alibaba Cloud
+    Alibaba,
+    /// Amazon Web Services
+    Aws,
+    /// Google Cloud
+    Gcp,
+    /// Microsoft Azure
+    Azure,
+    /// Tencent Cloud
+    Tencent,
+    /// Huawei Cloud
+    Huawei,
+    /// Any other: generic steps
+    Generic,
+}
+
+impl CloudArg {
+    /// The provider key of `data/fixes.toml`, `None` for auto.
+    pub const fn key(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Auto => return None,
+            Self::Alibaba => "alibaba",
+            Self::Aws => "aws",
+            Self::Gcp => "gcp",
+            Self::Azure => "azure",
+            Self::Tencent => "tencent",
+            Self::Huawei => "huawei",
+            Self::Generic => "generic",
+        })
+    }
 }

@@ -3,4 +3,5 @@
 //! Readers only: nothing here decides what the facts mean (that is `classify/` and
 //! `diagnose/`), and every reader degrades to a documented default when `/proc` is absent.
 
+pub mod interfaces;
 pub mod sysctl;

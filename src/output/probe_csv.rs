@@ -2,16 +2,21 @@
 
 use super::csv::push_field;
 use super::probe_json::ProbeRecord;
+use crate::diagnose::{Cause, Diagnosis};
 use crate::model::ProbeResult;
 use std::fmt::Write as _;
 
 /// The header row.
 pub const HEADER: &str = "target,host,address,port,protocol,method,state,reason,icmp_from,attempts,received,\
-loss_pct,rtt_min_ms,rtt_avg_ms,rtt_max_ms,rtt_stddev_ms,payload,error\n";
+loss_pct,rtt_min_ms,rtt_avg_ms,rtt_max_ms,rtt_stddev_ms,payload,error,cause\n";
 
 /// One row.
-pub fn row(result: &ProbeResult) -> String {
-    let r = ProbeRecord::from(result);
+pub fn row(result: &ProbeResult, cause: Cause) -> String {
+    let no_hints = Diagnosis {
+        cause,
+        hints: Vec::new(),
+    };
+    let r = ProbeRecord::new(result, &no_hints);
     let mut fields: Vec<String> = vec![
         r.target.to_owned(),
         r.host.to_owned(),
@@ -32,6 +37,7 @@ pub fn row(result: &ProbeResult) -> String {
     }
     fields.push(r.payload.unwrap_or_default().to_owned());
     fields.push(r.error.unwrap_or_default().to_owned());
+    fields.push(r.cause.to_owned());
     let mut buf = Vec::new();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {

@@ -1,6 +1,7 @@
 //! The JSON schema of `ipdiag probe` (README.md "JSON fields"): one object per probed
 //! (address, port, protocol). Durations are milliseconds; absent facts are `null`.
 
+use crate::diagnose::{Diagnosis, Hint};
 use crate::model::{ProbeResult, RttStats};
 use serde::Serialize;
 
@@ -37,6 +38,10 @@ pub struct ProbeRecord<'a> {
     pub payload: Option<&'static str>,
     /// For `error`: the system's message.
     pub error: Option<&'a str>,
+    /// The most likely cause (DESIGN.md's words).
+    pub cause: &'static str,
+    /// Every likely cause, ranked: `{cause, confidence, evidence, fix}`.
+    pub hints: &'a [Hint],
 }
 
 /// RTT in milliseconds, rounded to the microsecond.
@@ -67,8 +72,9 @@ impl From<&RttStats> for RttRecord {
     }
 }
 
-impl<'a> From<&'a ProbeResult> for ProbeRecord<'a> {
-    fn from(r: &'a ProbeResult) -> Self {
+impl<'a> ProbeRecord<'a> {
+    /// The record of a result and its diagnosis.
+    pub fn new(r: &'a ProbeResult, diagnosis: &'a Diagnosis) -> Self {
         let e = &r.endpoint;
         Self {
             target: &e.target,
@@ -86,6 +92,8 @@ impl<'a> From<&'a ProbeResult> for ProbeRecord<'a> {
             rtt_ms: r.rtt.as_ref().map(RttRecord::from),
             payload: r.payload,
             error: r.error.as_deref(),
+            cause: diagnosis.cause.as_str(),
+            hints: &diagnosis.hints,
         }
     }
 }

@@ -23,6 +23,8 @@ use std::time::Duration;
 pub const CLIENT: &str = "198.51.100.2";
 /// The server's public address, owned by the edge.
 pub const PUBLIC: &str = "203.0.113.10";
+/// An address in the cloud where nothing answers at all (a stopped instance).
+pub const SILENT: &str = "203.0.113.99";
 /// The server's private address: the only one on its network card.
 pub const PRIVATE: &str = "172.16.0.10";
 
@@ -46,6 +48,8 @@ pub mod ports {
     pub const UDP_SG_DROP: u16 = 7897;
     /// TCP: open, through the lossy rule.
     pub const TCP_LOSSY: u16 = 7898;
+    /// TCP: SSH, allowed by the security group (a control port for `doctor`).
+    pub const SSH: u16 = 22;
 }
 
 /// What a test wants beyond the standard bed.
@@ -150,6 +154,7 @@ impl Bed {
                   chain internet {{
                     type filter hook prerouting priority raw; policy accept;
                     iifname \"e0\" ip daddr {{ 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 }} drop
+                    ip daddr {SILENT} drop
                   }}
                   chain public_ip {{
                     type nat hook prerouting priority dstnat; policy accept;
@@ -162,7 +167,7 @@ impl Bed {
                     iifname \"e0\" oifname \"e1\" jump security_group
                   }}
                   chain security_group {{
-                    tcp dport {{ {TCP_OPEN}, {TCP_LOOPBACK_BIND}, {TCP_NOTHING}, {TCP_HOST_REJECT}, {TCP_LOSSY} }} accept
+                    tcp dport {{ {SSH}, {TCP_OPEN}, {TCP_LOOPBACK_BIND}, {TCP_NOTHING}, {TCP_HOST_REJECT}, {TCP_LOSSY} }} accept
                     udp dport {{ {UDP_ECHO}, {UDP_NOTHING} }} accept
                     icmp type echo-request accept
                     drop

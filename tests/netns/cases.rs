@@ -1,7 +1,7 @@
-//! The cases of the simulated cloud: each asserts ipdiag's exact state, reason and ICMP
-//! sender from `--json`, and that nmap (when installed) reports the same state.
+//! The cases of the simulated cloud: each asserts ipdiag's exact state, reason, ICMP
+//! sender and diagnosis from `--json`, and that nmap (when installed) reports the same state.
 
-use crate::bed::{Bed, PRIVATE, PUBLIC, Setup, ports};
+use crate::bed::{Bed, PRIVATE, PUBLIC, SILENT, Setup, ports};
 use crate::nmap;
 use crate::servers::Servers;
 use serde_json::Value;
@@ -24,187 +24,205 @@ fn probe(bed: &Bed, host: &str, port: u16, udp: bool, extra: &[&str]) -> Value {
     records[0].clone()
 }
 
-/// Asserts ipdiag's state, reason and `icmp_from`, then nmap's state.
-fn expect(
-    bed: &Bed,
-    host: &str,
+/// A server to start in the server namespace.
+enum Server {
+    Tcp(&'static str),
+    UdpEcho(&'static str),
+}
+
+/// One case: what runs on the server, what is probed, and what ipdiag must say.
+struct Case {
+    servers: &'static [Server],
+    host: &'static str,
     port: u16,
     udp: bool,
-    state: &str,
-    reason: &str,
-    icmp_from: Option<&str>,
-) {
-    let record = probe(bed, host, port, udp, &[]);
-    assert_eq!(record["state"], state, "{record}");
-    assert_eq!(record["reason"], reason, "{record}");
-    assert_eq!(record["icmp_from"].as_str(), icmp_from, "{record}");
+    state: &'static str,
+    reason: &'static str,
+    icmp_from: Option<&'static str>,
+    /// The diagnosis: the most likely cause.
+    cause: &'static str,
+}
+
+/// Builds a bed, starts the servers, and asserts ipdiag's answer and nmap's state.
+fn run(name: &str, case: &Case) {
+    let Some(bed) = Bed::new(name, Setup::default()) else {
+        return;
+    };
+    let mut servers = Servers::default();
+    for server in case.servers {
+        match server {
+            Server::Tcp(addr) => servers.tcp(&bed.server, addr),
+            Server::UdpEcho(addr) => servers.udp_echo(&bed.server, addr),
+        };
+    }
+    let record = probe(&bed, case.host, case.port, case.udp, &[]);
+    assert_eq!(record["state"], case.state, "{name}: {record}");
+    assert_eq!(record["reason"], case.reason, "{name}: {record}");
+    assert_eq!(
+        record["icmp_from"].as_str(),
+        case.icmp_from,
+        "{name}: {record}"
+    );
+    assert_eq!(record["cause"], case.cause, "{name}: {record}");
     if nmap::available() {
-        assert_eq!(
-            nmap::state(bed, host, port, udp),
-            state,
-            "nmap disagrees with {record}"
-        );
+        let theirs = nmap::state(&bed, case.host, case.port, case.udp);
+        assert_eq!(theirs, case.state, "{name}: nmap disagrees with {record}");
     } else {
-        eprintln!("nmap is not installed: comparison skipped");
+        eprintln!("{name}: nmap is not installed, comparison skipped");
     }
 }
 
 #[test]
 fn tcp_open() {
-    let Some(bed) = Bed::new("tcp_open", Setup::default()) else {
-        return;
-    };
-    let mut servers = Servers::default();
-    servers.tcp(&bed.server, "0.0.0.0:7890");
-    expect(
-        &bed,
-        PUBLIC,
-        ports::TCP_OPEN,
-        false,
-        "open",
-        "syn-ack",
-        None,
+    run(
+        "tcp_open",
+        &Case {
+            servers: &[Server::Tcp("0.0.0.0:7890")],
+            host: PUBLIC,
+            port: ports::TCP_OPEN,
+            udp: false,
+            state: "open",
+            reason: "syn-ack",
+            icmp_from: None,
+            cause: "ok",
+        },
     );
 }
 
 #[test]
 fn tcp_server_bound_to_loopback_only() {
-    let Some(bed) = Bed::new("tcp_server_bound_to_loopback_only", Setup::default()) else {
-        return;
-    };
-    let mut servers = Servers::default();
-    servers.tcp(&bed.server, "127.0.0.1:7891");
-    expect(
-        &bed,
-        PUBLIC,
-        ports::TCP_LOOPBACK_BIND,
-        false,
-        "closed",
-        "conn-refused",
-        None,
+    run(
+        "tcp_server_bound_to_loopback_only",
+        &Case {
+            servers: &[Server::Tcp("127.0.0.1:7891")],
+            host: PUBLIC,
+            port: ports::TCP_LOOPBACK_BIND,
+            udp: false,
+            state: "closed",
+            reason: "conn-refused",
+            icmp_from: None,
+            cause: "not_listening",
+        },
     );
 }
 
 #[test]
 fn tcp_nothing_listening() {
-    let Some(bed) = Bed::new("tcp_nothing_listening", Setup::default()) else {
-        return;
-    };
-    expect(
-        &bed,
-        PUBLIC,
-        ports::TCP_NOTHING,
-        false,
-        "closed",
-        "conn-refused",
-        None,
+    run(
+        "tcp_nothing_listening",
+        &Case {
+            servers: &[],
+            host: PUBLIC,
+            port: ports::TCP_NOTHING,
+            udp: false,
+            state: "closed",
+            reason: "conn-refused",
+            icmp_from: None,
+            cause: "not_listening",
+        },
     );
 }
 
 #[test]
 fn tcp_dropped_by_security_group() {
-    let Some(bed) = Bed::new("tcp_dropped_by_security_group", Setup::default()) else {
-        return;
-    };
-    let mut servers = Servers::default();
-    servers.tcp(&bed.server, "0.0.0.0:7893");
-    expect(
-        &bed,
-        PUBLIC,
-        ports::TCP_SG_DROP,
-        false,
-        "filtered",
-        "no-response",
-        None,
+    run(
+        "tcp_dropped_by_security_group",
+        &Case {
+            servers: &[Server::Tcp("0.0.0.0:7893")],
+            host: PUBLIC,
+            port: ports::TCP_SG_DROP,
+            udp: false,
+            state: "filtered",
+            reason: "no-response",
+            icmp_from: None,
+            cause: "security_group",
+        },
     );
 }
 
+/// The server's ICMP leaves from its private address; the edge translates it back.
 #[test]
 fn tcp_rejected_by_host_firewall() {
-    let Some(bed) = Bed::new("tcp_rejected_by_host_firewall", Setup::default()) else {
-        return;
-    };
-    let mut servers = Servers::default();
-    servers.tcp(&bed.server, "0.0.0.0:7894");
-    // The server's ICMP leaves from its private address; the edge translates it back.
-    expect(
-        &bed,
-        PUBLIC,
-        ports::TCP_HOST_REJECT,
-        false,
-        "filtered",
-        "admin-prohibited",
-        Some(PUBLIC),
+    run(
+        "tcp_rejected_by_host_firewall",
+        &Case {
+            servers: &[Server::Tcp("0.0.0.0:7894")],
+            host: PUBLIC,
+            port: ports::TCP_HOST_REJECT,
+            udp: false,
+            state: "filtered",
+            reason: "admin-prohibited",
+            icmp_from: Some(PUBLIC),
+            cause: "host_firewall",
+        },
     );
 }
 
 #[test]
 fn tcp_client_dials_the_private_address() {
-    let Some(bed) = Bed::new("tcp_client_dials_the_private_address", Setup::default()) else {
-        return;
-    };
-    let mut servers = Servers::default();
-    servers.tcp(&bed.server, "0.0.0.0:7890");
-    expect(
-        &bed,
-        PRIVATE,
-        ports::TCP_OPEN,
-        false,
-        "filtered",
-        "no-response",
-        None,
+    run(
+        "tcp_client_dials_the_private_address",
+        &Case {
+            servers: &[Server::Tcp("0.0.0.0:7890")],
+            host: PRIVATE,
+            port: ports::TCP_OPEN,
+            udp: false,
+            state: "filtered",
+            reason: "no-response",
+            icmp_from: None,
+            cause: "private_address",
+        },
     );
 }
 
 #[test]
 fn udp_echo_open() {
-    let Some(bed) = Bed::new("udp_echo_open", Setup::default()) else {
-        return;
-    };
-    let mut servers = Servers::default();
-    servers.udp_echo(&bed.server, "0.0.0.0:7895");
-    expect(
-        &bed,
-        PUBLIC,
-        ports::UDP_ECHO,
-        true,
-        "open",
-        "udp-response",
-        None,
+    run(
+        "udp_echo_open",
+        &Case {
+            servers: &[Server::UdpEcho("0.0.0.0:7895")],
+            host: PUBLIC,
+            port: ports::UDP_ECHO,
+            udp: true,
+            state: "open",
+            reason: "udp-response",
+            icmp_from: None,
+            cause: "ok",
+        },
     );
 }
 
 #[test]
 fn udp_nothing_listening() {
-    let Some(bed) = Bed::new("udp_nothing_listening", Setup::default()) else {
-        return;
-    };
-    expect(
-        &bed,
-        PUBLIC,
-        ports::UDP_NOTHING,
-        true,
-        "closed",
-        "port-unreach",
-        Some(PUBLIC),
+    run(
+        "udp_nothing_listening",
+        &Case {
+            servers: &[],
+            host: PUBLIC,
+            port: ports::UDP_NOTHING,
+            udp: true,
+            state: "closed",
+            reason: "port-unreach",
+            icmp_from: Some(PUBLIC),
+            cause: "not_listening",
+        },
     );
 }
 
 #[test]
 fn udp_dropped_by_security_group() {
-    let Some(bed) = Bed::new("udp_dropped_by_security_group", Setup::default()) else {
-        return;
-    };
-    let mut servers = Servers::default();
-    servers.udp_echo(&bed.server, "0.0.0.0:7897");
-    expect(
-        &bed,
-        PUBLIC,
-        ports::UDP_SG_DROP,
-        true,
-        "open|filtered",
-        "no-response",
-        None,
+    run(
+        "udp_dropped_by_security_group",
+        &Case {
+            servers: &[Server::UdpEcho("0.0.0.0:7897")],
+            host: PUBLIC,
+            port: ports::UDP_SG_DROP,
+            udp: true,
+            state: "open|filtered",
+            reason: "no-response",
+            icmp_from: None,
+            cause: "security_group",
+        },
     );
 }
 
@@ -233,6 +251,7 @@ fn lossy_delayed_path() {
     );
     assert_eq!(record["state"], "open", "{record}");
     assert_eq!(record["attempts"], ATTEMPTS, "{record}");
+    assert_eq!(record["cause"], "lossy_path", "{record}");
 
     // Every attempt sent exactly one SYN, and each one the rule dropped is one lost.
     let (seen, dropped) = (
@@ -274,4 +293,63 @@ fn ping_avg_ms(bed: &Bed, count: u32) -> f64 {
         .find_map(|l| l.split_once(" = ").filter(|_| l.starts_with("rtt")))
         .and_then(|(_, v)| v.split('/').nth(1)?.parse().ok())
         .unwrap_or_else(|| panic!("no rtt line in ping's output:\n{out}"))
+}
+
+/// Runs `ipdiag doctor` in the client and returns its JSON object.
+fn doctor(bed: &Bed, target: &str) -> Value {
+    let (code, stdout, stderr) = bed.ipdiag(&["doctor", "-n", target, "--json", "-w", "500ms"]);
+    assert_eq!(code, 1, "doctor on an unreachable port exits 1: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// The port is dropped by the security group while SSH on the same host answers: the
+/// control probe turns "maybe" into a confident `security_group`.
+#[test]
+fn doctor_security_group_with_ssh_open() {
+    let Some(bed) = Bed::new("doctor_security_group_with_ssh_open", Setup::default()) else {
+        return;
+    };
+    let mut servers = Servers::default();
+    servers
+        .tcp(&bed.server, "0.0.0.0:22")
+        .tcp(&bed.server, "0.0.0.0:7893");
+    let report = doctor(&bed, &format!("{PUBLIC}:{}", ports::TCP_SG_DROP));
+    assert_eq!(report["state"], "filtered", "{report}");
+    assert_eq!(report["cause"], "security_group", "{report}");
+    assert_eq!(report["hints"][0]["confidence"], "high", "{report}");
+    let control = report["control"].as_array().expect("control probes");
+    let ssh = control
+        .iter()
+        .find(|c| c["port"] == 22)
+        .expect("22 was probed");
+    assert_eq!(ssh["state"], "open", "{report}");
+    assert_eq!(
+        report["ping"]["received"], 3,
+        "the edge lets ping through: {report}"
+    );
+    let fix = report["hints"][0]["fix"].to_string();
+    assert!(
+        fix.contains(&format!(
+            "port {}, source 198.51.100.2/32",
+            ports::TCP_SG_DROP
+        )),
+        "{fix}"
+    );
+}
+
+/// Nothing answers on any port or to ping: a stopped instance or a wrong IP.
+#[test]
+fn doctor_whole_host_silent() {
+    let Some(bed) = Bed::new("doctor_whole_host_silent", Setup::default()) else {
+        return;
+    };
+    let report = doctor(&bed, &format!("{SILENT}:{}", ports::TCP_OPEN));
+    assert_eq!(report["state"], "filtered", "{report}");
+    assert_eq!(report["cause"], "host_down_or_wrong_ip", "{report}");
+    assert_eq!(
+        report["control"].as_array().map(Vec::len),
+        Some(4),
+        "{report}"
+    );
+    assert_eq!(report["ping"]["received"], 0, "{report}");
 }

@@ -1,0 +1,284 @@
+//! `ipdiag doctor`: probe the port, probe control ports and ICMP echo, look at this
+//! machine, diagnose, and print the verdict with the ranked causes and their fixes.
+
+use super::Context;
+use super::advise::Adviser;
+use super::drive::{Quiet, drive, runtime};
+use super::options::{Defaults, advice, engine_config, protocols};
+use crate::classify::classify;
+use crate::cli::doctor::DoctorArgs;
+use crate::diagnose::{CloudChoice, HostIndex, PingSeen};
+use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
+use crate::model::{Endpoint, ProbeResult, Protocol, State};
+use crate::output::Format;
+use crate::output::doctor_json::{self, DoctorRecord};
+use crate::output::doctor_text::{self, Asked, Report};
+use crate::output::json_stream::JsonStream;
+use crate::plan::expand::{Plan, PlanOptions, build_plan};
+use crate::plan::target::{HostSpec, parse_target};
+use crate::probe::icmp::{PingOutcome, ping};
+use crate::probe::route::source_for;
+use crate::probe::stats::rtt_stats;
+use crate::probe::{EngineConfig, SocketProber};
+use crate::resolve::SystemResolver;
+use crate::wire::payloads::{PayloadChoice, parse_payload};
+use ipnet::IpNet;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// `doctor`'s defaults: a few attempts close together, enough to see loss.
+const DOCTOR_DEFAULTS: Defaults = Defaults {
+    count: 3,
+    interval: "200ms",
+};
+/// The control ports: SSH, HTTP, HTTPS, RDP — one of them is open on most servers.
+pub const CONTROL_PORTS: [u16; 4] = [22, 80, 443, 3389];
+/// ICMP echo requests per address.
+const PINGS: u32 = 3;
+const PING_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Everything `doctor` needs, parsed and checked.
+struct Request {
+    plan: Plan,
+    engine: EngineConfig,
+    payload: PayloadChoice,
+    cloud: CloudChoice,
+    source: Option<IpNet>,
+    control: Vec<Endpoint>,
+    /// Addresses to ping (none with `--no-control`).
+    ping: Vec<IpAddr>,
+}
+
+/// What the probes found.
+struct Gathered {
+    asked: Vec<ProbeResult>,
+    control: Vec<ProbeResult>,
+    pings: Vec<(IpAddr, std::result::Result<PingOutcome, String>)>,
+}
+
+/// Runs `ipdiag doctor`.
+pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    let request = request(args)?;
+    let mut adviser = Adviser::new(request.cloud, request.source);
+    let gathered = runtime()?.block_on(gather(request))?;
+    write_report(&gathered, &mut adviser, ctx)?;
+    let asked = &gathered.asked;
+    Ok(
+        if asked.iter().all(|r| r.state == State::Open) && !asked.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_FAILURE
+        },
+    )
+}
+
+fn request(args: &DoctorArgs) -> Result<Request> {
+    let spec = parse_target(&args.target)?;
+    if args.numeric && matches!(spec.host, HostSpec::Name(_)) {
+        return Err(InputError::new("target", &spec.text, Problem::NameWithNumeric).into());
+    }
+    if spec.ports.is_none() {
+        return Err(InputError::new("target", &spec.text, Problem::NoPortGiven).into());
+    }
+    let (protocols, family) = protocols(&args.protocol);
+    let options = PlanOptions {
+        default_ports: Vec::new(),
+        protocols,
+        family,
+        allow_broadcast: false,
+    };
+    let plan = build_plan(std::slice::from_ref(&spec), &options, &SystemResolver)?;
+    if plan.endpoints.windows(2).any(|w| w[0].port != w[1].port) {
+        return Err(InputError::new("target", &spec.text, Problem::OnePort).into());
+    }
+    let engine = engine_config(&args.timing, DOCTOR_DEFAULTS)?;
+    let payload = args
+        .payload
+        .as_deref()
+        .map(parse_payload)
+        .transpose()?
+        .unwrap_or_default();
+    let (cloud, source) = advice(&args.advice)?;
+    let addresses = distinct_addresses(&plan.endpoints);
+    let (control, ping) = if args.no_control {
+        (Vec::new(), Vec::new())
+    } else {
+        (control_endpoints(&plan.endpoints, &addresses), addresses)
+    };
+    Ok(Request {
+        plan,
+        engine,
+        payload,
+        cloud,
+        source,
+        control,
+        ping,
+    })
+}
+
+/// Probes the asked port, the control ports and ICMP echo, all at once.
+async fn gather(request: Request) -> Result<Gathered> {
+    let Request {
+        plan,
+        engine,
+        payload,
+        control,
+        ping: ping_addresses,
+        ..
+    } = request;
+    let wait = engine.timing.max;
+    let control_engine = EngineConfig {
+        count: Some(1),
+        ..engine.clone()
+    };
+    let (mut quiet_asked, mut quiet_control) = (Quiet, Quiet);
+    let asked = drive(
+        plan.endpoints,
+        &plan.unresolved,
+        SocketProber::new(payload),
+        engine,
+        &mut quiet_asked,
+    );
+    let control = drive(
+        control,
+        &[],
+        SocketProber::new(PayloadChoice::default()),
+        control_engine,
+        &mut quiet_control,
+    );
+    let pings = async {
+        let mut out = Vec::new();
+        for address in ping_addresses {
+            out.push((address, ping(address, PINGS, PING_INTERVAL, wait).await));
+        }
+        out
+    };
+    let (asked, control, pings) = tokio::join!(asked, control, pings);
+    Ok(Gathered {
+        asked: asked?,
+        control: control?,
+        pings,
+    })
+}
+
+fn write_report(g: &Gathered, adviser: &mut Adviser, ctx: &mut Context<'_>) -> Result<()> {
+    let mut all = g.asked.clone();
+    all.extend(g.control.iter().cloned());
+    let index = HostIndex::new(&all);
+    let diagnoses: Vec<_> = g
+        .asked
+        .iter()
+        .map(|r| adviser.diagnose(r, &index, ping_seen(&g.pings, r.endpoint.address)))
+        .collect();
+    let cloud_note = adviser.provider_note(g.asked.first().and_then(|r| r.endpoint.address));
+    let reports: Vec<Asked<'_>> = g
+        .asked
+        .iter()
+        .zip(&diagnoses)
+        .map(|(result, diagnosis)| {
+            let address = result.endpoint.address;
+            Asked {
+                result,
+                diagnosis,
+                control: g
+                    .control
+                    .iter()
+                    .filter(|c| c.endpoint.address == address)
+                    .collect(),
+                ping: address
+                    .and_then(|a| g.pings.iter().find(|(p, _)| *p == a))
+                    .map(|(_, p)| p),
+                target: address.map(classify),
+                sends_from: address.and_then(source_for),
+            }
+        })
+        .collect();
+    if ctx.format == Format::Json || ctx.format == Format::Jsonl {
+        let control_diagnoses: Vec<Vec<_>> = reports
+            .iter()
+            .map(|a| {
+                a.control
+                    .iter()
+                    .map(|c| adviser.diagnose(c, &index, None))
+                    .collect()
+            })
+            .collect();
+        let records: Vec<DoctorRecord<'_>> = reports
+            .iter()
+            .zip(&control_diagnoses)
+            .map(|(a, d)| doctor_json::record(a, d, &cloud_note))
+            .collect();
+        // One asked port (the usual case) is one object; several (--both, a name with
+        // several addresses) are an array, or JSON lines.
+        if let [one] = records.as_slice()
+            && ctx.format == Format::Json
+        {
+            serde_json::to_writer(&mut *ctx.out, one).map_err(std::io::Error::from)?;
+            writeln!(ctx.out)?;
+        } else {
+            let mut stream = JsonStream::new(&mut *ctx.out, ctx.format == Format::Json);
+            for r in &records {
+                stream.record(r)?;
+            }
+            stream.finish()?;
+        }
+    } else {
+        let report = Report {
+            asked: &reports,
+            cloud_note: &cloud_note,
+        };
+        write!(ctx.out, "{}", doctor_text::render(&report, ctx.style))?;
+    }
+    Ok(())
+}
+
+fn distinct_addresses(endpoints: &[Endpoint]) -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = Vec::new();
+    for a in endpoints.iter().filter_map(|e| e.address) {
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// TCP 22, 80, 443 and 3389 on every address, except the asked ports themselves.
+fn control_endpoints(asked: &[Endpoint], addresses: &[IpAddr]) -> Vec<Endpoint> {
+    let mut out = Vec::new();
+    for &address in addresses {
+        let host = asked
+            .iter()
+            .find(|e| e.address == Some(address))
+            .map_or_else(|| address.to_string(), |e| e.host.clone());
+        for port in CONTROL_PORTS {
+            let taken = asked.iter().any(|e| {
+                e.address == Some(address) && e.port == port && e.protocol == Protocol::Tcp
+            });
+            if !taken {
+                out.push(Endpoint {
+                    target: SocketAddr::new(address, port).to_string(),
+                    host: host.clone(),
+                    address: Some(address),
+                    port,
+                    protocol: Protocol::Tcp,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The ping outcome of `address` as evidence (`None` when ICMP was not available).
+fn ping_seen(
+    pings: &[(IpAddr, std::result::Result<PingOutcome, String>)],
+    address: Option<IpAddr>,
+) -> Option<PingSeen> {
+    let (_, outcome) = pings.iter().find(|(a, _)| Some(*a) == address)?;
+    let outcome = outcome.as_ref().ok()?;
+    let avg = rtt_stats(&outcome.rtts).map(|s| s.avg);
+    Some(PingSeen {
+        sent: outcome.sent,
+        received: outcome.received,
+        rtt_avg_ms: avg,
+    })
+}

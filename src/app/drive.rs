@@ -1,0 +1,117 @@
+//! Runs the probe engine for a command: the runtime, Ctrl-C, and the loop that hands each
+//! event to the command's observer and collects the results in plan order.
+
+use crate::error::{Error, Result};
+use crate::model::{Endpoint, ProbeResult};
+use crate::probe::attempt::Answer;
+use crate::probe::{EngineConfig, Event, SocketProber};
+use std::time::Duration;
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{mpsc, watch};
+
+/// Worker threads at most: beyond this, sockets contend in the kernel more than they gain.
+const MAX_WORKERS: usize = 4;
+/// Events queued between the engine and the consumer (a few ticks' worth of a sweep).
+const EVENT_QUEUE: usize = 16 * 1024;
+/// How long the consumer sleeps when no event is waiting: results appear at most this late.
+const DRAIN_TICK: Duration = Duration::from_millis(5);
+
+/// What a command does with events as they come.
+pub trait Observer {
+    /// One attempt finished.
+    fn attempt(
+        &mut self,
+        _endpoint: &Endpoint,
+        _seq: u32,
+        _try_no: u32,
+        _answer: &Answer,
+    ) -> Result<()> {
+        Ok(())
+    }
+    /// An endpoint is finished.
+    fn done(&mut self, _result: &ProbeResult) -> Result<()> {
+        Ok(())
+    }
+    /// The queue is drained for now (a moment to flush output).
+    fn idle(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An observer that only collects.
+pub struct Quiet;
+
+impl Observer for Quiet {}
+
+/// The I/O runtime: on loopback and near hosts a sweep is bound by the kernel's work in
+/// `connect()` and `close()`; a worker per core (up to a few) spreads it.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS));
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Environment(format!("cannot start the I/O runtime: {e}")))
+}
+
+/// Probes `endpoints` (`unresolved[i]`: why endpoint i has no address) until done or
+/// Ctrl-C; returns the results in plan order (those finished, after a Ctrl-C).
+pub async fn drive(
+    endpoints: Vec<Endpoint>,
+    unresolved: &[Option<String>],
+    prober: SocketProber,
+    engine: EngineConfig,
+    observer: &mut impl Observer,
+) -> Result<Vec<ProbeResult>> {
+    let total = endpoints.len();
+    let plan = endpoints.clone();
+    let (events_tx, mut events) = mpsc::channel(EVENT_QUEUE);
+    let (stop_tx, stop) = watch::channel(false);
+    let engine = tokio::spawn(crate::probe::run(
+        endpoints, prober, engine, events_tx, stop,
+    ));
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stop_tx.send(true);
+        }
+    });
+    let mut results: Vec<Option<ProbeResult>> = vec![None; total];
+    // The consumer polls rather than parks: with results arriving from several worker
+    // threads, waking it for each one costs more than the probes themselves on loopback.
+    loop {
+        match events.try_recv() {
+            Ok(Event::Attempt {
+                index,
+                seq,
+                try_no,
+                answer,
+            }) => {
+                if let Some(endpoint) = plan.get(index) {
+                    observer.attempt(endpoint, seq, try_no, &answer)?;
+                }
+            }
+            Ok(Event::Done { index, mut result }) => {
+                if let Some(Some(message)) = unresolved.get(index) {
+                    result.error = Some(message.clone());
+                }
+                observer.done(&result)?;
+                if let Some(slot) = results.get_mut(index) {
+                    *slot = Some(result);
+                }
+            }
+            Err(TryRecvError::Empty) => {
+                observer.idle()?;
+                tokio::time::sleep(DRAIN_TICK).await;
+            }
+            Err(TryRecvError::Disconnected) => break,
+        }
+    }
+    observer.idle()?;
+    // The engine has ended (its events channel closed); a join error is a bug in a task,
+    // reported rather than hidden.
+    engine
+        .await
+        .map_err(|e| Error::Environment(format!("the probe engine failed: {e}")))?;
+    interrupt.abort();
+    Ok(results.into_iter().flatten().collect())
+}

@@ -1,0 +1,95 @@
+//! Turns the option groups `probe` and `doctor` share into engine and advice settings.
+
+use crate::classify::{Item, parse_item};
+use crate::cli::probe::{AdviceArgs, ProtocolArgs, TimingArgs};
+use crate::diagnose::CloudChoice;
+use crate::error::{InputError, Problem, Result};
+use crate::model::Protocol;
+use crate::plan::duration::parse_duration;
+use crate::probe::timing::TimingConfig;
+use crate::probe::{EngineConfig, limits};
+use ipnet::IpNet;
+use std::time::Duration;
+
+/// The default packet-rate cap for non-loopback targets.
+const DEFAULT_RATE: f64 = 20_000.0;
+
+/// A command's defaults for the options it leaves optional.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    /// Attempts per port.
+    pub count: u32,
+    /// Pause between attempts.
+    pub interval: &'static str,
+}
+
+/// The engine settings from the timing options.
+pub fn engine_config(args: &TimingArgs, defaults: Defaults) -> Result<EngineConfig> {
+    let timeout = parse_duration("--timeout", &args.timeout)?;
+    let interval = parse_duration(
+        "--interval",
+        args.interval.as_deref().unwrap_or(defaults.interval),
+    )?;
+    if timeout.is_zero() {
+        return Err(InputError::new("--timeout", &args.timeout, Problem::Duration).into());
+    }
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(InputError::new("--rate", &rate.to_string(), Problem::NotPositive).into());
+    }
+    if args.concurrency == 0 {
+        return Err(InputError::new("--concurrency", "0", Problem::NotPositive).into());
+    }
+    let sockets = usize::try_from(limits::raise_open_files()).unwrap_or(usize::MAX);
+    let count = args.count.unwrap_or(defaults.count);
+    Ok(EngineConfig {
+        concurrency: args.concurrency.min(sockets),
+        rate: Some(args.rate.unwrap_or(DEFAULT_RATE)),
+        pace_loopback: args.rate.is_some(),
+        count: (count > 0).then_some(count),
+        interval,
+        timing: TimingConfig {
+            initial: timeout,
+            min: timeout.min(Duration::from_millis(100)),
+            max: timeout,
+            max_retries: args.retries,
+        },
+    })
+}
+
+/// The protocols to probe and the address family names are limited to.
+pub fn protocols(args: &ProtocolArgs) -> (Vec<Protocol>, Option<u8>) {
+    let protocols = match (args.udp, args.both) {
+        (_, true) => vec![Protocol::Tcp, Protocol::Udp],
+        (true, false) => vec![Protocol::Udp],
+        (false, false) => vec![Protocol::Tcp],
+    };
+    let family = if args.ipv4 {
+        Some(4)
+    } else if args.ipv6 {
+        Some(6)
+    } else {
+        None
+    };
+    (protocols, family)
+}
+
+/// `--cloud` and `--source`.
+pub fn advice(args: &AdviceArgs) -> Result<(CloudChoice, Option<IpNet>)> {
+    let cloud = args
+        .cloud
+        .key()
+        .map_or(CloudChoice::Auto, CloudChoice::Named);
+    let source = match args.source.as_deref() {
+        None => None,
+        Some(text) => Some(match parse_item(text)? {
+            Item::Address(address) => IpNet::from(address),
+            Item::Network(net) => net.trunc(),
+            Item::Host(_) => {
+                return Err(InputError::new("--source", text, Problem::NotAnAddress).into());
+            }
+        }),
+    };
+    Ok((cloud, source))
+}

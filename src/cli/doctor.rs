@@ -1,0 +1,44 @@
+//! `ipdiag doctor`: arguments.
+
+use super::probe::{AdviceArgs, ProtocolArgs, TimingArgs};
+use clap::Args;
+
+/// Examples shown under `ipdiag doctor --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  ipdiag doctor 203.0.113.10:7890                 why can't I reach my cloud server's port?
+  ipdiag doctor 203.0.113.10:7890 --cloud aws     fixes written for AWS
+  ipdiag doctor 203.0.113.10:7890 --udp           the same for a UDP service
+  ipdiag doctor 203.0.113.10:7890 --source 198.51.100.7
+                                                  the security-group rule for that source
+
+doctor probes the port a few times, probes control ports (TCP 22, 80, 443, 3389) and ICMP
+echo (when allowed) to learn whether the host is up at all, classifies the address, looks
+at this machine's interfaces, and ranks the causes with evidence and the exact fix.
+Exit status: 0 when the port is open, 1 otherwise, 2 on bad input.";
+
+/// Diagnose why a port is unreachable, with the fix.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The port to diagnose: HOST:PORT or [IPV6]:PORT
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Protocols and address families.
+    #[command(flatten)]
+    pub protocol: ProtocolArgs,
+    /// Attempts, timeouts, limits.
+    #[command(flatten)]
+    pub timing: TimingArgs,
+    /// Fix texts and the rule's source.
+    #[command(flatten)]
+    pub advice: AdviceArgs,
+    /// UDP payload: 0xHEX or text; '' sends an empty datagram [default: per service]
+    #[arg(long, value_name = "BYTES", allow_hyphen_values = true)]
+    pub payload: Option<String>,
+    /// Never resolve host names
+    #[arg(short = 'n', long)]
+    pub numeric: bool,
+    /// Skip the control probes (other ports, ICMP echo)
+    #[arg(long)]
+    pub no_control: bool,
+}

@@ -1,0 +1,390 @@
+//! Fix texts: the steps for each cause, with the provider's console path and CLI command,
+//! filled in with protocol, port and source. The texts live in `data/fixes.toml` so a
+//! provider is added without touching code.
+
+use super::cause::Cause;
+use crate::model::Protocol;
+use ipnet::IpNet;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+const FIXES_TOML: &str = include_str!("../../data/fixes.toml");
+
+/// One provider's texts, as written in the file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProviderFix {
+    name: String,
+    security_group: String,
+    cli: String,
+    instance: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UdpTexts {
+    silence: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceTexts {
+    known: String,
+    unknown: String,
+}
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixTable {
+    provider: BTreeMap<String, ProviderFix>,
+    cause: BTreeMap<String, Vec<String>>,
+    udp: UdpTexts,
+    source: SourceTexts,
+}
+
+fn parse(text: &str) -> Result<FixTable, toml::de::Error> {
+    toml::from_str(text)
+}
+
+/// A text with its placeholders found once, so filling it is one pass and one allocation
+/// (a sweep diagnoses tens of thousands of ports).
+#[derive(Debug)]
+struct Template(Vec<Piece>);
+
+#[derive(Debug)]
+enum Piece {
+    Text(String),
+    Proto,
+    ProtoUpper,
+    ProtoFlag,
+    Port,
+    Source,
+    Why,
+    Address,
+    Name,
+}
+
+impl Template {
+    fn compile(text: &str) -> Self {
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            let (before, after) = rest.split_at(open);
+            let Some(close) = after.find('}') else { break };
+            let piece = match &after[1..close] {
+                "proto" => Piece::Proto,
+                "PROTO" => Piece::ProtoUpper,
+                "proto_flag" => Piece::ProtoFlag,
+                "port" => Piece::Port,
+                "source" => Piece::Source,
+                "why" => Piece::Why,
+                "address" => Piece::Address,
+                "name" => Piece::Name,
+                _ => {
+                    // Not a placeholder: keep the brace as text and look further on.
+                    pieces.push(Piece::Text(rest[..=open].to_owned()));
+                    rest = &rest[open + 1..];
+                    continue;
+                }
+            };
+            if !before.is_empty() {
+                pieces.push(Piece::Text(before.to_owned()));
+            }
+            pieces.push(piece);
+            rest = &after[close + 1..];
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Text(rest.to_owned()));
+        }
+        Self(pieces)
+    }
+
+    fn fill(&self, v: &Values<'_>) -> String {
+        let mut out = String::with_capacity(128);
+        for piece in &self.0 {
+            out.push_str(match piece {
+                Piece::Text(text) => text,
+                Piece::Proto => v.proto,
+                Piece::ProtoUpper => v.proto_upper,
+                Piece::ProtoFlag => v.proto_flag,
+                Piece::Port => &v.port,
+                Piece::Source => &v.source,
+                Piece::Why => v.why,
+                Piece::Address => &v.address,
+                Piece::Name => v.name,
+            });
+        }
+        out
+    }
+}
+
+/// The placeholder values of one fix.
+struct Values<'a> {
+    proto: &'static str,
+    proto_upper: &'static str,
+    proto_flag: &'static str,
+    port: String,
+    source: String,
+    why: &'a str,
+    address: String,
+    name: &'a str,
+}
+
+/// One provider's compiled texts.
+#[derive(Debug)]
+struct Provider {
+    name: String,
+    security_group: Template,
+    cli: Option<Template>,
+    instance: Template,
+}
+
+/// The compiled table.
+#[derive(Debug)]
+struct Texts {
+    provider: BTreeMap<String, Provider>,
+    cause: BTreeMap<String, Vec<Template>>,
+    udp_silence: Template,
+    source_known: Template,
+    source_unknown: Template,
+}
+
+impl From<FixTable> for Texts {
+    fn from(t: FixTable) -> Self {
+        Self {
+            provider: t
+                .provider
+                .into_iter()
+                .map(|(key, p)| {
+                    let provider = Provider {
+                        security_group: Template::compile(&p.security_group),
+                        cli: (!p.cli.is_empty()).then(|| Template::compile(&p.cli)),
+                        instance: Template::compile(&p.instance),
+                        name: p.name,
+                    };
+                    (key, provider)
+                })
+                .collect(),
+            cause: t
+                .cause
+                .into_iter()
+                .map(|(key, lines)| (key, lines.iter().map(|l| Template::compile(l)).collect()))
+                .collect(),
+            udp_silence: Template::compile(&t.udp.silence),
+            source_known: Template::compile(&t.source.known),
+            source_unknown: Template::compile(&t.source.unknown),
+        }
+    }
+}
+
+/// The embedded texts; `None` only if the file is broken, which a unit test rules out.
+fn table() -> Option<&'static Texts> {
+    static TABLE: OnceLock<Option<Texts>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| parse(FIXES_TOML).ok().map(Texts::from))
+        .as_ref()
+}
+
+/// The providers with their own texts (besides `generic`).
+pub const PROVIDERS: [&str; 6] = ["alibaba", "aws", "gcp", "azure", "tencent", "huawei"];
+
+/// The provider's display name (`generic` → "your cloud provider").
+pub fn provider_name(key: &str) -> &'static str {
+    table()
+        .and_then(|t| t.provider.get(key).or_else(|| t.provider.get("generic")))
+        .map_or("your cloud provider", |p| p.name.as_str())
+}
+
+/// Where the source of a security-group rule comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Given with `--source`.
+    Given(IpNet),
+    /// Reported by ipdiag's responder: the address the server saw.
+    Observed(IpAddr),
+    /// The address this machine leaves from, which is public (no NAT in between).
+    Local(IpAddr),
+    /// Not known; why (e.g. "this machine's address 192.168.1.5 is private: NAT").
+    Unknown(String),
+}
+
+impl Source {
+    fn cidr(&self) -> String {
+        match self {
+            Self::Given(net) => net.to_string(),
+            Self::Observed(a) | Self::Local(a) => IpNet::from(*a).to_string(),
+            Self::Unknown(_) => "<your public IP>/32".into(),
+        }
+    }
+
+    fn why(&self) -> &str {
+        match self {
+            Self::Given(_) => "given with --source",
+            Self::Observed(_) => "the address the server saw this probe come from",
+            Self::Local(_) => "the public address this machine sends from (no NAT in between)",
+            Self::Unknown(why) => why,
+        }
+    }
+}
+
+/// What the texts are filled in with.
+#[derive(Debug, Clone)]
+pub struct FixParams<'a> {
+    /// Provider key (`aws`, …, or `generic`).
+    pub provider: &'a str,
+    /// The probed protocol and port.
+    pub protocol: Protocol,
+    /// The probed port.
+    pub port: u16,
+    /// The probed address.
+    pub address: Option<IpAddr>,
+    /// The client's address for a rule's source.
+    pub source: &'a Source,
+    /// The result is UDP silence (`open|filtered`).
+    pub udp_silence: bool,
+}
+
+/// The steps that fix `cause`, one a line.
+pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
+    let Some(table) = table() else {
+        return Vec::new();
+    };
+    let provider = table
+        .provider
+        .get(params.provider)
+        .or_else(|| table.provider.get("generic"));
+    let udp = params.protocol == Protocol::Udp;
+    let values = Values {
+        proto: params.protocol.as_str(),
+        proto_upper: if udp { "UDP" } else { "TCP" },
+        proto_flag: if udp { "u" } else { "t" },
+        port: params.port.to_string(),
+        source: params.source.cidr(),
+        why: params.source.why(),
+        address: params
+            .address
+            .map_or_else(|| "the address".to_owned(), |a| a.to_string()),
+        name: provider.map_or("", |p| p.name.as_str()),
+    };
+    let mut steps: Vec<String> = table
+        .cause
+        .get(cause.as_str())
+        .map(|lines| lines.iter().map(|l| l.fill(&values)).collect())
+        .unwrap_or_default();
+    match (cause, provider) {
+        (Cause::SecurityGroup, Some(p)) => {
+            let source = match params.source {
+                Source::Unknown(_) => &table.source_unknown,
+                _ => &table.source_known,
+            };
+            steps.push(source.fill(&values));
+            steps.push(p.security_group.fill(&values));
+            if let Some(cli) = &p.cli {
+                steps.push(format!("CLI: {}", cli.fill(&values)));
+            }
+            if params.udp_silence {
+                steps.push(table.udp_silence.fill(&values));
+            }
+        }
+        (Cause::HostDownOrWrongIp | Cause::PrivateAddress, Some(p)) => {
+            steps.push(p.instance.fill(&values));
+        }
+        (Cause::Ok, _) if params.udp_silence => steps.push(table.udp_silence.fill(&values)),
+        _ => {}
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+
+    fn params(provider: &str, source: &Source) -> FixParams<'static> {
+        FixParams {
+            provider: Box::leak(provider.to_owned().into_boxed_str()),
+            protocol: Protocol::Tcp,
+            port: 7890,
+            address: Some("203.0.113.10".parse().unwrap()),
+            source: Box::leak(Box::new(source.clone())),
+            udp_silence: false,
+        }
+    }
+
+    #[test]
+    fn the_file_parses_and_every_provider_is_there() {
+        let table = parse(FIXES_TOML).unwrap();
+        for key in PROVIDERS.iter().chain(["generic"].iter()) {
+            let p = table.provider.get(*key).unwrap_or_else(|| panic!("{key}"));
+            assert!(!p.name.is_empty() && !p.security_group.is_empty() && !p.instance.is_empty());
+        }
+        for cause in [
+            Cause::Ok,
+            Cause::NotListening,
+            Cause::SecurityGroup,
+            Cause::HostFirewall,
+        ] {
+            assert!(table.cause.contains_key(cause.as_str()), "{cause}");
+        }
+    }
+
+    #[test]
+    fn no_placeholder_is_left_unfilled() {
+        let source = Source::Local("198.51.100.2".parse().unwrap());
+        for key in PROVIDERS.iter().chain(["generic"].iter()) {
+            for cause in [
+                Cause::SecurityGroup,
+                Cause::HostFirewall,
+                Cause::NotListening,
+                Cause::LoopbackBind,
+                Cause::PrivateAddress,
+                Cause::HostDownOrWrongIp,
+                Cause::LossyPath,
+                Cause::Dns,
+                Cause::NoRoute,
+            ] {
+                for line in fix(cause, &params(key, &source)) {
+                    assert!(!line.contains('{'), "{key} {cause}: {line}");
+                }
+            }
+        }
+    }
+
+    /// The rendered texts of every provider, reviewed as snapshots.
+    #[test]
+    fn provider_texts() {
+        let known = Source::Local("198.51.100.2".parse().unwrap());
+        let unknown = Source::Unknown("this machine's address 192.168.1.5 is private".into());
+        for key in PROVIDERS.iter().chain(["generic"].iter()) {
+            let mut text = String::new();
+            for (cause, source) in [
+                (Cause::SecurityGroup, &known),
+                (Cause::SecurityGroup, &unknown),
+                (Cause::HostDownOrWrongIp, &known),
+            ] {
+                let _ = write!(
+                    text,
+                    "[{cause}]\n{}\n",
+                    fix(cause, &params(key, source)).join("\n")
+                );
+            }
+            insta::assert_snapshot!(format!("provider_{key}"), text);
+        }
+    }
+
+    #[test]
+    fn host_firewall_and_udp_silence() {
+        let source = Source::Given("198.51.100.0/24".parse().unwrap());
+        let mut udp = params("generic", &source);
+        udp.protocol = Protocol::Udp;
+        udp.udp_silence = true;
+        insta::assert_snapshot!("host_firewall", fix(Cause::HostFirewall, &udp).join("\n"));
+        insta::assert_snapshot!(
+            "udp_silence_security_group",
+            fix(Cause::SecurityGroup, &udp).join("\n")
+        );
+    }
+}

@@ -1,0 +1,330 @@
+use super::*;
+use crate::classify::classify;
+use crate::model::{Endpoint, RttStats};
+use test_case::test_case;
+
+fn result(
+    address: &str,
+    port: u16,
+    protocol: Protocol,
+    state: State,
+    reason: Reason,
+) -> ProbeResult {
+    let address: IpAddr = address.parse().unwrap();
+    let answered = !matches!(
+        reason,
+        Reason::NoResponse | Reason::DnsError | Reason::LocalError
+    );
+    ProbeResult {
+        endpoint: Endpoint {
+            target: format!("{address}:{port}"),
+            host: address.to_string(),
+            address: Some(address),
+            port,
+            protocol,
+        },
+        state,
+        reason,
+        icmp_from: None,
+        attempts: if answered { 1 } else { 3 },
+        received: u32::from(answered),
+        rtt: answered.then_some(RttStats {
+            min: 30.0,
+            avg: 31.0,
+            max: 32.0,
+            stddev: 0.5,
+        }),
+        error: None,
+        payload: None,
+    }
+}
+
+fn tcp(address: &str, port: u16, state: State, reason: Reason) -> ProbeResult {
+    result(address, port, Protocol::Tcp, state, reason)
+}
+
+fn seen(port: u16, state: State, reason: Reason) -> PortSeen {
+    PortSeen {
+        port,
+        protocol: Protocol::Tcp,
+        state,
+        reason,
+        rtt_avg_ms: Some(31.0),
+    }
+}
+
+/// (cause, confidence) of each finding, in rank order.
+fn ranked(
+    r: &ProbeResult,
+    others: &[PortSeen],
+    ping: Option<PingSeen>,
+    nets: &[IpNet],
+) -> Vec<(Cause, Confidence)> {
+    let info = r.endpoint.address.map(classify);
+    let facts = Facts {
+        target: info.as_ref(),
+        local_networks: nets,
+        others,
+        ping,
+    };
+    findings(r, &facts)
+        .into_iter()
+        .map(|f| (f.cause, f.confidence))
+        .collect()
+}
+
+const PUBLIC: &str = "8.8.4.4";
+const OPEN: State = State::Open;
+const CLOSED: State = State::Closed;
+const FILTERED: State = State::Filtered;
+const H: Confidence = Confidence::High;
+const M: Confidence = Confidence::Medium;
+const L: Confidence = Confidence::Low;
+
+#[test]
+fn open_is_ok() {
+    let r = tcp(PUBLIC, 7890, OPEN, Reason::SynAck);
+    assert_eq!(ranked(&r, &[], None, &[]), [(Cause::Ok, H)]);
+}
+
+#[test]
+fn closed_is_not_listening_or_loopback_bind() {
+    let r = tcp(PUBLIC, 7890, CLOSED, Reason::ConnRefused);
+    assert_eq!(
+        ranked(&r, &[], None, &[]),
+        [
+            (Cause::NotListening, M),
+            (Cause::LoopbackBind, M),
+            (Cause::HostFirewall, L)
+        ]
+    );
+    let udp = result(PUBLIC, 7890, Protocol::Udp, CLOSED, Reason::PortUnreach);
+    assert_eq!(
+        ranked(&udp, &[], None, &[]),
+        [(Cause::NotListening, M), (Cause::LoopbackBind, M)]
+    );
+}
+
+#[test]
+fn silence_with_another_port_open_is_the_security_group() {
+    let r = tcp(PUBLIC, 7890, FILTERED, Reason::NoResponse);
+    let others = [seen(22, OPEN, Reason::SynAck)];
+    assert_eq!(ranked(&r, &others, None, &[]), [(Cause::SecurityGroup, H)]);
+    let facts = Facts {
+        others: &others,
+        ..Facts::default()
+    };
+    assert_eq!(
+        findings(&r, &facts)[0].evidence,
+        ["7890/tcp no-response ×3", "22/tcp open 31.0 ms"]
+    );
+}
+
+#[test]
+fn silence_while_ping_answers_is_the_security_group() {
+    let r = tcp(PUBLIC, 7890, FILTERED, Reason::NoResponse);
+    let ping = PingSeen {
+        sent: 3,
+        received: 3,
+        rtt_avg_ms: Some(30.0),
+    };
+    assert_eq!(
+        ranked(&r, &[], Some(ping), &[]),
+        [(Cause::SecurityGroup, H)]
+    );
+}
+
+#[test]
+fn silence_everywhere_is_host_down_or_wrong_ip() {
+    let r = tcp(PUBLIC, 7890, FILTERED, Reason::NoResponse);
+    let others = [
+        seen(22, FILTERED, Reason::NoResponse),
+        seen(443, FILTERED, Reason::NoResponse),
+    ];
+    let ping = PingSeen {
+        sent: 3,
+        received: 0,
+        rtt_avg_ms: None,
+    };
+    assert_eq!(
+        ranked(&r, &others, Some(ping), &[]),
+        [(Cause::HostDownOrWrongIp, M), (Cause::SecurityGroup, L)]
+    );
+}
+
+#[test]
+fn silence_with_nothing_else_checked_leans_to_the_security_group() {
+    let r = tcp(PUBLIC, 7890, FILTERED, Reason::NoResponse);
+    assert_eq!(
+        ranked(&r, &[], None, &[]),
+        [(Cause::SecurityGroup, M), (Cause::HostDownOrWrongIp, L)]
+    );
+}
+
+#[test]
+fn udp_silence_says_it_proves_neither() {
+    let r = result(
+        PUBLIC,
+        5000,
+        Protocol::Udp,
+        State::OpenFiltered,
+        Reason::NoResponse,
+    );
+    assert_eq!(
+        ranked(&r, &[seen(22, OPEN, Reason::SynAck)], None, &[]),
+        [(Cause::SecurityGroup, M), (Cause::Ok, L)]
+    );
+    assert_eq!(
+        ranked(&r, &[], None, &[]),
+        [(Cause::SecurityGroup, L), (Cause::HostDownOrWrongIp, L)]
+    );
+}
+
+#[test]
+fn admin_prohibited_from_the_target_is_the_host_firewall() {
+    let mut r = tcp(PUBLIC, 7890, FILTERED, Reason::AdminProhibited);
+    r.icmp_from = r.endpoint.address;
+    assert_eq!(ranked(&r, &[], None, &[]), [(Cause::HostFirewall, H)]);
+}
+
+#[test]
+fn admin_prohibited_from_a_router_is_a_filter_on_the_path() {
+    let mut r = tcp(PUBLIC, 7890, FILTERED, Reason::AdminProhibited);
+    r.icmp_from = Some("8.8.8.1".parse().unwrap());
+    assert_eq!(
+        ranked(&r, &[], None, &[]),
+        [(Cause::SecurityGroup, M), (Cause::HostFirewall, L)]
+    );
+}
+
+#[test]
+fn admin_prohibited_from_this_machine_is_its_own_firewall() {
+    let mut r = tcp(PUBLIC, 7890, FILTERED, Reason::AdminProhibited);
+    r.icmp_from = Some("192.168.1.5".parse().unwrap());
+    let nets: [IpNet; 1] = ["192.168.1.5/24".parse().unwrap()];
+    assert_eq!(ranked(&r, &[], None, &nets), [(Cause::HostFirewall, M)]);
+}
+
+#[test_case("172.16.0.10"; "rfc 1918")]
+#[test_case("100.64.1.2"; "cgnat")]
+#[test_case("169.254.1.1"; "link-local")]
+fn a_private_address_from_outside(address: &str) {
+    let r = tcp(address, 7890, FILTERED, Reason::NoResponse);
+    assert_eq!(
+        ranked(&r, &[], None, &["192.168.1.5/24".parse().unwrap()]),
+        [
+            (Cause::PrivateAddress, H),
+            (Cause::SecurityGroup, M),
+            (Cause::HostDownOrWrongIp, L)
+        ]
+    );
+}
+
+#[test]
+fn a_private_address_on_my_own_network_is_an_ordinary_host() {
+    let r = tcp("192.168.1.20", 7890, FILTERED, Reason::NoResponse);
+    let nets: [IpNet; 1] = ["192.168.1.5/24".parse().unwrap()];
+    assert_eq!(ranked(&r, &[], None, &nets)[0], (Cause::SecurityGroup, M));
+}
+
+#[test_case("0.0.0.0"; "unspecified")]
+#[test_case("240.0.0.1"; "reserved")]
+#[test_case("224.0.0.1"; "multicast")]
+fn special_addresses_come_first_when_nothing_answers(address: &str) {
+    let r = tcp(address, 7890, FILTERED, Reason::NoResponse);
+    assert_eq!(ranked(&r, &[], None, &[])[0], (Cause::SpecialAddress, H));
+}
+
+#[test]
+fn documentation_addresses_are_a_late_suspicion() {
+    let r = tcp("203.0.113.10", 7890, FILTERED, Reason::NoResponse);
+    let ranks = ranked(&r, &[seen(22, OPEN, Reason::SynAck)], None, &[]);
+    assert_eq!(
+        ranks,
+        [(Cause::SecurityGroup, H), (Cause::SpecialAddress, L)]
+    );
+    assert_eq!(
+        ranked(
+            &tcp("203.0.113.10", 7890, OPEN, Reason::SynAck),
+            &[],
+            None,
+            &[]
+        ),
+        [(Cause::Ok, H)]
+    );
+}
+
+#[test]
+fn loopback_open_is_ok_with_a_note() {
+    let r = tcp("127.0.0.1", 7890, OPEN, Reason::SynAck);
+    assert_eq!(
+        ranked(&r, &[], None, &[]),
+        [(Cause::Ok, H), (Cause::SpecialAddress, L)]
+    );
+}
+
+#[test]
+fn loss_and_jitter_make_a_lossy_path() {
+    let mut r = tcp(PUBLIC, 7890, OPEN, Reason::SynAck);
+    (r.attempts, r.received) = (200, 186);
+    assert_eq!(ranked(&r, &[], None, &[]), [(Cause::LossyPath, H)]);
+    (r.attempts, r.received) = (100, 97);
+    assert_eq!(ranked(&r, &[], None, &[]), [(Cause::LossyPath, M)]);
+    // Too few attempts to call a path lossy.
+    (r.attempts, r.received) = (2, 1);
+    assert_eq!(ranked(&r, &[], None, &[]), [(Cause::Ok, H)]);
+    // No loss, but the RTT swings widely.
+    (r.attempts, r.received) = (20, 20);
+    r.rtt = Some(RttStats {
+        min: 10.0,
+        avg: 60.0,
+        max: 200.0,
+        stddev: 45.0,
+    });
+    assert_eq!(ranked(&r, &[], None, &[]), [(Cause::LossyPath, M)]);
+}
+
+#[test]
+fn errors_are_dns_or_no_route() {
+    let mut r = tcp(PUBLIC, 7890, State::Error, Reason::DnsError);
+    r.endpoint.address = None;
+    r.error = Some("failed to lookup address information: Name or service not known".into());
+    assert_eq!(ranked(&r, &[], None, &[]), [(Cause::Dns, H)]);
+    let r = tcp(PUBLIC, 7890, State::Error, Reason::LocalError);
+    assert_eq!(ranked(&r, &[], None, &[])[0], (Cause::NoRoute, H));
+}
+
+#[test]
+fn icmp_unreachables() {
+    let r = tcp(PUBLIC, 7890, FILTERED, Reason::HostUnreach);
+    assert_eq!(
+        ranked(&r, &[], None, &[]),
+        [(Cause::HostDownOrWrongIp, M), (Cause::NoRoute, L)]
+    );
+    let r = tcp(PUBLIC, 7890, FILTERED, Reason::NetUnreach);
+    assert_eq!(
+        ranked(&r, &[], None, &[]),
+        [(Cause::NoRoute, M), (Cause::HostDownOrWrongIp, L)]
+    );
+    let r = result(PUBLIC, 53, Protocol::Udp, FILTERED, Reason::PortUnreach);
+    assert_eq!(
+        ranked(&r, &[], None, &[]),
+        [(Cause::SecurityGroup, M), (Cause::HostFirewall, L)]
+    );
+}
+
+#[test]
+fn evidence_text() {
+    let mut r = tcp(PUBLIC, 7890, OPEN, Reason::SynAck);
+    (r.attempts, r.received) = (200, 186);
+    assert_eq!(
+        evidence_of(&r),
+        "7890/tcp syn-ack, 14 of 200 lost (7.0 %), rtt 31.0 ms"
+    );
+    let mut r = tcp(PUBLIC, 7894, FILTERED, Reason::AdminProhibited);
+    r.icmp_from = Some("203.0.113.10".parse().unwrap());
+    assert_eq!(
+        evidence_of(&r),
+        "7894/tcp admin-prohibited from 203.0.113.10, rtt 31.0 ms"
+    );
+}

@@ -1,0 +1,149 @@
+//! `ipdiag doctor`'s report: the verdict, the evidence gathered, and every likely cause
+//! with its fix, most likely first.
+
+use super::Style;
+use super::probe_live::summary_lines;
+use super::probe_text::endpoint_text;
+use crate::classify::{AddrInfo, classify};
+use crate::diagnose::Diagnosis;
+use crate::diagnose::rules::ms;
+use crate::model::ProbeResult;
+use crate::probe::icmp::PingOutcome;
+use crate::probe::stats::rtt_stats;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+/// One asked endpoint and everything gathered about it.
+pub struct Asked<'a> {
+    /// The probe of the asked port.
+    pub result: &'a ProbeResult,
+    /// Its diagnosis.
+    pub diagnosis: &'a Diagnosis,
+    /// The control probes of the same address.
+    pub control: Vec<&'a ProbeResult>,
+    /// ICMP echo to the address (`Err`: why it was not available); `None`: not tried.
+    pub ping: Option<&'a Result<PingOutcome, String>>,
+    /// The address, classified.
+    pub target: Option<AddrInfo>,
+    /// This machine's source address towards it.
+    pub sends_from: Option<IpAddr>,
+}
+
+/// The whole report.
+pub struct Report<'a> {
+    /// The asked endpoints (one per protocol and address).
+    pub asked: &'a [Asked<'a>],
+    /// How the cloud's fix texts were chosen.
+    pub cloud_note: &'a str,
+}
+
+/// Renders the report.
+pub fn render(report: &Report<'_>, _style: Style) -> String {
+    let mut out = String::new();
+    for (i, asked) in report.asked.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        asked_text(&mut out, asked, report.cloud_note);
+    }
+    out
+}
+
+fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
+    let r = a.result;
+    let _ = writeln!(
+        out,
+        "{}: {} ({})",
+        endpoint_text(&r.endpoint),
+        r.state,
+        r.reason
+    );
+    if let Some(top) = a.diagnosis.hints.first() {
+        let _ = writeln!(
+            out,
+            "Verdict: {} ({} confidence): {}",
+            top.cause,
+            top.confidence.as_str(),
+            top.cause.summary()
+        );
+    }
+    out.push('\n');
+    let [_, stats] = summary_lines(r);
+    let _ = writeln!(out, "  probe    {stats}");
+    if let Some(error) = &r.error {
+        let _ = writeln!(out, "  error    {error}");
+    }
+    if !a.control.is_empty() {
+        let seen: Vec<String> = a.control.iter().map(|c| control_text(c)).collect();
+        let _ = writeln!(out, "  control  {}", seen.join(", "));
+    }
+    match a.ping {
+        Some(Ok(p)) => {
+            let _ = writeln!(out, "  ping     {}", ping_text(p));
+        }
+        Some(Err(why)) => {
+            let _ = writeln!(out, "  ping     not available: {why}");
+        }
+        None => {}
+    }
+    if let Some(info) = &a.target {
+        let _ = writeln!(out, "  target   {}", address_text(info));
+    }
+    if let Some(from) = a.sends_from {
+        let _ = writeln!(
+            out,
+            "  client   sends from {}",
+            address_text(&classify(from))
+        );
+    }
+    let _ = writeln!(out, "  cloud    {cloud_note}");
+    out.push_str("\nCauses, most likely first:\n");
+    for (n, hint) in a.diagnosis.hints.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {}. {} ({}): {}",
+            n + 1,
+            hint.cause,
+            hint.confidence.as_str(),
+            hint.cause.summary()
+        );
+        if !hint.evidence.is_empty() {
+            let _ = writeln!(out, "     evidence: {}", hint.evidence.join("; "));
+        }
+        if !hint.fix.is_empty() {
+            let _ = writeln!(out, "     fix:");
+            for line in &hint.fix {
+                let _ = writeln!(out, "       {line}");
+            }
+        }
+    }
+}
+
+fn control_text(c: &ProbeResult) -> String {
+    let mut text = format!("{}/{} {}", c.endpoint.port, c.endpoint.protocol, c.state);
+    if let Some(rtt) = c.rtt {
+        let _ = write!(text, " {}", ms(rtt.avg));
+    }
+    text
+}
+
+fn ping_text(p: &PingOutcome) -> String {
+    let mut text = format!("{}/{} answered", p.received, p.sent);
+    if let Some(rtt) = rtt_stats(&p.rtts) {
+        let _ = write!(text, ", rtt {}", ms(rtt.avg));
+    }
+    let _ = write!(text, " (ICMP echo, {} socket)", p.method);
+    text
+}
+
+/// `203.0.113.10: documentation, TEST-NET-3 (RFC 5737); likely Google Cloud (AS396982)`.
+fn address_text(info: &AddrInfo) -> String {
+    let mut text = format!("{}: {}", info.address, info.scope.as_str());
+    if let Some(range) = info.range {
+        let _ = write!(text, ", {} ({})", range.name, range.rfc);
+    }
+    if let Some(cloud) = info.cloud {
+        let _ = write!(text, "; likely {} (AS{})", cloud.provider.name, cloud.asn);
+    }
+    text
+}
