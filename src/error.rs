@@ -83,6 +83,8 @@ pub enum Problem {
     NoPort,
     #[error("no port: write HOST:PORT")]
     NoPortGiven,
+    #[error("no port (an IPv6 address with a port is written [ADDRESS]:PORT; or give -p PORTS)")]
+    NoPortV6,
     #[error("doctor diagnoses one port at a time: write HOST:PORT (probe takes lists and ranges)")]
     OnePort,
     #[error("{0} address; probing it sends to many hosts (--allow-broadcast to do it anyway)")]

@@ -52,7 +52,15 @@ pub fn build_plan(
         let selections = match &spec.ports {
             Some(ports) => ports.as_slice(),
             None if !options.default_ports.is_empty() => options.default_ports.as_slice(),
-            None => return Err(InputError::new("target", &spec.text, Problem::NoPort)),
+            None => {
+                // `::1:80` is the address ::1:80, not ::1 port 80: say how to write it.
+                let problem = if spec.text.contains("::") || spec.text.matches(':').count() > 1 {
+                    Problem::NoPortV6
+                } else {
+                    Problem::NoPort
+                };
+                return Err(InputError::new("target", &spec.text, problem));
+            }
         };
         let (addresses, failure) = addresses(spec, options, resolver)?;
         let host = spec.host.text();

@@ -7,6 +7,7 @@ mod classify;
 mod errors;
 mod formats;
 mod port;
+mod probe;
 
 use assert_cmd::Command;
 
