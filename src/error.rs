@@ -97,6 +97,8 @@ pub enum Problem {
     NotProbeable(String),
     #[error("must be greater than zero")]
     NotPositive,
+    #[error("expected a number")]
+    NotANumber,
     #[error("expected an address or network (198.51.100.7, 198.51.100.0/24), not a name")]
     NotAnAddress,
     #[error("not valid UTF-8")]

@@ -16,6 +16,7 @@ pub mod output;
 pub mod plan;
 pub mod probe;
 pub mod resolve;
+pub mod serve;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -297,6 +297,10 @@ pub struct ProbeResult {
     pub error: Option<String>,
     /// UDP: the payload sent (`ipdiag`, `dns`, `ntp`, `snmp`, `custom`, `empty`).
     pub payload: Option<&'static str>,
+    /// An ipdiag responder (`ipdiag serve`) answered.
+    pub responder: bool,
+    /// The client's address and port as the responder saw them (after any NAT).
+    pub observed_source: Option<std::net::SocketAddr>,
 }
 
 impl ProbeResult {

@@ -2,6 +2,7 @@
 //! destination) once per run, and diagnoses results with it.
 
 use crate::classify::classify;
+use crate::diagnose::fixes::Source;
 use crate::diagnose::{
     Advice, Cause, CloudChoice, Diagnosis, Facts, HostIndex, PingSeen, diagnose, findings,
     pick_provider, pick_source,
@@ -54,7 +55,27 @@ impl Adviser {
             self.given_source,
             address,
         );
-        diagnose(result, &facts, advice)
+        let Some(observed) = result.observed_source else {
+            return diagnose(result, &facts, advice);
+        };
+        // The responder saw this client: its address is the exact source for a rule, and
+        // a difference from our own sending address shows the NAT in between.
+        let mut advice = advice.clone();
+        if self.given_source.is_none() {
+            advice.source = Source::Observed(observed.ip());
+        }
+        let mut diagnosis = diagnose(result, &facts, &advice);
+        let sends_from = address.and_then(source_for);
+        let seen = match sends_from {
+            Some(local) if local != observed.ip() => format!(
+                "the responder saw this client as {observed}; this machine sends from {local}: a NAT rewrote the address"
+            ),
+            _ => format!("the responder saw this client as {observed} (no NAT in between)"),
+        };
+        if let Some(top) = diagnosis.hints.first_mut() {
+            top.evidence.push(seen);
+        }
+        diagnosis
     }
 
     /// The most likely cause only (no fix texts): cheaper, for grouping and CSV.

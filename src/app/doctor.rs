@@ -47,6 +47,10 @@ struct Request {
     control: Vec<Endpoint>,
     /// Addresses to ping (none with `--no-control`).
     ping: Vec<IpAddr>,
+    /// An ipdiag responder runs on the target (`--responder`).
+    responder: bool,
+    /// Its token.
+    token: Option<Vec<u8>>,
 }
 
 /// What the probes found.
@@ -113,6 +117,8 @@ fn request(args: &DoctorArgs) -> Result<Request> {
         source,
         control,
         ping,
+        responder: args.responder.responder,
+        token: args.responder.token.as_ref().map(|t| t.as_bytes().to_vec()),
     })
 }
 
@@ -124,6 +130,8 @@ async fn gather(request: Request) -> Result<Gathered> {
         payload,
         control,
         ping: ping_addresses,
+        responder,
+        token,
         ..
     } = request;
     let wait = engine.timing.max;
@@ -132,18 +140,22 @@ async fn gather(request: Request) -> Result<Gathered> {
         ..engine.clone()
     };
     let (mut quiet_asked, mut quiet_control) = (Quiet, Quiet);
+    let prober = SocketProber::new(payload).with_token(token);
     let asked = drive(
         plan.endpoints,
         &plan.unresolved,
-        SocketProber::new(payload),
+        prober,
         engine,
+        responder,
         &mut quiet_asked,
     );
+    let control_prober = SocketProber::new(PayloadChoice::default());
     let control = drive(
         control,
         &[],
-        SocketProber::new(PayloadChoice::default()),
+        control_prober,
         control_engine,
+        false,
         &mut quiet_control,
     );
     let pings = async {

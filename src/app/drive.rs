@@ -2,7 +2,7 @@
 //! event to the command's observer and collects the results in plan order.
 
 use crate::error::{Error, Result};
-use crate::model::{Endpoint, ProbeResult};
+use crate::model::{Endpoint, ProbeResult, State};
 use crate::probe::attempt::Answer;
 use crate::probe::{EngineConfig, Event, SocketProber};
 use std::time::Duration;
@@ -55,12 +55,15 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Probes `endpoints` (`unresolved[i]`: why endpoint i has no address) until done or
-/// Ctrl-C; returns the results in plan order (those finished, after a Ctrl-C).
+/// Ctrl-C; returns the results in plan order (those finished, after a Ctrl-C). With
+/// `responder`, the user vouches that an ipdiag responder answers on the target, so UDP
+/// silence can only mean filtered.
 pub async fn drive(
     endpoints: Vec<Endpoint>,
     unresolved: &[Option<String>],
     prober: SocketProber,
     engine: EngineConfig,
+    responder: bool,
     observer: &mut impl Observer,
 ) -> Result<Vec<ProbeResult>> {
     let total = endpoints.len();
@@ -93,6 +96,9 @@ pub async fn drive(
             Ok(Event::Done { index, mut result }) => {
                 if let Some(Some(message)) = unresolved.get(index) {
                     result.error = Some(message.clone());
+                }
+                if responder && result.state == State::OpenFiltered {
+                    result.state = State::Filtered;
                 }
                 observer.done(&result)?;
                 if let Some(slot) = results.get_mut(index) {

@@ -7,10 +7,12 @@ mod advise;
 mod classify;
 mod doctor;
 mod drive;
+mod local;
 mod options;
 mod port;
 mod probe;
 mod report;
+mod serve;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -36,5 +38,7 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
         Command::Port(args) => port::run(args, ctx),
         Command::Probe(args) => probe::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
+        Command::Serve(args) => serve::run(args, ctx),
+        Command::Local(args) => local::run(args, ctx),
     }
 }

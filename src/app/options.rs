@@ -33,11 +33,14 @@ pub fn engine_config(args: &TimingArgs, defaults: Defaults) -> Result<EngineConf
     if timeout.is_zero() {
         return Err(InputError::new("--timeout", &args.timeout, Problem::Duration).into());
     }
-    if let Some(rate) = args.rate
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return Err(InputError::new("--rate", &rate.to_string(), Problem::NotPositive).into());
-    }
+    let rate = match args.rate.as_deref() {
+        None => None,
+        Some(text) => match text.trim().parse::<f64>() {
+            Ok(rate) if rate.is_finite() && rate > 0.0 => Some(rate),
+            Ok(_) => return Err(InputError::new("--rate", text, Problem::NotPositive).into()),
+            Err(_) => return Err(InputError::new("--rate", text, Problem::NotANumber).into()),
+        },
+    };
     if args.concurrency == 0 {
         return Err(InputError::new("--concurrency", "0", Problem::NotPositive).into());
     }
@@ -45,8 +48,8 @@ pub fn engine_config(args: &TimingArgs, defaults: Defaults) -> Result<EngineConf
     let count = args.count.unwrap_or(defaults.count);
     Ok(EngineConfig {
         concurrency: args.concurrency.min(sockets),
-        rate: Some(args.rate.unwrap_or(DEFAULT_RATE)),
-        pace_loopback: args.rate.is_some(),
+        rate: Some(rate.unwrap_or(DEFAULT_RATE)),
+        pace_loopback: rate.is_some(),
         count: (count > 0).then_some(count),
         interval,
         timing: TimingConfig {

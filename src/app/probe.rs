@@ -46,6 +46,8 @@ struct Request {
     cloud: CloudChoice,
     source: Option<IpNet>,
     hints: bool,
+    responder: bool,
+    token: Option<Vec<u8>>,
 }
 
 /// Runs `ipdiag probe`.
@@ -104,6 +106,8 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         cloud,
         source,
         hints: !args.no_hints,
+        responder: args.responder.responder,
+        token: args.responder.token.as_ref().map(|t| t.as_bytes().to_vec()),
     })
 }
 
@@ -156,6 +160,8 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         cloud,
         source,
         hints,
+        responder,
+        token,
     } = request;
     let total = plan.endpoints.len();
     let progress = (total > PROGRESS_OVER && !live)
@@ -172,14 +178,8 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         endpoints,
         unresolved,
     } = plan;
-    let results = drive(
-        endpoints,
-        &unresolved,
-        SocketProber::new(payload),
-        engine,
-        &mut sink,
-    )
-    .await?;
+    let prober = SocketProber::new(payload).with_token(token);
+    let results = drive(endpoints, &unresolved, prober, engine, responder, &mut sink).await?;
     if let Some(bar) = sink.progress {
         bar.finish_and_clear();
     }

@@ -1,6 +1,6 @@
 //! `ipdiag doctor`: arguments.
 
-use super::probe::{AdviceArgs, ProtocolArgs, TimingArgs};
+use super::probe::{AdviceArgs, ProtocolArgs, ResponderArgs, TimingArgs};
 use clap::Args;
 
 /// Examples shown under `ipdiag doctor --help`.
@@ -32,6 +32,9 @@ pub struct DoctorArgs {
     /// Fix texts and the rule's source.
     #[command(flatten)]
     pub advice: AdviceArgs,
+    /// The responder on the target.
+    #[command(flatten)]
+    pub responder: ResponderArgs,
     /// UDP payload: 0xHEX or text; '' sends an empty datagram [default: per service]
     #[arg(long, value_name = "BYTES", allow_hyphen_values = true)]
     pub payload: Option<String>,

@@ -5,9 +5,11 @@
 
 pub mod classify;
 pub mod doctor;
+pub mod local;
 pub mod parse;
 pub mod port;
 pub mod probe;
+pub mod serve;
 
 use crate::output::{Format, style::ColorChoice};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -53,6 +55,12 @@ pub enum Command {
     /// Diagnose an unreachable port: the likely cause, the evidence and the exact fix
     #[command(after_help = doctor::EXAMPLES)]
     Doctor(doctor::DoctorArgs),
+    /// Answer ipdiag's probes on the server: log arrivals, tell clients how they were seen
+    #[command(after_help = serve::EXAMPLES)]
+    Serve(serve::ServeArgs),
+    /// The server's view: interfaces, listeners and their bind addresses, firewall
+    #[command(after_help = local::EXAMPLES)]
+    Local(local::LocalArgs),
 }
 
 /// Options every command takes.

@@ -56,6 +56,9 @@ pub struct ProbeArgs {
     /// Fix texts and the rule's source.
     #[command(flatten)]
     pub advice: AdviceArgs,
+    /// The responder on the target.
+    #[command(flatten)]
+    pub responder: ResponderArgs,
     /// Leave out the diagnosis under the table
     #[arg(long)]
     pub no_hints: bool,
@@ -98,10 +101,21 @@ pub struct TimingArgs {
     pub retries: u32,
     /// Probes per second at most [default: 20000; loopback unpaced unless given]
     #[arg(long, value_name = "N")]
-    pub rate: Option<f64>,
+    pub rate: Option<String>,
     /// Ports probed at once at most (also bounded by the open-file limit)
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub concurrency: usize,
+}
+
+/// ipdiag's responder (`ipdiag serve`) on the target.
+#[derive(Debug, Args)]
+pub struct ResponderArgs {
+    /// An ipdiag responder runs on the target: UDP silence then means filtered
+    #[arg(long)]
+    pub responder: bool,
+    /// The responder's token (`ipdiag serve --token`): probe datagrams carry its HMAC tag
+    #[arg(long, value_name = "SECRET")]
+    pub token: Option<String>,
 }
 
 /// Whose fix texts, and the source address for a firewall rule.

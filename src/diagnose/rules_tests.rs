@@ -36,6 +36,8 @@ fn result(
         }),
         error: None,
         payload: None,
+        responder: false,
+        observed_source: None,
     }
 }
 

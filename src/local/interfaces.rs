@@ -7,6 +7,11 @@ use std::net::IpAddr;
 /// The networks of every configured interface address (`192.168.1.5/24`, `::1/128`…);
 /// empty when the system will not say.
 pub fn networks() -> Vec<IpNet> {
+    list().into_iter().map(|(_, net)| net).collect()
+}
+
+/// Every interface address with its interface's name, in the system's order.
+pub fn list() -> Vec<(String, IpNet)> {
     let Ok(addresses) = nix::ifaddrs::getifaddrs() else {
         return Vec::new();
     };
@@ -18,7 +23,7 @@ pub fn networks() -> Vec<IpNet> {
                 .as_ref()
                 .and_then(ip_of)
                 .map_or(if address.is_ipv4() { 32 } else { 128 }, prefix_len);
-            IpNet::new(address, prefix).ok()
+            Some((a.interface_name, IpNet::new(address, prefix).ok()?))
         })
         .collect()
 }

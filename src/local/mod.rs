@@ -3,5 +3,9 @@
 //! Readers only: nothing here decides what the facts mean (that is `classify/` and
 //! `diagnose/`), and every reader degrades to a documented default when `/proc` is absent.
 
+pub mod firewall;
+pub mod holder;
 pub mod interfaces;
+pub mod sockets;
 pub mod sysctl;
+pub mod verdict;

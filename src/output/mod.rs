@@ -13,6 +13,7 @@ pub mod diagnosis_text;
 pub mod doctor_json;
 pub mod doctor_text;
 pub mod json_stream;
+pub mod local_report;
 pub mod port_csv;
 pub mod port_json;
 pub mod port_table;
@@ -21,6 +22,7 @@ pub mod probe_json;
 pub mod probe_live;
 pub mod probe_table;
 pub mod probe_text;
+pub mod serve_log;
 pub mod style;
 
 pub use style::Style;

@@ -38,6 +38,10 @@ pub struct ProbeRecord<'a> {
     pub payload: Option<&'static str>,
     /// For `error`: the system's message.
     pub error: Option<&'a str>,
+    /// An ipdiag responder answered (`ipdiag serve`).
+    pub responder: bool,
+    /// This client as the responder saw it (`ADDRESS:PORT`, after any NAT).
+    pub observed_source: Option<String>,
     /// The most likely cause (DESIGN.md's words).
     pub cause: &'static str,
     /// Every likely cause, ranked: `{cause, confidence, evidence, fix}`.
@@ -92,6 +96,8 @@ impl<'a> ProbeRecord<'a> {
             rtt_ms: r.rtt.as_ref().map(RttRecord::from),
             payload: r.payload,
             error: r.error.as_deref(),
+            responder: r.responder,
+            observed_source: r.observed_source.map(|a| a.to_string()),
             cause: diagnosis.cause.as_str(),
             hints: &diagnosis.hints,
         }

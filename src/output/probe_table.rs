@@ -151,6 +151,8 @@ mod tests {
             }),
             error: None,
             payload: None,
+            responder: false,
+            observed_source: None,
         }
     }
 

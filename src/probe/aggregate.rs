@@ -21,6 +21,7 @@ pub struct Aggregate {
     last_answer: Option<Observation>,
     last_local: Option<String>,
     payload: Option<&'static str>,
+    observed: Option<std::net::SocketAddr>,
 }
 
 impl Aggregate {
@@ -28,6 +29,7 @@ impl Aggregate {
     pub fn record(&mut self, answer: &Answer) {
         self.attempts += 1;
         self.payload = answer.payload.or(self.payload);
+        self.observed = answer.observed.or(self.observed);
         match &answer.observation {
             Observation::Silence => {}
             Observation::Local(message) => self.last_local = Some(message.clone()),
@@ -78,6 +80,8 @@ impl Aggregate {
             payload: (protocol == Protocol::Udp)
                 .then_some(self.payload)
                 .flatten(),
+            responder: self.observed.is_some(),
+            observed_source: self.observed,
         }
     }
 }

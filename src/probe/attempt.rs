@@ -18,6 +18,10 @@ pub struct Answer {
     pub reply_bytes: Option<usize>,
     /// UDP only: the payload sent (`ipdiag`, `dns`, `custom`, ...).
     pub payload: Option<&'static str>,
+    /// The first bytes of a UDP reply or of a TCP banner, for the responder protocol.
+    pub reply_head: Option<Vec<u8>>,
+    /// The client's address as an ipdiag responder saw it.
+    pub observed: Option<std::net::SocketAddr>,
 }
 
 impl Answer {
@@ -29,6 +33,8 @@ impl Answer {
             late: false,
             reply_bytes: None,
             payload: None,
+            reply_head: None,
+            observed: None,
         }
     }
 

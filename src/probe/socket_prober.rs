@@ -6,6 +6,7 @@ use super::reason::Observation;
 use super::{tcp, udp};
 use crate::model::{Endpoint, Protocol};
 use crate::wire::payloads::{PayloadChoice, payload_for};
+use crate::wire::responder;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct SocketProber {
     payload: PayloadChoice,
+    token: Option<Vec<u8>>,
     nonces: Nonces,
 }
 
@@ -24,8 +26,16 @@ impl SocketProber {
     pub fn new(payload: PayloadChoice) -> Self {
         Self {
             payload,
+            token: None,
             nonces: Nonces::default(),
         }
+    }
+
+    /// Tags ipdiag's probe datagrams with this token (`ipdiag serve --token`).
+    #[must_use]
+    pub fn with_token(mut self, token: Option<Vec<u8>>) -> Self {
+        self.token = token;
+        self
     }
 }
 
@@ -39,10 +49,26 @@ impl Prober for SocketProber {
         };
         let target = SocketAddr::new(address, endpoint.port);
         match endpoint.protocol {
-            Protocol::Tcp => tcp::attempt(target, wait).await,
+            Protocol::Tcp => {
+                let mut answer = tcp::attempt(target, wait).await?;
+                answer.observed = answer
+                    .reply_head
+                    .as_deref()
+                    .and_then(responder::parse_banner);
+                Ok(answer)
+            }
             Protocol::Udp => {
-                let (name, bytes) = payload_for(&self.payload, endpoint.port, self.nonces.next());
-                let answer = udp::attempt(target, &bytes, wait).await?;
+                let nonce = self.nonces.next();
+                let (name, bytes) =
+                    payload_for(&self.payload, endpoint.port, nonce, self.token.as_deref());
+                let mut answer = udp::attempt(target, &bytes, wait).await?;
+                // A responder's reply to this very request says how the server saw us.
+                answer.observed = answer
+                    .reply_head
+                    .as_deref()
+                    .and_then(responder::parse_reply)
+                    .filter(|r| r.nonce == nonce)
+                    .map(|r| r.observed);
                 Ok(Answer {
                     payload: Some(name),
                     ..answer

@@ -8,6 +8,7 @@
 
 use super::attempt::{Answer, Busy, is_busy};
 use super::errqueue;
+use super::in_flight::{InFlight, is_own_probe};
 use super::reason::Observation;
 use nix::libc;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
@@ -23,18 +24,29 @@ use tokio::time::{Instant, timeout_at};
 /// this may be to the retransmitted SYN, so the first one was lost.
 pub const KERNEL_SYN_RTO: Duration = Duration::from_secs(1);
 
-/// How often a self-connect is retried before giving up on that attempt.
-const SELF_CONNECT_RETRIES: u32 = 3;
+/// Bounds of the wait for a responder banner on an open port.
+const BANNER_WAIT_MIN: Duration = Duration::from_millis(5);
+const BANNER_WAIT_MAX: Duration = Duration::from_millis(250);
+/// Bytes of a banner kept (the responder's line is under 70).
+const BANNER_HEAD: usize = 80;
 
-/// Connects to `target`, waiting at most `wait`.
+/// How often a connect that met itself or another of our probes is made again.
+const SELF_CONNECT_RETRIES: u32 = 16;
+
+/// Connects to `target`, waiting at most `wait`. A connect that meets itself or another of
+/// our probes is made again (from another port, after a growing pause that breaks up
+/// probes meeting in step), never reported as the target's answer.
 pub async fn attempt(target: SocketAddr, wait: Duration) -> Result<Answer, Busy> {
-    for _ in 0..SELF_CONNECT_RETRIES {
+    for retry in 0..SELF_CONNECT_RETRIES {
         if let Some(answer) = connect_once(target, wait).await? {
             return Ok(answer);
         }
+        tokio::time::sleep(Duration::from_millis(u64::from(retry + 1))).await;
     }
     Ok(Answer::new(
-        Observation::Local("the port connected to itself (TCP simultaneous open)".into()),
+        Observation::Local(
+            "every connect met one of ipdiag's own probes (TCP simultaneous open)".into(),
+        ),
         Duration::ZERO,
     ))
 }
@@ -44,8 +56,13 @@ async fn connect_once(target: SocketAddr, wait: Duration) -> Result<Option<Answe
     let socket = new_socket(target).map_err(Busy)?;
     let start = Instant::now();
     let deadline = start + wait;
-    match socket.connect(&target.into()) {
-        Ok(()) => return Ok(connected(&SockRef::from(&socket), target, start.elapsed())),
+    let connecting = socket.connect(&target.into());
+    // The local port exists from here on; until this attempt ends, another of our probes
+    // that reaches it has met a probe, not a listener.
+    let _in_flight =
+        InFlight::register(socket.local_addr().ok().and_then(|a| a.as_socket()), target);
+    match connecting {
+        Ok(()) => return open_now(socket, target, start.elapsed()).await,
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) if is_busy(&e) => return Err(Busy(e)),
         Err(e) => return Ok(Some(failed(&socket, &e, start.elapsed()))),
@@ -53,24 +70,92 @@ async fn connect_once(target: SocketAddr, wait: Duration) -> Result<Option<Answe
     // Loopback and near hosts often answer within the connect() call itself: look before
     // registering with the reactor, which saves two epoll_ctl calls per port of a sweep.
     match socket.take_error() {
+        Ok(Some(e)) if reset_by_own_probe(&e, target) => return Ok(None),
         Ok(Some(e)) => return Ok(Some(failed(&socket, &e, start.elapsed()))),
         Ok(None) if socket.peer_addr().is_ok() => {
-            return Ok(connected(&SockRef::from(&socket), target, start.elapsed()));
+            return open_now(socket, target, start.elapsed()).await;
         }
         _ => {}
     }
     // A connecting socket may be handed to tokio (mio's own connect does the same).
     let stream = TcpStream::from_std(socket.into()).map_err(Busy)?;
+    connect_wait(stream, target, start, deadline, wait).await
+}
+
+/// A reset from one of our own probes that this one had met (it saw the meeting first and
+/// closed): not the target's answer; the attempt is made again. A refusal (RST to a SYN)
+/// is always the target's.
+fn reset_by_own_probe(error: &io::Error, target: SocketAddr) -> bool {
+    error.raw_os_error() == Some(libc::ECONNRESET) && is_own_probe(target)
+}
+
+/// A connect that completed at once: check for a self-connect, then read the banner.
+async fn open_now(
+    socket: Socket,
+    target: SocketAddr,
+    rtt: Duration,
+) -> Result<Option<Answer>, Busy> {
+    let Some(answer) = connected(&SockRef::from(&socket), target, rtt) else {
+        return Ok(None);
+    };
+    let stream = TcpStream::from_std(socket.into()).map_err(Busy)?;
+    Ok(Some(with_banner(answer, &stream).await))
+}
+
+/// Waits for a connect in progress, then reads a responder's banner if one comes.
+async fn connect_wait(
+    stream: TcpStream,
+    target: SocketAddr,
+    start: Instant,
+    deadline: Instant,
+    wait: Duration,
+) -> Result<Option<Answer>, Busy> {
     let Ok(ready) = timeout_at(deadline, stream.ready(Interest::WRITABLE | Interest::ERROR)).await
     else {
         return Ok(Some(Answer::new(Observation::Silence, wait)));
     };
     let rtt = start.elapsed();
     ready.map_err(Busy)?;
-    Ok(match stream.take_error() {
-        Ok(None) => connected(&SockRef::from(&stream), target, rtt),
-        Ok(Some(e)) | Err(e) => Some(failed(&stream, &e, rtt)),
+    match stream.take_error() {
+        Ok(None) => {
+            let answer = connected(&SockRef::from(&stream), target, rtt);
+            Ok(match answer {
+                Some(answer) => Some(with_banner(answer, &stream).await),
+                None => None,
+            })
+        }
+        Ok(Some(e)) | Err(e) if reset_by_own_probe(&e, target) => Ok(None),
+        Ok(Some(e)) | Err(e) => Ok(Some(failed(&stream, &e, rtt))),
+    }
+}
+
+/// How long an open port is given to send ipdiag's responder banner: about one round trip
+/// after the handshake, so twice the connect time, within bounds.
+fn banner_wait(rtt: Duration) -> Duration {
+    (rtt * 2).clamp(BANNER_WAIT_MIN, BANNER_WAIT_MAX)
+}
+
+/// Reads what an open port sends first (an `ipdiag serve` banner, or anything else).
+async fn with_banner(mut answer: Answer, stream: &TcpStream) -> Answer {
+    let wait = banner_wait(answer.rtt);
+    let mut buf = [0u8; BANNER_HEAD];
+    let read = tokio::time::timeout(wait, async {
+        loop {
+            stream.readable().await?;
+            match stream.try_read(&mut buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
     })
+    .await;
+    if let Ok(Ok(n)) = read
+        && n > 0
+    {
+        answer.reply_head = buf.get(..n).map(<[u8]>::to_vec);
+    }
+    answer
 }
 
 fn new_socket(target: SocketAddr) -> io::Result<Socket> {
@@ -86,7 +171,8 @@ fn new_socket(target: SocketAddr) -> io::Result<Socket> {
 /// A completed handshake: unless it is a self-connect, close with RST (`SO_LINGER` 0) so the
 /// server sees an aborted connection and no `TIME_WAIT` is left behind.
 fn connected(socket: &SockRef<'_>, target: SocketAddr, rtt: Duration) -> Option<Answer> {
-    if socket.local_addr().ok().and_then(|a| a.as_socket()) == Some(target) {
+    if socket.local_addr().ok().and_then(|a| a.as_socket()) == Some(target) || is_own_probe(target)
+    {
         return None;
     }
     // Best effort: if it fails, the close is an ordinary FIN.

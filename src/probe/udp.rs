@@ -18,6 +18,9 @@ use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::time::{Instant, timeout_at};
 
+/// Bytes of a reply kept for the responder protocol (a reply is at most 37 bytes).
+const REPLY_HEAD: usize = 64;
+
 /// Sends `payload` to `target` and waits at most `wait` for what comes back.
 pub async fn attempt(target: SocketAddr, payload: &[u8], wait: Duration) -> Result<Answer, Busy> {
     let socket = new_socket(target).map_err(Busy)?;
@@ -50,6 +53,7 @@ pub async fn attempt(target: SocketAddr, payload: &[u8], wait: Duration) -> Resu
                 let rtt = start.elapsed();
                 return Ok(Answer {
                     reply_bytes: Some(n),
+                    reply_head: buf.get(..n.min(REPLY_HEAD)).map(<[u8]>::to_vec),
                     ..Answer::new(Observation::UdpReply, rtt)
                 });
             }

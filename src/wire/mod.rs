@@ -4,3 +4,4 @@
 
 pub mod datagram;
 pub mod payloads;
+pub mod responder;

@@ -2,7 +2,7 @@
 //! anything else (DNS, NTP, SNMP — `data/udp-payloads.tsv`, like nmap's `nmap-payloads`),
 //! ipdiag's own probe datagram for every other port, or what the user gave (`--payload`).
 
-use super::datagram;
+use super::responder;
 use crate::classify::tables::UDP_PAYLOADS;
 use crate::error::{InputError, Problem};
 
@@ -17,13 +17,18 @@ pub enum PayloadChoice {
 }
 
 /// The bytes for one attempt, and the name of what they are (`dns`, `ipdiag`, `custom`, ...).
-pub fn payload_for(choice: &PayloadChoice, port: u16, nonce: u64) -> (&'static str, Vec<u8>) {
+pub fn payload_for(
+    choice: &PayloadChoice,
+    port: u16,
+    nonce: u64,
+    token: Option<&[u8]>,
+) -> (&'static str, Vec<u8>) {
     match choice {
         PayloadChoice::Custom(bytes) if bytes.is_empty() => ("empty", Vec::new()),
         PayloadChoice::Custom(bytes) => ("custom", bytes.clone()),
         PayloadChoice::Auto => match UDP_PAYLOADS.iter().find(|(p, _, _)| *p == port) {
             Some((_, name, bytes)) => (name, bytes.to_vec()),
-            None => ("ipdiag", datagram::probe(nonce).to_vec()),
+            None => ("ipdiag", responder::request(nonce, token)),
         },
     }
 }
@@ -58,12 +63,12 @@ mod tests {
 
     #[test]
     fn service_payloads_by_port() {
-        let (name, dns) = payload_for(&PayloadChoice::Auto, 53, 1);
+        let (name, dns) = payload_for(&PayloadChoice::Auto, 53, 1, None);
         assert_eq!((name, dns.len()), ("dns", 17));
         assert_eq!(&dns[4..6], &[0, 1], "one question");
-        let (name, ntp) = payload_for(&PayloadChoice::Auto, 123, 1);
+        let (name, ntp) = payload_for(&PayloadChoice::Auto, 123, 1, None);
         assert_eq!((name, ntp.len(), ntp[0]), ("ntp", 48, 0xe3));
-        let (name, snmp) = payload_for(&PayloadChoice::Auto, 161, 1);
+        let (name, snmp) = payload_for(&PayloadChoice::Auto, 161, 1, None);
         assert_eq!((name, snmp.len()), ("snmp", 43));
         assert_eq!(
             usize::from(snmp[1]) + 2,
@@ -71,9 +76,13 @@ mod tests {
             "BER length covers the message"
         );
         assert_eq!(&snmp[7..13], b"public");
-        let (name, own) = payload_for(&PayloadChoice::Auto, 7890, 42);
+        let (name, own) = payload_for(&PayloadChoice::Auto, 7890, 42, None);
         assert_eq!(name, "ipdiag");
-        assert_eq!(datagram::parse(&own).map(|h| h.nonce), Some(42));
+        assert_eq!(
+            super::super::datagram::parse(&own).map(|h| h.nonce),
+            Some(42)
+        );
+        assert_eq!(own.len(), responder::REQUEST_LEN);
     }
 
     #[test]
@@ -83,7 +92,7 @@ mod tests {
             PayloadChoice::Custom(Vec::new())
         );
         assert_eq!(
-            payload_for(&parse_payload("").unwrap(), 53, 0),
+            payload_for(&parse_payload("").unwrap(), 53, 0, None),
             ("empty", Vec::new())
         );
         assert_eq!(

@@ -14,7 +14,7 @@
 //! delay a TUN delay line on the client's path to the public address.
 
 use crate::delayline::DelayLine;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -59,6 +59,8 @@ pub struct Setup {
     pub syn_loss_pct: u8,
     /// Delay every packet from the client to the public address by this much.
     pub delay: Option<Duration>,
+    /// Rewrite the client's address to this one on its way into the cloud (a carrier NAT).
+    pub client_nat: Option<&'static str>,
 }
 
 /// The namespaces of one test; deleted when dropped, also when the test fails.
@@ -138,6 +140,14 @@ impl Bed {
     /// DNAT, the private-address rule of the internet, the security group, and the loss.
     fn edge_rules(&self, setup: Setup) {
         use ports::*;
+        let nat = setup.client_nat.map_or_else(String::new, |to| {
+            format!(
+                "chain client_nat {{
+                    type nat hook postrouting priority srcnat; policy accept;
+                    oifname \"e1\" ip saddr {CLIENT} snat to {to}
+                  }}"
+            )
+        });
         let loss = match setup.syn_loss_pct {
             0 => String::new(),
             pct => format!(
@@ -160,6 +170,7 @@ impl Bed {
                     type nat hook prerouting priority dstnat; policy accept;
                     ip daddr {PUBLIC} dnat to {PRIVATE}
                   }}
+                  {nat}
                   chain forward {{
                     type filter hook forward priority filter; policy accept;
                     {loss}
@@ -245,6 +256,44 @@ impl Bed {
         )
     }
 
+    /// Runs ipdiag in the server namespace; returns (exit code, stdout, stderr).
+    pub fn ipdiag_on_server(&self, args: &[&str]) -> (i32, String, String) {
+        let ns = self.server.as_str();
+        let mut all = vec!["ip", "netns", "exec", ns, env!("CARGO_BIN_EXE_ipdiag")];
+        all.extend_from_slice(args);
+        let out = output(&all);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Starts `ipdiag serve ARGS` in the server namespace and waits until it listens.
+    pub fn serve(&self, args: &[&str]) -> Daemon {
+        let mut child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.server,
+                env!("CARGO_BIN_EXE_ipdiag"),
+                "serve",
+            ])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ipdiag serve starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        assert!(
+            first.starts_with("listening on "),
+            "serve did not start: {first}"
+        );
+        Daemon { child, lines }
+    }
+
     /// Runs a command in the client namespace and returns its stdout.
     pub fn in_client(&self, args: &[&str]) -> String {
         let mut all = vec!["ip", "netns", "exec", &self.client];
@@ -281,6 +330,35 @@ fn remove_stale_namespaces() {
         {
             let _ = Command::new("ip").args(["netns", "del", name]).status();
         }
+    }
+}
+
+/// A process of the test's own (`ipdiag serve`), killed by PID when dropped.
+pub struct Daemon {
+    child: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Daemon {
+    /// Stops it and returns the rest of its output.
+    pub fn stop(mut self) -> String {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(0)),
+            nix::sys::signal::Signal::SIGINT,
+        );
+        let _ = self.child.wait();
+        self.lines
+            .by_ref()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -235,6 +235,7 @@ fn lossy_delayed_path() {
     let setup = Setup {
         syn_loss_pct: 5,
         delay: Some(Duration::from_millis(50)),
+        ..Setup::default()
     };
     let Some(bed) = Bed::new("lossy_delayed_path", setup) else {
         return;

@@ -8,4 +8,5 @@ mod bed;
 mod cases;
 mod delayline;
 mod nmap;
+mod server_side;
 mod servers;

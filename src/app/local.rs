@@ -1,0 +1,132 @@
+//! `ipdiag local`: interfaces, listeners and firewall of this host, and a verdict per port.
+
+use super::Context;
+use crate::classify::classify;
+use crate::cli::local::LocalArgs;
+use crate::error::{EXIT_FAILURE, EXIT_OK, Result};
+use crate::local::firewall::{self, FirewallView, Verdict};
+use crate::local::interfaces;
+use crate::local::sockets::{listening, owners};
+use crate::local::verdict::{Reach, verdict};
+use crate::model::{Scope, Transport};
+use crate::output::Format;
+use crate::output::local_report::{
+    self, FirewallRecord, InterfaceRecord, ListenerRecord, LocalReport, PortRecord,
+};
+
+/// Runs `ipdiag local`.
+pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    let interfaces: Vec<InterfaceRecord> = interfaces::list()
+        .into_iter()
+        .map(|(name, net)| InterfaceRecord {
+            name,
+            address: net.addr().to_string(),
+            prefix: net.prefix_len(),
+            scope: classify(net.addr()).scope.as_str(),
+        })
+        .collect();
+    let nat =
+        !interfaces.is_empty() && !interfaces.iter().any(|i| i.scope == Scope::Public.as_str());
+    let protocol = if args.udp {
+        Transport::Udp
+    } else {
+        Transport::Tcp
+    };
+    let owners = owners();
+    let mut notes = Vec::new();
+    let sockets: Vec<_> = listening()
+        .into_iter()
+        .filter(|s| {
+            args.port
+                .is_none_or(|p| s.local.port() == p && s.protocol == protocol)
+        })
+        .collect();
+    let hidden = sockets
+        .iter()
+        .filter(|s| !owners.contains_key(&s.inode))
+        .count();
+    if hidden > 0 && !nix::unistd::geteuid().is_root() {
+        notes.push(format!(
+            "the owners of {hidden} sockets are not visible without root"
+        ));
+    }
+    let listeners: Vec<ListenerRecord> = sockets
+        .iter()
+        .map(|s| {
+            let owner = owners.get(&s.inode);
+            ListenerRecord {
+                protocol: s.protocol.as_str(),
+                address: s.local.ip().to_string(),
+                port: s.local.port(),
+                pid: owner.map(|o| o.0),
+                process: owner.map(|o| o.1.clone()),
+                reach: Reach::of(s.local).as_str(),
+                drops: s.drops,
+                rx_queue: s.rx_queue,
+            }
+        })
+        .collect();
+    let (port, firewall) = match args.port {
+        None => (None, None),
+        Some(port) => {
+            let (hits, record) = firewall_record(firewall::check(protocol, port));
+            let binds: Vec<_> = sockets.iter().map(|s| s.local).collect();
+            let v = verdict(port, protocol.as_str(), &binds, &hits);
+            (
+                Some(PortRecord::new(port, protocol.as_str(), &v)),
+                Some(record),
+            )
+        }
+    };
+    let ok = port.as_ref().is_none_or(|p| p.cause == "ok");
+    let report = LocalReport {
+        interfaces,
+        nat,
+        listening: listeners,
+        port,
+        firewall,
+        notes,
+    };
+    match ctx.format {
+        Format::Json | Format::Jsonl => {
+            serde_json::to_writer(&mut *ctx.out, &report).map_err(std::io::Error::from)?;
+            writeln!(ctx.out)?;
+        }
+        Format::Table | Format::Csv => write!(ctx.out, "{}", local_report::text(&report))?,
+    }
+    Ok(if ok { EXIT_OK } else { EXIT_FAILURE })
+}
+
+/// The rules that stop the port, as lines, and as the JSON record.
+fn firewall_record(view: FirewallView) -> (Vec<String>, FirewallRecord) {
+    match view {
+        FirewallView::Rules(hits) => {
+            let texts: Vec<String> = hits
+                .iter()
+                .map(|h| {
+                    let v = match h.verdict {
+                        Verdict::Drop => "drop",
+                        Verdict::Reject => "reject",
+                    };
+                    format!("{}: {} ({v})", h.tool, h.rule)
+                })
+                .collect();
+            (
+                texts.clone(),
+                FirewallRecord {
+                    available: true,
+                    hits: texts,
+                    error: None,
+                },
+            )
+        }
+        FirewallView::Unavailable(why) => (
+            Vec::new(),
+            FirewallRecord {
+                available: false,
+                hits: Vec::new(),
+                error: Some(why),
+            },
+        ),
+    }
+}

@@ -1,0 +1,178 @@
+//! Binding the responder's sockets, and explaining why a bind failed in terms of the
+//! classic mistakes: the public IP (not on the VM), a port in use, a privileged port.
+
+use crate::classify::classify;
+use crate::model::{Protocol as Transport, Scope};
+use ipnet::IpNet;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+/// Binds a listening TCP or a UDP socket (IPv6 sockets are IPv6-only, so `0.0.0.0` and
+/// `::` can share a port).
+pub fn bind(transport: Transport, address: SocketAddr) -> io::Result<Socket> {
+    let (kind, protocol) = match transport {
+        Transport::Udp => (Type::DGRAM, Protocol::UDP),
+        Transport::Tcp => (Type::STREAM, Protocol::TCP),
+    };
+    let socket = Socket::new(
+        Domain::for_address(address),
+        kind.nonblocking().cloexec(),
+        Some(protocol),
+    )?;
+    if address.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    if transport != Transport::Udp {
+        socket.set_reuse_address(true)?;
+    }
+    socket.bind(&address.into())?;
+    if transport != Transport::Udp {
+        socket.listen(1024)?;
+    }
+    Ok(socket)
+}
+
+/// What the host knows that helps explain a failed bind.
+#[derive(Debug, Clone, Default)]
+pub struct BindContext {
+    /// This host's interface addresses.
+    pub addresses: Vec<IpNet>,
+    /// The process holding the port, if it could be found (`pid`, name).
+    pub holder: Option<(u32, String)>,
+    /// `net.ipv4.ip_unprivileged_port_start`.
+    pub unprivileged_start: u16,
+}
+
+/// One line: what failed, why, and what to do.
+pub fn explain(
+    transport: Transport,
+    address: SocketAddr,
+    error: &io::Error,
+    context: &BindContext,
+) -> String {
+    let what = format!("cannot bind {} {address}", transport.as_str());
+    match error.raw_os_error() {
+        Some(nix::libc::EADDRNOTAVAIL) => {
+            let list: Vec<String> = context
+                .addresses
+                .iter()
+                .map(|n| n.addr().to_string())
+                .collect();
+            // Documentation and benchmarking ranges count as public here: they play public
+            // addresses in labs (and in ipdiag's own tests).
+            let public = !matches!(
+                classify(address.ip()).scope,
+                Scope::Private
+                    | Scope::Shared
+                    | Scope::LinkLocal
+                    | Scope::Loopback
+                    | Scope::Unspecified
+            );
+            let why = if public {
+                "bind_public_ip: on a cloud VM the public IP belongs to the provider's edge, which translates it to the VM's private IP; it is never on the VM's network card"
+            } else {
+                "the address is not on any interface of this host"
+            };
+            format!(
+                "{what}: {why}. Bind 0.0.0.0 (every interface) or the private IP. This host's addresses: {}",
+                if list.is_empty() {
+                    "(none found)".to_owned()
+                } else {
+                    list.join(", ")
+                }
+            )
+        }
+        Some(nix::libc::EADDRINUSE) => {
+            let holder = context.holder.as_ref().map_or_else(
+                || "another socket".to_owned(),
+                |(pid, name)| format!("process {pid} ({name})"),
+            );
+            format!("{what}: the port is in use by {holder}; stop it, or serve another port")
+        }
+        Some(nix::libc::EACCES) if address.port() < context.unprivileged_start => format!(
+            "{what}: ports below {} need root or CAP_NET_BIND_SERVICE (sudo setcap cap_net_bind_service=+ep \"$(command -v ipdiag)\"), or serve a port from {} up",
+            context.unprivileged_start, context.unprivileged_start
+        ),
+        _ => format!("{what}: {error}"),
+    }
+}
+
+/// Whether an address is one this host could bind (on an interface, or a wildcard).
+pub fn is_local(address: IpAddr, addresses: &[IpNet]) -> bool {
+    address.is_unspecified() || addresses.iter().any(|n| n.addr() == address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> BindContext {
+        BindContext {
+            addresses: vec![
+                "172.16.0.10/24".parse().unwrap(),
+                "127.0.0.1/8".parse().unwrap(),
+            ],
+            holder: Some((4242, "nginx".into())),
+            unprivileged_start: 1024,
+        }
+    }
+
+    #[test]
+    fn public_ip_not_on_the_card() {
+        let error = io::Error::from_raw_os_error(nix::libc::EADDRNOTAVAIL);
+        let text = explain(
+            Transport::Tcp,
+            "8.8.4.4:7890".parse().unwrap(),
+            &error,
+            &context(),
+        );
+        assert!(
+            text.starts_with("cannot bind tcp 8.8.4.4:7890: bind_public_ip: on a cloud VM"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("This host's addresses: 172.16.0.10, 127.0.0.1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn in_use_and_privileged() {
+        let in_use = io::Error::from_raw_os_error(nix::libc::EADDRINUSE);
+        assert_eq!(
+            explain(
+                Transport::Udp,
+                "0.0.0.0:53".parse().unwrap(),
+                &in_use,
+                &context()
+            ),
+            "cannot bind udp 0.0.0.0:53: the port is in use by process 4242 (nginx); stop it, or serve another port"
+        );
+        let denied = io::Error::from_raw_os_error(nix::libc::EACCES);
+        let text = explain(
+            Transport::Tcp,
+            "0.0.0.0:80".parse().unwrap(),
+            &denied,
+            &context(),
+        );
+        assert!(
+            text.starts_with(
+                "cannot bind tcp 0.0.0.0:80: ports below 1024 need root or CAP_NET_BIND_SERVICE"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn binds_both_families_on_one_port() {
+        let v4 = bind(Transport::Udp, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = v4.local_addr().unwrap().as_socket().unwrap().port();
+        if let Ok(v6) = bind(
+            Transport::Udp,
+            SocketAddr::new("::1".parse().unwrap(), port),
+        ) {
+            assert_eq!(v6.local_addr().unwrap().as_socket().unwrap().port(), port);
+        }
+    }
+}

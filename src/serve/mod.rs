@@ -1,0 +1,295 @@
+//! `ipdiag serve`: a responder that makes probes definitive and tells the client how the
+//! server saw it — and is never an amplifier (README "The responder protocol").
+//!
+//! UDP: a valid request (with the right tag when a token is set) from a source within its
+//! rate gets one reply no larger than the request; anything else gets nothing. TCP: each
+//! accepted connection gets one line and is closed; connections are capped and a slow
+//! reader is dropped after a timeout. Every arrival is reported to the caller, who logs it.
+
+pub mod bind;
+pub mod limiter;
+
+use crate::model::Protocol;
+use crate::wire::responder::{self, Refusal};
+use limiter::Limiter;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+/// How the responder behaves.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Requests must carry this token's HMAC tag.
+    pub token: Option<Vec<u8>>,
+    /// Replies (and banners) per second per source address.
+    pub rate: f64,
+    /// Burst per source address.
+    pub burst: f64,
+    /// TCP connections open at once at most.
+    pub max_connections: usize,
+    /// How long writing a banner may take before the connection is dropped.
+    pub write_timeout: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            token: None,
+            rate: 10.0,
+            burst: 20.0,
+            max_connections: 256,
+            write_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What happened to one arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A reply of this many bytes was sent.
+    Replied(usize),
+    /// No reply: not a valid request.
+    Refused(Refusal),
+    /// No reply: this source is over its rate.
+    RateLimited,
+    /// TCP: the banner (this many bytes) was sent and the connection closed.
+    Banner(usize),
+    /// TCP: closed at once, too many connections are open.
+    ConnectionLimit,
+    /// TCP: the banner could not be written in time.
+    WriteFailed,
+}
+
+impl Action {
+    /// The words in the log.
+    pub fn text(self) -> String {
+        match self {
+            Self::Replied(n) => format!("replied ({n} bytes)"),
+            Self::Refused(why) => format!("no reply: {}", why.as_str()),
+            Self::RateLimited => "no reply: rate limit for this source".into(),
+            Self::Banner(n) => format!("banner sent ({n} bytes), closed"),
+            Self::ConnectionLimit => "closed: connection limit".into(),
+            Self::WriteFailed => "closed: banner not written in time".into(),
+        }
+    }
+}
+
+/// One probe that arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arrival {
+    /// When.
+    pub time: SystemTime,
+    /// TCP or UDP.
+    pub protocol: Protocol,
+    /// Who sent it, as this host sees it.
+    pub source: SocketAddr,
+    /// The local address and port it arrived on.
+    pub local: SocketAddr,
+    /// Bytes received (UDP; 0 for a TCP connection).
+    pub bytes: usize,
+    /// What the responder did.
+    pub action: Action,
+}
+
+/// Counters for the summary and for tests (which assert with counts, never with time).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Datagrams received.
+    pub datagrams: AtomicU64,
+    /// Bytes received in datagrams.
+    pub bytes_in: AtomicU64,
+    /// Bytes sent in UDP replies.
+    pub bytes_out: AtomicU64,
+    /// Replies sent.
+    pub replies: AtomicU64,
+    /// TCP connections accepted.
+    pub connections: AtomicU64,
+    /// TCP connections open now.
+    pub open_connections: AtomicUsize,
+    /// The most TCP connections ever open at once.
+    pub peak_connections: AtomicUsize,
+}
+
+/// The bound sockets.
+#[derive(Debug, Default)]
+pub struct Sockets {
+    /// UDP sockets.
+    pub udp: Vec<std::net::UdpSocket>,
+    /// TCP listeners.
+    pub tcp: Vec<std::net::TcpListener>,
+}
+
+/// Serves until `stop` turns true; every arrival goes to `log` (dropped if the logger
+/// lags: the responder never waits for its log).
+pub async fn serve(
+    sockets: Sockets,
+    config: ServeConfig,
+    log: mpsc::Sender<Arrival>,
+    mut stop: watch::Receiver<bool>,
+    counters: Arc<Counters>,
+) -> std::io::Result<()> {
+    let shared = Arc::new(Shared {
+        limiter: Mutex::new(Limiter::new(config.rate, config.burst)),
+        config,
+        log,
+        counters,
+    });
+    let mut tasks = JoinSet::new();
+    for socket in sockets.udp {
+        let socket = UdpSocket::from_std(socket)?;
+        let shared = Arc::clone(&shared);
+        tasks.spawn(async move { serve_udp(socket, &shared).await });
+    }
+    for listener in sockets.tcp {
+        let listener = TcpListener::from_std(listener)?;
+        tasks.spawn(serve_tcp(listener, Arc::clone(&shared)));
+    }
+    drop(shared);
+    loop {
+        tokio::select! {
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    break;
+                }
+            }
+            next = tasks.join_next() => {
+                if next.is_none() {
+                    break;
+                }
+            }
+        }
+    }
+    tasks.abort_all();
+    Ok(())
+}
+
+fn allow(limiter: &Mutex<Limiter>, source: SocketAddr) -> bool {
+    limiter
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .allow(source.ip(), Instant::now())
+}
+
+/// What every serving task shares.
+struct Shared {
+    config: ServeConfig,
+    limiter: Mutex<Limiter>,
+    log: mpsc::Sender<Arrival>,
+    counters: Arc<Counters>,
+}
+
+async fn serve_udp(socket: UdpSocket, shared: &Shared) {
+    let Shared {
+        config,
+        limiter,
+        log,
+        counters,
+    } = shared;
+    let local = socket
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let Ok((n, source)) = socket.recv_from(&mut buf).await else {
+            continue;
+        };
+        counters.datagrams.fetch_add(1, Ordering::Relaxed);
+        counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+        let data = buf.get(..n).unwrap_or_default();
+        let action = match responder::answer(data, source, config.token.as_deref()) {
+            Err(why) => Action::Refused(why),
+            Ok(_) if !allow(limiter, source) => Action::RateLimited,
+            Ok(reply) => match socket.send_to(&reply, source).await {
+                Ok(sent) => {
+                    counters.replies.fetch_add(1, Ordering::Relaxed);
+                    counters.bytes_out.fetch_add(sent as u64, Ordering::Relaxed);
+                    Action::Replied(sent)
+                }
+                Err(_) => Action::Refused(Refusal::NotAProbe),
+            },
+        };
+        let _ = log.try_send(Arrival {
+            time: SystemTime::now(),
+            protocol: Protocol::Udp,
+            source,
+            local,
+            bytes: n,
+            action,
+        });
+    }
+}
+
+async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
+    let Shared {
+        config,
+        limiter,
+        log,
+        counters,
+    } = &*shared;
+    let local = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let mut writers = JoinSet::new();
+    loop {
+        let Ok((stream, source)) = listener.accept().await else {
+            continue;
+        };
+        while writers.try_join_next().is_some() {}
+        counters.connections.fetch_add(1, Ordering::Relaxed);
+        let arrival = |action| Arrival {
+            time: SystemTime::now(),
+            protocol: Protocol::Tcp,
+            source,
+            local,
+            bytes: 0,
+            action,
+        };
+        if counters.open_connections.load(Ordering::Relaxed) >= config.max_connections {
+            drop(stream);
+            let _ = log.try_send(arrival(Action::ConnectionLimit));
+            continue;
+        }
+        if !allow(limiter, source) {
+            drop(stream);
+            let _ = log.try_send(arrival(Action::RateLimited));
+            continue;
+        }
+        let open = counters.open_connections.fetch_add(1, Ordering::Relaxed) + 1;
+        counters.peak_connections.fetch_max(open, Ordering::Relaxed);
+        let (counters, log, timeout) = (Arc::clone(counters), log.clone(), config.write_timeout);
+        writers.spawn(async move {
+            let mut stream = stream;
+            let line = responder::banner(source);
+            let written = tokio::time::timeout(timeout, stream.write_all(line.as_bytes())).await;
+            let action = match written {
+                Ok(Ok(())) => {
+                    counters
+                        .bytes_out
+                        .fetch_add(line.len() as u64, Ordering::Relaxed);
+                    Action::Banner(line.len())
+                }
+                _ => Action::WriteFailed,
+            };
+            let _ = tokio::time::timeout(timeout, stream.shutdown()).await;
+            drop(stream);
+            counters.open_connections.fetch_sub(1, Ordering::Relaxed);
+            let _ = log.try_send(Arrival {
+                time: SystemTime::now(),
+                protocol: Protocol::Tcp,
+                source,
+                local,
+                bytes: 0,
+                action,
+            });
+        });
+    }
+}
+
+#[cfg(test)]
+#[path = "serve_tests.rs"]
+mod tests;

@@ -1,0 +1,188 @@
+use super::*;
+use crate::wire::responder::{parse_banner, parse_reply, request};
+use std::net::UdpSocket as StdUdp;
+
+/// Starts a responder on 127.0.0.1 (one UDP socket, one TCP listener); returns their
+/// addresses, the counters, the stop switch and the log.
+fn start(
+    config: ServeConfig,
+) -> (
+    SocketAddr,
+    SocketAddr,
+    Arc<Counters>,
+    watch::Sender<bool>,
+    mpsc::Receiver<Arrival>,
+) {
+    let udp = bind::bind(Protocol::Udp, "127.0.0.1:0".parse().unwrap()).unwrap();
+    let tcp = bind::bind(Protocol::Tcp, "127.0.0.1:0".parse().unwrap()).unwrap();
+    let (udp_addr, tcp_addr) = (
+        udp.local_addr().unwrap().as_socket().unwrap(),
+        tcp.local_addr().unwrap().as_socket().unwrap(),
+    );
+    let sockets = Sockets {
+        udp: vec![udp.into()],
+        tcp: vec![tcp.into()],
+    };
+    let counters = Arc::new(Counters::default());
+    let (stop_tx, stop) = watch::channel(false);
+    let (log_tx, log) = mpsc::channel(1 << 16);
+    tokio::spawn(serve(sockets, config, log_tx, stop, Arc::clone(&counters)));
+    (udp_addr, tcp_addr, counters, stop_tx, log)
+}
+
+fn client(server: SocketAddr) -> StdUdp {
+    let socket = StdUdp::bind("127.0.0.1:0").unwrap();
+    socket.connect(server).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    socket
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_reply_says_who_we_are_and_junk_gets_nothing() {
+    let (udp, _, counters, stop, mut log) = start(ServeConfig::default());
+    let socket = client(udp);
+    let me = socket.local_addr().unwrap();
+    tokio::task::spawn_blocking(move || {
+        socket.send(&request(77, None)).unwrap();
+        let mut buf = [0u8; 128];
+        let n = socket.recv(&mut buf).unwrap();
+        let reply = parse_reply(&buf[..n]).unwrap();
+        assert_eq!((reply.nonce, reply.observed, reply.received), (77, me, 48));
+        socket.send(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        assert!(socket.recv(&mut buf).is_err(), "junk is not answered");
+    })
+    .await
+    .unwrap();
+    let first = log.recv().await.unwrap();
+    assert_eq!(
+        (first.protocol, first.source, first.bytes, first.action),
+        (Protocol::Udp, me, 48, Action::Replied(25))
+    );
+    assert_eq!(
+        log.recv().await.unwrap().action,
+        Action::Refused(Refusal::NotAProbe)
+    );
+    assert_eq!(counters.replies.load(Ordering::Relaxed), 1);
+    stop.send(true).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_is_required_when_set() {
+    let config = ServeConfig {
+        token: Some(b"k3y".to_vec()),
+        ..ServeConfig::default()
+    };
+    let (udp, _, counters, stop, _log) = start(config);
+    let socket = client(udp);
+    tokio::task::spawn_blocking(move || {
+        let mut buf = [0u8; 128];
+        socket.send(&request(1, None)).unwrap();
+        assert!(socket.recv(&mut buf).is_err(), "untagged");
+        socket.send(&request(2, Some(b"wrong"))).unwrap();
+        assert!(socket.recv(&mut buf).is_err(), "wrong token");
+        socket.send(&request(3, Some(b"k3y"))).unwrap();
+        let n = socket.recv(&mut buf).unwrap();
+        assert_eq!(parse_reply(&buf[..n]).map(|r| r.nonce), Some(3));
+    })
+    .await
+    .unwrap();
+    assert_eq!(counters.replies.load(Ordering::Relaxed), 1);
+    stop.send(true).unwrap();
+}
+
+/// Thousands of datagrams, random and valid-but-small and valid: never more bytes out
+/// than in, and one source gets at most its burst plus its rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_amplifies_and_rate_limits_a_flood() {
+    let config = ServeConfig {
+        rate: 1.0,
+        burst: 10.0,
+        ..ServeConfig::default()
+    };
+    let (udp, _, counters, stop, _log) = start(config);
+    let socket = client(udp);
+    let sent = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0u64..6000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let datagram = match i % 3 {
+                0 => request(i, None),
+                1 => request(i, None)[..usize::try_from(state % 48).unwrap()].to_vec(),
+                _ => state
+                    .to_be_bytes()
+                    .repeat(usize::try_from(1 + state % 8).unwrap()),
+            };
+            let _ = socket.send(&datagram);
+        }
+        started.elapsed()
+    })
+    .await
+    .unwrap();
+    // Let the server drain its queue (bounded: at most 2 s), then read the counters.
+    for _ in 0..200 {
+        if counters.datagrams.load(Ordering::Relaxed) >= 6000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (bytes_in, bytes_out) = (
+        counters.bytes_in.load(Ordering::Relaxed),
+        counters.bytes_out.load(Ordering::Relaxed),
+    );
+    assert!(
+        bytes_out <= bytes_in,
+        "{bytes_out} bytes out for {bytes_in} in"
+    );
+    let replies = counters.replies.load(Ordering::Relaxed);
+    // The burst (10), one per second of sending, and one for a second boundary crossed.
+    let allowed = 10 + sent.as_secs() + 2;
+    assert!(
+        (1..=allowed).contains(&replies),
+        "{replies} replies to one source (allowed {allowed})"
+    );
+    stop.send(true).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_banner_and_bounded_connections() {
+    let config = ServeConfig {
+        max_connections: 8,
+        rate: 1e9,
+        burst: 1e9,
+        ..ServeConfig::default()
+    };
+    let (_, tcp, counters, stop, _log) = start(config);
+    let peers = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut one = std::net::TcpStream::connect(tcp).unwrap();
+        let me = one.local_addr().unwrap();
+        let mut line = Vec::new();
+        one.read_to_end(&mut line).unwrap();
+        assert_eq!(parse_banner(&line), Some(me));
+        // A flood of connections that never send: each is answered and closed, so the
+        // number open at once stays under the cap.
+        let idle: Vec<_> = (0..500)
+            .filter_map(|_| std::net::TcpStream::connect(tcp).ok())
+            .collect();
+        idle.len()
+    })
+    .await
+    .unwrap();
+    for _ in 0..200 {
+        if counters.connections.load(Ordering::Relaxed) >= 501 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        counters.connections.load(Ordering::Relaxed),
+        1 + peers as u64
+    );
+    assert!(counters.peak_connections.load(Ordering::Relaxed) <= 8);
+    stop.send(true).unwrap();
+}

@@ -1,0 +1,130 @@
+//! Sweeps of the ephemeral range, where a loopback connect from source port P to port P
+//! connects to itself (TCP simultaneous open) and a naive scanner reports phantom open
+//! ports. On this machine's loopback, and in a fresh network namespace (root only) whose
+//! ephemeral range is narrowed to 40000-40009 so that probes meet themselves and each other.
+
+use super::{LISTENERS, lines, probe, state};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::process::{Command, Stdio};
+use std::sync::PoisonError;
+
+/// TCP ports in LISTEN state on this machine (any address), from `/proc/net/tcp{,6}`.
+fn listening_tcp_ports() -> HashSet<u16> {
+    let mut ports = HashSet::new();
+    for path in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let port = fields.get(1).and_then(|local| local.rsplit_once(':'));
+            if let (Some((_, port)), Some(&"0A")) = (port, fields.get(3)) {
+                ports.extend(u16::from_str_radix(port, 16).ok());
+            }
+        }
+    }
+    ports
+}
+
+/// With no listener there, every port of 40000-40100 is closed; a port some other program
+/// listens on may be open, nothing else.
+#[test]
+fn a_sweep_of_the_ephemeral_range_reports_no_phantom_open_port() {
+    let _alone = LISTENERS.write().unwrap_or_else(PoisonError::into_inner);
+    let (code, stdout, _) = probe(&["127.0.0.1", "-p", "40000-40100", "--format", "jsonl"]);
+    let real = listening_tcp_ports();
+    let records = lines(&stdout);
+    let mut ports: Vec<u64> = records
+        .iter()
+        .map(|r| r["port"].as_u64().unwrap())
+        .collect();
+    ports.sort_unstable();
+    assert_eq!(ports, (40000..=40100).collect::<Vec<u64>>());
+    let listened = |r: &Value| {
+        let port = r["port"].as_u64().and_then(|p| u16::try_from(p).ok());
+        state(r) == ("open", "syn-ack") && port.is_some_and(|p| real.contains(&p))
+    };
+    let unexpected: Vec<&Value> = records
+        .iter()
+        .filter(|r| state(r) != ("closed", "conn-refused") && !listened(r))
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:?}");
+    if real.iter().all(|p| !(40000..=40100).contains(p)) {
+        assert_eq!(code, 1);
+        let (_, table, _) = probe(&["127.0.0.1", "-p", "40000-40100", "--no-hints"]);
+        assert_eq!(
+            table,
+            "127.0.0.1: not shown: 101 closed tcp ports (conn-refused)\n101 ports: 101 closed\n"
+        );
+    }
+}
+
+/// Runs ipdiag in a new network namespace (loopback up, ephemeral ports 40000-40009):
+/// (exit code, stdout), or `None` (the test skips) without the privileges for it.
+fn in_narrow_netns(args: &[&str]) -> Option<(i32, String)> {
+    let setup = "ip link set lo up && echo '40000 40009' > /proc/sys/net/ipv4/ip_local_port_range";
+    let usable = Command::new("unshare")
+        .args(["-n", "sh", "-c", setup])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !usable {
+        let required = std::env::var_os("IPDIAG_REQUIRE_NETNS").is_some_and(|v| v == "1");
+        assert!(!required, "IPDIAG_REQUIRE_NETNS=1, but unshare -n failed");
+        eprintln!("skipped: unshare -n and ip need root");
+        return None;
+    }
+    let out = Command::new("unshare")
+        .args(["-n", "sh", "-c", &format!("{setup} && exec \"$@\""), "sh"])
+        .arg(env!("CARGO_BIN_EXE_ipdiag"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    Some((out.status.code().unwrap_or(-1), stdout))
+}
+
+/// The records that are not closed/conn-refused, as `PORT STATE (REASON) ERROR`.
+fn not_closed(stdout: &str) -> Vec<String> {
+    let text = |r: &Value| {
+        format!(
+            "{} {} ({}) {}",
+            r["port"], r["state"], r["reason"], r["error"]
+        )
+    };
+    let records = lines(stdout);
+    let wrong = records
+        .iter()
+        .filter(|r| state(r) != ("closed", "conn-refused"));
+    wrong.map(text).collect()
+}
+
+/// One port at a time, ipdiag's own sockets cannot meet each other, but a connect may pick
+/// source port P for destination P (about 6 of these 300 do, counted with strace): every
+/// port must still come back closed.
+#[test]
+fn self_connects_in_a_narrow_ephemeral_range_are_closed() {
+    let mut args = vec!["probe", "-n", "--concurrency", "1", "--format", "jsonl"];
+    args.extend(std::iter::repeat_n("127.0.0.1:40000-40009", 30));
+    let Some((code, stdout)) = in_narrow_netns(&args) else {
+        return;
+    };
+    assert_eq!(code, 1);
+    assert_eq!(lines(&stdout).len(), 300);
+    assert_eq!(not_closed(&stdout), Vec::<String>::new());
+}
+
+/// Concurrently, a probe from port P to port Q can meet a probe from Q to P: TCP
+/// simultaneous open connects the two sockets to each other. Neither may be reported open
+/// (nor as an error from the other's reset): the in-flight registry recognises our own
+/// probe sockets as peers.
+#[test]
+fn probe_sockets_that_meet_each_other_are_not_open() {
+    let mut args = vec!["probe", "-n", "--format", "jsonl"];
+    args.extend(std::iter::repeat_n("127.0.0.1:40000-40009", 100));
+    for _ in 0..10 {
+        let Some((_, stdout)) = in_narrow_netns(&args) else {
+            return;
+        };
+        assert_eq!(not_closed(&stdout), Vec::<String>::new());
+    }
+}
