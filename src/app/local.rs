@@ -69,7 +69,7 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let (port, firewall) = match args.port {
         None => (None, None),
         Some(port) => {
-            let (hits, record) = firewall_record(firewall::check(protocol, port));
+            let (hits, record) = firewall_record(firewall::check(protocol, port), &mut notes);
             let binds: Vec<_> = sockets.iter().map(|s| s.local).collect();
             let v = verdict(port, protocol.as_str(), &binds, &hits);
             (
@@ -98,11 +98,20 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
 }
 
 /// The rules that stop the port, as lines, and as the JSON record.
-fn firewall_record(view: FirewallView) -> (Vec<String>, FirewallRecord) {
+/// Hits behind jumps that were not followed do not decide the verdict (they would wrongly
+/// blame every port on a ufw or firewalld host); they are noted instead.
+fn firewall_record(view: FirewallView, notes: &mut Vec<String>) -> (Vec<String>, FirewallRecord) {
     match view {
         FirewallView::Rules(hits) => {
+            for h in hits.iter().filter(|h| h.uncertain) {
+                notes.push(format!(
+                    "{}: {} stops the port unless a chain jumped to before it accepts it (those chains were not read)",
+                    h.tool, h.rule
+                ));
+            }
             let texts: Vec<String> = hits
                 .iter()
+                .filter(|h| !h.uncertain)
                 .map(|h| {
                     let v = match h.verdict {
                         Verdict::Drop => "drop",

@@ -40,6 +40,9 @@ pub struct FirewallHit {
     pub rule: String,
     /// Drop or reject.
     pub verdict: Verdict,
+    /// Jumps to other chains came first and were not followed (firewalld and ufw keep
+    /// their accepts there): the packet may have been accepted before this rule.
+    pub uncertain: bool,
 }
 
 /// The firewall's view of one port.
@@ -291,6 +294,7 @@ fn hit(tool: &'static str, rule: String, verdict: Verdict, jumps: &[String]) -> 
         tool,
         rule,
         verdict,
+        uncertain: !jumps.is_empty(),
     }
 }
 
