@@ -3,7 +3,7 @@
 //! each other (like a self-connect, TCP simultaneous open), and each would look open. A
 //! peer that is one of our own probe sockets is therefore never a listener.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -12,12 +12,31 @@ use std::time::{Duration, Instant};
 /// moment later (the two finish at once but run in either order), and may see our reset.
 const GRACE: Duration = Duration::from_secs(2);
 
-/// Address → `None` while in flight, or when its probe ended.
-type Registry = HashMap<SocketAddr, Option<Instant>>;
+/// Address → `None` while in flight, or when its probe ended; and the ended ones in the
+/// order they ended, so expired entries leave in O(1) each (a sweep registers 65,535).
+#[derive(Default)]
+struct Registry {
+    addresses: HashMap<SocketAddr, Option<Instant>>,
+    ended: VecDeque<(Instant, SocketAddr)>,
+}
+
+impl Registry {
+    fn expire(&mut self, now: Instant) {
+        while let Some(&(at, address)) = self.ended.front() {
+            if now.duration_since(at) < GRACE {
+                break;
+            }
+            self.ended.pop_front();
+            if self.addresses.get(&address) == Some(&Some(at)) {
+                self.addresses.remove(&address);
+            }
+        }
+    }
+}
 
 fn registry() -> &'static Mutex<Registry> {
     static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
-    REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
+    REGISTRY.get_or_init(|| Mutex::new(Registry::default()))
 }
 
 /// Holds one probe's local address in the registry until dropped.
@@ -31,11 +50,8 @@ impl InFlight {
         let local = local.filter(|l| l.ip() == target.ip());
         if let Some(l) = local {
             let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
-            if registry.len() > 4096 {
-                let now = Instant::now();
-                registry.retain(|_, ended| ended.is_none_or(|t| now.duration_since(t) < GRACE));
-            }
-            registry.insert(l, None);
+            registry.expire(Instant::now());
+            registry.addresses.insert(l, None);
         }
         Self(local)
     }
@@ -45,7 +61,9 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         if let Some(l) = self.0 {
             let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
-            registry.insert(l, Some(Instant::now()));
+            let now = Instant::now();
+            registry.addresses.insert(l, Some(now));
+            registry.ended.push_back((now, l));
         }
     }
 }
@@ -54,6 +72,7 @@ impl Drop for InFlight {
 pub fn is_own_probe(peer: SocketAddr) -> bool {
     let registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
     registry
+        .addresses
         .get(&peer)
         .is_some_and(|ended| ended.is_none_or(|t| t.elapsed() < GRACE))
 }
