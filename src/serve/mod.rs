@@ -241,22 +241,14 @@ async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
         };
         while writers.try_join_next().is_some() {}
         counters.connections.fetch_add(1, Ordering::Relaxed);
-        let arrival = |action| Arrival {
-            time: SystemTime::now(),
-            protocol: Protocol::Tcp,
-            source,
-            local,
-            bytes: 0,
-            action,
-        };
         if counters.open_connections.load(Ordering::Relaxed) >= config.max_connections {
             drop(stream);
-            let _ = log.try_send(arrival(Action::ConnectionLimit));
+            let _ = log.try_send(tcp_arrival(source, local, Action::ConnectionLimit));
             continue;
         }
         if !allow(limiter, source) {
             drop(stream);
-            let _ = log.try_send(arrival(Action::RateLimited));
+            let _ = log.try_send(tcp_arrival(source, local, Action::RateLimited));
             continue;
         }
         let open = counters.open_connections.fetch_add(1, Ordering::Relaxed) + 1;
@@ -267,26 +259,26 @@ async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
             let line = responder::banner(source);
             let written = tokio::time::timeout(timeout, stream.write_all(line.as_bytes())).await;
             let action = match written {
-                Ok(Ok(())) => {
-                    counters
-                        .bytes_out
-                        .fetch_add(line.len() as u64, Ordering::Relaxed);
-                    Action::Banner(line.len())
-                }
+                Ok(Ok(())) => Action::Banner(line.len()),
                 _ => Action::WriteFailed,
             };
             let _ = tokio::time::timeout(timeout, stream.shutdown()).await;
             drop(stream);
             counters.open_connections.fetch_sub(1, Ordering::Relaxed);
-            let _ = log.try_send(Arrival {
-                time: SystemTime::now(),
-                protocol: Protocol::Tcp,
-                source,
-                local,
-                bytes: 0,
-                action,
-            });
+            let _ = log.try_send(tcp_arrival(source, local, action));
         });
+    }
+}
+
+/// A TCP connection's log entry, stamped now.
+fn tcp_arrival(source: SocketAddr, local: SocketAddr, action: Action) -> Arrival {
+    Arrival {
+        time: SystemTime::now(),
+        protocol: Protocol::Tcp,
+        source,
+        local,
+        bytes: 0,
+        action,
     }
 }
 
