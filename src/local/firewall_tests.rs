@@ -1,3 +1,4 @@
+use super::iptables::words;
 use super::*;
 use proptest::prelude::*;
 
