@@ -1,7 +1,7 @@
 //! Gathers what the diagnosis needs from this machine (interfaces, the source address per
 //! destination) once per run, and diagnoses results with it.
 
-use crate::classify::classify;
+use crate::classify::{AddrInfo, classify};
 use crate::diagnose::fixes::Source;
 use crate::diagnose::{
     Advice, Cause, CloudChoice, Diagnosis, Facts, HostIndex, PingSeen, diagnose, findings,
@@ -14,12 +14,24 @@ use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-/// Diagnoses results; caches the per-address facts (provider, source address).
+/// What is worked out once per probed address.
+struct PerAddress {
+    /// The address, classified.
+    info: Option<AddrInfo>,
+    /// Provider texts and the rule's source.
+    advice: Advice,
+    /// How the provider was chosen.
+    note: String,
+    /// This machine's source address towards it (a routing lookup in the kernel).
+    sends_from: Option<IpAddr>,
+}
+
+/// Diagnoses results; caches the per-address facts (classification, provider, source).
 pub struct Adviser {
     networks: Vec<IpNet>,
     cloud: CloudChoice,
     given_source: Option<IpNet>,
-    per_address: HashMap<Option<IpAddr>, (Advice, String)>,
+    per_address: HashMap<Option<IpAddr>, PerAddress>,
 }
 
 impl Adviser {
@@ -40,33 +52,30 @@ impl Adviser {
         index: &HostIndex,
         ping: Option<PingSeen>,
     ) -> Diagnosis {
-        let address = result.endpoint.address;
-        let info = address.map(classify);
+        let entry = learn(
+            &mut self.per_address,
+            self.cloud,
+            self.given_source,
+            result.endpoint.address,
+        );
         let others = index.others(result);
         let facts = Facts {
-            target: info.as_ref(),
+            target: entry.info.as_ref(),
             local_networks: &self.networks,
             others: &others,
             ping,
         };
-        let (advice, _) = advice_for(
-            &mut self.per_address,
-            self.cloud,
-            self.given_source,
-            address,
-        );
         let Some(observed) = result.observed_source else {
-            return diagnose(result, &facts, advice);
+            return diagnose(result, &facts, &entry.advice);
         };
         // The responder saw this client: its address is the exact source for a rule, and
         // a difference from our own sending address shows the NAT in between.
-        let mut advice = advice.clone();
+        let mut advice = entry.advice.clone();
         if self.given_source.is_none() {
             advice.source = Source::Observed(observed.ip());
         }
         let mut diagnosis = diagnose(result, &facts, &advice);
-        let sends_from = address.and_then(source_for);
-        let seen = match sends_from {
+        let seen = match entry.sends_from {
             Some(local) if local != observed.ip() => format!(
                 "the responder saw this client as {observed}; this machine sends from {local}: a NAT rewrote the address"
             ),
@@ -79,11 +88,16 @@ impl Adviser {
     }
 
     /// The most likely cause only (no fix texts): cheaper, for grouping and CSV.
-    pub fn cause(&self, result: &ProbeResult, index: &HostIndex) -> Cause {
-        let info = result.endpoint.address.map(classify);
+    pub fn cause(&mut self, result: &ProbeResult, index: &HostIndex) -> Cause {
+        let entry = learn(
+            &mut self.per_address,
+            self.cloud,
+            self.given_source,
+            result.endpoint.address,
+        );
         let others = index.others(result);
         let facts = Facts {
-            target: info.as_ref(),
+            target: entry.info.as_ref(),
             local_networks: &self.networks,
             others: &others,
             ping: None,
@@ -95,28 +109,46 @@ impl Adviser {
 
     /// How the provider was chosen for `address` (for the verdict's text).
     pub fn provider_note(&mut self, address: Option<IpAddr>) -> String {
-        advice_for(
+        learn(
             &mut self.per_address,
             self.cloud,
             self.given_source,
             address,
         )
-        .1
+        .note
         .clone()
+    }
+
+    /// This machine's source address towards `address`.
+    pub fn sends_from(&mut self, address: Option<IpAddr>) -> Option<IpAddr> {
+        learn(
+            &mut self.per_address,
+            self.cloud,
+            self.given_source,
+            address,
+        )
+        .sends_from
     }
 }
 
-/// The advice for `address`, worked out once (the source lookup asks the kernel).
-fn advice_for(
-    cache: &mut HashMap<Option<IpAddr>, (Advice, String)>,
+/// The per-address facts, worked out the first time an address is seen (the source lookup
+/// asks the kernel).
+fn learn(
+    cache: &mut HashMap<Option<IpAddr>, PerAddress>,
     cloud: CloudChoice,
     given: Option<IpNet>,
     address: Option<IpAddr>,
-) -> &(Advice, String) {
+) -> &PerAddress {
     cache.entry(address).or_insert_with(|| {
         let info = address.map(classify);
         let (provider, note) = pick_provider(cloud, info.as_ref());
-        let source = pick_source(given, address.and_then(source_for));
-        (Advice { provider, source }, note)
+        let sends_from = address.and_then(source_for);
+        let source = pick_source(given, sends_from);
+        PerAddress {
+            info,
+            advice: Advice { provider, source },
+            note,
+            sends_from,
+        }
     })
 }

@@ -17,7 +17,6 @@ use crate::output::json_stream::JsonStream;
 use crate::plan::expand::{Plan, PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::icmp::{PingOutcome, ping};
-use crate::probe::route::source_for;
 use crate::probe::stats::rtt_stats;
 use crate::probe::{EngineConfig, SocketProber};
 use crate::resolve::SystemResolver;
@@ -201,7 +200,7 @@ fn write_report(g: &Gathered, adviser: &mut Adviser, ctx: &mut Context<'_>) -> R
                     .and_then(|a| g.pings.iter().find(|(p, _)| *p == a))
                     .map(|(_, p)| p),
                 target: address.map(classify),
-                sends_from: address.and_then(source_for),
+                sends_from: adviser.sends_from(address),
             }
         })
         .collect();
