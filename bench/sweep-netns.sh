@@ -12,6 +12,7 @@
 # prints the median ratio. The namespaces are deleted on exit. Packets stay inside them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 runs=${1:-5}
 out=bench/out
 mkdir -p "$out"
@@ -49,23 +50,9 @@ table inet sg {
 }
 NFT
 listening="22 80 443 1433 2500"   # 2500 listens but is dropped: filtered
-ready="$out/sweep-netns-ready"
-rm -f "$ready"
-ip netns exec "$s" python3 - "$ready" $listening <<'PY' &
-import socket, sys, time
-held = []
-for p in sys.argv[2:]:
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", int(p))); s.listen(4096); held.append(s)
-open(sys.argv[1], "w").close()
-time.sleep(3600)
-PY
-server_pid=$!
-for _ in $(seq 50); do [ -e "$ready" ] && break; sleep 0.1; done
-[ -e "$ready" ] || { echo "the listeners did not start" >&2; exit 2; }
+LISTENER_PREFIX="ip netns exec $s" start_listeners "$out/sweep-netns-ready" 0.0.0.0 $listening
+server_pid=$listener_pid
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 : > "$out/netns-ipdiag"; : > "$out/netns-nmap"
 echo "== 203.0.113.10 (namespace), ports 1-3000, 2001-3000 dropped, listening: $listening"
 for run in $(seq "$runs"); do

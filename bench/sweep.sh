@@ -12,6 +12,7 @@
 # Sends packets to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 runs=${1:-5}
 out=bench/out
 mkdir -p "$out"
@@ -22,27 +23,12 @@ ipdiag=target/release/ipdiag
 # Listening ports: well-known, registered and ephemeral-range ones, plus whatever else was
 # already listening on 127.0.0.1 (found by ss, so the expected set is exact).
 ports="22 80 443 3306 5432 6379 8080 9200 27017 33000 45000 60999"
-ready="$out/sweep-listeners-ready"
-rm -f "$ready"
-python3 - "$ready" $ports <<'PY' &
-import socket, sys, time
-held = []
-for p in sys.argv[2:]:
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", int(p))); s.listen(4096); held.append(s)
-open(sys.argv[1], "w").close()
-time.sleep(3600)
-PY
-listeners=$!
-trap 'kill "$listeners" 2> /dev/null || true' EXIT
-for _ in $(seq 50); do [ -e "$ready" ] || ! kill -0 "$listeners" 2> /dev/null && break; sleep 0.1; done
-[ -e "$ready" ] || { echo "could not start the listeners (is one of $ports taken?)" >&2; exit 2; }
+start_listeners "$out/sweep-listeners-ready" 127.0.0.1 $ports
+trap 'kill "$listener_pid" 2> /dev/null || true' EXIT
 expected=$(ss -Hltn | awk '{n = split($4, a, ":"); h = substr($4, 1, length($4) - length(a[n]) - 1)
   if (h == "127.0.0.1" || h == "0.0.0.0" || h == "*" || h == "[::]") print a[n]}' | sort -n -u | tr '\n' ' ')
 echo "== 127.0.0.1, ports 1-65535, listening: $expected"
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 : > "$out/sweep-ipdiag" ; : > "$out/sweep-nmap"
 for run in $(seq "$runs"); do
   s=$(now)

@@ -1,0 +1,28 @@
+# Helpers the bench scripts share (sourced, not run).
+
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# start_listeners READY_FILE BIND_ADDRESS PORT... (prefix with `ip netns exec NS` through
+# $LISTENER_PREFIX): TCP listeners in a Python process of our own, in the background; sets
+# $listener_pid and waits (at most 5 s) until they are bound.
+start_listeners() {
+  local ready=$1 address=$2
+  shift 2
+  rm -f "$ready"
+  ${LISTENER_PREFIX:-} python3 - "$ready" "$address" "$@" <<'PY' &
+import socket, sys, time
+held = []
+for p in sys.argv[3:]:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((sys.argv[2], int(p))); s.listen(4096); held.append(s)
+open(sys.argv[1], "w").close()
+time.sleep(3600)
+PY
+  listener_pid=$!
+  for _ in $(seq 50); do
+    [ -e "$ready" ] || ! kill -0 "$listener_pid" 2> /dev/null && break
+    sleep 0.1
+  done
+  [ -e "$ready" ] || { echo "could not start the listeners (is one of $* taken?)" >&2; exit 2; }
+}
