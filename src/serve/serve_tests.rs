@@ -80,7 +80,7 @@ async fn a_token_is_required_when_set() {
         token: Some(b"k3y".to_vec()),
         ..ServeConfig::default()
     };
-    let (udp, _, counters, stop, _log) = start(config);
+    let (udp, _, counters, stop, mut log) = start(config);
     let socket = client(udp);
     tokio::task::spawn_blocking(move || {
         let mut buf = [0u8; 128];
@@ -98,6 +98,18 @@ async fn a_token_is_required_when_set() {
     })
     .await
     .unwrap();
+    // The log entry follows the counters' update: once the reply is logged, it is counted
+    // (the client can receive the reply before the server counts it).
+    for _ in 0..2 {
+        assert!(matches!(
+            log.recv().await.unwrap().action,
+            Action::Refused(_)
+        ));
+    }
+    assert!(matches!(
+        log.recv().await.unwrap().action,
+        Action::Replied(_)
+    ));
     assert_eq!(counters.replies.load(Ordering::Relaxed), 1);
     stop.send(true).unwrap();
 }
