@@ -175,6 +175,18 @@ pub enum Error {
         /// What was wrong with the line.
         error: LineError,
     },
+    /// A problem in a check file, at a line and column.
+    #[error("{path}:{line}:{column}: {message}")]
+    Config {
+        /// The path as the user gave it.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong and what was expected there.
+        message: String,
+    },
     /// A command-line usage error (reported by the argument parser).
     #[error("{0}")]
     Usage(String),
@@ -198,9 +210,11 @@ impl Error {
     /// The process exit code for this error (DESIGN.md "Exit codes").
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Input(_) | Error::InputLine { .. } | Error::Usage(_) | Error::Read { .. } => {
-                EXIT_USAGE
-            }
+            Error::Input(_)
+            | Error::InputLine { .. }
+            | Error::Config { .. }
+            | Error::Usage(_)
+            | Error::Read { .. } => EXIT_USAGE,
             Error::Write(_) => EXIT_FAILURE,
             Error::Environment(_) => EXIT_ENVIRONMENT,
         }

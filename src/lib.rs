@@ -5,6 +5,7 @@
 //! `lines`} → `model`. `classify` and `output` never do I/O of their own.
 
 pub mod app;
+pub mod check;
 pub mod classify;
 pub mod cli;
 pub mod diagnose;

@@ -312,3 +312,33 @@ impl ProbeResult {
         100.0 * f64::from(self.attempts.saturating_sub(self.received)) / f64::from(self.attempts)
     }
 }
+
+#[cfg(test)]
+impl ProbeResult {
+    /// A one-attempt TCP result for unit tests: answered unless the state is a silence.
+    ///
+    /// # Panics
+    /// When `address` is not an IP address (a bug in the test).
+    pub fn sample(address: &str, port: u16, state: State, reason: Reason) -> Self {
+        let address: std::net::IpAddr = address.parse().expect("a test address");
+        Self {
+            endpoint: Endpoint {
+                target: std::net::SocketAddr::new(address, port).to_string(),
+                host: address.to_string(),
+                address: Some(address),
+                port,
+                protocol: Protocol::Tcp,
+            },
+            state,
+            reason,
+            icmp_from: None,
+            attempts: 1,
+            received: u32::from(!matches!(state, State::Filtered | State::OpenFiltered)),
+            rtt: None,
+            error: None,
+            payload: None,
+            responder: false,
+            observed_source: None,
+        }
+    }
+}

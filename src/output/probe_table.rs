@@ -14,7 +14,8 @@ use std::fmt::Write as _;
 /// More ports than this in one state (per host and protocol) are summarised.
 const SUMMARISE_OVER: usize = 25;
 
-fn state_color(state: State) -> Color {
+/// The colour of a state: green open, red closed, yellow filtered, magenta error.
+pub fn state_color(state: State) -> Color {
     match state {
         State::Open => Color::Green,
         State::Closed => Color::Red,
@@ -127,33 +128,18 @@ pub fn totals(results: &[ProbeResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Endpoint, Protocol, Reason, RttStats};
+    use crate::model::{Reason, RttStats};
 
     fn result(port: u16, state: State, reason: Reason) -> ProbeResult {
-        ProbeResult {
-            endpoint: Endpoint {
-                target: "127.0.0.1".into(),
-                host: "127.0.0.1".into(),
-                address: Some("127.0.0.1".parse().unwrap()),
-                port,
-                protocol: Protocol::Tcp,
-            },
-            state,
-            reason,
-            icmp_from: None,
-            attempts: 1,
-            received: u32::from(state != State::Filtered),
-            rtt: (state != State::Filtered).then_some(RttStats {
-                min: 0.05,
-                avg: 0.05,
-                max: 0.05,
-                stddev: 0.0,
-            }),
-            error: None,
-            payload: None,
-            responder: false,
-            observed_source: None,
-        }
+        let mut r = ProbeResult::sample("127.0.0.1", port, state, reason);
+        r.endpoint.target = "127.0.0.1".into();
+        r.rtt = (state != State::Filtered).then_some(RttStats {
+            min: 0.05,
+            avg: 0.05,
+            max: 0.05,
+            stddev: 0.0,
+        });
+        r
     }
 
     #[test]

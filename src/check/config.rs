@@ -1,0 +1,301 @@
+//! The check file of `ipdiag check`: TOML read strictly. An unknown key, a bad value or a
+//! check that could never run is an error with the line and column where it is, because a
+//! typo must not silently disable a check.
+//!
+//! ```toml
+//! [defaults]
+//! timeout = "1s"
+//!
+//! [[check]]
+//! name = "web"
+//! target = "203.0.113.10:443"
+//! expect = "open"
+//! max_rtt_ms = 150
+//! ```
+
+use super::expect::{Budget, Expect};
+use super::fields::{DurationField, NumberField, PortsField, ProtocolField, TargetField};
+use crate::model::Protocol;
+use crate::plan::target::TargetSpec;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::Duration;
+use toml::Spanned;
+
+/// Attempts per check when a loss budget is given without a count: enough to measure loss.
+pub const LOSS_BUDGET_COUNT: u32 = 10;
+
+/// A check file, read and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckFile {
+    /// The checks in file order.
+    pub checks: Vec<Check>,
+}
+
+/// One `[[check]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// Its name (the target when none is given); unique in the file.
+    pub name: String,
+    /// The line of its `[[check]]` header (for CI annotations).
+    pub line: usize,
+    /// What to probe; `ports` from the file are merged in.
+    pub target: TargetSpec,
+    /// TCP or UDP (ports written `53/udp` override it).
+    pub protocol: Protocol,
+    /// The state it expects.
+    pub expect: Expect,
+    /// Its loss and RTT budgets.
+    pub budget: Budget,
+    /// Its attempts and waits.
+    pub timing: CheckTiming,
+    /// An ipdiag responder runs on the target: UDP silence then means filtered.
+    pub responder: bool,
+}
+
+/// Attempts and waits of a check (checks with equal timing are probed together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CheckTiming {
+    /// The longest wait for an answer.
+    pub timeout: Duration,
+    /// The most retries for a silent port.
+    pub retries: u32,
+    /// Attempts per port.
+    pub count: u32,
+    /// The pause between attempts.
+    pub interval: Duration,
+}
+
+impl Default for CheckTiming {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(1),
+            retries: 3,
+            count: 1,
+            interval: Duration::from_millis(200),
+        }
+    }
+}
+
+/// A problem in a check file, at a place in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub column: usize,
+    /// What is wrong and what was expected there.
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    check: Vec<Spanned<RawCheck>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    timeout: Option<Spanned<DurationField>>,
+    retries: Option<u32>,
+    count: Option<Spanned<u32>>,
+    interval: Option<DurationField>,
+    protocol: Option<ProtocolField>,
+    expect: Option<Expect>,
+    responder: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    name: Option<Spanned<String>>,
+    target: Spanned<TargetField>,
+    ports: Option<Spanned<PortsField>>,
+    protocol: Option<ProtocolField>,
+    expect: Option<Expect>,
+    timeout: Option<Spanned<DurationField>>,
+    retries: Option<u32>,
+    count: Option<Spanned<u32>>,
+    interval: Option<DurationField>,
+    max_loss_pct: Option<Spanned<NumberField>>,
+    max_rtt_ms: Option<Spanned<NumberField>>,
+    responder: Option<bool>,
+}
+
+/// Reads a check file's text.
+pub fn parse_check_file(text: &str) -> Result<CheckFile, ConfigError> {
+    let at = |span: Range<usize>, message: String| locate(text, span.start, &message);
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let start = e.span().map_or(0, |s| s.start);
+        locate(text, start, e.message())
+    })?;
+    if raw.check.is_empty() {
+        return Err(at(
+            0..0,
+            "no [[check]] tables: nothing to check (see `ipdiag check --help`)".into(),
+        ));
+    }
+    let d = &raw.defaults;
+    if let Some(timeout) = &d.timeout {
+        positive_timeout(timeout).map_err(|m| at(timeout.span(), m))?;
+    }
+    if let Some(count) = &d.count {
+        positive_count(count).map_err(|m| at(count.span(), m))?;
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut checks = Vec::with_capacity(raw.check.len());
+    for spanned in &raw.check {
+        let line = line_of(text, spanned.span().start);
+        let check = one_check(spanned.get_ref(), d, line).map_err(|(s, m)| at(s, m))?;
+        if let Some(first) = seen.insert(check.name.clone(), line) {
+            let span = spanned
+                .get_ref()
+                .name
+                .as_ref()
+                .map_or_else(|| spanned.get_ref().target.span(), Spanned::span);
+            return Err(at(
+                span,
+                format!(
+                    "duplicate check name '{}' (first at line {first}): names must be unique",
+                    check.name
+                ),
+            ));
+        }
+        checks.push(check);
+    }
+    Ok(CheckFile { checks })
+}
+
+fn one_check(c: &RawCheck, d: &RawDefaults, line: usize) -> Result<Check, (Range<usize>, String)> {
+    let mut target = c.target.get_ref().0.clone();
+    match (&target.ports, &c.ports) {
+        (Some(_), Some(ports)) => {
+            return Err((
+                ports.span(),
+                format!(
+                    "the target '{}' already has a port: remove `ports` or the target's :PORT",
+                    target.text
+                ),
+            ));
+        }
+        (None, Some(ports)) => target.ports = Some(ports.get_ref().0.clone()),
+        (Some(_), None) => {}
+        (None, None) => {
+            return Err((
+                c.target.span(),
+                format!(
+                    "no port for '{}': write HOST:PORT or add `ports = [...]`",
+                    target.text
+                ),
+            ));
+        }
+    }
+    let name = match &c.name {
+        Some(n) if n.get_ref().trim().is_empty() => {
+            return Err((n.span(), "the check's name is empty".into()));
+        }
+        Some(n) => n.get_ref().clone(),
+        None => target.text.clone(),
+    };
+    let timeout = c.timeout.as_ref().or(d.timeout.as_ref());
+    if let Some(t) = timeout {
+        positive_timeout(t).map_err(|m| (t.span(), m))?;
+    }
+    let count = c.count.as_ref().or(d.count.as_ref());
+    if let Some(n) = count {
+        positive_count(n).map_err(|m| (n.span(), m))?;
+    }
+    let budget = Budget {
+        max_loss_pct: c
+            .max_loss_pct
+            .as_ref()
+            .map(|v| in_range(v, 0.0, 100.0, "a percentage (0-100)"))
+            .transpose()?,
+        max_rtt_ms: c
+            .max_rtt_ms
+            .as_ref()
+            .map(|v| in_range(v, f64::MIN_POSITIVE, 3_600_000.0, "milliseconds above 0"))
+            .transpose()?,
+    };
+    let defaults = CheckTiming::default();
+    let default_count = if budget.max_loss_pct.is_some() {
+        LOSS_BUDGET_COUNT
+    } else {
+        defaults.count
+    };
+    Ok(Check {
+        name,
+        line,
+        target,
+        protocol: c.protocol.or(d.protocol).map_or(Protocol::Tcp, Into::into),
+        expect: c.expect.or(d.expect).unwrap_or_default(),
+        budget,
+        timing: CheckTiming {
+            timeout: timeout.map_or(defaults.timeout, |t| t.get_ref().0),
+            retries: c.retries.or(d.retries).unwrap_or(defaults.retries),
+            count: count.map_or(default_count, |n| *n.get_ref()),
+            interval: c.interval.or(d.interval).map_or(defaults.interval, |i| i.0),
+        },
+        responder: c.responder.or(d.responder).unwrap_or(false),
+    })
+}
+
+fn positive_timeout(t: &Spanned<DurationField>) -> Result<(), String> {
+    if t.get_ref().0.is_zero() {
+        Err("the timeout must be greater than zero".into())
+    } else {
+        Ok(())
+    }
+}
+
+fn positive_count(n: &Spanned<u32>) -> Result<(), String> {
+    if *n.get_ref() == 0 {
+        Err("count must be at least 1 (a check ends; `ipdiag probe -c 0` runs until Ctrl-C)".into())
+    } else {
+        Ok(())
+    }
+}
+
+fn in_range(
+    v: &Spanned<NumberField>,
+    min: f64,
+    max: f64,
+    what: &str,
+) -> Result<f64, (Range<usize>, String)> {
+    let n = v.get_ref().0;
+    if n.is_finite() && (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err((v.span(), format!("{n} is out of range: expected {what}")))
+    }
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    memchr::memchr_iter(b'\n', text.as_bytes().get(..offset).unwrap_or_default()).count() + 1
+}
+
+fn locate(text: &str, offset: usize, message: &str) -> ConfigError {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    ConfigError {
+        line: line_of(text, offset),
+        column: before[line_start..].chars().count() + 1,
+        // One line on stderr, whatever the TOML reader's message looks like.
+        message: message.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

@@ -1,0 +1,226 @@
+use super::*;
+use crate::plan::target::HostSpec;
+
+fn err(text: &str) -> String {
+    let e = parse_check_file(text).unwrap_err();
+    format!("{}:{}: {}", e.line, e.column, e.message)
+}
+
+fn ok(text: &str) -> CheckFile {
+    parse_check_file(text).unwrap()
+}
+
+fn ports(check: &Check) -> Vec<u16> {
+    check
+        .target
+        .ports
+        .iter()
+        .flatten()
+        .flat_map(|s| s.ports.ports().collect::<Vec<_>>())
+        .collect()
+}
+
+const FULL: &str = r#"
+# The README's example.
+[defaults]
+timeout = "500ms"
+retries = 1
+interval = "100ms"
+
+[[check]]
+name = "web"
+target = "203.0.113.10:443"
+expect = "open"
+max_rtt_ms = 150
+
+[[check]]
+name = "db must not be reachable from outside"
+target = "203.0.113.10"
+ports = [5432, "6379"]
+expect = "filtered"
+timeout = "2s"
+
+[[check]]
+name = "dns"
+target = "[2001:db8::53]:53"
+protocol = "udp"
+expect = "open|filtered"
+count = 20
+max_loss_pct = 5.5
+responder = true
+"#;
+
+#[test]
+fn a_full_file() {
+    let file = ok(FULL);
+    let [web, db, dns] = file.checks.as_slice() else {
+        panic!("three checks: {file:?}");
+    };
+    assert_eq!((web.name.as_str(), web.line), ("web", 8));
+    assert_eq!(ports(web), [443]);
+    assert_eq!(web.expect, Expect::Open);
+    assert_eq!(web.budget.max_rtt_ms, Some(150.0));
+    assert_eq!(
+        web.timing,
+        CheckTiming {
+            timeout: Duration::from_millis(500),
+            retries: 1,
+            count: 1,
+            interval: Duration::from_millis(100),
+        }
+    );
+    assert_eq!(db.line, 14);
+    assert_eq!(ports(db), [5432, 6379]);
+    assert_eq!(db.expect, Expect::Filtered);
+    assert_eq!(db.timing.timeout, Duration::from_secs(2));
+    assert_eq!(db.protocol, Protocol::Tcp);
+    assert_eq!(
+        dns.target.host,
+        HostSpec::Address("2001:db8::53".parse().unwrap())
+    );
+    assert_eq!(dns.protocol, Protocol::Udp);
+    assert_eq!(dns.expect, Expect::OpenOrFiltered);
+    assert_eq!(dns.timing.count, 20);
+    assert_eq!(dns.budget.max_loss_pct, Some(5.5));
+    assert!(dns.responder && !web.responder);
+}
+
+#[test]
+fn defaults_and_names() {
+    let file = ok("[[check]]\ntarget = \"127.0.0.1:22\"\n");
+    let c = &file.checks[0];
+    assert_eq!(c.name, "127.0.0.1:22");
+    assert_eq!(c.expect, Expect::Open);
+    assert_eq!(c.timing, CheckTiming::default());
+    let file = ok(
+        "[defaults]\nexpect = \"closed\"\nprotocol = \"udp\"\ncount = 3\n[[check]]\ntarget = \"127.0.0.1:1\"\n",
+    );
+    let c = &file.checks[0];
+    assert_eq!(
+        (c.expect, c.protocol, c.timing.count),
+        (Expect::Closed, Protocol::Udp, 3)
+    );
+}
+
+#[test]
+fn a_loss_budget_without_a_count_measures_ten_attempts() {
+    let file = ok("[[check]]\ntarget = \"127.0.0.1:1\"\nmax_loss_pct = 0\n");
+    assert_eq!(file.checks[0].timing.count, LOSS_BUDGET_COUNT);
+    let file = ok("[[check]]\ntarget = \"127.0.0.1:1\"\nmax_loss_pct = 0\ncount = 4\n");
+    assert_eq!(file.checks[0].timing.count, 4);
+}
+
+#[test]
+fn port_forms() {
+    let p = |v: &str| ports(&ok(&format!("[[check]]\ntarget = \"h\"\nports = {v}\n")).checks[0]);
+    assert_eq!(p("22"), [22]);
+    assert_eq!(p("\"8000-8002\""), [8000, 8001, 8002]);
+    assert_eq!(p("[80, 443]"), [80, 443]);
+    assert_eq!(p("[\"ssh\", 80]"), [22, 80]);
+}
+
+#[test]
+fn unknown_keys_are_errors_with_their_place() {
+    assert_eq!(
+        err("[[check]]\nname = \"a\"\ntarget = \"127.0.0.1:1\"\ntmeout = \"1s\"\n"),
+        "4:1: unknown field `tmeout`, expected one of `name`, `target`, `ports`, `protocol`, `expect`, `timeout`, `retries`, `count`, `interval`, `max_loss_pct`, `max_rtt_ms`, `responder`"
+    );
+    assert_eq!(
+        err("[defaults]\ntimout = \"1s\"\n[[check]]\ntarget = \"127.0.0.1:1\"\n"),
+        "2:1: unknown field `timout`, expected one of `timeout`, `retries`, `count`, `interval`, `protocol`, `expect`, `responder`"
+    );
+    assert_eq!(
+        err("[[checks]]\ntarget = \"127.0.0.1:1\"\n"),
+        "1:3: unknown field `checks`, expected `defaults` or `check`"
+    );
+}
+
+#[test]
+fn bad_values_name_the_token() {
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:99999\"\n"),
+        "2:10: invalid port '99999': 99999 is out of range (0-65535)"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\"\nexpect = \"opn\"\n"),
+        "3:10: unknown variant `opn`, expected one of `open`, `closed`, `filtered`, `open|filtered`, `reachable`, `unreachable`"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\"\ntimeout = 1\n"),
+        "3:11: invalid type: integer `1`, expected a duration in quotes, such as \"1s\" or \"250ms\""
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\"\ntimeout = \"1x\"\n"),
+        "3:11: invalid duration '1x': expected a duration such as 250ms, 1s or 1.5s"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1\"\nports = [1, 99999]\n"),
+        "3:13: invalid port '99999': 99999 is out of range (0-65535)"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\"\nprotocol = \"sctp\"\n"),
+        "3:12: unknown variant `sctp`, expected `tcp` or `udp`"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\"\nmax_loss_pct = 101\n"),
+        "3:16: 101 is out of range: expected a percentage (0-100)"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\"\nmax_rtt_ms = -5\n"),
+        "3:14: -5 is out of range: expected milliseconds above 0"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\"\ncount = 0\n"),
+        "3:9: count must be at least 1 (a check ends; `ipdiag probe -c 0` runs until Ctrl-C)"
+    );
+    assert_eq!(
+        err("[defaults]\ntimeout = \"0s\"\n[[check]]\ntarget = \"127.0.0.1:1\"\n"),
+        "2:11: the timeout must be greater than zero"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\"\nretries = -1\n"),
+        "3:11: invalid value: integer `-1`, expected u32"
+    );
+}
+
+#[test]
+fn checks_that_could_never_run() {
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1\"\n"),
+        "2:10: no port for '127.0.0.1': write HOST:PORT or add `ports = [...]`"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:22\"\nports = [80]\n"),
+        "3:9: the target '127.0.0.1:22' already has a port: remove `ports` or the target's :PORT"
+    );
+    assert_eq!(
+        err(
+            "[[check]]\nname = \"a\"\ntarget = \"127.0.0.1:1\"\n[[check]]\nname = \"a\"\ntarget = \"127.0.0.1:2\"\n"
+        ),
+        "5:8: duplicate check name 'a' (first at line 1): names must be unique"
+    );
+    assert_eq!(
+        err("[[check]]\nname = \" \"\ntarget = \"127.0.0.1:1\"\n"),
+        "2:8: the check's name is empty"
+    );
+    assert_eq!(
+        err("# nothing\n[defaults]\ntimeout = \"1s\"\n"),
+        "1:1: no [[check]] tables: nothing to check (see `ipdiag check --help`)"
+    );
+    assert_eq!(
+        err("[[check]]\nexpect = \"open\"\n"),
+        "1:1: missing field `target`"
+    );
+}
+
+#[test]
+fn toml_syntax_errors_are_located() {
+    assert_eq!(
+        err("[[check]\ntarget = 1\n"),
+        "1:9: unclosed array table, expected `]`"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\nexpect = \"open\"\n"),
+        "2:22: invalid basic string, expected `\"`"
+    );
+}

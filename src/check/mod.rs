@@ -1,0 +1,12 @@
+//! `ipdiag check`: a file of endpoints with the states they must be in (CI reachability
+//! checks). This module is pure: reading the file ([`config`]) and judging results against
+//! it ([`expect`]); `app::check` does the probing and `output::check_*` the reports.
+
+pub mod config;
+pub mod expect;
+mod fields;
+pub mod outcome;
+
+pub use config::{Check, CheckFile, CheckTiming, ConfigError, parse_check_file};
+pub use expect::{Budget, Expect, Verdict, judge, most_reachable};
+pub use outcome::{Outcome, Row, judge_check};
