@@ -4,6 +4,8 @@
 //! format, the colour decision), so commands can be run in-process by tests.
 
 mod advise;
+mod check;
+mod checking;
 mod classify;
 mod doctor;
 mod drive;
@@ -13,6 +15,7 @@ mod port;
 mod probe;
 mod report;
 mod serve;
+mod wait;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -31,7 +34,8 @@ pub struct Context<'a> {
     pub style: Style,
 }
 
-/// Runs the parsed command; returns the exit code for a run that worked (0 or 1).
+/// Runs the parsed command; returns the exit code for a run that worked (0 or 1; `wait`
+/// may return its command's failure to start, 126 or 127, and Ctrl-C gives 130).
 pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
     match &cli.command {
         Command::Classify(args) => classify::run(args, ctx),
@@ -40,5 +44,7 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Serve(args) => serve::run(args, ctx),
         Command::Local(args) => local::run(args, ctx),
+        Command::Check(args) => check::run(args, ctx),
+        Command::Wait(args) => wait::run(args, ctx),
     }
 }

@@ -1,5 +1,6 @@
 //! Turns the option groups `probe` and `doctor` share into engine and advice settings.
 
+use crate::check::CheckTiming;
 use crate::classify::{Item, parse_item};
 use crate::cli::probe::{AdviceArgs, ProtocolArgs, TimingArgs};
 use crate::diagnose::CloudChoice;
@@ -59,6 +60,25 @@ pub fn engine_config(args: &TimingArgs, defaults: Defaults) -> Result<EngineConf
             max_retries: args.retries,
         },
     })
+}
+
+/// The engine settings of a check (`ipdiag check`, `ipdiag wait`): its own timing, the
+/// default rate cap, loopback unpaced.
+pub fn check_engine(t: &CheckTiming, concurrency: usize) -> EngineConfig {
+    let sockets = usize::try_from(limits::raise_open_files()).unwrap_or(usize::MAX);
+    EngineConfig {
+        concurrency: concurrency.clamp(1, sockets.max(1)),
+        rate: Some(DEFAULT_RATE),
+        pace_loopback: false,
+        count: Some(t.count),
+        interval: t.interval,
+        timing: TimingConfig {
+            initial: t.timeout,
+            min: t.timeout.min(Duration::from_millis(100)),
+            max: t.timeout,
+            max_retries: t.retries,
+        },
+    }
 }
 
 /// The protocols to probe and the address family names are limited to.

@@ -3,6 +3,7 @@
 //! No I/O and no defaults that a config could override live here; `app/` turns these
 //! structs into work.
 
+pub mod check;
 pub mod classify;
 pub mod doctor;
 pub mod local;
@@ -10,6 +11,7 @@ pub mod parse;
 pub mod port;
 pub mod probe;
 pub mod serve;
+pub mod wait;
 
 use crate::output::{Format, style::ColorChoice};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -21,6 +23,9 @@ Examples:
   ipdiag classify --file addrs.txt --format csv
   ipdiag port 7890 8080 ssh              bands, privileges and service names
   ipdiag probe 203.0.113.10:7890         is the port open, closed or filtered, and why?
+  ipdiag doctor 203.0.113.10:7890        the likely cause, with evidence and the exact fix
+  ipdiag check ipdiag.toml --junit r.xml CI: prove which endpoints are open, closed, filtered
+  ipdiag wait db:5432 -- ./migrate.sh    wait until the database is up, then run a command
 
 Exit codes: 0 all as expected, 1 something failed, 2 bad input or usage, 3 the environment refused.";
 
@@ -61,6 +66,12 @@ pub enum Command {
     /// The server's view: interfaces, listeners and their bind addresses, firewall
     #[command(after_help = local::EXAMPLES)]
     Local(local::LocalArgs),
+    /// CI: run the reachability checks of a file (expected states, budgets), JUnit/JSON reports
+    #[command(after_help = check::EXAMPLES)]
+    Check(check::CheckArgs),
+    /// Wait until ports are open (or closed), then run a command
+    #[command(after_help = wait::EXAMPLES)]
+    Wait(wait::WaitArgs),
 }
 
 /// Options every command takes.

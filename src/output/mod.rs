@@ -4,6 +4,11 @@
 //! that takes records one at a time, so a stream of millions of results renders in bounded
 //! memory; colour is decided once by the caller and passed in as a [`Style`].
 
+pub mod check_github;
+pub mod check_json;
+pub mod check_junit;
+pub mod check_report;
+pub mod check_table;
 pub mod classify_csv;
 pub mod classify_json;
 pub mod classify_sink;

@@ -3,11 +3,13 @@
 //! One integration binary (faster to link than one per file); a module per command.
 //! Nothing here touches the network: host names are `localhost` only.
 
+mod check;
 mod classify;
 mod errors;
 mod formats;
 mod port;
 mod probe;
+mod wait;
 
 use assert_cmd::Command;
 

@@ -20,36 +20,36 @@ use std::time::{Duration, Instant};
 /// a listener of this binary never shows up as an open port in the swept range.
 static LISTENERS: RwLock<()> = RwLock::new(());
 
-fn listening() -> RwLockReadGuard<'static, ()> {
+pub(crate) fn listening() -> RwLockReadGuard<'static, ()> {
     LISTENERS.read().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A TCP listener on 127.0.0.1 and its port.
-fn tcp_listener() -> (TcpListener, u16) {
+pub(crate) fn tcp_listener() -> (TcpListener, u16) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     (listener, port)
 }
 
 /// A TCP port that was free a moment ago (bound, noted, released).
-fn closed_tcp() -> u16 {
+pub(crate) fn closed_tcp() -> u16 {
     tcp_listener().1
 }
 
-fn closed_udp() -> u16 {
+pub(crate) fn closed_udp() -> u16 {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.local_addr().unwrap().port()
 }
 
 /// A UDP echo server: reflects every datagram; stops when dropped, or after 10 s at most.
-struct UdpEcho {
-    port: u16,
+pub(crate) struct UdpEcho {
+    pub(crate) port: u16,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl UdpEcho {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::on(UdpSocket::bind("127.0.0.1:0").unwrap())
     }
 

@@ -6,6 +6,7 @@
 
 mod bed;
 mod cases;
+mod check;
 mod delayline;
 mod nmap;
 mod server_side;

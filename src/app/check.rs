@@ -1,0 +1,224 @@
+//! `ipdiag check FILE`: read the file → probe every check (again with `--wait`) → diagnose
+//! the failures → table or JSON, JUnit file, GitHub annotations → exit status 0 or 1.
+
+use super::Context;
+use super::advise::Adviser;
+use super::checking::{Report, Settings, Until, until_hold, validate};
+use super::drive::runtime;
+use super::options::advice;
+use crate::check::{Check, CheckFile, Outcome, parse_check_file};
+use crate::cli::check::CheckArgs;
+use crate::diagnose::HostIndex;
+use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result};
+use crate::model::ProbeResult;
+use crate::output::check_json::{CheckRunRecord, check_record};
+use crate::output::check_report::{CheckView, summary_line};
+use crate::output::json_stream::JsonStream;
+use crate::output::{Format, check_github, check_junit, check_table};
+use crate::plan::duration::parse_duration;
+use indicatif::{ProgressBar, ProgressDrawTarget};
+use std::path::Path;
+use std::time::Duration;
+
+/// Exit status after Ctrl-C, as shells report a command killed by SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Runs `ipdiag check`.
+pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    if ctx.format == Format::Csv {
+        return Err(Error::Usage(
+            "check writes a table, JSON or JSON lines (and --junit FILE), not CSV".into(),
+        ));
+    }
+    let path = args.file.display().to_string();
+    let file = read_check_file(&args.file)?;
+    let until = match args.wait.as_deref() {
+        None => Until::Once,
+        Some(text) => {
+            let limit = parse_duration("--wait", text)?;
+            if limit.is_zero() {
+                return Err(InputError::new("--wait", text, Problem::NotPositive).into());
+            }
+            Until::Deadline(limit)
+        }
+    };
+    if args.concurrency == 0 {
+        return Err(InputError::new("--concurrency", "0", Problem::NotPositive).into());
+    }
+    let (cloud, source) = advice(&args.advice)?;
+    let settings = Settings {
+        concurrency: args.concurrency,
+        token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
+    };
+    let spinner = waiting_spinner(until, args.quiet);
+    let report = runtime()?.block_on(until_hold(
+        &file.checks,
+        &settings,
+        until,
+        &mut |checks, outcomes, elapsed| {
+            spinner.set_message(waiting_text(checks, outcomes, elapsed, until));
+            spinner.tick();
+        },
+    ))?;
+    spinner.finish_and_clear();
+    let mut adviser = Adviser::new(cloud, source);
+    let views = views(&file.checks, &report.outcomes, &mut adviser);
+    if let Some(junit) = &args.junit {
+        let xml = check_junit::render(&views, &path, report.elapsed)?;
+        std::fs::write(junit, xml)
+            .map_err(|e| Error::Environment(format!("cannot write {}: {e}", junit.display())))?;
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        write!(ctx.err, "{}", check_github::annotations(&views, &path))?;
+    }
+    if !args.quiet {
+        write_report(&views, &report, &path, ctx)?;
+    }
+    Ok(if report.interrupted {
+        EXIT_INTERRUPTED
+    } else if report.all_hold() {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// Reads and checks the file: every problem is exit 2 with `FILE:LINE:COLUMN`, before any
+/// packet is sent.
+fn read_check_file(path: &Path) -> Result<CheckFile> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: name.clone(),
+        source,
+    })?;
+    let config_error = |line, column, message| Error::Config {
+        path: name.clone(),
+        line,
+        column,
+        message,
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| config_error(1, 1, "the file is not valid UTF-8 text".to_owned()))?;
+    let file = parse_check_file(&text).map_err(|e| config_error(e.line, e.column, e.message))?;
+    for check in &file.checks {
+        validate(check).map_err(|e| config_error(check.line, 1, e.to_string()))?;
+    }
+    Ok(file)
+}
+
+/// A spinner on stderr while `--wait` retries (hidden when stderr is not a terminal).
+fn waiting_spinner(until: Until, quiet: bool) -> ProgressBar {
+    if quiet || until == Until::Once {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// `waiting: 2 of 5 checks fail (db: expected open, got closed (conn-refused)) · 12 s left`.
+pub fn waiting_text(
+    checks: &[Check],
+    outcomes: &[Outcome],
+    elapsed: Duration,
+    until: Until,
+) -> String {
+    let failing: Vec<(&Check, &Outcome)> = checks
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| !o.holds())
+        .collect();
+    let first = failing.first().map_or_else(String::new, |(c, o)| {
+        let why = o
+            .first_failure()
+            .and_then(|r| r.verdict.why.clone())
+            .unwrap_or_default();
+        format!(" ({}: {why})", c.name)
+    });
+    let left = match until {
+        Until::Deadline(limit) => {
+            format!(
+                " · {:.0} s left",
+                limit.saturating_sub(elapsed).as_secs_f64()
+            )
+        }
+        Until::Once | Until::Forever => format!(" · {:.0} s", elapsed.as_secs_f64()),
+    };
+    format!(
+        "waiting: {} of {} checks fail{first}{left}",
+        failing.len(),
+        checks.len()
+    )
+}
+
+/// Each check with its outcome and the diagnosis of each row (the other results of the run
+/// are the evidence: a closed port next to a silent one says the host is up).
+fn views<'a>(
+    checks: &'a [Check],
+    outcomes: &'a [Outcome],
+    adviser: &mut Adviser,
+) -> Vec<CheckView<'a>> {
+    let all: Vec<ProbeResult> = outcomes
+        .iter()
+        .flat_map(|o| o.rows.iter().map(|r| r.result.clone()))
+        .collect();
+    let index = HostIndex::new(&all);
+    checks
+        .iter()
+        .zip(outcomes)
+        .map(|(check, outcome)| CheckView {
+            check,
+            outcome,
+            diagnoses: outcome
+                .rows
+                .iter()
+                .map(|row| adviser.diagnose(&row.result, &index, None))
+                .collect(),
+        })
+        .collect()
+}
+
+fn write_report(
+    views: &[CheckView<'_>],
+    report: &Report,
+    path: &str,
+    ctx: &mut Context<'_>,
+) -> Result<()> {
+    let elapsed_ms = report.elapsed.as_secs_f64() * 1000.0;
+    match ctx.format {
+        Format::Json => {
+            let passed = views.iter().filter(|v| v.outcome.holds()).count();
+            let record = CheckRunRecord {
+                file: path,
+                ok: passed == views.len(),
+                total: views.len(),
+                passed,
+                failed: views.len() - passed,
+                rounds: report.rounds,
+                elapsed_ms: (elapsed_ms * 1000.0).round() / 1000.0,
+                interrupted: report.interrupted,
+                checks: views.iter().map(check_record).collect(),
+            };
+            serde_json::to_writer_pretty(&mut *ctx.out, &record).map_err(std::io::Error::from)?;
+            writeln!(ctx.out)?;
+        }
+        Format::Jsonl => {
+            let mut stream = JsonStream::new(&mut *ctx.out, false);
+            for view in views {
+                stream.record(&check_record(view))?;
+            }
+            stream.finish()?;
+        }
+        Format::Table | Format::Csv => {
+            write!(
+                ctx.out,
+                "{}",
+                check_table::render(views, report.rounds, elapsed_ms, ctx.style)
+            )?;
+            if report.interrupted {
+                writeln!(ctx.err, "ipdiag: interrupted: {}", summary_line(views))?;
+            }
+        }
+    }
+    Ok(())
+}

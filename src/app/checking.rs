@@ -1,0 +1,236 @@
+//! Runs checks for `ipdiag check` and `ipdiag wait`: a round probes every pending check at
+//! once (one engine per distinct timing, all running concurrently); [`until_hold`] repeats
+//! the failing ones with a backoff until all hold, time runs out, or Ctrl-C.
+
+use super::drive::{Quiet, drive};
+use super::options::check_engine;
+use crate::check::{Check, CheckTiming, Outcome, judge_check};
+use crate::error::{Error, Result};
+use crate::model::{Endpoint, ProbeResult};
+use crate::plan::expand::{PlanOptions, build_plan};
+use crate::probe::SocketProber;
+use crate::resolve::SystemResolver;
+use crate::wire::payloads::PayloadChoice;
+use std::time::{Duration, Instant};
+
+/// The first pause between rounds; it grows by half each round up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest pause between rounds: a service that comes up is seen within this (as
+/// wait-for-it, which tries once a second).
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Sees each round that left checks failing: the checks, their outcomes, the time so far.
+pub type Progress<'a> = dyn FnMut(&[Check], &[Outcome], Duration) + 'a;
+
+/// How long to keep trying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// One round.
+    Once,
+    /// Rounds until this much time has passed (a round under way is finished).
+    Deadline(Duration),
+    /// Rounds until all hold or Ctrl-C.
+    Forever,
+}
+
+/// Settings every check of a run shares.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Ports probed at once at most, per timing group.
+    pub concurrency: usize,
+    /// The responder's token.
+    pub token: Option<Vec<u8>>,
+}
+
+/// What the rounds found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// One per check, in file order: from the round in which it held, or the last round.
+    pub outcomes: Vec<Outcome>,
+    /// Rounds run.
+    pub rounds: u32,
+    /// From the first probe to the last answer.
+    pub elapsed: Duration,
+    /// Ctrl-C stopped the run.
+    pub interrupted: bool,
+}
+
+impl Report {
+    /// Every check holds.
+    pub fn all_hold(&self) -> bool {
+        self.outcomes.iter().all(Outcome::holds)
+    }
+}
+
+/// Runs rounds until every check holds or `until` says stop. `progress` sees each round
+/// that left checks failing, with the time spent so far.
+pub async fn until_hold(
+    checks: &[Check],
+    settings: &Settings,
+    until: Until,
+    progress: &mut Progress<'_>,
+) -> Result<Report> {
+    let start = Instant::now();
+    let mut outcomes = vec![Outcome { rows: Vec::new() }; checks.len()];
+    let mut pending: Vec<usize> = (0..checks.len()).collect();
+    let mut rounds = 0;
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        rounds += 1;
+        let (found, interrupted) = round(checks, &pending, settings).await?;
+        for (&i, outcome) in pending.iter().zip(found) {
+            outcomes[i] = outcome;
+        }
+        pending.retain(|&i| !outcomes[i].holds());
+        let report = |interrupted| Report {
+            outcomes: outcomes.clone(),
+            rounds,
+            elapsed: start.elapsed(),
+            interrupted,
+        };
+        if interrupted || pending.is_empty() {
+            return Ok(report(interrupted));
+        }
+        let pause = match until {
+            Until::Once => return Ok(report(false)),
+            Until::Forever => backoff,
+            Until::Deadline(limit) => match limit.checked_sub(start.elapsed()) {
+                Some(left) if !left.is_zero() => backoff.min(left),
+                _ => return Ok(report(false)),
+            },
+        };
+        progress(checks, &outcomes, start.elapsed());
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(report(true)),
+        }
+        backoff = (backoff * 3 / 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Probes the checks `which` once; returns their outcomes (in `which` order) and whether
+/// Ctrl-C cut the round short.
+async fn round(
+    checks: &[Check],
+    which: &[usize],
+    settings: &Settings,
+) -> Result<(Vec<Outcome>, bool)> {
+    // Checks with the same timing and responder setting share one engine.
+    let mut groups: Vec<((CheckTiming, bool), Vec<usize>)> = Vec::new();
+    for &i in which {
+        let key = (checks[i].timing, checks[i].responder);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    let mut tasks = Vec::new();
+    for ((timing, responder), members) in groups {
+        let mut endpoints = Vec::new();
+        let mut unresolved = Vec::new();
+        let mut spans = Vec::new();
+        for &i in &members {
+            let plan = plan(&checks[i])?;
+            spans.push((i, endpoints.len(), plan.endpoints.len()));
+            endpoints.extend(plan.endpoints);
+            unresolved.extend(plan.unresolved);
+        }
+        let engine = check_engine(&timing, settings.concurrency);
+        let prober = SocketProber::new(PayloadChoice::default()).with_token(settings.token.clone());
+        let planned = endpoints.clone();
+        let task = tokio::spawn(async move {
+            let results = drive(
+                endpoints,
+                &unresolved,
+                prober,
+                engine,
+                responder,
+                &mut Quiet,
+            )
+            .await?;
+            Ok::<_, Error>(align(&planned, results))
+        });
+        tasks.push((spans, task));
+    }
+    let mut by_check: Vec<Option<Outcome>> = vec![None; checks.len()];
+    let mut interrupted = false;
+    for (spans, task) in tasks {
+        let results = task
+            .await
+            .map_err(|e| Error::Environment(format!("a check round failed: {e}")))??;
+        for (i, start, len) in spans {
+            let slice = results.get(start..start + len).unwrap_or_default();
+            let finished: Vec<ProbeResult> = slice.iter().flatten().cloned().collect();
+            interrupted |= finished.len() < len;
+            by_check[i] = Some(judge_check(&checks[i], &finished));
+        }
+    }
+    let outcomes = which
+        .iter()
+        .map(|&i| by_check[i].take().unwrap_or(Outcome { rows: Vec::new() }))
+        .collect();
+    Ok((outcomes, interrupted))
+}
+
+/// The endpoints of a check; names are resolved again every round (a container that is not
+/// up yet has no address yet).
+fn plan(check: &Check) -> Result<crate::plan::expand::Plan> {
+    let options = PlanOptions {
+        default_ports: Vec::new(),
+        protocols: vec![check.protocol],
+        family: None,
+        allow_broadcast: false,
+    };
+    Ok(build_plan(
+        std::slice::from_ref(&check.target),
+        &options,
+        &SystemResolver,
+    )?)
+}
+
+/// Puts results (plan order, with gaps where Ctrl-C stopped the engine) beside the planned
+/// endpoints.
+fn align(planned: &[Endpoint], results: Vec<ProbeResult>) -> Vec<Option<ProbeResult>> {
+    let mut results = results.into_iter().peekable();
+    planned
+        .iter()
+        .map(|e| results.next_if(|r| r.endpoint == *e))
+        .collect()
+}
+
+/// Checks that a check's target expands (a broadcast address, too many hosts: input errors
+/// that are reported with the check's place in the file before anything is sent).
+pub fn validate(check: &Check) -> Result<()> {
+    plan(check).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Protocol, Reason, State};
+
+    fn endpoint(port: u16) -> Endpoint {
+        Endpoint {
+            target: format!("127.0.0.1:{port}"),
+            host: "127.0.0.1".into(),
+            address: Some([127, 0, 0, 1].into()),
+            port,
+            protocol: Protocol::Tcp,
+        }
+    }
+
+    fn result(port: u16) -> ProbeResult {
+        ProbeResult::sample("127.0.0.1", port, State::Closed, Reason::ConnRefused)
+    }
+
+    #[test]
+    fn results_are_aligned_with_their_endpoints() {
+        let planned = [endpoint(1), endpoint(2), endpoint(3)];
+        let aligned = align(&planned, vec![result(1), result(3)]);
+        let ports: Vec<_> = aligned
+            .iter()
+            .map(|r| r.as_ref().map(|r| r.endpoint.port))
+            .collect();
+        assert_eq!(ports, [Some(1), None, Some(3)]);
+    }
+}

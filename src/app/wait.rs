@@ -1,0 +1,185 @@
+//! `ipdiag wait TARGET... [-- COMMAND]`: probe until every target is ready (or gone), then
+//! become COMMAND. The targets are checks (`check::Check`) run by the same rounds as
+//! `ipdiag check --wait`.
+
+use super::Context;
+use super::checking::{Settings, Until, until_hold, validate};
+use super::drive::runtime;
+use crate::check::{Budget, Check, CheckTiming, Expect, Outcome};
+use crate::cli::wait::WaitArgs;
+use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
+use crate::model::Protocol;
+use crate::output::check_report::failure_line;
+use crate::output::probe_text::endpoint_text;
+use crate::plan::duration::parse_duration;
+use crate::plan::target::parse_target;
+use indicatif::{ProgressBar, ProgressDrawTarget};
+use std::time::Duration;
+
+/// Exit status when the command cannot be run (as `env`, `timeout` and shells use it).
+pub const EXIT_CANNOT_RUN: u8 = 126;
+/// Exit status when the command is not found.
+pub const EXIT_NOT_FOUND: u8 = 127;
+
+/// Runs `ipdiag wait`.
+pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    let checks = checks(args)?;
+    let limit = parse_duration("--timeout", &args.timeout)?;
+    let until = if limit.is_zero() {
+        Until::Forever
+    } else {
+        Until::Deadline(limit)
+    };
+    let settings = Settings {
+        concurrency: 64,
+        token: None,
+    };
+    let spinner = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    };
+    let report = runtime()?.block_on(until_hold(
+        &checks,
+        &settings,
+        until,
+        &mut |checks, outcomes, elapsed| {
+            spinner.set_message(waiting_text(checks, outcomes, elapsed, limit));
+        },
+    ))?;
+    spinner.finish_and_clear();
+    let seconds = report.elapsed.as_secs_f64();
+    if report.interrupted {
+        return Ok(super::check::EXIT_INTERRUPTED);
+    }
+    if !report.all_hold() {
+        if !args.quiet {
+            for (check, outcome) in checks.iter().zip(&report.outcomes) {
+                if let Some(row) = outcome.first_failure() {
+                    writeln!(
+                        ctx.err,
+                        "ipdiag: timed out after {seconds:.1} s: {}",
+                        failure_line(row, None)
+                    )?;
+                } else if outcome.rows.is_empty() {
+                    writeln!(ctx.err, "ipdiag: timed out: {} was not probed", check.name)?;
+                }
+            }
+        }
+        return Ok(EXIT_FAILURE);
+    }
+    if !args.quiet {
+        for outcome in &report.outcomes {
+            for row in &outcome.rows {
+                writeln!(
+                    ctx.err,
+                    "ipdiag: {} is {} after {seconds:.2} s",
+                    endpoint_text(&row.result.endpoint),
+                    row.result.state
+                )?;
+            }
+        }
+    }
+    match args.command.split_first() {
+        None => Ok(EXIT_OK),
+        Some((program, rest)) => {
+            ctx.out.flush()?;
+            ctx.err.flush()?;
+            Ok(exec(program, rest, ctx))
+        }
+    }
+}
+
+/// The targets as checks: ready means open (for UDP: a reply, or silence unless a responder
+/// is promised), or closed / unreachable with `--expect`.
+fn checks(args: &WaitArgs) -> Result<Vec<Check>> {
+    let timeout = parse_duration("--probe-timeout", &args.probe_timeout)?;
+    if timeout.is_zero() {
+        return Err(
+            InputError::new("--probe-timeout", &args.probe_timeout, Problem::Duration).into(),
+        );
+    }
+    let protocol = if args.udp {
+        Protocol::Udp
+    } else {
+        Protocol::Tcp
+    };
+    let expect = match (args.expect.as_str(), protocol, args.responder) {
+        ("closed", _, _) => Expect::Closed,
+        ("unreachable", _, _) => Expect::Unreachable,
+        (_, Protocol::Udp, false) => Expect::OpenOrFiltered,
+        _ => Expect::Open,
+    };
+    let mut checks = Vec::new();
+    for token in &args.targets {
+        let target = parse_target(token)?;
+        if target.ports.is_none() {
+            return Err(InputError::new("target", token, Problem::NoPortGiven).into());
+        }
+        let check = Check {
+            name: target.text.clone(),
+            line: 0,
+            target,
+            protocol,
+            expect,
+            budget: Budget::default(),
+            timing: CheckTiming {
+                timeout,
+                retries: 1,
+                count: 1,
+                interval: Duration::from_millis(200),
+            },
+            responder: args.responder,
+        };
+        validate(&check)?;
+        checks.push(check);
+    }
+    Ok(checks)
+}
+
+/// `waiting for db:5432 (expected open, got closed (conn-refused)) · 3 s of 60 s`.
+fn waiting_text(
+    checks: &[Check],
+    outcomes: &[Outcome],
+    elapsed: Duration,
+    limit: Duration,
+) -> String {
+    let first = checks
+        .iter()
+        .zip(outcomes)
+        .find(|(_, o)| !o.holds())
+        .map_or_else(String::new, |(c, o)| {
+            let why = o
+                .first_failure()
+                .and_then(|r| r.verdict.why.clone())
+                .unwrap_or_default();
+            format!("{} ({why})", c.name)
+        });
+    let of = if limit.is_zero() {
+        String::new()
+    } else {
+        format!(" of {:.0} s", limit.as_secs_f64())
+    };
+    format!("waiting for {first} · {:.0} s{of}", elapsed.as_secs_f64())
+}
+
+/// Replaces this process with the command; returns only when that fails (126 / 127, with
+/// the reason on stderr).
+fn exec(program: &std::ffi::OsStr, args: &[std::ffi::OsString], ctx: &mut Context<'_>) -> u8 {
+    use std::os::unix::process::CommandExt;
+    crate::probe::limits::restore_open_files();
+    let error = std::process::Command::new(program).args(args).exec();
+    let (code, why) = if error.kind() == std::io::ErrorKind::NotFound {
+        (EXIT_NOT_FOUND, "command not found".to_owned())
+    } else {
+        (EXIT_CANNOT_RUN, error.to_string())
+    };
+    let _ = writeln!(
+        ctx.err,
+        "ipdiag: error: cannot run '{}': {why}",
+        program.to_string_lossy()
+    );
+    code
+}

@@ -1,0 +1,82 @@
+//! What every report of `ipdiag check` shows (table, JSON, JUnit, CI annotations): a check,
+//! its judged rows and their diagnoses, and the one-line texts they share.
+
+use super::probe_text::endpoint_text;
+use crate::check::{Check, Outcome, Row};
+use crate::diagnose::{Cause, Diagnosis};
+
+/// One check with what it found.
+pub struct CheckView<'a> {
+    /// The check as written in the file.
+    pub check: &'a Check,
+    /// Its judged rows.
+    pub outcome: &'a Outcome,
+    /// Parallel to `outcome.rows`: the diagnosis of each row's result.
+    pub diagnoses: Vec<Diagnosis>,
+}
+
+impl CheckView<'_> {
+    /// The rows with their diagnoses.
+    pub fn rows(&self) -> impl Iterator<Item = (&Row, Option<&Diagnosis>)> {
+        self.outcome
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| (row, self.diagnoses.get(i)))
+    }
+
+    /// The failing rows' one-line messages, joined: `127.0.0.1:5432/tcp: expected open,
+    /// got closed (conn-refused); likely not_listening: ...`.
+    pub fn failure_message(&self) -> String {
+        if self.outcome.rows.is_empty() {
+            return "not probed (the run was interrupted)".to_owned();
+        }
+        self.rows()
+            .filter(|(row, _)| !row.verdict.holds)
+            .map(|(row, diagnosis)| failure_line(row, diagnosis))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+}
+
+/// `203.0.113.10:7893/tcp: expected open, got filtered (no-response); likely security_group
+/// (high): the cloud security group has no inbound rule for this port`.
+pub fn failure_line(row: &Row, diagnosis: Option<&Diagnosis>) -> String {
+    let mut line = format!(
+        "{}: {}",
+        endpoint_text(&row.result.endpoint),
+        row.verdict.why.as_deref().unwrap_or("failed")
+    );
+    if let Some(cause) = diagnosis_line(diagnosis) {
+        line.push_str("; likely ");
+        line.push_str(&cause);
+    }
+    line
+}
+
+/// The diagnosis in one line, when it says more than "reachable".
+pub fn diagnosis_line(diagnosis: Option<&Diagnosis>) -> Option<String> {
+    let top = diagnosis?.hints.first()?;
+    (top.cause != Cause::Ok).then(|| {
+        format!(
+            "{} ({}): {}",
+            top.cause,
+            top.confidence.as_str(),
+            top.cause.summary()
+        )
+    })
+}
+
+/// `3 of 4 checks hold, 1 fails`.
+pub fn summary_line(views: &[CheckView<'_>]) -> String {
+    let total = views.len();
+    let held = views.iter().filter(|v| v.outcome.holds()).count();
+    let failed = total - held;
+    let noun = if total == 1 { "check" } else { "checks" };
+    let verb = if held == 1 { "holds" } else { "hold" };
+    match failed {
+        0 => format!("all {total} {noun} hold"),
+        1 => format!("{held} of {total} {noun} {verb}, 1 fails"),
+        n => format!("{held} of {total} {noun} {verb}, {n} fail"),
+    }
+}

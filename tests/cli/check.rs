@@ -1,0 +1,394 @@
+//! `ipdiag check FILE` on loopback: verdicts, exit codes, the JSON and JUnit reports, GitHub
+//! annotations, `--wait`, and exact errors for bad files. Listeners are made here on
+//! ephemeral ports of 127.0.0.1; a "closed" port is one just bound and released.
+
+use super::probe::{UdpEcho, closed_tcp, closed_udp, listening, tcp_listener};
+use super::{ipdiag, run};
+use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A check file in a fresh temporary directory (removed when dropped).
+struct CheckFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl CheckFile {
+    fn new(name: &str, text: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("ipdiag-check-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ipdiag.toml");
+        std::fs::write(&path, text).unwrap();
+        Self { dir, path }
+    }
+
+    fn path(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+
+    fn junit(&self) -> PathBuf {
+        self.dir.join("report.xml")
+    }
+}
+
+impl Drop for CheckFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The mixed file of the issue: open, closed, expected-closed, UDP closed, UDP open, and
+/// two latency budgets (one that holds, one no answer can meet).
+fn mixed(open: u16, closed: u16, udp_closed: u16, udp_open: u16) -> String {
+    format!(
+        r#"[defaults]
+timeout = "500ms"
+
+[[check]]
+name = "web is up"
+target = "127.0.0.1:{open}"
+expect = "open"
+max_rtt_ms = 60000
+
+[[check]]
+name = "api is up"
+target = "127.0.0.1:{closed}"
+expect = "reachable"
+
+[[check]]
+name = "old port is gone"
+target = "127.0.0.1:{closed}"
+expect = "closed"
+
+[[check]]
+name = "syslog over udp"
+target = "127.0.0.1:{udp_closed}"
+protocol = "udp"
+expect = "open|filtered"
+
+[[check]]
+name = "echo over udp"
+target = "127.0.0.1:{udp_open}"
+protocol = "udp"
+expect = "open"
+
+[[check]]
+name = "web is fast"
+target = "127.0.0.1:{open}"
+max_rtt_ms = 0.000001
+"#
+    )
+}
+
+/// The JUnit report read back: asserts the test count and the suite's name, returns the
+/// failures as (name, type, message).
+fn junit_failures(xml: &str, tests: usize, suite_name: &str) -> Vec<(String, String, String)> {
+    let parsed = Report::deserialize_from_str(xml).unwrap();
+    assert_eq!(parsed.tests, tests);
+    let suite = &parsed.test_suites[0];
+    assert_eq!(suite.name.as_str(), suite_name);
+    let failures: Vec<_> = suite
+        .test_cases
+        .iter()
+        .filter_map(|case| match &case.status {
+            TestCaseStatus::NonSuccess {
+                kind: NonSuccessKind::Failure,
+                message,
+                ty,
+                ..
+            } => Some((
+                case.name.as_str().to_owned(),
+                ty.as_ref()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+                message
+                    .as_ref()
+                    .map(|m| m.as_str().to_owned())
+                    .unwrap_or_default(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(parsed.failures, failures.len());
+    failures
+}
+
+fn by_name<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {report}"))
+}
+
+#[test]
+fn a_mixed_file_gives_each_verdict_the_exit_code_json_and_junit() {
+    let _guard = listening();
+    let (listener, open) = tcp_listener();
+    let echo = UdpEcho::start();
+    let (closed, udp_closed) = (closed_tcp(), closed_udp());
+    let file = CheckFile::new("mixed", &mixed(open, closed, udp_closed, echo.port));
+    let junit = file.junit();
+    let (code, stdout, stderr) = run(&[
+        "check",
+        file.path(),
+        "--json",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (
+            &report["ok"],
+            &report["total"],
+            &report["passed"],
+            &report["failed"]
+        ),
+        (
+            &Value::from(false),
+            &Value::from(6),
+            &Value::from(3),
+            &Value::from(3)
+        ),
+        "{report}"
+    );
+    let verdict = |name| {
+        let c = by_name(&report, name);
+        (
+            c["holds"].as_bool().unwrap(),
+            c["results"][0]["state"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(verdict("web is up"), (true, "open".into()));
+    assert_eq!(verdict("api is up"), (false, "closed".into()));
+    assert_eq!(verdict("old port is gone"), (true, "closed".into()));
+    assert_eq!(verdict("syslog over udp"), (false, "closed".into()));
+    assert_eq!(verdict("echo over udp"), (true, "open".into()));
+    assert_eq!(verdict("web is fast"), (false, "open".into()));
+    let api = by_name(&report, "api is up");
+    assert_eq!(api["line"], 10);
+    assert_eq!(api["expect"], "reachable");
+    assert_eq!(
+        api["message"],
+        format!(
+            "127.0.0.1:{closed}/tcp: expected reachable, got closed (conn-refused); likely not_listening (medium): the host answered, but nothing listens on this port"
+        )
+    );
+    assert_eq!(api["results"][0]["cause"], "not_listening");
+    assert_eq!(
+        api["results"][0]["why"],
+        "expected reachable, got closed (conn-refused)"
+    );
+    let udp = by_name(&report, "syslog over udp");
+    assert_eq!(udp["results"][0]["reason"], "port-unreach");
+    let fast = by_name(&report, "web is fast");
+    let why = fast["results"][0]["why"].as_str().unwrap();
+    assert!(
+        why.starts_with("rtt avg ") && why.ends_with(" > budget 0.000001 ms"),
+        "{why}"
+    );
+
+    // The JUnit report, read back: six cases, the three failures with their messages.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let failures = junit_failures(&xml, 6, file.path());
+    let names: Vec<&str> = failures.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["api is up", "syslog over udp", "web is fast"]);
+    assert_eq!(failures[0].1, "not_listening");
+    assert_eq!(failures[0].2, api["message"].as_str().unwrap());
+    assert_eq!(failures[1].1, "not_listening");
+    assert!(
+        failures[1].2.starts_with(&format!(
+            "127.0.0.1:{udp_closed}/udp: expected open|filtered, got closed (port-unreach)"
+        )),
+        "{}",
+        failures[1].2
+    );
+    assert_eq!(failures[2].1, "budget");
+    drop(listener);
+}
+
+#[test]
+fn the_table_lists_each_check_and_explains_failures_in_one_line() {
+    let _guard = listening();
+    let (listener, open) = tcp_listener();
+    let closed = closed_tcp();
+    let text = format!(
+        "[[check]]\nname = \"web\"\ntarget = \"127.0.0.1:{open}\"\n\n[[check]]\nname = \"api\"\ntarget = \"127.0.0.1:{closed}\"\n"
+    );
+    let file = CheckFile::new("table", &text);
+    let (code, stdout, stderr) = run(&["check", file.path(), "--color", "never"]);
+    assert_eq!(code, 1, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["CHECK", "TARGET", "EXPECTED", "GOT", "RTT", "VERDICT"]
+    );
+    let web: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(
+        (web[0], web[1], web[2], web[3], web[4]),
+        (
+            "web",
+            format!("127.0.0.1:{open}/tcp").as_str(),
+            "open",
+            "open",
+            "(syn-ack)"
+        )
+    );
+    assert_eq!(web.last(), Some(&"pass"));
+    let api: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!((api[3], api[4]), ("closed", "(conn-refused)"));
+    assert_eq!(api.last(), Some(&"FAIL"));
+    assert!(
+        stdout.contains(&format!(
+            "\nFailures:\n  api: 127.0.0.1:{closed}/tcp: expected open, got closed (conn-refused); likely not_listening (medium): the host answered, but nothing listens on this port\n"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n1 of 2 checks holds, 1 fails ("),
+        "{stdout}"
+    );
+    drop(listener);
+}
+
+#[test]
+fn all_holding_is_exit_0_and_quiet_prints_nothing() {
+    let closed = closed_tcp();
+    let file = CheckFile::new(
+        "quiet",
+        &format!("[[check]]\ntarget = \"127.0.0.1:{closed}\"\nexpect = \"unreachable\"\n"),
+    );
+    let (code, stdout, stderr) = run(&["check", file.path(), "-q"]);
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""));
+    let (code, stdout, _) = run(&["check", file.path()]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("\nall 1 check hold ("), "{stdout}");
+}
+
+#[test]
+fn github_actions_get_an_annotation_on_the_failing_line() {
+    let closed = closed_tcp();
+    let file = CheckFile::new(
+        "github",
+        &format!("# db\n[[check]]\nname = \"db, primary\"\ntarget = \"127.0.0.1:{closed}\"\n"),
+    );
+    let out = ipdiag()
+        .args(["check", file.path(), "-q"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let path = file.path().replace(':', "%3A");
+    assert_eq!(
+        stderr,
+        format!(
+            "::error file={path},line=2,title=ipdiag check%3A db%2C primary::127.0.0.1:{closed}/tcp: expected open, got closed (conn-refused); likely not_listening (medium): the host answered, but nothing listens on this port\n"
+        )
+    );
+    // Not on GitHub: no annotation.
+    let (_, _, stderr) = run(&["check", file.path(), "-q"]);
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn wait_retries_until_a_late_listener_is_up() {
+    let _guard = listening();
+    let port = closed_tcp();
+    let file = CheckFile::new(
+        "wait-late",
+        &format!("[[check]]\nname = \"late\"\ntarget = \"127.0.0.1:{port}\"\n"),
+    );
+    let late = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_secs(5));
+        drop(listener);
+    });
+    let (code, stdout, stderr) = run(&["check", file.path(), "--wait", "4s", "--json"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["ok"], true);
+    assert!(report["rounds"].as_u64().unwrap() > 1, "{report}");
+    assert_eq!(report["checks"][0]["results"][0]["state"], "open");
+    late.join().unwrap();
+}
+
+#[test]
+fn wait_gives_up_when_time_runs_out() {
+    let closed = closed_tcp();
+    let file = CheckFile::new(
+        "wait-out",
+        &format!("[[check]]\ntarget = \"127.0.0.1:{closed}\"\n"),
+    );
+    let (code, stdout, _) = run(&["check", file.path(), "--wait", "600ms", "--json"]);
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert!(report["rounds"].as_u64().unwrap() > 1, "{report}");
+    assert!(report["elapsed_ms"].as_f64().unwrap() >= 600.0, "{report}");
+}
+
+#[test]
+fn a_bad_file_is_exit_2_with_its_line_and_column() {
+    let cases = [
+        (
+            "[[check]]\ntarget = \"127.0.0.1:22\"\nexpct = \"closed\"\n",
+            "3:1: unknown field `expct`, expected one of `name`, `target`, `ports`, `protocol`, `expect`, `timeout`, `retries`, `count`, `interval`, `max_loss_pct`, `max_rtt_ms`, `responder`",
+        ),
+        (
+            "[[check]]\ntarget = \"127.0.0.1:22\"\nexpect = \"up\"\n",
+            "3:10: unknown variant `up`, expected one of `open`, `closed`, `filtered`, `open|filtered`, `reachable`, `unreachable`",
+        ),
+        (
+            "[defaults]\ntimeout = \"soon\"\n[[check]]\ntarget = \"127.0.0.1:22\"\n",
+            "2:11: invalid duration 'soon': expected a duration such as 250ms, 1s or 1.5s",
+        ),
+        (
+            "[[check]]\ntarget = \"255.255.255.255:9\"\n",
+            "1:1: invalid target '255.255.255.255:9': a broadcast address; probing it sends to many hosts (--allow-broadcast to do it anyway)",
+        ),
+        ("[[check]\n", "1:9: unclosed array table, expected `]`"),
+    ];
+    for (i, (text, message)) in cases.into_iter().enumerate() {
+        let file = CheckFile::new(&format!("bad{i}"), text);
+        let (code, stdout, stderr) = run(&["check", file.path()]);
+        assert_eq!(
+            (code, stdout.as_str(), stderr.as_str()),
+            (
+                2,
+                "",
+                format!("ipdiag: error: {}:{message}\n", file.path()).as_str()
+            ),
+        );
+    }
+    let (code, _, stderr) = run(&["check", "/nonexistent/ipdiag.toml"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "ipdiag: error: cannot read /nonexistent/ipdiag.toml: No such file or directory (os error 2)\n"
+    );
+    let file = CheckFile::new("csv", "[[check]]\ntarget = \"127.0.0.1:22\"\n");
+    let (code, _, stderr) = run(&["check", file.path(), "--format", "csv"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            2,
+            "ipdiag: error: check writes a table, JSON or JSON lines (and --junit FILE), not CSV\n"
+        )
+    );
+    let (code, _, stderr) = run(&["check", file.path(), "--wait", "soon"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            2,
+            "ipdiag: error: invalid --wait 'soon': expected a duration such as 250ms, 1s or 1.5s\n"
+        )
+    );
+}

@@ -1,0 +1,150 @@
+//! `ipdiag wait` on loopback: ready when a listener appears later, a timeout that is exit 1,
+//! the command run in ipdiag's place (its exit status, its PID), UDP where an ICMP port
+//! unreachable is never "ready", and bad input.
+
+use super::probe::{UdpEcho, closed_tcp, closed_udp, listening, tcp_listener};
+use super::{ipdiag, run};
+use std::net::TcpListener;
+use std::time::Duration;
+
+#[test]
+fn ready_when_a_listener_appears_after_a_delay() {
+    let _guard = listening();
+    let port = closed_tcp();
+    let late = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_secs(5));
+        drop(listener);
+    });
+    let target = format!("127.0.0.1:{port}");
+    let (code, stdout, stderr) = run(&["wait", &target, "--timeout", "4s"]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("ipdiag: {target}/tcp is open after ")),
+        "{stderr}"
+    );
+    late.join().unwrap();
+}
+
+#[test]
+fn a_timeout_is_exit_1_with_what_was_seen() {
+    let port = closed_tcp();
+    let target = format!("127.0.0.1:{port}");
+    let (code, _, stderr) = run(&["wait", &target, "--timeout", "500ms", "--", "true"]);
+    assert_eq!(code, 1);
+    assert!(stderr.starts_with("ipdiag: timed out after "), "{stderr}");
+    assert!(
+        stderr.ends_with(&format!(
+            " s: {target}/tcp: expected open, got closed (conn-refused)\n"
+        )),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["wait", &target, "--timeout", "300ms", "-q"]);
+    assert_eq!((code, stderr.as_str()), (1, ""));
+}
+
+#[test]
+fn the_command_replaces_ipdiag_and_its_exit_status_is_ours() {
+    let _guard = listening();
+    let (listener, port) = tcp_listener();
+    let target = format!("127.0.0.1:{port}");
+    // `$$` is the shell's PID: the same as the child's PID only if ipdiag exec'd it.
+    let child = ipdiag()
+        .args([
+            "wait",
+            &target,
+            "-q",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$$ $0 $1\"; exit 7",
+            "a",
+            "b",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(child.status.code(), Some(7));
+    let stdout = String::from_utf8(child.stdout).unwrap();
+    let (pid, args) = stdout.trim_end().split_once(' ').unwrap();
+    assert_eq!(args, "a b");
+    assert!(pid.parse::<u32>().is_ok(), "{stdout}");
+    let spawned = std::process::Command::new(env!("CARGO_BIN_EXE_ipdiag"))
+        .args(["wait", &target, "-q", "--", "sh", "-c", "echo $$"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = spawned.id();
+    let out = spawned.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        pid.to_string()
+    );
+    let (code, _, stderr) = run(&["wait", &target, "-q", "--", "/nonexistent/ipdiag-cmd"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            127,
+            "ipdiag: error: cannot run '/nonexistent/ipdiag-cmd': command not found\n"
+        )
+    );
+    drop(listener);
+}
+
+#[test]
+fn expect_closed_waits_until_the_port_refuses() {
+    let port = closed_tcp();
+    let target = format!("127.0.0.1:{port}");
+    let (code, _, stderr) = run(&["wait", &target, "--expect", "closed", "--timeout", "2s"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.starts_with(&format!("ipdiag: {target}/tcp is closed after ")));
+}
+
+#[test]
+fn udp_port_unreachable_is_never_ready_and_an_answer_is() {
+    let port = closed_udp();
+    let target = format!("127.0.0.1:{port}");
+    let (code, _, stderr) = run(&["wait", &target, "--udp", "--timeout", "500ms"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.ends_with(&format!(
+            ": {target}/udp: expected open|filtered, got closed (port-unreach)\n"
+        )),
+        "{stderr}"
+    );
+    let echo = UdpEcho::start();
+    let target = format!("127.0.0.1:{}", echo.port);
+    let (code, _, stderr) = run(&["wait", &target, "--udp", "--responder", "--timeout", "2s"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("/udp is open after "), "{stderr}");
+}
+
+#[test]
+fn bad_input_is_exit_2_naming_the_token() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["wait", "127.0.0.1"],
+            "invalid target '127.0.0.1': no port: write HOST:PORT",
+        ),
+        (
+            &["wait", "127.0.0.1:70000"],
+            "invalid port '70000': 70000 is out of range (0-65535)",
+        ),
+        (
+            &["wait", "127.0.0.1:22", "--timeout", "soon"],
+            "invalid --timeout 'soon': expected a duration such as 250ms, 1s or 1.5s",
+        ),
+        (
+            &["wait", "127.0.0.1:22", "--expect", "filtered"],
+            "invalid value 'filtered' for '--expect <STATE>'; [possible values: open, closed, unreachable]",
+        ),
+    ];
+    for (args, message) in cases {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(
+            (code, stdout.as_str(), stderr.as_str()),
+            (2, "", format!("ipdiag: error: {message}\n").as_str()),
+            "{args:?}"
+        );
+    }
+}
