@@ -3,7 +3,7 @@
 
 use super::Context;
 use super::advise::Adviser;
-use super::checking::{Report, Settings, Until, until_hold, validate};
+use super::checking::{Report, Settings, Until, seconds, until_hold, validate, waiting_line};
 use super::drive::runtime;
 use super::options::advice;
 use crate::check::{Check, CheckFile, Outcome, parse_check_file};
@@ -16,7 +16,6 @@ use crate::output::check_report::{CheckView, summary_line};
 use crate::output::json_stream::JsonStream;
 use crate::output::{Format, check_github, check_junit, check_table};
 use crate::plan::duration::parse_duration;
-use indicatif::{ProgressBar, ProgressDrawTarget};
 use std::path::Path;
 use std::time::Duration;
 
@@ -50,14 +49,13 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
         concurrency: args.concurrency,
         token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
     };
-    let spinner = waiting_spinner(until, args.quiet);
+    let spinner = waiting_line(args.quiet || until == Until::Once);
     let report = runtime()?.block_on(until_hold(
         &file.checks,
         &settings,
         until,
         &mut |checks, outcomes, elapsed| {
             spinner.set_message(waiting_text(checks, outcomes, elapsed, until));
-            spinner.tick();
         },
     ))?;
     spinner.finish_and_clear();
@@ -106,16 +104,6 @@ fn read_check_file(path: &Path) -> Result<CheckFile> {
     Ok(file)
 }
 
-/// A spinner on stderr while `--wait` retries (hidden when stderr is not a terminal).
-fn waiting_spinner(until: Until, quiet: bool) -> ProgressBar {
-    if quiet || until == Until::Once {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
-}
-
 /// `waiting: 2 of 5 checks fail (db: expected open, got closed (conn-refused)) · 12 s left`.
 pub fn waiting_text(
     checks: &[Check],
@@ -136,13 +124,8 @@ pub fn waiting_text(
         format!(" ({}: {why})", c.name)
     });
     let left = match until {
-        Until::Deadline(limit) => {
-            format!(
-                " · {:.0} s left",
-                limit.saturating_sub(elapsed).as_secs_f64()
-            )
-        }
-        Until::Once | Until::Forever => format!(" · {:.0} s", elapsed.as_secs_f64()),
+        Until::Deadline(limit) => format!(" · {} left", seconds(limit.saturating_sub(elapsed))),
+        Until::Once | Until::Forever => format!(" · {}", seconds(elapsed)),
     };
     format!(
         "waiting: {} of {} checks fail{first}{left}",

@@ -11,6 +11,7 @@ use crate::plan::expand::{PlanOptions, build_plan};
 use crate::probe::SocketProber;
 use crate::resolve::SystemResolver;
 use crate::wire::payloads::PayloadChoice;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::{Duration, Instant};
 
 /// The first pause between rounds; it grows by half each round up to [`MAX_BACKOFF`].
@@ -59,6 +60,29 @@ impl Report {
     /// Every check holds.
     pub fn all_hold(&self) -> bool {
         self.outcomes.iter().all(Outcome::holds)
+    }
+}
+
+/// The one-line progress of a run that waits, on stderr when it is a terminal (hidden
+/// otherwise, or when `hidden`). It is redrawn by each round's message, never by a ticker
+/// thread: the command holds the stderr lock for its whole run, and a ticker blocked on
+/// that lock while holding the bar's would deadlock the next update.
+pub fn waiting_line(hidden: bool) -> ProgressBar {
+    if hidden {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+            .with_style(ProgressStyle::default_spinner())
+    }
+}
+
+/// `3 s`, `1.5 s`: whole seconds unless the fraction matters.
+pub fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 10.0 || d.subsec_millis() == 0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
     }
 }
 
@@ -221,6 +245,14 @@ mod tests {
 
     fn result(port: u16) -> ProbeResult {
         ProbeResult::sample("127.0.0.1", port, State::Closed, Reason::ConnRefused)
+    }
+
+    #[test]
+    fn seconds_show_a_fraction_only_when_it_matters() {
+        assert_eq!(seconds(Duration::from_secs(60)), "60 s");
+        assert_eq!(seconds(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(seconds(Duration::from_millis(12_345)), "12 s");
+        assert_eq!(seconds(Duration::ZERO), "0 s");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `ipdiag check --wait`.
 
 use super::Context;
-use super::checking::{Settings, Until, until_hold, validate};
+use super::checking::{Settings, Until, seconds, until_hold, validate, waiting_line};
 use super::drive::runtime;
 use crate::check::{Budget, Check, CheckTiming, Expect, Outcome};
 use crate::cli::wait::WaitArgs;
@@ -13,7 +13,6 @@ use crate::output::check_report::failure_line;
 use crate::output::probe_text::endpoint_text;
 use crate::plan::duration::parse_duration;
 use crate::plan::target::parse_target;
-use indicatif::{ProgressBar, ProgressDrawTarget};
 use std::time::Duration;
 
 /// Exit status when the command cannot be run (as `env`, `timeout` and shells use it).
@@ -34,13 +33,7 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
         concurrency: 64,
         token: None,
     };
-    let spinner = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    };
+    let spinner = waiting_line(args.quiet);
     let report = runtime()?.block_on(until_hold(
         &checks,
         &settings,
@@ -160,9 +153,9 @@ fn waiting_text(
     let of = if limit.is_zero() {
         String::new()
     } else {
-        format!(" of {:.0} s", limit.as_secs_f64())
+        format!(" of {}", seconds(limit))
     };
-    format!("waiting for {first} · {:.0} s{of}", elapsed.as_secs_f64())
+    format!("waiting for {first} · {}{of}", seconds(elapsed))
 }
 
 /// Replaces this process with the command; returns only when that fails (126 / 127, with

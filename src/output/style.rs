@@ -4,6 +4,9 @@
 use crate::model::Scope;
 use comfy_table::{Cell, Color, Table};
 
+/// Terminals narrower than this get tables at their natural width, not squeezed.
+const MIN_FIT_WIDTH: u16 = 40;
+
 /// How output should look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Style {
@@ -38,7 +41,11 @@ impl Style {
     pub fn table(self) -> Table {
         let mut table = Table::new();
         table.load_style(comfy_table::presets::NOTHING);
-        table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        // Fit the terminal's width, unless it reports none worth fitting (a pseudo-terminal
+        // without a size says 0 columns, and squeezing into that stacks letters vertically).
+        if table.width().is_some_and(|w| w >= MIN_FIT_WIDTH) {
+            table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        }
         if self.color {
             table.enforce_styling();
         } else {
