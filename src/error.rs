@@ -95,6 +95,8 @@ pub enum Problem {
     WrongFamily(u8),
     #[error("ipdiag probes tcp and udp, not {0}")]
     NotProbeable(String),
+    #[error("a network, not one host (ping one of its addresses)")]
+    NetworkNotHost,
     #[error("must be greater than zero")]
     NotPositive,
     #[error("expected a number")]

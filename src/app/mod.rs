@@ -11,6 +11,7 @@ mod doctor;
 mod drive;
 mod local;
 mod options;
+mod ping;
 mod port;
 mod probe;
 mod report;
@@ -44,6 +45,7 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Serve(args) => serve::run(args, ctx),
         Command::Local(args) => local::run(args, ctx),
+        Command::Ping(args) => ping::run(args, ctx),
         Command::Check(args) => check::run(args, ctx),
         Command::Wait(args) => wait::run(args, ctx),
     }

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod doctor;
 pub mod local;
 pub mod parse;
+pub mod ping;
 pub mod port;
 pub mod probe;
 pub mod serve;
@@ -66,6 +67,9 @@ pub enum Command {
     /// The server's view: interfaces, listeners and their bind addresses, firewall
     #[command(after_help = local::EXAMPLES)]
     Local(local::LocalArgs),
+    /// ICMP echo: is the host up at all? RTT and loss
+    #[command(after_help = ping::EXAMPLES)]
+    Ping(ping::PingArgs),
     /// CI: run the reachability checks of a file (expected states, budgets), JUnit/JSON reports
     #[command(after_help = check::EXAMPLES)]
     Check(check::CheckArgs),

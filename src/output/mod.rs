@@ -19,6 +19,7 @@ pub mod doctor_json;
 pub mod doctor_text;
 pub mod json_stream;
 pub mod local_report;
+pub mod ping_text;
 pub mod port_csv;
 pub mod port_json;
 pub mod port_table;

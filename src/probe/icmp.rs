@@ -46,6 +46,27 @@ pub async fn ping(
     interval: Duration,
     wait: Duration,
 ) -> Result<PingOutcome, String> {
+    ping_each(address, count, interval, wait, &mut |_| {}).await
+}
+
+/// What became of one echo request: its sequence number and the reply's RTT (`None`: no
+/// reply within the wait).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Echo {
+    /// The request's sequence number (from 0).
+    pub seq: u16,
+    /// The RTT of its reply.
+    pub rtt: Option<Duration>,
+}
+
+/// [`ping`], telling `each` about every request as soon as it is answered or given up.
+pub async fn ping_each(
+    address: IpAddr,
+    count: u32,
+    interval: Duration,
+    wait: Duration,
+    each: &mut dyn FnMut(Echo),
+) -> Result<PingOutcome, String> {
     let (socket, kind) = open(address)?;
     let target = SocketAddr::new(address, 0);
     let id = u16::try_from(std::process::id() & 0xffff).unwrap_or(0);
@@ -61,21 +82,25 @@ pub async fn ping(
         next = Instant::now() + interval;
         let seq = u16::try_from(seq & 0xffff).unwrap_or(0);
         let packet = echo_request(kind.v6, id, seq);
+        outcome.sent += 1;
         if socket.send_to(&packet, target).await.is_err() {
-            outcome.sent += 1;
+            each(Echo { seq, rtt: None });
             continue;
         }
-        outcome.sent += 1;
         let start = Instant::now();
         let deadline = start + wait;
         let mut buf = [0u8; 1500];
+        let mut rtt = None;
         while let Ok(Ok((n, from))) = timeout_at(deadline, socket.recv_from(&mut buf)).await {
             if from.ip() == address && is_reply(kind, id, seq, buf.get(..n).unwrap_or_default()) {
+                let elapsed = start.elapsed();
                 outcome.received += 1;
-                outcome.rtts.push(start.elapsed());
+                outcome.rtts.push(elapsed);
+                rtt = Some(elapsed);
                 break;
             }
         }
+        each(Echo { seq, rtt });
     }
     Ok(outcome)
 }

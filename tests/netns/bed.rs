@@ -57,6 +57,8 @@ pub mod ports {
 pub struct Setup {
     /// Drop this share (percent) of the SYNs to [`ports::TCP_LOSSY`].
     pub syn_loss_pct: u8,
+    /// Drop this share (percent) of the ICMP echo requests to the public address.
+    pub echo_loss_pct: u8,
     /// Delay every packet from the client to the public address by this much.
     pub delay: Option<Duration>,
     /// Rewrite the client's address to this one on its way into the cloud (a carrier NAT).
@@ -148,6 +150,13 @@ impl Bed {
                   }}"
             )
         });
+        let echo_loss = match setup.echo_loss_pct {
+            0 => String::new(),
+            pct => format!(
+                "iifname \"e0\" icmp type echo-request counter name \"echos_seen\"
+                 iifname \"e0\" icmp type echo-request numgen random mod 100 < {pct} counter name \"echos_dropped\" drop"
+            ),
+        };
         let loss = match setup.syn_loss_pct {
             0 => String::new(),
             pct => format!(
@@ -160,6 +169,8 @@ impl Bed {
             &format!(
                 "table ip cloud {{
                   counter syns_seen {{}}
+                  counter echos_seen {{}}
+                  counter echos_dropped {{}}
                   counter syns_dropped {{}}
                   chain internet {{
                     type filter hook prerouting priority raw; policy accept;
@@ -174,6 +185,7 @@ impl Bed {
                   chain forward {{
                     type filter hook forward priority filter; policy accept;
                     {loss}
+                    {echo_loss}
                     ct state established,related accept
                     iifname \"e0\" oifname \"e1\" jump security_group
                   }}

@@ -9,5 +9,6 @@ mod cases;
 mod check;
 mod delayline;
 mod nmap;
+mod ping;
 mod server_side;
 mod servers;

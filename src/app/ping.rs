@@ -1,0 +1,128 @@
+//! `ipdiag ping HOST`: ICMP echo with a line per reply, then loss and RTT statistics.
+
+use super::Context;
+use super::drive::runtime;
+use crate::classify::{Item, parse_item};
+use crate::cli::ping::PingArgs;
+use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result};
+use crate::output::Format;
+use crate::output::ping_text::{self, EchoRecord, PingRecord};
+use crate::output::probe_json::RttRecord;
+use crate::plan::duration::parse_duration;
+use crate::probe::icmp::{Echo, PingOutcome, ping_each};
+use crate::probe::stats::rtt_stats;
+use crate::resolve::{Resolver, SystemResolver};
+use std::net::IpAddr;
+
+/// Runs `ipdiag ping`.
+pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    let interval = parse_duration("--interval", &args.interval)?;
+    let wait = parse_duration("--timeout", &args.timeout)?;
+    if wait.is_zero() {
+        return Err(InputError::new("--timeout", &args.timeout, Problem::Duration).into());
+    }
+    if args.count == 0 {
+        return Err(InputError::new("--count", "0", Problem::NotPositive).into());
+    }
+    let Some(address) = address(args, ctx)? else {
+        return Ok(EXIT_FAILURE);
+    };
+    let table = ctx.format == Format::Table;
+    if table {
+        writeln!(
+            ctx.out,
+            "{}",
+            ping_text::header(&args.host, address, args.count, interval)
+        )?;
+        ctx.out.flush()?;
+    }
+    let mut echoes: Vec<Echo> = Vec::new();
+    let mut write_error = None;
+    let outcome = runtime()?.block_on(async {
+        let mut each = |echo: Echo| {
+            echoes.push(echo);
+            if table && write_error.is_none() {
+                let line = ping_text::echo_line(address, echo);
+                if let Err(e) = writeln!(ctx.out, "{line}").and_then(|()| ctx.out.flush()) {
+                    write_error = Some(e);
+                }
+            }
+        };
+        tokio::select! {
+            outcome = ping_each(address, args.count, interval, wait, &mut each) => Some(outcome),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    if let Some(e) = write_error {
+        return Err(Error::Write(e));
+    }
+    let outcome = match outcome {
+        Some(Ok(outcome)) => outcome,
+        Some(Err(why)) => return Err(Error::Environment(why)),
+        // Ctrl-C: the summary of what was sent so far, as ping does.
+        None => PingOutcome {
+            sent: u32::try_from(echoes.len()).unwrap_or(u32::MAX),
+            received: u32::try_from(echoes.iter().filter(|e| e.rtt.is_some()).count())
+                .unwrap_or(u32::MAX),
+            rtts: echoes.iter().filter_map(|e| e.rtt).collect(),
+            method: "ping",
+        },
+    };
+    let rtt = rtt_stats(&outcome.rtts);
+    if table {
+        write!(
+            ctx.out,
+            "{}",
+            ping_text::summary(address, &outcome, rtt.as_ref())
+        )?;
+    } else {
+        let record = PingRecord {
+            host: &args.host,
+            address: address.to_string(),
+            method: outcome.method,
+            sent: outcome.sent,
+            received: outcome.received,
+            loss_pct: (ping_text::loss_pct(&outcome) * 10.0).round() / 10.0,
+            rtt_ms: rtt.as_ref().map(RttRecord::from),
+            replies: echoes.into_iter().map(EchoRecord::from).collect(),
+        };
+        serde_json::to_writer(&mut *ctx.out, &record).map_err(std::io::Error::from)?;
+        writeln!(ctx.out)?;
+    }
+    Ok(if outcome.received > 0 {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// The address to ping; `None` (with the reason on stderr) when a name does not resolve.
+fn address(args: &PingArgs, ctx: &mut Context<'_>) -> Result<Option<IpAddr>> {
+    let family_ok = |a: &IpAddr| !(args.ipv4 && a.is_ipv6() || args.ipv6 && a.is_ipv4());
+    match parse_item(&args.host)? {
+        Item::Address(a) if family_ok(&a) => Ok(Some(a)),
+        Item::Address(_) => {
+            let f = if args.ipv4 { 4 } else { 6 };
+            Err(InputError::new("host", &args.host, Problem::WrongFamily(f)).into())
+        }
+        Item::Network(_) => {
+            Err(InputError::new("host", &args.host, Problem::NetworkNotHost).into())
+        }
+        Item::Host(_) if args.numeric => {
+            Err(InputError::new("host", &args.host, Problem::NameWithNumeric).into())
+        }
+        Item::Host(name) => match SystemResolver.resolve(name) {
+            Ok(all) => {
+                if let Some(a) = all.into_iter().find(family_ok) {
+                    return Ok(Some(a));
+                }
+                writeln!(ctx.err, "ipdiag: '{name}' has no address of that family")?;
+                Ok(None)
+            }
+            Err(e) => {
+                writeln!(ctx.err, "ipdiag: cannot resolve '{name}': {e}")?;
+                Ok(None)
+            }
+        },
+    }
+}

@@ -1,0 +1,42 @@
+//! `ipdiag ping`: arguments.
+
+use clap::Args;
+
+/// Examples shown under `ipdiag ping --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  ipdiag ping 203.0.113.10               is the host up at all? (4 echo requests)
+  ipdiag ping 203.0.113.10 -c 20 -i 200ms   RTT min/avg/max/stddev and loss
+  ipdiag ping 2001:db8::1 --json
+
+ICMP echo through the kernel's unprivileged ping socket when net.ipv4.ping_group_range
+allows it, else a raw socket (root or CAP_NET_RAW). Many cloud security groups drop ICMP:
+silence here does not prove the host is down; `ipdiag doctor` probes ports as well.
+Exit status: 0 when a reply came, 1 when none did, 2 on bad input, 3 when ICMP cannot be
+sent here.";
+
+/// ICMP echo: is the host up, with RTT and loss.
+#[derive(Debug, Args)]
+pub struct PingArgs {
+    /// The host: an address or a name
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// Echo requests to send
+    #[arg(short, long, default_value_t = 4, value_name = "N")]
+    pub count: u32,
+    /// Pause between requests (250ms, 1s)
+    #[arg(short, long, default_value = "1s", value_name = "DURATION")]
+    pub interval: String,
+    /// The longest wait for each reply
+    #[arg(short = 'w', long, default_value = "1s", value_name = "DURATION")]
+    pub timeout: String,
+    /// Never resolve host names
+    #[arg(short = 'n', long)]
+    pub numeric: bool,
+    /// Only an IPv4 address of a name
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Only an IPv6 address of a name
+    #[arg(short = '6')]
+    pub ipv6: bool,
+}
