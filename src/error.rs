@@ -87,6 +87,10 @@ pub enum Problem {
     NoPortV6,
     #[error("doctor diagnoses one port at a time: write HOST:PORT (probe takes lists and ranges)")]
     OnePort,
+    #[error("trace follows one port: write HOST:PORT")]
+    TraceOnePort,
+    #[error("must be between {0} and {1}")]
+    Between(u32, u32),
     #[error("{0} address; probing it sends to many hosts (--allow-broadcast to do it anyway)")]
     Broadcast(&'static str),
     #[error("{0} addresses is more than one run probes (at most 65536)")]

@@ -3,12 +3,13 @@
 
 use crate::classify::{AddrInfo, classify};
 use crate::diagnose::fixes::Source;
+use crate::diagnose::path::PathVerdict;
 use crate::diagnose::{
     Advice, Cause, CloudChoice, Diagnosis, Facts, HostIndex, PingSeen, diagnose, findings,
     pick_provider, pick_source,
 };
 use crate::local::interfaces;
-use crate::model::ProbeResult;
+use crate::model::{ProbeResult, Protocol};
 use crate::probe::route::source_for;
 use ipnet::IpNet;
 use std::collections::HashMap;
@@ -32,6 +33,8 @@ pub struct Adviser {
     cloud: CloudChoice,
     given_source: Option<IpNet>,
     per_address: HashMap<Option<IpAddr>, PerAddress>,
+    /// Trace verdicts by address and protocol (`doctor --trace`).
+    paths: HashMap<(Option<IpAddr>, Protocol), PathVerdict>,
 }
 
 impl Adviser {
@@ -42,7 +45,13 @@ impl Adviser {
             cloud,
             given_source,
             per_address: HashMap::new(),
+            paths: HashMap::new(),
         }
+    }
+
+    /// Makes a trace's verdict evidence for the results of that address and protocol.
+    pub fn add_path(&mut self, address: IpAddr, protocol: Protocol, verdict: PathVerdict) {
+        self.paths.insert((Some(address), protocol), verdict);
     }
 
     /// The diagnosis of `result`, with the other ports of `index` and the ping as evidence.
@@ -64,6 +73,9 @@ impl Adviser {
             local_networks: &self.networks,
             others: &others,
             ping,
+            path: self
+                .paths
+                .get(&(result.endpoint.address, result.endpoint.protocol)),
         };
         let Some(observed) = result.observed_source else {
             return diagnose(result, &facts, &entry.advice);
@@ -101,6 +113,7 @@ impl Adviser {
             local_networks: &self.networks,
             others: &others,
             ping: None,
+            path: None,
         };
         findings(result, &facts)
             .first()

@@ -7,6 +7,7 @@ use super::drive::{Quiet, drive, runtime};
 use super::options::{Defaults, advice, engine_config, protocols};
 use crate::classify::classify;
 use crate::cli::doctor::DoctorArgs;
+use crate::diagnose::path::{PathVerdict, verdict};
 use crate::diagnose::{CloudChoice, HostIndex, PingSeen};
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
 use crate::model::{Endpoint, ProbeResult, Protocol, State};
@@ -17,10 +18,12 @@ use crate::output::json_stream::JsonStream;
 use crate::plan::expand::{Plan, PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::icmp::{PingOutcome, ping};
+use crate::probe::socket_prober::Nonces;
 use crate::probe::stats::rtt_stats;
+use crate::probe::trace::{Hop, TraceConfig, trace};
 use crate::probe::{EngineConfig, SocketProber};
 use crate::resolve::SystemResolver;
-use crate::wire::payloads::{PayloadChoice, parse_payload};
+use crate::wire::payloads::{PayloadChoice, parse_payload, payload_for};
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -35,6 +38,10 @@ pub const CONTROL_PORTS: [u16; 4] = [22, 80, 443, 3389];
 /// ICMP echo requests per address.
 const PINGS: u32 = 3;
 const PING_INTERVAL: Duration = Duration::from_millis(200);
+/// `--trace`: hops tried, probes per hop, and silent hops in a row before giving up.
+const TRACE_MAX_HOPS: u8 = 30;
+const TRACE_QUERIES: u32 = 2;
+const TRACE_MAX_SILENT: u8 = 3;
 
 /// Everything `doctor` needs, parsed and checked.
 struct Request {
@@ -50,6 +57,8 @@ struct Request {
     responder: bool,
     /// Its token.
     token: Option<Vec<u8>>,
+    /// Trace the path to each asked endpoint (`--trace`).
+    trace: bool,
 }
 
 /// What the probes found.
@@ -57,6 +66,15 @@ struct Gathered {
     asked: Vec<ProbeResult>,
     control: Vec<ProbeResult>,
     pings: Vec<(IpAddr, std::result::Result<PingOutcome, String>)>,
+    traces: Vec<Traced>,
+}
+
+/// A trace to one asked endpoint.
+struct Traced {
+    endpoint: SocketAddr,
+    protocol: Protocol,
+    hops: Vec<Hop>,
+    verdict: PathVerdict,
 }
 
 /// Runs `ipdiag doctor`.
@@ -64,6 +82,9 @@ pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let request = request(args)?;
     let mut adviser = Adviser::new(request.cloud, request.source);
     let gathered = runtime()?.block_on(gather(request))?;
+    for t in &gathered.traces {
+        adviser.add_path(t.endpoint.ip(), t.protocol, t.verdict.clone());
+    }
     write_report(&gathered, &mut adviser, ctx)?;
     let asked = &gathered.asked;
     Ok(
@@ -118,6 +139,7 @@ fn request(args: &DoctorArgs) -> Result<Request> {
         ping,
         responder: args.responder.responder,
         token: args.responder.token.as_ref().map(|t| t.as_bytes().to_vec()),
+        trace: args.trace,
     })
 }
 
@@ -131,8 +153,19 @@ async fn gather(request: Request) -> Result<Gathered> {
         ping: ping_addresses,
         responder,
         token,
+        trace: tracing,
         ..
     } = request;
+    let traces = if tracing {
+        trace_each(
+            &plan.endpoints,
+            &payload,
+            token.as_deref(),
+            engine.timing.max,
+        )
+    } else {
+        Vec::new()
+    };
     let wait = engine.timing.max;
     let control_engine = EngineConfig {
         count: Some(1),
@@ -164,12 +197,54 @@ async fn gather(request: Request) -> Result<Gathered> {
         }
         out
     };
-    let (asked, control, pings) = tokio::join!(asked, control, pings);
+    let traces = async {
+        let mut out = Vec::new();
+        for (endpoint, protocol, task) in traces {
+            if let Ok(hops) = task.await {
+                let verdict = verdict(endpoint.ip(), &hops);
+                out.push(Traced {
+                    endpoint,
+                    protocol,
+                    hops,
+                    verdict,
+                });
+            }
+        }
+        out
+    };
+    let (asked, control, pings, traces) = tokio::join!(asked, control, pings, traces);
     Ok(Gathered {
         asked: asked?,
         control: control?,
         pings,
+        traces,
     })
+}
+
+/// A trace of each asked endpoint, started now.
+fn trace_each(
+    endpoints: &[Endpoint],
+    payload: &PayloadChoice,
+    token: Option<&[u8]>,
+    wait: Duration,
+) -> Vec<(SocketAddr, Protocol, tokio::task::JoinHandle<Vec<Hop>>)> {
+    let nonces = Nonces::default();
+    endpoints
+        .iter()
+        .filter_map(|e| {
+            let target = SocketAddr::new(e.address?, e.port);
+            let config = TraceConfig {
+                protocol: e.protocol,
+                max_hops: TRACE_MAX_HOPS,
+                queries: TRACE_QUERIES,
+                wait,
+                max_silent: TRACE_MAX_SILENT,
+                payload: payload_for(payload, e.port, nonces.next(), token).1,
+            };
+            let task = tokio::spawn(async move { trace(target, &config, |_| {}).await });
+            Some((target, e.protocol, task))
+        })
+        .collect()
 }
 
 fn write_report(g: &Gathered, adviser: &mut Adviser, ctx: &mut Context<'_>) -> Result<()> {
@@ -200,6 +275,13 @@ fn write_report(g: &Gathered, adviser: &mut Adviser, ctx: &mut Context<'_>) -> R
                     .and_then(|a| g.pings.iter().find(|(p, _)| *p == a))
                     .map(|(_, p)| p),
                 target: address.map(classify),
+                trace: g
+                    .traces
+                    .iter()
+                    .find(|t| {
+                        Some(t.endpoint.ip()) == address && t.protocol == result.endpoint.protocol
+                    })
+                    .map(|t| (t.hops.as_slice(), &t.verdict)),
                 sends_from: adviser.sends_from(address),
             }
         })

@@ -16,6 +16,7 @@ mod port;
 mod probe;
 mod report;
 mod serve;
+mod trace;
 mod wait;
 
 use crate::cli::{Cli, Command};
@@ -46,6 +47,7 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
         Command::Serve(args) => serve::run(args, ctx),
         Command::Local(args) => local::run(args, ctx),
         Command::Ping(args) => ping::run(args, ctx),
+        Command::Trace(args) => trace::run(args, ctx),
         Command::Check(args) => check::run(args, ctx),
         Command::Wait(args) => wait::run(args, ctx),
     }

@@ -98,17 +98,17 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
 
 /// The address to ping; `None` (with the reason on stderr) when a name does not resolve.
 fn address(args: &PingArgs, ctx: &mut Context<'_>) -> Result<Option<IpAddr>> {
-    let family_ok = |a: &IpAddr| !(args.ipv4 && a.is_ipv6() || args.ipv6 && a.is_ipv4());
+    let family_ok = |a: &IpAddr| !(args.name.ipv4 && a.is_ipv6() || args.name.ipv6 && a.is_ipv4());
     match parse_item(&args.host)? {
         Item::Address(a) if family_ok(&a) => Ok(Some(a)),
         Item::Address(_) => {
-            let f = if args.ipv4 { 4 } else { 6 };
+            let f = if args.name.ipv4 { 4 } else { 6 };
             Err(InputError::new("host", &args.host, Problem::WrongFamily(f)).into())
         }
         Item::Network(_) => {
             Err(InputError::new("host", &args.host, Problem::NetworkNotHost).into())
         }
-        Item::Host(_) if args.numeric => {
+        Item::Host(_) if args.name.numeric => {
             Err(InputError::new("host", &args.host, Problem::NameWithNumeric).into())
         }
         Item::Host(name) => match SystemResolver.resolve(name) {

@@ -11,10 +11,13 @@ Examples:
   ipdiag doctor 203.0.113.10:7890 --udp           the same for a UDP service
   ipdiag doctor 203.0.113.10:7890 --source 198.51.100.7
                                                   the security-group rule for that source
+  ipdiag doctor 203.0.113.10:7890 --trace         also find the hop where packets stop
 
 doctor probes the port a few times, probes control ports (TCP 22, 80, 443, 3389) and ICMP
 echo (when allowed) to learn whether the host is up at all, classifies the address, looks
-at this machine's interfaces, and ranks the causes with evidence and the exact fix.
+at this machine's interfaces, and ranks the causes with evidence and the exact fix. With
+--trace it also traces the path to the port: replies that stop inside the provider's
+network point at the security group, replies that stop before it at your own network.
 Exit status: 0 when the port is open, 1 otherwise, 2 on bad input.";
 
 /// Diagnose why a port is unreachable, with the fix.
@@ -44,4 +47,7 @@ pub struct DoctorArgs {
     /// Skip the control probes (other ports, ICMP echo)
     #[arg(long)]
     pub no_control: bool,
+    /// Also trace the path to the port (as `ipdiag trace`): where replies stop is evidence
+    #[arg(long)]
+    pub trace: bool,
 }

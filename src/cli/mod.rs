@@ -12,6 +12,7 @@ pub mod ping;
 pub mod port;
 pub mod probe;
 pub mod serve;
+pub mod trace;
 pub mod wait;
 
 use crate::output::{Format, style::ColorChoice};
@@ -70,6 +71,9 @@ pub enum Command {
     /// ICMP echo: is the host up at all? RTT and loss
     #[command(after_help = ping::EXAMPLES)]
     Ping(ping::PingArgs),
+    /// Trace the path to a port: the hop where its packets stop, and whose network it is
+    #[command(after_help = trace::EXAMPLES)]
+    Trace(trace::TraceArgs),
     /// CI: run the reachability checks of a file (expected states, budgets), JUnit/JSON reports
     #[command(after_help = check::EXAMPLES)]
     Check(check::CheckArgs),

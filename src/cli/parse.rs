@@ -87,3 +87,28 @@ mod tests {
         ));
     }
 }
+
+/// `-n`, `-4`, `-6` for commands that take one host (`ping`, `trace`).
+#[derive(Debug, clap::Args)]
+pub struct OneHostArgs {
+    /// Never resolve host names
+    #[arg(short = 'n', long)]
+    pub numeric: bool,
+    /// Only an IPv4 address of a name
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Only an IPv6 address of a name
+    #[arg(short = '6')]
+    pub ipv6: bool,
+}
+
+impl OneHostArgs {
+    /// The family asked for (4 or 6), if any.
+    pub fn family(&self) -> Option<u8> {
+        match (self.ipv4, self.ipv6) {
+            (true, _) => Some(4),
+            (_, true) => Some(6),
+            _ => None,
+        }
+    }
+}

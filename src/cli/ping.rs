@@ -1,5 +1,6 @@
 //! `ipdiag ping`: arguments.
 
+use super::parse::OneHostArgs;
 use clap::Args;
 
 /// Examples shown under `ipdiag ping --help`.
@@ -30,13 +31,7 @@ pub struct PingArgs {
     /// The longest wait for each reply
     #[arg(short = 'w', long, default_value = "1s", value_name = "DURATION")]
     pub timeout: String,
-    /// Never resolve host names
-    #[arg(short = 'n', long)]
-    pub numeric: bool,
-    /// Only an IPv4 address of a name
-    #[arg(short = '4', conflicts_with = "ipv6")]
-    pub ipv4: bool,
-    /// Only an IPv6 address of a name
-    #[arg(short = '6')]
-    pub ipv6: bool,
+    /// Name resolution.
+    #[command(flatten)]
+    pub name: OneHostArgs,
 }

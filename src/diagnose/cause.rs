@@ -76,7 +76,7 @@ impl Cause {
             Self::HostDownOrWrongIp => "nothing answers at this address: stopped or wrong IP",
             Self::LossyPath => "reachable, but the path loses or delays packets",
             Self::Dns => "the name does not resolve",
-            Self::NoRoute => "this machine cannot send to the target",
+            Self::NoRoute => "this machine or its network cannot get packets to the target",
             Self::SpecialAddress => "this address cannot be a server's",
             Self::Fragmentation => "large datagrams are lost as fragments",
             Self::Truncation => "the receiver truncates large datagrams",

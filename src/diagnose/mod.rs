@@ -6,6 +6,7 @@
 
 pub mod cause;
 pub mod fixes;
+pub mod path;
 pub mod rules;
 
 pub use cause::{Cause, Confidence, Finding, Hint};

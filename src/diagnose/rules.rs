@@ -3,6 +3,7 @@
 //! with synthetic results.
 
 use super::cause::{Cause, Confidence, Finding};
+use super::path::PathVerdict;
 use crate::classify::AddrInfo;
 use crate::model::{ProbeResult, Protocol, Reason, Scope, State};
 use ipnet::IpNet;
@@ -73,6 +74,8 @@ pub struct Facts<'a> {
     pub others: &'a [PortSeen],
     /// ICMP echo, when it was tried.
     pub ping: Option<PingSeen>,
+    /// Where a trace to the port saw replies stop (`doctor --trace`).
+    pub path: Option<&'a PathVerdict>,
 }
 
 /// The ranked findings for `result`; the first is the diagnosis. Never empty.
@@ -125,6 +128,9 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
         (State::Filtered | State::OpenFiltered, _) => silence(result, facts, this, &mut out),
     }
     if result.state != State::Open {
+        if let Some(path) = facts.path {
+            path_evidence(path, &mut out);
+        }
         special_address(result, facts, scope, &mut out);
     }
     if out.is_empty() {
@@ -282,6 +288,34 @@ fn silence(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<
             Confidence::Low,
             vec![this, unchecked],
         );
+    }
+}
+
+/// What a trace adds: replies stopping inside the target's provider network make the
+/// security group the likely cause; stopping before it points at the client's own network
+/// or ISP instead (the provider never saw the packet, so its security group is not to blame).
+fn path_evidence(path: &PathVerdict, out: &mut Vec<Finding>) {
+    let evidence = format!("trace: {path}");
+    let mut add =
+        |cause: Cause, confidence: Confidence| match out.iter_mut().find(|f| f.cause == cause) {
+            Some(f) => {
+                f.confidence = confidence;
+                f.evidence.push(evidence.clone());
+            }
+            None => push(out, cause, confidence, vec![evidence.clone()]),
+        };
+    match path {
+        PathVerdict::DroppedAtEdge { .. } => add(Cause::SecurityGroup, Confidence::High),
+        PathVerdict::DroppedBeforeProvider { .. } => {
+            add(Cause::NoRoute, Confidence::High);
+            add(Cause::SecurityGroup, Confidence::Low);
+        }
+        PathVerdict::RejectedAt { .. } | PathVerdict::DroppedAfter { .. } => {
+            if let Some(top) = out.first_mut() {
+                top.evidence.push(evidence);
+            }
+        }
+        PathVerdict::Reached { .. } | PathVerdict::NoReplies => {}
     }
 }
 

@@ -68,6 +68,7 @@ fn ranked(
         local_networks: nets,
         others,
         ping,
+        path: None,
     };
     findings(r, &facts)
         .into_iter()
@@ -328,5 +329,54 @@ fn evidence_text() {
     assert_eq!(
         evidence_of(&r),
         "7894/tcp admin-prohibited from 203.0.113.10, rtt 31.0 ms"
+    );
+}
+
+#[test]
+fn a_trace_that_stops_at_the_providers_edge_makes_the_security_group_certain() {
+    use crate::diagnose::path::{PathVerdict, Place};
+    let r = tcp(PUBLIC, 7890, FILTERED, Reason::NoResponse);
+    let last = Place {
+        ttl: 3,
+        address: "3.5.140.2".parse().unwrap(),
+        provider: Some("aws"),
+    };
+    let edge = PathVerdict::DroppedAtEdge { last };
+    let facts = Facts {
+        path: Some(&edge),
+        ..Facts::default()
+    };
+    let found = findings(&r, &facts);
+    assert_eq!(
+        (found[0].cause, found[0].confidence),
+        (Cause::SecurityGroup, H)
+    );
+    assert!(
+        found[0]
+            .evidence
+            .last()
+            .is_some_and(|e| e.starts_with("trace: replies stop after hop 3 (3.5.140.2, aws)")),
+        "{found:?}"
+    );
+    let before = PathVerdict::DroppedBeforeProvider {
+        last: Place {
+            ttl: 1,
+            address: "198.51.100.1".parse().unwrap(),
+            provider: None,
+        },
+        provider: "aws",
+    };
+    let facts = Facts {
+        path: Some(&before),
+        ..Facts::default()
+    };
+    let ranked: Vec<_> = findings(&r, &facts)
+        .into_iter()
+        .map(|f| (f.cause, f.confidence))
+        .collect();
+    assert_eq!(ranked[0], (Cause::NoRoute, H));
+    assert!(
+        ranked.contains(&(Cause::SecurityGroup, Confidence::Low)),
+        "{ranked:?}"
     );
 }

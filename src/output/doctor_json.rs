@@ -3,6 +3,7 @@
 
 use super::doctor_text::Asked;
 use super::probe_json::{ProbeRecord, RttRecord};
+use super::trace_text::{HopRecord, VerdictRecord};
 use crate::diagnose::Diagnosis;
 use crate::probe::stats::rtt_stats;
 use serde::Serialize;
@@ -19,6 +20,17 @@ pub struct DoctorRecord<'a> {
     pub ping: Option<PingRecord>,
     /// How the cloud's fix texts were chosen.
     pub cloud: &'a str,
+    /// The trace to the port (`--trace`): its hops and verdict; `null` when not traced.
+    pub trace: Option<TraceRecord>,
+}
+
+/// `doctor --trace`: the path.
+#[derive(Debug, Serialize)]
+pub struct TraceRecord {
+    /// Every hop tried.
+    pub hops: Vec<HopRecord>,
+    /// Where the path ends.
+    pub verdict: VerdictRecord,
 }
 
 /// ICMP echo.
@@ -71,5 +83,9 @@ pub fn record<'a>(
             },
         }),
         cloud,
+        trace: asked.trace.map(|(hops, verdict)| TraceRecord {
+            hops: hops.iter().map(HopRecord::from).collect(),
+            verdict: VerdictRecord::from(verdict),
+        }),
     }
 }

@@ -4,12 +4,15 @@
 use super::Style;
 use super::probe_live::summary_lines;
 use super::probe_text::endpoint_text;
+use super::trace_text::summarise;
 use crate::classify::{AddrInfo, classify};
 use crate::diagnose::Diagnosis;
+use crate::diagnose::path::PathVerdict;
 use crate::diagnose::rules::ms;
 use crate::model::ProbeResult;
 use crate::probe::icmp::PingOutcome;
 use crate::probe::stats::rtt_stats;
+use crate::probe::trace::Hop;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -27,6 +30,8 @@ pub struct Asked<'a> {
     pub target: Option<AddrInfo>,
     /// This machine's source address towards it.
     pub sends_from: Option<IpAddr>,
+    /// The trace to the port and its verdict (`--trace`).
+    pub trace: Option<(&'a [Hop], &'a PathVerdict)>,
 }
 
 /// The whole report.
@@ -96,6 +101,10 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
             address_text(&classify(from))
         );
     }
+    if let Some((hops, verdict)) = a.trace {
+        let _ = writeln!(out, "  path     {}", path_text(hops));
+        let _ = writeln!(out, "           {verdict}");
+    }
     let _ = writeln!(out, "  cloud    {cloud_note}");
     out.push_str("\nCauses, most likely first:\n");
     for (n, hint) in a.diagnosis.hints.iter().enumerate() {
@@ -117,6 +126,19 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
             }
         }
     }
+}
+
+/// `198.51.100.1 → 192.0.2.2 → 3.5.140.2 (aws) → * → *`: the first answer of each hop.
+fn path_text(hops: &[Hop]) -> String {
+    let hop = |h: &Hop| {
+        let s = summarise(h);
+        match (s.addresses.first(), s.network) {
+            (None, _) => "*".to_owned(),
+            (Some(a), None) => a.to_string(),
+            (Some(a), Some((provider, _))) => format!("{a} ({provider})"),
+        }
+    };
+    hops.iter().map(hop).collect::<Vec<_>>().join(" → ")
 }
 
 fn control_text(c: &ProbeResult) -> String {

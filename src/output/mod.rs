@@ -30,6 +30,7 @@ pub mod probe_table;
 pub mod probe_text;
 pub mod serve_log;
 pub mod style;
+pub mod trace_text;
 
 pub use style::Style;
 

@@ -18,6 +18,7 @@ pub mod socket_prober;
 pub mod stats;
 pub mod tcp;
 pub mod timing;
+pub mod trace;
 pub mod udp;
 
 pub use engine::{EngineConfig, Event, Prober, run};

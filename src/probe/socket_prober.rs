@@ -81,7 +81,7 @@ impl Prober for SocketProber {
 /// Unpredictable per-attempt nonces without a random-number crate: std's hasher keys are
 /// random per process; a counter makes every value distinct. Not for cryptography.
 #[derive(Debug)]
-struct Nonces {
+pub(crate) struct Nonces {
     keys: RandomState,
     counter: AtomicU64,
 }
@@ -96,7 +96,8 @@ impl Default for Nonces {
 }
 
 impl Nonces {
-    fn next(&self) -> u64 {
+    /// The next nonce.
+    pub(crate) fn next(&self) -> u64 {
         let mut hasher = self.keys.build_hasher();
         hasher.write_u64(self.counter.fetch_add(1, Ordering::Relaxed));
         hasher.finish()

@@ -37,8 +37,18 @@ const SELF_CONNECT_RETRIES: u32 = 16;
 /// our probes is made again (from another port, after a growing pause that breaks up
 /// probes meeting in step), never reported as the target's answer.
 pub async fn attempt(target: SocketAddr, wait: Duration) -> Result<Answer, Busy> {
+    attempt_with_ttl(target, wait, None).await
+}
+
+/// [`attempt`] with the SYN's TTL (hop limit) set: a router where it runs out answers with
+/// ICMP time exceeded, which the error queue reports (`ipdiag trace`).
+pub async fn attempt_with_ttl(
+    target: SocketAddr,
+    wait: Duration,
+    ttl: Option<u8>,
+) -> Result<Answer, Busy> {
     for retry in 0..SELF_CONNECT_RETRIES {
-        if let Some(answer) = connect_once(target, wait).await? {
+        if let Some(answer) = connect_once(target, wait, ttl).await? {
             return Ok(answer);
         }
         tokio::time::sleep(Duration::from_millis(u64::from(retry + 1))).await;
@@ -52,8 +62,12 @@ pub async fn attempt(target: SocketAddr, wait: Duration) -> Result<Answer, Busy>
 }
 
 /// One connect; `None` when it connected to itself.
-async fn connect_once(target: SocketAddr, wait: Duration) -> Result<Option<Answer>, Busy> {
-    let socket = new_socket(target).map_err(Busy)?;
+async fn connect_once(
+    target: SocketAddr,
+    wait: Duration,
+    ttl: Option<u8>,
+) -> Result<Option<Answer>, Busy> {
+    let socket = new_socket(target, ttl).map_err(Busy)?;
     let start = Instant::now();
     let deadline = start + wait;
     let connecting = socket.connect(&target.into());
@@ -158,14 +172,26 @@ async fn with_banner(mut answer: Answer, stream: &TcpStream) -> Answer {
     answer
 }
 
-fn new_socket(target: SocketAddr) -> io::Result<Socket> {
+fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<Socket> {
     let socket = Socket::new(
         Domain::for_address(target),
         Type::STREAM.nonblocking().cloexec(),
         Some(Protocol::TCP),
     )?;
     errqueue::enable(&socket, target.is_ipv6())?;
+    if let Some(ttl) = ttl {
+        set_ttl(&socket, target, ttl)?;
+    }
     Ok(socket)
+}
+
+/// Sets the TTL (IPv4) or the unicast hop limit (IPv6) of the socket's packets.
+pub fn set_ttl(socket: &Socket, target: SocketAddr, ttl: u8) -> io::Result<()> {
+    if target.is_ipv6() {
+        socket.set_unicast_hops_v6(u32::from(ttl))
+    } else {
+        socket.set_ttl_v4(u32::from(ttl))
+    }
 }
 
 /// A completed handshake: unless it is a self-connect, close with RST (`SO_LINGER` 0) so the

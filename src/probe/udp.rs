@@ -23,7 +23,17 @@ const REPLY_HEAD: usize = 64;
 
 /// Sends `payload` to `target` and waits at most `wait` for what comes back.
 pub async fn attempt(target: SocketAddr, payload: &[u8], wait: Duration) -> Result<Answer, Busy> {
-    let socket = new_socket(target).map_err(Busy)?;
+    attempt_with_ttl(target, payload, wait, None).await
+}
+
+/// [`attempt`] with the datagram's TTL (hop limit) set (`ipdiag trace`).
+pub async fn attempt_with_ttl(
+    target: SocketAddr,
+    payload: &[u8],
+    wait: Duration,
+    ttl: Option<u8>,
+) -> Result<Answer, Busy> {
+    let socket = new_socket(target, ttl).map_err(Busy)?;
     let start = Instant::now();
     let deadline = start + wait;
     match timeout_at(deadline, socket.send(payload)).await {
@@ -63,13 +73,16 @@ pub async fn attempt(target: SocketAddr, payload: &[u8], wait: Duration) -> Resu
     }
 }
 
-fn new_socket(target: SocketAddr) -> io::Result<UdpSocket> {
+fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<UdpSocket> {
     let socket = Socket::new(
         Domain::for_address(target),
         Type::DGRAM.nonblocking().cloexec(),
         Some(Protocol::UDP),
     )?;
     errqueue::enable(&socket, target.is_ipv6())?;
+    if let Some(ttl) = ttl {
+        super::tcp::set_ttl(&socket, target, ttl)?;
+    }
     socket.connect(&target.into())?;
     UdpSocket::from_std(socket.into())
 }

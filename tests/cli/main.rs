@@ -9,6 +9,7 @@ mod errors;
 mod formats;
 mod port;
 mod probe;
+mod trace;
 mod wait;
 
 use assert_cmd::Command;

@@ -79,15 +79,9 @@ impl Bed {
     /// Builds the bed, or returns `None` (with the reason printed) when this machine cannot
     /// make namespaces. With `IPDIAG_REQUIRE_NETNS=1` (CI) it panics instead of skipping.
     pub fn new(test: &str, setup: Setup) -> Option<Bed> {
-        if let Err(reason) = can_make_namespaces() {
-            assert!(
-                std::env::var("IPDIAG_REQUIRE_NETNS").as_deref() != Ok("1"),
-                "{test}: IPDIAG_REQUIRE_NETNS=1 but {reason}"
-            );
-            eprintln!("skipping {test}: {reason}");
+        if !may_build(test) {
             return None;
         }
-        remove_stale_namespaces();
         let id = format!(
             "{}-{}",
             std::process::id(),
@@ -252,33 +246,12 @@ impl Bed {
 
     /// Runs ipdiag in the client namespace; returns (exit code, stdout, stderr).
     pub fn ipdiag(&self, args: &[&str]) -> (i32, String, String) {
-        let mut all = vec![
-            "ip",
-            "netns",
-            "exec",
-            &self.client,
-            env!("CARGO_BIN_EXE_ipdiag"),
-        ];
-        all.extend_from_slice(args);
-        let out = output(&all);
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        ipdiag_in(&self.client, args)
     }
 
     /// Runs ipdiag in the server namespace; returns (exit code, stdout, stderr).
     pub fn ipdiag_on_server(&self, args: &[&str]) -> (i32, String, String) {
-        let ns = self.server.as_str();
-        let mut all = vec!["ip", "netns", "exec", ns, env!("CARGO_BIN_EXE_ipdiag")];
-        all.extend_from_slice(args);
-        let out = output(&all);
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        ipdiag_in(&self.server, args)
     }
 
     /// Starts `ipdiag serve ARGS` in the server namespace and waits until it listens.
@@ -329,11 +302,38 @@ impl Drop for Bed {
 
 /// Deletes namespaces left by a test run that was killed before its guards could drop
 /// (their names carry the run's process id, and that process is gone).
+/// Runs ipdiag in namespace `ns`; returns (exit code, stdout, stderr).
+pub(crate) fn ipdiag_in(ns: &str, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["ip", "netns", "exec", ns, env!("CARGO_BIN_EXE_ipdiag")];
+    all.extend_from_slice(args);
+    let out = output(&all);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Whether this machine can make namespaces (stale ones from killed runs are removed then);
+/// otherwise prints why `test` skips. With `IPDIAG_REQUIRE_NETNS=1` (CI) it panics instead.
+pub(crate) fn may_build(test: &str) -> bool {
+    if let Err(reason) = can_make_namespaces() {
+        assert!(
+            std::env::var("IPDIAG_REQUIRE_NETNS").as_deref() != Ok("1"),
+            "{test}: IPDIAG_REQUIRE_NETNS=1 but {reason}"
+        );
+        eprintln!("skipping {test}: {reason}");
+        return false;
+    }
+    remove_stale_namespaces();
+    true
+}
+
 fn remove_stale_namespaces() {
     let list = output(&["ip", "netns", "list"]);
     for line in String::from_utf8_lossy(&list.stdout).lines() {
         let name = line.split_whitespace().next().unwrap_or_default();
-        let pid = ["ipdc-", "ipde-", "ipds-"]
+        let pid = ["ipdc-", "ipde-", "ipds-", "ipdt-"]
             .iter()
             .find_map(|prefix| name.strip_prefix(prefix))
             .and_then(|rest| rest.split('-').next());
@@ -399,7 +399,7 @@ pub fn output(args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", args[0]))
 }
 
-fn run(args: &[&str]) {
+pub(crate) fn run(args: &[&str]) {
     let out = output(args);
     assert!(
         out.status.success(),
@@ -410,19 +410,19 @@ fn run(args: &[&str]) {
 }
 
 /// `ip -n NS ARGS...`, the arguments split at spaces.
-fn ip(ns: &str, args: &str) {
+pub(crate) fn ip(ns: &str, args: &str) {
     let mut all = vec!["ip", "-n", ns];
     all.extend(args.split_whitespace());
     run(&all);
 }
 
-fn sysctl(ns: &str, settings: &[&str]) {
+pub(crate) fn sysctl(ns: &str, settings: &[&str]) {
     let mut args = vec!["ip", "netns", "exec", ns, "sysctl", "-q", "-w"];
     args.extend_from_slice(settings);
     run(&args);
 }
 
-fn nft(ns: &str, ruleset: &str) {
+pub(crate) fn nft(ns: &str, ruleset: &str) {
     let mut child = Command::new("ip")
         .args(["netns", "exec", ns, "nft", "-f", "-"])
         .stdin(Stdio::piped())

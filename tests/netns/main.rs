@@ -6,9 +6,11 @@
 
 mod bed;
 mod cases;
+mod chain;
 mod check;
 mod delayline;
 mod nmap;
 mod ping;
 mod server_side;
 mod servers;
+mod trace;

@@ -1,0 +1,153 @@
+//! `ipdiag trace HOST:PORT`: TTL-limited probes to the destination port, a line per hop as
+//! it is done, then the destination's answer and where along the path the packets stop.
+
+use super::Context;
+use super::drive::runtime;
+use crate::cli::trace::TraceArgs;
+use crate::diagnose::path::{PathVerdict, provider_of, verdict};
+use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result};
+use crate::model::{Protocol, State};
+use crate::output::Format;
+use crate::output::trace_text::{self, HopRecord, TraceRecord, VerdictRecord};
+use crate::plan::duration::parse_duration;
+use crate::plan::expand::{PlanOptions, build_plan};
+use crate::plan::target::{HostSpec, parse_target};
+use crate::probe::socket_prober::Nonces;
+use crate::probe::trace::{Hop, TraceConfig, trace};
+use crate::resolve::SystemResolver;
+use crate::wire::payloads::{parse_payload, payload_for};
+use std::net::SocketAddr;
+
+/// The most probes per hop: more adds time, not information.
+const MAX_QUERIES: u32 = 10;
+
+/// Runs `ipdiag trace`.
+pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    if ctx.format == Format::Csv {
+        return Err(Error::Usage("trace writes a table or JSON, not CSV".into()));
+    }
+    let (target, config) = request(args)?;
+    let Some(target) = target else {
+        writeln!(ctx.err, "ipdiag: cannot resolve '{}'", args.target)?;
+        return Ok(EXIT_FAILURE);
+    };
+    let table = ctx.format == Format::Table;
+    if table {
+        let header = trace_text::header(
+            &args.target,
+            target,
+            config.protocol,
+            config.max_hops,
+            config.queries,
+        );
+        writeln!(ctx.out, "{header}")?;
+        ctx.out.flush()?;
+    }
+    let mut write_error = None;
+    let hops = runtime()?.block_on(async {
+        let each = |hop: &Hop| {
+            if table && write_error.is_none() {
+                let line = trace_text::hop_line(target, hop);
+                if let Err(e) = writeln!(ctx.out, "{line}").and_then(|()| ctx.out.flush()) {
+                    write_error = Some(e);
+                }
+            }
+        };
+        tokio::select! {
+            hops = trace(target, &config, each) => Some(hops),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    if let Some(e) = write_error {
+        return Err(Error::Write(e));
+    }
+    let Some(hops) = hops else {
+        writeln!(ctx.err, "ipdiag: interrupted")?;
+        return Ok(super::check::EXIT_INTERRUPTED);
+    };
+    let found = verdict(target.ip(), &hops);
+    if table {
+        write!(ctx.out, "{}", trace_text::footer(target, &hops, &found))?;
+    } else {
+        let record = TraceRecord {
+            target: &args.target,
+            address: target.ip().to_string(),
+            port: target.port(),
+            protocol: config.protocol,
+            provider: provider_of(target.ip()),
+            hops: hops.iter().map(HopRecord::from).collect(),
+            destination: trace_text::destination(&found),
+            verdict: VerdictRecord::from(&found),
+        };
+        serde_json::to_writer(&mut *ctx.out, &record).map_err(std::io::Error::from)?;
+        writeln!(ctx.out)?;
+    }
+    Ok(match found {
+        PathVerdict::Reached {
+            state: State::Open, ..
+        } => EXIT_OK,
+        _ => EXIT_FAILURE,
+    })
+}
+
+/// The destination (`None`: the name did not resolve) and the trace's settings.
+fn request(args: &TraceArgs) -> Result<(Option<SocketAddr>, TraceConfig)> {
+    let spec = parse_target(&args.target)?;
+    if args.name.numeric && matches!(spec.host, HostSpec::Name(_)) {
+        return Err(InputError::new("target", &spec.text, Problem::NameWithNumeric).into());
+    }
+    if spec.ports.is_none() {
+        return Err(InputError::new("target", &spec.text, Problem::NoPortGiven).into());
+    }
+    let wait = parse_duration("--wait", &args.wait)?;
+    if wait.is_zero() {
+        return Err(InputError::new("--wait", &args.wait, Problem::Duration).into());
+    }
+    if args.max_hops == 0 {
+        return Err(InputError::new("--max-hops", "0", Problem::NotPositive).into());
+    }
+    if !(1..=MAX_QUERIES).contains(&args.queries) {
+        let text = args.queries.to_string();
+        return Err(InputError::new("--queries", &text, Problem::Between(1, MAX_QUERIES)).into());
+    }
+    if args.max_silent == 0 {
+        return Err(InputError::new("--max-silent", "0", Problem::NotPositive).into());
+    }
+    let protocol = if args.udp {
+        Protocol::Udp
+    } else {
+        Protocol::Tcp
+    };
+    let family = args.name.family();
+    let options = PlanOptions {
+        default_ports: Vec::new(),
+        protocols: vec![protocol],
+        family,
+        allow_broadcast: false,
+    };
+    let plan = build_plan(std::slice::from_ref(&spec), &options, &SystemResolver)?;
+    if plan.endpoints.windows(2).any(|w| w[0].port != w[1].port) {
+        return Err(InputError::new("target", &spec.text, Problem::TraceOnePort).into());
+    }
+    let target = plan
+        .endpoints
+        .first()
+        .and_then(|e| e.address.map(|a| SocketAddr::new(a, e.port)));
+    let choice = args
+        .payload
+        .as_deref()
+        .map(parse_payload)
+        .transpose()?
+        .unwrap_or_default();
+    let port = target.map_or(0, |t| t.port());
+    let (_, payload) = payload_for(&choice, port, Nonces::default().next(), None);
+    let config = TraceConfig {
+        protocol,
+        max_hops: args.max_hops,
+        queries: args.queries,
+        wait,
+        max_silent: args.max_silent,
+        payload,
+    };
+    Ok((target, config))
+}
