@@ -1,21 +1,29 @@
-//! `ipdiag local`: interfaces, listeners and firewall of this host, and a verdict per port.
+//! `ipdiag local`: interfaces, listeners and firewall of this host, and a verdict per port
+//! (for a UDP port also its receive side: `local_receive.rs`).
 
 use super::Context;
+use super::local_receive;
 use crate::classify::classify;
 use crate::cli::local::LocalArgs;
 use crate::error::{EXIT_FAILURE, EXIT_OK, Result};
 use crate::local::firewall::{self, FirewallView, Verdict};
 use crate::local::interfaces;
-use crate::local::sockets::{listening, owners};
+use crate::local::sockets::{SocketEntry, listening, owners};
 use crate::local::verdict::{Reach, verdict};
 use crate::model::{Scope, Transport};
 use crate::output::Format;
 use crate::output::local_report::{
     self, FirewallRecord, InterfaceRecord, ListenerRecord, LocalReport, PortRecord,
 };
+use crate::plan::duration::parse_duration;
 
 /// Runs `ipdiag local`.
 pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    let watch = args
+        .watch
+        .as_deref()
+        .map(|d| parse_duration("--watch", d))
+        .transpose()?;
     let interfaces: Vec<InterfaceRecord> = interfaces::list()
         .into_iter()
         .map(|(name, net)| InterfaceRecord {
@@ -32,15 +40,22 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
     } else {
         Transport::Tcp
     };
+    let asked = |s: &SocketEntry| {
+        args.port
+            .is_none_or(|p| s.local.port() == p && s.protocol == protocol)
+    };
+    // The port's UDP receive side; with --watch its counters are read once more, first.
+    let udp_port = args.port.filter(|_| protocol == Transport::Udp);
+    let before = udp_port.zip(watch).map(|(_, pause)| {
+        let first: Vec<_> = listening().into_iter().filter(asked).collect();
+        let first = local_receive::sample(&first);
+        std::thread::sleep(pause);
+        (first, pause)
+    });
     let owners = owners();
     let mut notes = Vec::new();
-    let sockets: Vec<_> = listening()
-        .into_iter()
-        .filter(|s| {
-            args.port
-                .is_none_or(|p| s.local.port() == p && s.protocol == protocol)
-        })
-        .collect();
+    let sockets: Vec<_> = listening().into_iter().filter(asked).collect();
+    let receive = udp_port.map(|port| local_receive::look(port, &sockets, before));
     let hidden = sockets
         .iter()
         .filter(|s| !owners.contains_key(&s.inode))
@@ -63,6 +78,8 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
                 reach: Reach::of(s.local).as_str(),
                 drops: s.drops,
                 rx_queue: s.rx_queue,
+                rcvbuf_bytes: receive.as_ref().and_then(|r| r.rcvbuf(s.inode)),
+                drops_delta: receive.as_ref().and_then(|r| r.drops_delta(s)),
             }
         })
         .collect();
@@ -71,7 +88,13 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         Some(port) => {
             let (hits, record) = firewall_record(firewall::check(protocol, port), &mut notes);
             let binds: Vec<_> = sockets.iter().map(|s| s.local).collect();
-            let v = verdict(port, protocol.as_str(), &binds, &hits);
+            let v = verdict(
+                port,
+                protocol.as_str(),
+                &binds,
+                &hits,
+                receive.as_ref().map(|r| &r.verdict),
+            );
             (
                 Some(PortRecord::new(port, protocol.as_str(), &v)),
                 Some(record),
@@ -85,6 +108,7 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         listening: listeners,
         port,
         firewall,
+        receive: receive.map(|r| r.record),
         notes,
     };
     match ctx.format {

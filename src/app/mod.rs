@@ -10,6 +10,7 @@ mod classify;
 mod doctor;
 mod drive;
 mod local;
+mod local_receive;
 mod options;
 mod ping;
 mod port;

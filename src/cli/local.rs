@@ -8,7 +8,11 @@ Examples:
   ipdiag local                     interfaces, NAT, every listening socket and what it reaches
   ipdiag local --port 7890         is anything listening on 7890/tcp, where, and does the
                                    firewall let it in?
-  ipdiag local --port 7890 --udp   the same for a UDP port
+  ipdiag local --port 7890 --udp   the same for a UDP port, with its receive queue, buffer
+                                   and drops, and the host's UDP counters
+  ipdiag local --port 7890 --udp --watch 10s
+                                   is its receive buffer overflowing now? (drops counted
+                                   twice, 10s apart: receive_buffer_overflow if they rise)
 
 Run it on the server. Reading other users' processes and the firewall needs root; without
 it, ipdiag says what it could not see.";
@@ -22,4 +26,9 @@ pub struct LocalArgs {
     /// The port is UDP (default TCP)
     #[arg(short, long)]
     pub udp: bool,
+    /// With --port and --udp: read the drop counters twice, DURATION apart (1s, 10s), and
+    /// report the increase; drops that rise while watched mean the receive buffer
+    /// overflows now
+    #[arg(short, long, value_name = "DURATION", requires_all = ["port", "udp"])]
+    pub watch: Option<String>,
 }

@@ -65,6 +65,9 @@ enum Piece {
     Why,
     Address,
     Name,
+    RcvbufWanted,
+    RmemMax,
+    RmemDefault,
 }
 
 impl Template {
@@ -83,6 +86,9 @@ impl Template {
                 "why" => Piece::Why,
                 "address" => Piece::Address,
                 "name" => Piece::Name,
+                "rcvbuf_wanted" => Piece::RcvbufWanted,
+                "rmem_max" => Piece::RmemMax,
+                "rmem_default" => Piece::RmemDefault,
                 _ => {
                     // Not a placeholder: keep the brace as text and look further on.
                     pieces.push(Piece::Text(rest[..=open].to_owned()));
@@ -102,6 +108,11 @@ impl Template {
         Self(pieces)
     }
 
+    /// Whether the text quotes `{rmem_max}`.
+    fn quotes_rmem_max(&self) -> bool {
+        self.0.iter().any(|p| matches!(p, Piece::RmemMax))
+    }
+
     fn fill(&self, v: &Values<'_>) -> String {
         let mut out = String::with_capacity(128);
         for piece in &self.0 {
@@ -115,6 +126,9 @@ impl Template {
                 Piece::Why => v.why,
                 Piece::Address => &v.address,
                 Piece::Name => v.name,
+                Piece::RcvbufWanted => &v.buffer.wanted,
+                Piece::RmemMax => &v.buffer.max,
+                Piece::RmemDefault => &v.buffer.default,
             });
         }
         out
@@ -131,6 +145,56 @@ struct Values<'a> {
     why: &'a str,
     address: String,
     name: &'a str,
+    buffer: BufferTexts,
+}
+
+/// The receive-buffer numbers as the texts say them.
+struct BufferTexts {
+    wanted: String,
+    max: String,
+    default: String,
+}
+
+impl From<BufferNumbers> for BufferTexts {
+    fn from(n: BufferNumbers) -> Self {
+        let here = |value: Option<u64>, name: &str| {
+            value.map_or_else(
+                || format!("sysctl {name} shows it"),
+                |v| format!("{v} bytes here"),
+            )
+        };
+        Self {
+            wanted: n.suggested_rcvbuf.to_string(),
+            max: here(n.rmem_max, "net.core.rmem_max"),
+            default: here(n.rmem_default, "net.core.rmem_default"),
+        }
+    }
+}
+
+/// The numbers seen on the server that the receive-buffer fix texts quote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferNumbers {
+    /// The `SO_RCVBUF` (and `net.core.rmem_max`) to suggest.
+    pub suggested_rcvbuf: u64,
+    /// `net.core.rmem_max`, when read.
+    pub rmem_max: Option<u64>,
+    /// `net.core.rmem_default`, when read.
+    pub rmem_default: Option<u64>,
+}
+
+/// The least `SO_RCVBUF` to suggest, 8 MiB: about what high-rate UDP stacks ask for
+/// (quic-go recommends 7.5 MB), and well below what a server's memory notices.
+pub const MIN_SUGGESTED_RCVBUF: u64 = 8 * 1024 * 1024;
+
+impl Default for BufferNumbers {
+    /// What the texts say when the server's numbers are not known (a probe from the client).
+    fn default() -> Self {
+        Self {
+            suggested_rcvbuf: MIN_SUGGESTED_RCVBUF,
+            rmem_max: None,
+            rmem_default: None,
+        }
+    }
 }
 
 /// One provider's compiled texts.
@@ -268,6 +332,7 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
             .address
             .map_or_else(|| "the address".to_owned(), |a| a.to_string()),
         name: provider.map_or("", |p| p.name.as_str()),
+        buffer: BufferNumbers::default().into(),
     };
     let mut steps: Vec<String> = table
         .cause
@@ -296,6 +361,36 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
         _ => {}
     }
     steps
+}
+
+/// The steps that fix an overflowing receive buffer on `port`/udp, with the numbers seen
+/// on this host (`ipdiag local` runs on the server, so they are the server's). The step
+/// that raises `net.core.rmem_max` is left out when it is already high enough: telling
+/// the user to "raise" it to a lower value would be wrong.
+pub fn receive_buffer_fix(port: u16, numbers: BufferNumbers) -> Vec<String> {
+    let Some(lines) = table().and_then(|t| t.cause.get(Cause::ReceiveBufferOverflow.as_str()))
+    else {
+        return Vec::new();
+    };
+    let values = Values {
+        proto: Protocol::Udp.as_str(),
+        proto_upper: "UDP",
+        proto_flag: "u",
+        port: port.to_string(),
+        source: String::new(),
+        why: "",
+        address: "the address".to_owned(),
+        name: "",
+        buffer: numbers.into(),
+    };
+    let ceiling_high = numbers
+        .rmem_max
+        .is_some_and(|max| max >= numbers.suggested_rcvbuf);
+    lines
+        .iter()
+        .filter(|l| !(ceiling_high && l.quotes_rmem_max()))
+        .map(|l| l.fill(&values))
+        .collect()
 }
 
 #[cfg(test)]
@@ -345,6 +440,7 @@ mod tests {
                 Cause::LossyPath,
                 Cause::Dns,
                 Cause::NoRoute,
+                Cause::ReceiveBufferOverflow,
             ] {
                 for line in fix(cause, &params(key, &source)) {
                     assert!(!line.contains('{'), "{key} {cause}: {line}");
@@ -373,6 +469,47 @@ mod tests {
             }
             insta::assert_snapshot!(format!("provider_{key}"), text);
         }
+    }
+
+    #[test]
+    fn receive_buffer_texts_quote_the_numbers_seen() {
+        let seen = receive_buffer_fix(
+            7901,
+            BufferNumbers {
+                suggested_rcvbuf: 16_777_216,
+                rmem_max: Some(4_194_304),
+                rmem_default: Some(212_992),
+            },
+        );
+        let text = seen.join("\n");
+        assert!(seen.len() >= 3 && !text.contains('{'), "{text}");
+        for part in [
+            "recvmmsg",
+            "SO_RCVBUF, 16777216)",
+            "net.core.rmem_max (4194304 bytes here)",
+            "sysctl -w net.core.rmem_max=16777216",
+            "net.core.rmem_default (212992 bytes here)",
+            "--port 7901 --udp --watch 10s",
+        ] {
+            assert!(text.contains(part), "{part} missing in:\n{text}");
+        }
+        let high = BufferNumbers {
+            rmem_max: Some(67_108_864),
+            ..BufferNumbers::default()
+        };
+        let lines = receive_buffer_fix(7901, high);
+        assert_eq!(lines.len(), seen.len() - 1, "no step lowers the ceiling");
+        assert!(!lines.join("\n").contains("sysctl -w"), "{lines:?}");
+        let generic = fix(
+            Cause::ReceiveBufferOverflow,
+            &params("generic", &Source::Unknown(String::new())),
+        )
+        .join("\n");
+        assert!(
+            generic.contains("SO_RCVBUF, 8388608)")
+                && generic.contains("(sysctl net.core.rmem_max shows it)"),
+            "{generic}"
+        );
     }
 
     #[test]

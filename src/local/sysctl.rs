@@ -1,5 +1,5 @@
-//! Kernel settings that change what a port means: the privileged-port limit and the
-//! ephemeral (client) port range.
+//! Kernel settings that change what a port means: the privileged-port limit, the
+//! ephemeral (client) port range, and the receive buffer sizes sockets get.
 
 use crate::classify::port::{FactSource, PortFacts};
 use std::fs;
@@ -7,6 +7,36 @@ use std::path::Path;
 
 const UNPRIVILEGED_START: &str = "sys/net/ipv4/ip_unprivileged_port_start";
 const LOCAL_PORT_RANGE: &str = "sys/net/ipv4/ip_local_port_range";
+const RMEM_DEFAULT: &str = "sys/net/core/rmem_default";
+const RMEM_MAX: &str = "sys/net/core/rmem_max";
+
+/// The host's receive buffer sizes (`None` where unreadable).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RmemLimits {
+    /// `net.core.rmem_default`: the buffer of a socket that sets no `SO_RCVBUF`.
+    pub default: Option<u64>,
+    /// `net.core.rmem_max`: the ceiling for `SO_RCVBUF` (the kernel doubles what it grants,
+    /// for its bookkeeping, so a socket shows at most twice this; see `socket(7)`).
+    pub max: Option<u64>,
+}
+
+/// Reads the receive buffer sizes from `/proc`.
+pub fn rmem_limits() -> RmemLimits {
+    rmem_limits_from(Path::new("/proc"))
+}
+
+/// Reads the receive buffer sizes from a `/proc`-like directory.
+pub fn rmem_limits_from(proc_root: &Path) -> RmemLimits {
+    let read = |rel: &str| {
+        fs::read_to_string(proc_root.join(rel))
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+    };
+    RmemLimits {
+        default: read(RMEM_DEFAULT),
+        max: read(RMEM_MAX),
+    }
+}
 
 /// Reads the port facts from `/proc`, falling back to the Linux defaults per value.
 pub fn port_facts() -> PortFacts {
@@ -56,10 +86,24 @@ mod tests {
         );
         fs::write(dir.join(LOCAL_PORT_RANGE), "garbage").unwrap();
         assert_eq!(port_facts_from(&dir).ephemeral_source, FactSource::Default);
+        fs::create_dir_all(dir.join("sys/net/core")).unwrap();
+        fs::write(dir.join(RMEM_DEFAULT), "212992\n").unwrap();
+        fs::write(dir.join(RMEM_MAX), "-1\n").unwrap();
+        assert_eq!(
+            rmem_limits_from(&dir),
+            RmemLimits {
+                default: Some(212_992),
+                max: None
+            }
+        );
         fs::remove_dir_all(&dir).unwrap();
         assert_eq!(
             port_facts_from(Path::new("/nonexistent")),
             PortFacts::default()
+        );
+        assert_eq!(
+            rmem_limits_from(Path::new("/nonexistent")),
+            RmemLimits::default()
         );
     }
 }

@@ -1,5 +1,6 @@
 //! `ipdiag local`: the server's view as text or JSON.
 
+use super::local_receive::{self, ReceiveRecord};
 use crate::local::verdict::{PortVerdict, Reach};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -17,6 +18,8 @@ pub struct LocalReport {
     pub port: Option<PortRecord>,
     /// With `--port`: what the firewall does to it.
     pub firewall: Option<FirewallRecord>,
+    /// With `--port` and `--udp`: its receive queue, buffer and drops.
+    pub receive: Option<ReceiveRecord>,
     /// What could not be seen (other users' processes without root, say).
     pub notes: Vec<String>,
 }
@@ -53,6 +56,10 @@ pub struct ListenerRecord {
     pub drops: Option<u64>,
     /// Bytes waiting in the receive queue.
     pub rx_queue: u64,
+    /// With `--port` and `--udp`: the receive buffer (`SO_RCVBUF` as granted), when known.
+    pub rcvbuf_bytes: Option<u64>,
+    /// With `--watch`: datagrams dropped while watched.
+    pub drops_delta: Option<u64>,
 }
 
 /// The verdict on the asked port.
@@ -62,7 +69,7 @@ pub struct PortRecord {
     pub port: u16,
     /// `tcp` or `udp`.
     pub protocol: &'static str,
-    /// `ok`, `not_listening`, `loopback_bind`, `host_firewall`.
+    /// `ok`, `not_listening`, `loopback_bind`, `host_firewall`, `receive_buffer_overflow`.
     pub cause: &'static str,
     /// What was seen and what to do.
     pub detail: String,
@@ -149,6 +156,9 @@ pub fn text(r: &LocalReport) -> String {
                 }
             }
         }
+    }
+    if let Some(receive) = &r.receive {
+        local_receive::text(receive, &mut out);
     }
     for note in &r.notes {
         let _ = writeln!(out, "Note: {note}");

@@ -112,6 +112,18 @@ fn usage_errors_are_one_line() {
     );
 }
 
+#[test]
+fn local_watch_needs_a_udp_port_and_a_duration() {
+    fails_with(
+        &["local", "--port", "7901", "--watch", "1s"],
+        "the following required arguments were not provided:; --udp",
+    );
+    fails_with(
+        &["local", "--port", "7901", "--udp", "--watch", "fast"],
+        "invalid --watch 'fast': expected a duration such as 250ms, 1s or 1.5s",
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 

@@ -11,6 +11,7 @@ mod check;
 mod delayline;
 mod nmap;
 mod ping;
+mod rcvbuf;
 mod server_side;
 mod servers;
 mod trace;
