@@ -26,3 +26,10 @@ PY
   done
   [ -e "$ready" ] || { echo "could not start the listeners (is one of $* taken?)" >&2; exit 2; }
 }
+
+# loopback_listeners: the TCP ports listening on 127.0.0.1 (or every address), by ss, sorted
+# and space-separated: what a sweep of 127.0.0.1 must find open, exactly.
+loopback_listeners() {
+  ss -Hltn | awk '{n = split($4, a, ":"); h = substr($4, 1, length($4) - length(a[n]) - 1)
+    if (h == "127.0.0.1" || h == "0.0.0.0" || h == "*" || h == "[::]") print a[n]}' | sort -n -u | tr '\n' ' '
+}

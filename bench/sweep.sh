@@ -25,8 +25,7 @@ ipdiag=target/release/ipdiag
 ports="22 80 443 3306 5432 6379 8080 9200 27017 33000 45000 60999"
 start_listeners "$out/sweep-listeners-ready" 127.0.0.1 $ports
 trap 'kill "$listener_pid" 2> /dev/null || true' EXIT
-expected=$(ss -Hltn | awk '{n = split($4, a, ":"); h = substr($4, 1, length($4) - length(a[n]) - 1)
-  if (h == "127.0.0.1" || h == "0.0.0.0" || h == "*" || h == "[::]") print a[n]}' | sort -n -u | tr '\n' ' ')
+expected=$(loopback_listeners)
 echo "== 127.0.0.1, ports 1-65535, listening: $expected"
 
 : > "$out/sweep-ipdiag" ; : > "$out/sweep-nmap"

@@ -16,6 +16,7 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod probe;
+pub mod raw;
 pub mod resolve;
 pub mod serve;
 pub mod wire;

@@ -275,6 +275,26 @@ pub struct RttStats {
     pub stddev: f64,
 }
 
+/// How a port was probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Ordinary sockets: TCP `connect()`, UDP `send()`, ICMP errors from the error queue.
+    #[default]
+    Connect,
+    /// Raw mode: a crafted SYN, the handshake never completed (`probe --raw`).
+    Syn,
+}
+
+impl Method {
+    /// The word used in every output format.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Syn => "syn",
+        }
+    }
+}
+
 /// Everything a probe found out about one endpoint (pure data; rendering and diagnosis
 /// read it).
 #[derive(Debug, Clone, PartialEq)]
@@ -301,6 +321,8 @@ pub struct ProbeResult {
     pub responder: bool,
     /// The client's address and port as the responder saw them (after any NAT).
     pub observed_source: Option<std::net::SocketAddr>,
+    /// Connect mode or a raw SYN.
+    pub method: Method,
 }
 
 impl ProbeResult {
@@ -339,6 +361,7 @@ impl ProbeResult {
             payload: None,
             responder: false,
             observed_source: None,
+            method: Method::Connect,
         }
     }
 }

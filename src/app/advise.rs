@@ -9,7 +9,7 @@ use crate::diagnose::{
     pick_provider, pick_source,
 };
 use crate::local::interfaces;
-use crate::model::{ProbeResult, Protocol};
+use crate::model::{ProbeResult, Protocol, Reason, State};
 use crate::probe::route::source_for;
 use ipnet::IpNet;
 use std::collections::HashMap;
@@ -27,12 +27,27 @@ struct PerAddress {
     sends_from: Option<IpAddr>,
 }
 
+/// What [`Adviser::cause`] depends on for a port that did not answer open: the index
+/// (by identity), the address, protocol, state, reason, ICMP sender, attempts, answers.
+type CauseKey = (
+    usize,
+    Option<IpAddr>,
+    Protocol,
+    State,
+    Reason,
+    Option<IpAddr>,
+    u32,
+    u32,
+);
+
 /// Diagnoses results; caches the per-address facts (classification, provider, source).
 pub struct Adviser {
     networks: Vec<IpNet>,
     cloud: CloudChoice,
     given_source: Option<IpNet>,
     per_address: HashMap<Option<IpAddr>, PerAddress>,
+    /// [`Adviser::cause`]'s answers for results that did not answer open.
+    causes: HashMap<CauseKey, Cause>,
     /// Trace verdicts by address and protocol (`doctor --trace`).
     paths: HashMap<(Option<IpAddr>, Protocol), PathVerdict>,
 }
@@ -46,6 +61,7 @@ impl Adviser {
             given_source,
             per_address: HashMap::new(),
             paths: HashMap::new(),
+            causes: HashMap::new(),
         }
     }
 
@@ -100,7 +116,34 @@ impl Adviser {
     }
 
     /// The most likely cause only (no fix texts): cheaper, for grouping and CSV.
+    ///
+    /// For a port that did not answer open, the rules read nothing port-specific: its
+    /// state and evidence, the address's facts, and which other ports of the host answered
+    /// (the same set for every such port). So the cause is looked up once per kind of
+    /// result and index: a 65,535-port sweep asks the rules a handful of times.
     pub fn cause(&mut self, result: &ProbeResult, index: &HostIndex) -> Cause {
+        if result.state == State::Open {
+            return self.cause_uncached(result, index);
+        }
+        let key = (
+            std::ptr::from_ref(index) as usize,
+            result.endpoint.address,
+            result.endpoint.protocol,
+            result.state,
+            result.reason,
+            result.icmp_from,
+            result.attempts,
+            result.received,
+        );
+        if let Some(cause) = self.causes.get(&key) {
+            return *cause;
+        }
+        let cause = self.cause_uncached(result, index);
+        self.causes.insert(key, cause);
+        cause
+    }
+
+    fn cause_uncached(&mut self, result: &ProbeResult, index: &HostIndex) -> Cause {
         let entry = learn(
             &mut self.per_address,
             self.cloud,

@@ -10,7 +10,7 @@ use crate::cli::probe::ProbeArgs;
 use crate::diagnose::{CloudChoice, Diagnosis, HostIndex};
 use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, LineError, Problem, Result};
 use crate::lines::{Line, LineReader, MAX_LINE};
-use crate::model::{Endpoint, ProbeResult, State};
+use crate::model::{Endpoint, ProbeResult, Protocol, State};
 use crate::output::diagnosis_text::{self, Group};
 use crate::output::json_stream::JsonStream;
 use crate::output::probe_json::ProbeRecord;
@@ -19,11 +19,15 @@ use crate::plan::expand::{Plan, PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, TargetSpec, parse_target};
 use crate::probe::attempt::Answer;
 use crate::probe::{EngineConfig, SocketProber};
+use crate::raw::{self, SynConfig};
 use crate::resolve::SystemResolver;
 use crate::wire::payloads::{PayloadChoice, parse_payload};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use ipnet::IpNet;
 use std::fs::File;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `probe`'s defaults: one attempt, a second apart when more are asked for.
 pub const PROBE_DEFAULTS: Defaults = Defaults {
@@ -48,12 +52,66 @@ struct Request {
     hints: bool,
     responder: bool,
     token: Option<Vec<u8>>,
+    /// TCP by raw SYN (`--raw`, or a large sweep with the privilege).
+    syn: bool,
 }
+
+/// TCP sweeps of at least this many ports run as a SYN scan when privileged.
+const AUTO_SYN_FROM: usize = 1000;
 
 /// Runs `ipdiag probe`.
 pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let request = request(args, ctx.format)?;
+    if request.large_tcp_sweep() && !request.syn && !args.connect {
+        writeln!(
+            ctx.err,
+            "ipdiag: note: with root or CAP_NET_RAW this sweep would run as a SYN scan (half-open, faster); probing with ordinary connects"
+        )?;
+    }
     runtime()?.block_on(execute(request, ctx))
+}
+
+impl Request {
+    fn tcp_count(&self) -> usize {
+        tcp_count(&self.plan.endpoints)
+    }
+
+    fn large_tcp_sweep(&self) -> bool {
+        self.tcp_count() >= AUTO_SYN_FROM && !self.live
+    }
+}
+
+/// TCP endpoints with an address: the ones a SYN scan can take.
+fn tcp_count(endpoints: &[Endpoint]) -> usize {
+    endpoints.iter().filter(|e| takes_syn(e)).count()
+}
+
+fn takes_syn(e: &Endpoint) -> bool {
+    e.protocol == Protocol::Tcp && e.address.is_some()
+}
+
+/// Whether TCP goes by raw SYN: asked for (`--raw`, which needs the privilege and one
+/// attempt per port), or picked for a large sweep when privileged and nothing needs a
+/// completed handshake (`--responder` reads the TCP banner).
+fn use_syn(args: &ProbeArgs, plan: &Plan, count: u32) -> Result<bool> {
+    if args.raw {
+        if count != 1 {
+            return Err(Error::Usage(
+                "--raw sends one SYN per port (retried as loss requires); -c/--count is for connect mode".into(),
+            ));
+        }
+        if !raw::privileged() {
+            return Err(Error::Environment(
+                "--raw needs root or CAP_NET_RAW to send crafted SYN packets (without --raw, probe uses ordinary sockets)".into(),
+            ));
+        }
+        return Ok(true);
+    }
+    Ok(!args.connect
+        && count == 1
+        && !args.responder.responder
+        && tcp_count(&plan.endpoints) >= AUTO_SYN_FROM
+        && raw::privileged())
 }
 
 fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
@@ -87,6 +145,8 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         allow_broadcast: args.allow_broadcast,
     };
     let plan = build_plan(&specs, &options, &SystemResolver)?;
+    let count = args.timing.count.unwrap_or(PROBE_DEFAULTS.count);
+    let syn = use_syn(args, &plan, count)?;
     Ok(Request {
         plan,
         engine: engine_config(&args.timing, PROBE_DEFAULTS)?,
@@ -108,6 +168,7 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         hints: !args.no_hints,
         responder: args.responder.responder,
         token: args.responder.token.as_ref().map(|t| t.as_bytes().to_vec()),
+        syn,
     })
 }
 
@@ -162,9 +223,11 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         hints,
         responder,
         token,
+        syn,
     } = request;
     let total = plan.endpoints.len();
-    let progress = (total > PROGRESS_OVER && !live)
+    // Only where someone sees it: a hidden bar still takes a lock per result.
+    let progress = (total > PROGRESS_OVER && !live && std::io::stderr().is_terminal())
         .then(|| ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr()));
     let mut sink = Sink {
         out: &mut *ctx.out,
@@ -179,7 +242,11 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         unresolved,
     } = plan;
     let prober = SocketProber::new(payload).with_token(token);
-    let results = drive(endpoints, &unresolved, prober, engine, responder, &mut sink).await?;
+    let results = if syn {
+        syn_then_connect(endpoints, &unresolved, prober, engine, responder, &mut sink).await?
+    } else {
+        drive(endpoints, &unresolved, prober, engine, responder, &mut sink).await?
+    };
     if let Some(bar) = sink.progress {
         bar.finish_and_clear();
     }
@@ -192,6 +259,86 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
             EXIT_FAILURE
         },
     )
+}
+
+/// TCP endpoints by SYN scan, the rest (UDP, unresolved names) by the engine; the results
+/// in plan order.
+async fn syn_then_connect(
+    endpoints: Vec<Endpoint>,
+    unresolved: &[Option<String>],
+    prober: SocketProber,
+    engine: EngineConfig,
+    responder: bool,
+    sink: &mut Sink<'_>,
+) -> Result<Vec<ProbeResult>> {
+    let (raw_at, rest_at): (Vec<usize>, Vec<usize>) =
+        (0..endpoints.len()).partition(|&i| takes_syn(&endpoints[i]));
+    let pick = |at: &[usize]| at.iter().map(|&i| endpoints[i].clone()).collect::<Vec<_>>();
+    // The usual sweep is TCP only: no copy of its endpoints then.
+    let (raw_endpoints, rest) = if rest_at.is_empty() {
+        (std::borrow::Cow::Borrowed(endpoints.as_slice()), Vec::new())
+    } else {
+        (std::borrow::Cow::Owned(pick(&raw_at)), pick(&rest_at))
+    };
+    let rest_unresolved: Vec<Option<String>> = rest_at
+        .iter()
+        .map(|&i| unresolved.get(i).cloned().flatten())
+        .collect();
+    let config = SynConfig {
+        rate: engine.rate,
+        pace_loopback: engine.pace_loopback,
+        timing: engine.timing,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let interrupt = {
+        let stop = Arc::clone(&stop);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
+    };
+    let mut sink_error = None;
+    let scanned = tokio::task::block_in_place(|| {
+        raw::scan(&raw_endpoints, &config, &stop, &mut |r| {
+            if sink_error.is_none()
+                && let Err(e) = sink.done(r)
+            {
+                sink_error = Some(e);
+            }
+        })
+    });
+    interrupt.abort();
+    if let Some(e) = sink_error {
+        return Err(e);
+    }
+    let scanned = scanned.map_err(|e| Error::Environment(format!("raw mode: {e}")))?;
+    if rest_at.is_empty() {
+        // Sized up front: a sweep's results are megabytes, copied once.
+        let mut results = Vec::with_capacity(scanned.len());
+        results.extend(scanned.into_iter().flatten());
+        return Ok(results);
+    }
+    let mut merged: Vec<Option<ProbeResult>> = vec![None; endpoints.len()];
+    for (i, r) in raw_at.into_iter().zip(scanned) {
+        merged[i] = r;
+    }
+    if !stop.load(Ordering::Relaxed) && !rest.is_empty() {
+        let others = drive(rest, &rest_unresolved, prober, engine, responder, sink).await?;
+        // `drive` returns its results in plan order, so they pair up with their places
+        // (after a Ctrl-C it returns fewer, and the rest stay out).
+        let mut others = others.into_iter().peekable();
+        for i in rest_at {
+            if others.peek().is_some_and(|r| {
+                r.endpoint.target == endpoints[i].target
+                    && r.endpoint.port == endpoints[i].port
+                    && r.endpoint.protocol == endpoints[i].protocol
+            }) {
+                merged[i] = others.next();
+            }
+        }
+    }
+    Ok(merged.into_iter().flatten().collect())
 }
 
 /// Where the engine's events go while a run lasts.

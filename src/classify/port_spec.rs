@@ -68,7 +68,10 @@ fn parse_part(part: &str) -> Result<PortSelection, InputError> {
     if base.is_empty() {
         return Err(err(Problem::Empty));
     }
-    let ports = if base.starts_with('-') {
+    let ports = if base == "-" {
+        // nmap's `-p-`: every port but 0.
+        PortSet::Range(1, u16::MAX)
+    } else if base.starts_with('-') {
         return Err(err(Problem::NegativePort));
     } else if base.bytes().all(|b| b.is_ascii_digit()) {
         let single = number(base).map_err(err)?;

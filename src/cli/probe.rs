@@ -14,11 +14,16 @@ Examples:
   ipdiag probe 203.0.113.10:7890 -c 20      20 attempts: RTT min/avg/max/stddev and loss
   ipdiag probe 203.0.113.10:7890 -c 0       until Ctrl-C, then the summary
   ipdiag probe --file targets.txt --jsonl   one target a line, results as they finish
+  sudo ipdiag probe 203.0.113.10 -p- --raw   a SYN scan of every port (raw mode)
 
 States and reasons are nmap's: open (syn-ack, udp-response), closed (conn-refused,
 port-unreach from the target), filtered (no-response, host-unreach, net-unreach,
 admin-prohibited, ...), open|filtered (UDP silence), error (dns-error, local-error).
-Exit status: 0 when every port is open (or in the --expect state), 1 otherwise.";
+With root or CAP_NET_RAW, TCP sweeps of 1000 ports or more run as a SYN scan (method
+syn: crafted SYNs, replies matched by a cookie, the handshake never completed; --connect
+keeps ordinary sockets); --raw asks for it for any TCP probe.
+Exit status: 0 when every port is open (or in the --expect state), 1 otherwise, 3 when
+--raw was given without the privilege.";
 
 /// Probe TCP and UDP reachability.
 #[derive(Debug, Args)]
@@ -62,6 +67,13 @@ pub struct ProbeArgs {
     /// Leave out the diagnosis under the table
     #[arg(long)]
     pub no_hints: bool,
+    /// Raw mode: a half-open SYN scan for TCP (root or CAP_NET_RAW; exit 3 without)
+    /// [default: automatic for 1000 or more TCP ports when privileged]
+    #[arg(long, conflicts_with = "connect")]
+    pub raw: bool,
+    /// Ordinary sockets only (TCP connect), even for a large sweep with privileges
+    #[arg(long)]
+    pub connect: bool,
 }
 
 /// Which protocols and address families to probe.

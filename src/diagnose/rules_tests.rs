@@ -38,6 +38,7 @@ fn result(
         payload: None,
         responder: false,
         observed_source: None,
+        method: crate::model::Method::Connect,
     }
 }
 

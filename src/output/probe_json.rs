@@ -86,7 +86,7 @@ impl<'a> ProbeRecord<'a> {
             address: e.address.map(|a| a.to_string()),
             port: e.port,
             protocol: e.protocol.as_str(),
-            method: "connect",
+            method: r.method.as_str(),
             state: r.state.as_str(),
             reason: r.reason.as_str(),
             icmp_from: r.icmp_from.map(|a| a.to_string()),

@@ -10,6 +10,7 @@ use crate::model::{ProbeResult, State};
 use comfy_table::Color;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::net::IpAddr;
 
 /// More ports than this in one state (per host and protocol) are summarised.
 const SUMMARISE_OVER: usize = 25;
@@ -60,10 +61,11 @@ pub fn render(results: &[ProbeResult], all: bool, style: Style) -> String {
         text.push_str(&style.render(&table));
         text.push('\n');
     }
-    for ((host, protocol, state, reason), count) in &hidden {
+    for ((host, address, protocol, state, reason), count) in &hidden {
         let _ = writeln!(
             text,
-            "{host}: not shown: {count} {state} {protocol} ports ({reason})"
+            "{}: not shown: {count} {state} {protocol} ports ({reason})",
+            host_label(host, *address)
         );
     }
     for r in results.iter().filter(|r| r.error.is_some()) {
@@ -78,11 +80,20 @@ pub fn render(results: &[ProbeResult], all: bool, style: Style) -> String {
     text
 }
 
-type GroupKey = (String, &'static str, &'static str, &'static str);
+/// Host name, address, protocol, state, reason: borrowed, so grouping a sweep allocates
+/// nothing per port.
+type GroupKey<'a> = (
+    &'a str,
+    Option<IpAddr>,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
-fn group_key(r: &ProbeResult) -> GroupKey {
+fn group_key(r: &ProbeResult) -> GroupKey<'_> {
     (
-        host_text(r),
+        &r.endpoint.host,
+        r.endpoint.address,
         r.endpoint.protocol.as_str(),
         r.state.as_str(),
         r.reason.as_str(),
@@ -90,12 +101,12 @@ fn group_key(r: &ProbeResult) -> GroupKey {
 }
 
 /// The (host, protocol, state, reason) groups too large to list, with their sizes.
-fn summarised(results: &[ProbeResult]) -> BTreeMap<GroupKey, usize> {
-    let mut groups: BTreeMap<GroupKey, usize> = BTreeMap::new();
+fn summarised(results: &[ProbeResult]) -> BTreeMap<GroupKey<'_>, usize> {
+    let mut groups: BTreeMap<GroupKey<'_>, usize> = BTreeMap::new();
     for r in results {
         *groups.entry(group_key(r)).or_default() += 1;
     }
-    groups.retain(|(_, _, state, _), count| {
+    groups.retain(|(_, _, _, state, _), count| {
         *count > SUMMARISE_OVER && *state != State::Open.as_str()
     });
     groups
@@ -103,11 +114,14 @@ fn summarised(results: &[ProbeResult]) -> BTreeMap<GroupKey, usize> {
 
 /// `203.0.113.10`, or `web (198.51.100.7)` for a name.
 fn host_text(r: &ProbeResult) -> String {
-    let e = &r.endpoint;
-    match e.address {
-        Some(a) if a.to_string() != e.host => format!("{} ({a})", e.host),
+    host_label(&r.endpoint.host, r.endpoint.address)
+}
+
+fn host_label(host: &str, address: Option<IpAddr>) -> String {
+    match address {
+        Some(a) if host.parse::<IpAddr>() != Ok(a) => format!("{host} ({a})"),
         Some(a) => a.to_string(),
-        None => e.host.clone(),
+        None => host.to_owned(),
     }
 }
 

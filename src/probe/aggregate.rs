@@ -9,7 +9,7 @@
 use super::attempt::Answer;
 use super::reason::{Observation, judge};
 use super::stats::rtt_stats;
-use crate::model::{Endpoint, ProbeResult, Protocol, Reason, State};
+use crate::model::{Endpoint, Method, ProbeResult, Protocol, Reason, State};
 use std::time::Duration;
 
 /// The attempts so far.
@@ -82,6 +82,7 @@ impl Aggregate {
                 .flatten(),
             responder: self.observed.is_some(),
             observed_source: self.observed,
+            method: Method::Connect,
         }
     }
 }

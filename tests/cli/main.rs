@@ -9,6 +9,7 @@ mod errors;
 mod formats;
 mod port;
 mod probe;
+mod raw;
 mod trace;
 mod wait;
 

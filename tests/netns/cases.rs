@@ -64,11 +64,32 @@ fn run(name: &str, case: &Case) {
         "{name}: {record}"
     );
     assert_eq!(record["cause"], case.cause, "{name}: {record}");
+    assert_eq!(record["method"], "connect", "{name}: {record}");
     if nmap::available() {
         let theirs = nmap::state(&bed, case.host, case.port, case.udp);
         assert_eq!(theirs, case.state, "{name}: nmap disagrees with {record}");
     } else {
         eprintln!("{name}: nmap is not installed, comparison skipped");
+    }
+    if !case.udp {
+        syn_agrees(name, &bed, case, &record);
+    }
+}
+
+/// Raw mode: a SYN scan of the same port gives the same state, reason, ICMP sender and
+/// cause as connect mode, and nmap -sS the same state.
+fn syn_agrees(name: &str, bed: &Bed, case: &Case, connect: &Value) {
+    let syn = probe(bed, case.host, case.port, false, &["--raw"]);
+    assert_eq!(syn["method"], "syn", "{name}: {syn}");
+    for field in ["state", "reason", "icmp_from", "cause"] {
+        assert_eq!(
+            syn[field], connect[field],
+            "{name}: SYN mode disagrees on {field}: {syn} vs {connect}"
+        );
+    }
+    if nmap::available() {
+        let theirs = nmap::syn_state(bed, case.host, case.port);
+        assert_eq!(theirs, case.state, "{name}: nmap -sS disagrees with {syn}");
     }
 }
 

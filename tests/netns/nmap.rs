@@ -15,8 +15,16 @@ pub fn available() -> bool {
 
 /// nmap's state for `port` on `host` (`udp`: a -sU scan, otherwise -sT).
 pub fn state(bed: &Bed, host: &str, port: u16, udp: bool) -> String {
+    scan_state(bed, host, port, if udp { "-sU" } else { "-sT" })
+}
+
+/// nmap's state for `port` on `host` by a SYN scan (-sS, raw packets).
+pub fn syn_state(bed: &Bed, host: &str, port: u16) -> String {
+    scan_state(bed, host, port, "-sS")
+}
+
+fn scan_state(bed: &Bed, host: &str, port: u16, scan: &str) -> String {
     let port = port.to_string();
-    let scan = if udp { "-sU" } else { "-sT" };
     let out = bed.in_client(&[
         "nmap", "-Pn", "-n", "-T4", scan, "-p", &port, host, "-oG", "-",
     ]);

@@ -1,0 +1,569 @@
+//! The SYN scan: one thread sends paced SYNs and, between batches, reads the replies that
+//! queued up on the raw sockets (non-blocking, so no reply wakes anybody: on loopback a
+//! reply arrives inside our own `sendto`, and a receiver thread woken per packet cost more
+//! than the scan), matching each by its cookie; retry rounds for the ports that stayed
+//! silent.
+//!
+//! A round sends a SYN to every pending port, then waits one adaptive timeout (the
+//! engine's `HostTiming`: srtt + 4·rttvar, clamped to `--timeout`) after the last send,
+//! ending early once every port answered. The first retry round always runs; later ones
+//! only while the previous retry still turned up answers (that is, loss was seen), up to
+//! `--retries`, as nmap adapts its retransmissions. States and reasons come from
+//! `probe::reason::judge`, the same table connect mode uses: SYN-ACK → open, RST →
+//! closed, ICMP unreachable or time exceeded → filtered (naming the sender), silence →
+//! filtered / no-response.
+
+use super::cookie::Cookies;
+use super::packet::{Reply, Said, icmp4_reply, icmp6_reply, ipv4_payload, syn, tcp_reply};
+use super::sockets::{RawSockets, receive};
+use crate::model::{Endpoint, Method, ProbeResult};
+use crate::probe::aggregate::Aggregate;
+use crate::probe::attempt::Answer;
+use crate::probe::rate::Pacer;
+use crate::probe::reason::{IcmpReport, Observation};
+use crate::probe::route::source_for;
+use crate::probe::timing::{HostTiming, TimingConfig};
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Replies are taken in between sends every this many SYNs.
+const DRAIN_EVERY: usize = 256;
+/// Scans of this many endpoints are split among threads.
+const PARALLEL_FROM: usize = 4096;
+/// The most scan threads.
+const MAX_WORKERS: usize = 4;
+/// The longest sleep while waiting for replies (a Ctrl-C is seen this soon).
+const TICK: Duration = Duration::from_millis(10);
+/// A send buffer that stays full this long is an error, not congestion.
+const SEND_STUCK: Duration = Duration::from_secs(5);
+/// The longest a receive buffer is (IPv4 packets with options, ICMP quotes).
+const PACKET_MAX: usize = 2048;
+
+/// How a SYN scan runs.
+#[derive(Debug, Clone)]
+pub struct SynConfig {
+    /// SYNs per second at most; `None`: unpaced.
+    pub rate: Option<f64>,
+    /// Pace loopback targets too (the user gave `--rate`).
+    pub pace_loopback: bool,
+    /// Timeouts and retries.
+    pub timing: TimingConfig,
+}
+
+/// One endpoint's progress.
+#[derive(Default)]
+struct Slot {
+    aggregate: Aggregate,
+    sent_at: Option<Instant>,
+    tries: u32,
+    done: bool,
+}
+
+/// Scans `endpoints` (TCP, with addresses) by SYN until done or `stop`; `on_done` sees
+/// each result as it is decided. Returns the results in `endpoints`' order; after a stop,
+/// only the endpoints decided by then have one.
+///
+/// A large scan is split among a few threads, each with its own sockets and source port:
+/// on a near network (loopback above all) the kernel's work for a SYN and its reply
+/// happens inside `sendto`, on the sending core, so more senders use more cores. The rate
+/// cap is shared out among them.
+pub fn scan(
+    endpoints: &[Endpoint],
+    config: &SynConfig,
+    stop: &AtomicBool,
+    on_done: &mut dyn FnMut(&ProbeResult),
+) -> io::Result<Vec<Option<ProbeResult>>> {
+    let workers = workers(endpoints.len());
+    let share = SynConfig {
+        rate: config
+            .rate
+            .map(|r| r / f64::from(u32::try_from(workers).unwrap_or(1))),
+        ..config.clone()
+    };
+    let chunk = endpoints.len().div_ceil(workers).max(1);
+    let mut results: Vec<Option<ProbeResult>> = vec![None; endpoints.len()];
+    let (tx, rx) = mpsc::channel::<Vec<(usize, ProbeResult)>>();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = endpoints
+            .chunks(chunk)
+            .enumerate()
+            .map(|(n, part)| {
+                let (tx, share) = (tx.clone(), &share);
+                scope.spawn(move || scan_part(part, n * chunk, share, stop, &tx))
+            })
+            .collect();
+        drop(tx);
+        for batch in rx {
+            for (i, result) in batch {
+                on_done(&result);
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(result);
+                }
+            }
+        }
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a scan thread failed")))
+            })
+            .collect::<io::Result<Vec<()>>>()
+    })?;
+    Ok(results)
+}
+
+/// Where each target is in the list: its first place, and for every place the next one
+/// with the same target (a plan may name a port twice). Sized up front: growing a
+/// 65,535-entry table rehashes it many times.
+fn index_of(targets: &[Option<SocketAddr>]) -> (HashMap<SocketAddr, usize>, Vec<Option<usize>>) {
+    let mut first = HashMap::with_capacity(targets.len());
+    let mut next = vec![None; targets.len()];
+    let mut last: HashMap<SocketAddr, usize> = HashMap::new();
+    for (i, t) in targets.iter().enumerate() {
+        let Some(t) = t else { continue };
+        if let Some(&head) = first.get(t) {
+            let tail = last.get(t).copied().unwrap_or(head);
+            next[tail] = Some(i);
+            last.insert(*t, i);
+        } else {
+            first.insert(*t, i);
+        }
+    }
+    (first, next)
+}
+
+/// Threads for a scan of `n` endpoints: one for a small scan, else one per core (up to 4).
+fn workers(n: usize) -> usize {
+    if n < PARALLEL_FROM {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |c| c.get().min(MAX_WORKERS))
+}
+
+/// One thread's share: `endpoints` are the plan's from index `offset` on.
+fn scan_part(
+    endpoints: &[Endpoint],
+    offset: usize,
+    config: &SynConfig,
+    stop: &AtomicBool,
+    tx: &mpsc::Sender<Vec<(usize, ProbeResult)>>,
+) -> io::Result<()> {
+    let targets: Vec<Option<SocketAddr>> = endpoints
+        .iter()
+        .map(|e| e.address.map(|a| SocketAddr::new(a, e.port)))
+        .collect();
+    let families = Families::open(&targets)?;
+    let (index, same_next) = index_of(&targets);
+    let mut run = Run {
+        endpoints,
+        offset,
+        targets: &targets,
+        index,
+        same_next,
+        slots: std::iter::repeat_with(Slot::default)
+            .take(endpoints.len())
+            .collect(),
+        hosts: HashMap::new(),
+        config,
+        cookies: Cookies::default(),
+        buf: vec![0u8; PACKET_MAX],
+        decided: Vec::new(),
+        tx,
+    };
+    let outcome = run.rounds(&families, stop);
+    run.flush();
+    outcome
+}
+
+/// The sockets per family, opened only for the families the scan needs.
+struct Families {
+    v4: Option<RawSockets>,
+    v6: Option<RawSockets>,
+    /// This machine's source address per target address (a route lookup each).
+    sources: HashMap<IpAddr, Option<IpAddr>>,
+}
+
+impl Families {
+    fn open(targets: &[Option<SocketAddr>]) -> io::Result<Self> {
+        let mut sources = HashMap::new();
+        for t in targets.iter().flatten() {
+            sources.entry(t.ip()).or_insert_with(|| source_for(t.ip()));
+        }
+        let needs = |v6: bool| sources.keys().any(|a| a.is_ipv6() == v6);
+        Ok(Self {
+            v4: needs(false).then(|| RawSockets::open(false)).transpose()?,
+            v6: needs(true).then(|| RawSockets::open(true)).transpose()?,
+            sources,
+        })
+    }
+
+    fn of(&self, target: SocketAddr) -> Option<&RawSockets> {
+        if target.is_ipv6() {
+            self.v6.as_ref()
+        } else {
+            self.v4.as_ref()
+        }
+    }
+
+    /// Every receiving socket, with whether it is the TCP one.
+    fn receivers(&self) -> impl Iterator<Item = (&RawSockets, bool)> {
+        [&self.v4, &self.v6]
+            .into_iter()
+            .flatten()
+            .flat_map(|s| [(s, true), (s, false)])
+    }
+
+    /// Sleeps until a packet waits on any socket, or `timeout`.
+    fn wait(&self, timeout: Duration) -> io::Result<()> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let mut fds: Vec<PollFd<'_>> = self
+            .receivers()
+            .map(|(s, tcp)| {
+                let socket = if tcp { &s.tcp } else { &s.icmp };
+                PollFd::new(socket.as_fd(), PollFlags::POLLIN)
+            })
+            .collect();
+        let timeout = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A packet from one of the raw sockets, read as a reply to a SYN (pure).
+fn parse(packet: &[u8], from: Option<IpAddr>, v6: bool, tcp: bool) -> Option<Reply> {
+    if v6 {
+        let IpAddr::V6(from) = from? else {
+            return None;
+        };
+        return if tcp {
+            tcp_reply(packet, from.into())
+        } else {
+            icmp6_reply(packet, from)
+        };
+    }
+    let (from, protocol, payload) = ipv4_payload(packet)?;
+    match (tcp, protocol) {
+        (true, 6) => tcp_reply(payload, from.into()),
+        (false, 1) => icmp4_reply(payload, from),
+        _ => None,
+    }
+}
+
+/// The scan's state, on the sending thread.
+struct Run<'a> {
+    endpoints: &'a [Endpoint],
+    targets: &'a [Option<SocketAddr>],
+    index: HashMap<SocketAddr, usize>,
+    /// The next endpoint with the same target, if any.
+    same_next: Vec<Option<usize>>,
+    slots: Vec<Slot>,
+    /// The plan index of `endpoints[0]`.
+    offset: usize,
+    hosts: HashMap<IpAddr, HostTiming>,
+    config: &'a SynConfig,
+    cookies: Cookies,
+    buf: Vec<u8>,
+    /// Results decided since the last hand-over (handed over in batches: one wake-up of
+    /// the consumer per batch, not per port).
+    decided: Vec<(usize, ProbeResult)>,
+    tx: &'a mpsc::Sender<Vec<(usize, ProbeResult)>>,
+}
+
+impl Run<'_> {
+    fn rounds(&mut self, families: &Families, stop: &AtomicBool) -> io::Result<()> {
+        let mut pending: Vec<usize> = (0..self.endpoints.len()).collect();
+        let mut pacer = self.config.rate.map(Pacer::new);
+        let mut round = 0u32;
+        let mut answered_by_retry = true;
+        while !pending.is_empty() && !stop.load(Ordering::Relaxed) {
+            let last_send = self.send_round(&pending, families, pacer.as_mut(), stop)?;
+            let before = pending.len();
+            self.wait_round(&pending, families, last_send, stop)?;
+            for &i in &pending {
+                let slot = &mut self.slots[i];
+                if !slot.done {
+                    slot.aggregate
+                        .record(&Answer::new(Observation::Silence, Duration::ZERO));
+                }
+            }
+            pending.retain(|&i| !self.slots[i].done);
+            if round > 0 {
+                answered_by_retry = pending.len() < before;
+            }
+            round += 1;
+            if round > self.config.timing.max_retries || !answered_by_retry {
+                break;
+            }
+        }
+        if !stop.load(Ordering::Relaxed) {
+            for i in pending {
+                self.decide(i);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a SYN to each pending endpoint; returns when the last one left.
+    fn send_round(
+        &mut self,
+        pending: &[usize],
+        families: &Families,
+        mut pacer: Option<&mut Pacer>,
+        stop: &AtomicBool,
+    ) -> io::Result<Instant> {
+        let mut last = Instant::now();
+        for (n, &i) in pending.iter().enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            if n % DRAIN_EVERY == 0 {
+                self.drain(families)?;
+            }
+            if self.slots[i].done {
+                continue;
+            }
+            let Some(target) = self.targets[i] else {
+                self.fail(i, "no address".into());
+                continue;
+            };
+            let (Some(sockets), Some(Some(source))) =
+                (families.of(target), families.sources.get(&target.ip()))
+            else {
+                self.fail(i, "no route to host".into());
+                continue;
+            };
+            let from = SocketAddr::new(*source, sockets.our_port);
+            let Some(packet) = syn(from, target, self.cookies.seq(target, sockets.our_port)) else {
+                self.fail(i, "no source address of the target's family".into());
+                continue;
+            };
+            if let Some(p) = pacer.as_deref_mut()
+                && (self.config.pace_loopback || !target.ip().is_loopback())
+            {
+                pace(p);
+            }
+            // Taken before the send: on loopback the reply arrives inside `send_to`.
+            let at = Instant::now();
+            match self.send(families, sockets, &packet, target.ip()) {
+                Ok(_) => {
+                    last = at;
+                    let slot = &mut self.slots[i];
+                    slot.sent_at = Some(at);
+                    slot.tries += 1;
+                }
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                    self.fail(i, format!("sending refused by this host's firewall: {e}"));
+                }
+                Err(e) => self.fail(i, e.to_string()),
+            }
+        }
+        Ok(last)
+    }
+
+    /// Sends one SYN; when the socket's send buffer is full (a fast sweep out of a slow
+    /// link), takes replies and waits for room, then sends again.
+    fn send(
+        &mut self,
+        families: &Families,
+        sockets: &RawSockets,
+        packet: &[u8],
+        to: IpAddr,
+    ) -> io::Result<usize> {
+        let to = SocketAddr::new(to, 0).into();
+        let mut full_since: Option<Instant> = None;
+        loop {
+            match sockets.tcp.send_to(packet, &to) {
+                Err(e) if is_full(&e) => {
+                    let since = *full_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() > SEND_STUCK {
+                        return Err(e);
+                    }
+                    self.drain(families)?;
+                    wait_writable(&sockets.tcp, TICK)?;
+                }
+                sent => return sent,
+            }
+        }
+    }
+
+    /// Takes replies until every pending endpoint answered or the timeout after the last
+    /// send passed.
+    fn wait_round(
+        &mut self,
+        pending: &[usize],
+        families: &Families,
+        last_send: Instant,
+        stop: &AtomicBool,
+    ) -> io::Result<()> {
+        loop {
+            self.drain(families)?;
+            let deadline = last_send + self.round_timeout(pending);
+            let now = Instant::now();
+            if now >= deadline
+                || stop.load(Ordering::Relaxed)
+                || pending.iter().all(|&i| self.slots[i].done)
+            {
+                return Ok(());
+            }
+            families.wait((deadline - now).min(TICK))?;
+        }
+    }
+
+    /// The longest adaptive timeout among the round's hosts.
+    fn round_timeout(&self, pending: &[usize]) -> Duration {
+        let timing = &self.config.timing;
+        pending
+            .iter()
+            .filter_map(|&i| self.targets[i])
+            .map(|t| {
+                self.hosts
+                    .get(&t.ip())
+                    .map_or(timing.initial, |h| h.timeout(timing))
+            })
+            .max()
+            .unwrap_or(timing.min)
+    }
+
+    /// Reads every packet waiting on the raw sockets and handles the replies to our SYNs.
+    fn drain(&mut self, families: &Families) -> io::Result<()> {
+        for (sockets, tcp) in families.receivers() {
+            let socket = if tcp { &sockets.tcp } else { &sockets.icmp };
+            while let Some((n, from)) = receive(socket, &mut self.buf)? {
+                let at = Instant::now();
+                let Some(packet) = self.buf.get(..n) else {
+                    continue;
+                };
+                if let Some(reply) = parse(packet, from, sockets.v6, tcp).filter(|r| {
+                    r.our_port == sockets.our_port
+                        && self.cookies.matches(r.target, r.our_port, r.seq)
+                }) {
+                    self.handle(at, reply);
+                }
+            }
+        }
+        self.flush();
+        Ok(())
+    }
+
+    /// A reply decides every endpoint with its target that has been sent to.
+    fn handle(&mut self, at: Instant, reply: Reply) {
+        let mut next = self.index.get(&reply.target).copied();
+        while let Some(i) = next {
+            next = self.same_next[i];
+            self.answer(i, at, &reply);
+        }
+    }
+
+    fn answer(&mut self, i: usize, at: Instant, reply: &Reply) {
+        let slot = &mut self.slots[i];
+        let Some(sent_at) = slot.sent_at.filter(|_| !slot.done) else {
+            return;
+        };
+        let rtt = at.saturating_duration_since(sent_at);
+        let observation = match reply.said {
+            Said::SynAck => Observation::Connected,
+            Said::Rst => Observation::Refused,
+            Said::Icmp { v6, kind, code } => Observation::Icmp(IcmpReport {
+                v6,
+                kind,
+                code,
+                from: Some(reply.from),
+            }),
+        };
+        slot.aggregate.record(&Answer::new(observation, rtt));
+        self.hosts
+            .entry(reply.target.ip())
+            .or_default()
+            .observe(rtt, slot.tries.saturating_sub(1));
+        self.decide(i);
+    }
+
+    /// A local failure decides the endpoint as an error.
+    fn fail(&mut self, i: usize, message: String) {
+        self.slots[i]
+            .aggregate
+            .record(&Answer::new(Observation::Local(message), Duration::ZERO));
+        self.decide(i);
+    }
+
+    fn decide(&mut self, i: usize) {
+        let slot = &mut self.slots[i];
+        slot.done = true;
+        let mut result = slot.aggregate.finish(self.endpoints[i].clone());
+        result.method = Method::Syn;
+        self.decided.push((self.offset + i, result));
+    }
+
+    /// Hands the decided results over.
+    fn flush(&mut self) {
+        if !self.decided.is_empty() {
+            // The receiver is gone only when the scan is being torn down.
+            let _ = self.tx.send(std::mem::take(&mut self.decided));
+        }
+    }
+}
+
+/// The send buffer is full for now.
+fn is_full(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock || e.raw_os_error() == Some(nix::libc::ENOBUFS)
+}
+
+/// Sleeps until `socket` has room to send, or `timeout`.
+fn wait_writable(socket: &socket2::Socket, timeout: Duration) -> io::Result<()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let mut fds = [PollFd::new(socket.as_fd(), PollFlags::POLLOUT)];
+    let timeout = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+    match poll(&mut fds, timeout) {
+        Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Waits for the pacer's next slot.
+fn pace(pacer: &mut Pacer) {
+    let now = tokio::time::Instant::now();
+    let slot = pacer.reserve(now);
+    if slot > now {
+        std::thread::sleep(slot - now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_read_by_the_socket_they_came_on() {
+        let us: SocketAddr = "198.51.100.2:40000".parse().unwrap();
+        let target: SocketAddr = "203.0.113.10:7890".parse().unwrap();
+        let mut segment = syn(target, us, 1).unwrap().to_vec();
+        segment[13] = 0x12; // SYN | ACK
+        segment[8..12].copy_from_slice(&1001u32.to_be_bytes());
+        let mut packet = vec![
+            0x45, 0, 0, 44, 0, 0, 0, 0, 64, 6, 0, 0, 203, 0, 113, 10, 198, 51, 100, 2,
+        ];
+        packet.extend_from_slice(&segment);
+        let reply = parse(&packet, None, false, true).unwrap();
+        assert_eq!(
+            (reply.target, reply.seq, reply.said),
+            (target, 1000, Said::SynAck)
+        );
+        assert_eq!(
+            parse(&packet, None, false, false),
+            None,
+            "not on the ICMP socket"
+        );
+        let v6: IpAddr = "2001:db8::10".parse().unwrap();
+        let reply = parse(&segment, Some(v6), true, true).unwrap();
+        assert_eq!(reply.target, SocketAddr::new(v6, 7890));
+        assert_eq!(parse(&segment, None, true, true), None, "no sender");
+    }
+}
