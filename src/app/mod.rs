@@ -17,6 +17,7 @@ mod port;
 mod probe;
 mod report;
 mod serve;
+mod sizes;
 mod trace;
 mod wait;
 

@@ -15,6 +15,9 @@ Examples:
   ipdiag probe 203.0.113.10:7890 -c 0       until Ctrl-C, then the summary
   ipdiag probe --file targets.txt --jsonl   one target a line, results as they finish
   sudo ipdiag probe 203.0.113.10 -p- --raw   a SYN scan of every port (raw mode)
+  ipdiag probe 203.0.113.10:7895 --sizes 64,1472,1473,4000 --responder
+                                            which UDP datagram sizes arrive (fragments?)
+  ipdiag probe 203.0.113.10:7895 --size-sweep   the largest datagram that arrives
 
 States and reasons are nmap's: open (syn-ack, udp-response), closed (conn-refused,
 port-unreach from the target), filtered (no-response, host-unreach, net-unreach,
@@ -74,6 +77,14 @@ pub struct ProbeArgs {
     /// Ordinary sockets only (TCP connect), even for a large sweep with privileges
     #[arg(long)]
     pub connect: bool,
+    /// UDP datagram sizes to send (payload bytes, e.g. 64,512,1472,1473,4000): which
+    /// arrive, how many bytes the server got, the path MTU (one HOST:PORT; implies --udp)
+    #[arg(long, value_name = "LIST", conflicts_with_all = ["raw", "both", "tcp"])]
+    pub sizes: Option<String>,
+    /// Search for the largest UDP datagram that arrives, with the path MTU (one HOST:PORT;
+    /// implies --udp)
+    #[arg(long, conflicts_with_all = ["raw", "both", "tcp"])]
+    pub size_sweep: bool,
 }
 
 /// Which protocols and address families to probe.

@@ -14,6 +14,8 @@ pub mod limits;
 pub mod rate;
 pub mod reason;
 pub mod route;
+pub mod size_search;
+pub mod sizes;
 pub mod socket_prober;
 pub mod stats;
 pub mod tcp;

@@ -73,7 +73,8 @@ pub async fn attempt_with_ttl(
     }
 }
 
-fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<UdpSocket> {
+/// A connected, non-blocking UDP socket with the error queue on (and the TTL, if given).
+pub(crate) fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<UdpSocket> {
     let socket = Socket::new(
         Domain::for_address(target),
         Type::DGRAM.nonblocking().cloexec(),

@@ -10,6 +10,7 @@ mod formats;
 mod port;
 mod probe;
 mod raw;
+mod sizes;
 mod trace;
 mod wait;
 

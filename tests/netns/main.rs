@@ -14,4 +14,5 @@ mod ping;
 mod rcvbuf;
 mod server_side;
 mod servers;
+mod sizes;
 mod trace;

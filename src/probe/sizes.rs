@@ -1,0 +1,281 @@
+//! Datagram sizes on the wire: does a UDP datagram of N bytes arrive, how many bytes did
+//! the server get, and what is the path MTU.
+//!
+//! Sockets are left in Linux's default path-MTU mode for UDP (`IP_PMTUDISC_WANT`): a
+//! datagram that fits the known path MTU leaves with DF set, so a router with a smaller
+//! MTU answers ICMP "fragmentation needed" (IPv6: "packet too big") with its MTU, which the
+//! error queue reports and the kernel remembers; a larger datagram is fragmented by this
+//! host, as an application's would be. So a lost size above the path MTU means lost
+//! fragments. The payload is ipdiag's responder request padded to the size, so a responder
+//! (`ipdiag serve`) reports the bytes it received, and an echo server reflects them.
+
+use super::errqueue;
+use super::size_search::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, overhead};
+use super::timing::{HostTiming, TimingConfig};
+use crate::wire::responder;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+use tokio::time::{Instant, timeout_at};
+
+/// ICMP "fragmentation needed" (type 3 code 4) and ICMPv6 "packet too big" (type 2).
+fn too_big(kind: u8, code: u8, v6: bool) -> bool {
+    if v6 {
+        kind == 2
+    } else {
+        kind == 3 && code == 4
+    }
+}
+
+/// What one size came to over its tries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SizeOutcome {
+    /// Payload bytes.
+    pub size: usize,
+    /// Datagrams sent.
+    pub tries: u32,
+    /// An answer came back.
+    pub arrived: bool,
+    /// Bytes the server got (a responder's count, or the echo's length).
+    pub received: Option<usize>,
+    /// The answer's round trip.
+    pub rtt: Option<Duration>,
+    /// A router said the datagram was too big for its link: that MTU.
+    pub too_big_mtu: Option<u32>,
+    /// Anything else that stopped it: an ICMP error or this host's refusal, in words.
+    pub error: Option<String>,
+}
+
+/// The path MTU, and who told us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathMtu {
+    /// Bytes per packet, IP header included.
+    pub mtu: u32,
+    /// The router whose ICMP message lowered it (`None`: this host's route MTU).
+    pub from: Option<std::net::IpAddr>,
+}
+
+/// One datagram of `size` bytes and what came back within `wait`.
+#[derive(Debug, Clone, PartialEq)]
+struct Try {
+    answer: Option<(usize, Duration)>,
+    too_big: Option<(u32, Option<std::net::IpAddr>)>,
+    error: Option<String>,
+}
+
+/// Probes sizes to one target with adaptive waits (`timing`'s rules, per target).
+pub struct SizeProber {
+    target: SocketAddr,
+    token: Option<Vec<u8>>,
+    timing: TimingConfig,
+    host: HostTiming,
+    tries: u32,
+    nonce: u64,
+}
+
+impl SizeProber {
+    /// A prober giving each size up to `tries` datagrams.
+    pub fn new(
+        target: SocketAddr,
+        token: Option<Vec<u8>>,
+        timing: TimingConfig,
+        tries: u32,
+    ) -> Self {
+        Self {
+            target,
+            token,
+            timing,
+            host: HostTiming::default(),
+            tries: tries.max(1),
+            nonce: crate::probe::socket_prober::Nonces::default().next(),
+        }
+    }
+
+    /// The target.
+    pub fn target(&self) -> SocketAddr {
+        self.target
+    }
+
+    /// The path MTU: a datagram as large as this host's route allows goes out with DF; a
+    /// smaller link on the way answers with its MTU (repeated while it keeps shrinking).
+    pub async fn path_mtu(&mut self) -> io::Result<PathMtu> {
+        let v6 = self.target.is_ipv6();
+        let mut path = PathMtu {
+            mtu: route_mtu(self.target)?,
+            from: None,
+        };
+        for _ in 0..4 {
+            let max = if v6 { MAX_PAYLOAD_V6 } else { MAX_PAYLOAD_V4 };
+            let size = usize::try_from(path.mtu)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(overhead(v6))
+                .min(max);
+            let t = self.send(size).await?;
+            match t.too_big {
+                Some((mtu, from)) if mtu > 0 && mtu < path.mtu => path = PathMtu { mtu, from },
+                _ => break,
+            }
+        }
+        Ok(path)
+    }
+
+    /// Sends `size` bytes up to `tries` times, until an answer comes.
+    pub async fn probe(&mut self, size: usize) -> io::Result<SizeOutcome> {
+        let mut outcome = SizeOutcome {
+            size,
+            tries: 0,
+            arrived: false,
+            received: None,
+            rtt: None,
+            too_big_mtu: None,
+            error: None,
+        };
+        while outcome.tries < self.tries && !outcome.arrived {
+            outcome.tries += 1;
+            let t = self.send(size).await?;
+            if let Some((received, rtt)) = t.answer {
+                self.host.observe(rtt, outcome.tries - 1);
+                outcome.arrived = true;
+                outcome.received = Some(received);
+                outcome.rtt = Some(rtt);
+            }
+            outcome.too_big_mtu = t.too_big.map(|(mtu, _)| mtu).or(outcome.too_big_mtu);
+            if t.error.is_some() {
+                outcome.error = t.error;
+                break;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// One datagram of `size` bytes.
+    async fn send(&mut self, size: usize) -> io::Result<Try> {
+        self.nonce = self.nonce.wrapping_add(1);
+        let mut payload = responder::request(self.nonce, self.token.as_deref());
+        payload.resize(size, 0);
+        let socket = super::udp::new_socket(self.target, None)?;
+        let wait = self.host.timeout(&self.timing);
+        let start = Instant::now();
+        let deadline = start + wait;
+        let mut t = Try {
+            answer: None,
+            too_big: None,
+            error: None,
+        };
+        if let Err(e) = socket.send(&payload).await {
+            t.error = Some(match e.raw_os_error() {
+                Some(nix::libc::EMSGSIZE) => format!("this host refuses to send {size} bytes: {e}"),
+                _ => e.to_string(),
+            });
+            self.note_errors(&socket, &mut t);
+            return Ok(t);
+        }
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            let Ok(ready) =
+                timeout_at(deadline, socket.ready(Interest::READABLE | Interest::ERROR)).await
+            else {
+                return Ok(t);
+            };
+            ready?;
+            if self.note_errors(&socket, &mut t) {
+                return Ok(t);
+            }
+            match socket.try_recv(&mut buf) {
+                Ok(n) => {
+                    let got = buf.get(..n).unwrap_or_default();
+                    let received = match responder::parse_reply(got) {
+                        Some(reply) if reply.nonce == self.nonce => usize::from(reply.received),
+                        Some(_) => continue,
+                        None => n,
+                    };
+                    t.answer = Some((received, start.elapsed()));
+                    return Ok(t);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => {
+                    // The error queue explains a failed receive (a router's ICMP error).
+                    self.note_errors(&socket, &mut t);
+                    return Ok(t);
+                }
+            }
+        }
+    }
+
+    /// Takes queued errors into `t`; true when one ends the try.
+    fn note_errors(&self, socket: &UdpSocket, t: &mut Try) -> bool {
+        let v6 = self.target.is_ipv6();
+        let mut ended = false;
+        while let Ok(Some(queued)) = errqueue::take(socket) {
+            match queued.icmp {
+                Some(icmp) if too_big(icmp.kind, icmp.code, v6) => {
+                    t.too_big = Some((queued.info, icmp.from));
+                    ended = true;
+                }
+                Some(icmp) => {
+                    let from = icmp.from.map_or_else(String::new, |f| format!(" from {f}"));
+                    t.error = Some(format!("ICMP type {} code {}{from}", icmp.kind, icmp.code));
+                    ended = true;
+                }
+                None if queued.errno == nix::libc::EMSGSIZE => {
+                    // This host's own check against the path MTU it has learnt.
+                    t.too_big = Some((queued.info, None));
+                    ended = true;
+                }
+                None => {}
+            }
+        }
+        ended
+    }
+}
+
+/// The MTU of this host's route to `target` (what a connected socket reports).
+fn route_mtu(target: SocketAddr) -> io::Result<u32> {
+    let socket = std::net::UdpSocket::bind(if target.is_ipv6() {
+        "[::]:0"
+    } else {
+        "0.0.0.0:0"
+    })?;
+    socket.connect(target)?;
+    if target.is_ipv6() {
+        // nix has no IPV6_MTU getter; the common Ethernet MTU until a router says less.
+        return Ok(1500);
+    }
+    let mtu = nix::sys::socket::getsockopt(&socket, nix::sys::socket::sockopt::IpMtu)
+        .map_err(io::Error::from)?;
+    Ok(u32::try_from(mtu).unwrap_or(1500))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_echo_on_loopback_returns_every_size_and_a_short_reader_truncates() {
+        let echo = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let target = echo.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            // Reads like recvfrom(1024): larger datagrams are cut.
+            let mut buf = [0u8; 1024];
+            for _ in 0..2 {
+                if let Ok((n, from)) = echo.recv_from(&mut buf) {
+                    echo.send_to(&buf[..n], from).ok();
+                }
+            }
+        });
+        let mut prober = SizeProber::new(target, None, TimingConfig::default(), 1);
+        let small = prober.probe(512).await.unwrap();
+        assert_eq!((small.arrived, small.received), (true, Some(512)));
+        let large = prober.probe(4000).await.unwrap();
+        assert_eq!((large.arrived, large.received), (true, Some(1024)));
+        server.join().unwrap();
+        let path = prober.path_mtu().await.unwrap();
+        assert_eq!(
+            path.mtu, 65_535,
+            "loopback's (65,536, capped at the IP maximum)"
+        );
+        assert_eq!(path.from, None);
+    }
+}

@@ -1,0 +1,96 @@
+//! `probe --sizes` on loopback: an echo server that reads like `recvfrom(1024)` shows the
+//! truncation with the exact size, a whole echo is `ok`, and bad input names the token.
+
+use super::run;
+use serde_json::Value;
+use std::net::UdpSocket;
+use std::time::Duration;
+
+/// An echo server reading with a `buffer`-byte buffer, answering `count` datagrams.
+fn echo(buffer: usize, count: usize) -> (u16, std::thread::JoinHandle<()>) {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let thread = std::thread::spawn(move || {
+        let mut buf = vec![0u8; buffer];
+        for _ in 0..count {
+            let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                return;
+            };
+            socket.send_to(&buf[..n], from).ok();
+        }
+    });
+    (port, thread)
+}
+
+fn sizes(port: u16, list: &str) -> (i32, Value) {
+    let target = format!("127.0.0.1:{port}");
+    let (code, stdout, stderr) = run(&["probe", &target, "--sizes", list, "--json"]);
+    let record = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+    (code, record)
+}
+
+#[test]
+fn a_short_read_is_truncation_with_the_size_the_server_saw() {
+    // The path-MTU datagram, then the three sizes.
+    let (port, server) = echo(1024, 4);
+    let (code, r) = sizes(port, "64,512,4000");
+    server.join().unwrap();
+    assert_eq!(code, 1, "{r}");
+    let got: Vec<(u64, Option<u64>)> = r["sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["size"].as_u64().unwrap(), s["received"].as_u64()))
+        .collect();
+    assert_eq!(got, [(64, Some(64)), (512, Some(512)), (4000, Some(1024))]);
+    assert_eq!(r["cause"], "truncation");
+    assert_eq!(
+        r["hints"][0]["evidence"][0],
+        "a 4000-byte datagram arrived, but the server received only 1024 bytes"
+    );
+}
+
+#[test]
+fn sizes_that_all_arrive_whole_are_ok() {
+    let (port, server) = echo(65_536, 4);
+    let (code, r) = sizes(port, "64,1472,8972");
+    server.join().unwrap();
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["cause"], "ok");
+    assert_eq!(r["path_mtu"]["mtu"], 65_535, "loopback");
+    assert_eq!(r["largest_arrived"], 8972);
+}
+
+#[test]
+fn bad_sizes_name_the_token() {
+    for (args, message) in [
+        (
+            &["probe", "127.0.0.1:9", "--sizes", "64,abc"][..],
+            "ipdiag: error: invalid --sizes 'abc': expected a number\n",
+        ),
+        (
+            &["probe", "127.0.0.1:9", "--sizes", "70000"][..],
+            "ipdiag: error: invalid --sizes '70000': must be between 0 and 65527\n",
+        ),
+        (
+            &["probe", "127.0.0.1:9", "127.0.0.1:10", "--size-sweep"][..],
+            "ipdiag: error: --sizes and --size-sweep probe one target: HOST:PORT\n",
+        ),
+        (
+            &["probe", "127.0.0.1", "--sizes", "64"][..],
+            "ipdiag: error: invalid target '127.0.0.1': no port: write HOST:PORT\n",
+        ),
+    ] {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(
+            (code, stdout.as_str(), stderr.as_str()),
+            (2, "", message),
+            "{args:?}"
+        );
+    }
+    let (code, _, _) = run(&["probe", "127.0.0.1:9", "--sizes", "64", "--tcp"]);
+    assert_eq!(code, 2, "sizes are UDP");
+}
