@@ -11,6 +11,7 @@ mod doctor;
 mod drive;
 mod local;
 mod local_receive;
+mod meta;
 mod options;
 mod ping;
 mod port;
@@ -52,5 +53,8 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
         Command::Trace(args) => trace::run(args, ctx),
         Command::Check(args) => check::run(args, ctx),
         Command::Wait(args) => wait::run(args, ctx),
+        Command::Data(_) => meta::data(ctx),
+        Command::Completions(args) => meta::completions(args, ctx),
+        Command::Man(args) => meta::man(args, ctx),
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod cloud;
+pub mod datasets;
 pub mod explain;
 pub mod input;
 pub mod ipv4;

@@ -7,6 +7,7 @@ pub mod check;
 pub mod classify;
 pub mod doctor;
 pub mod local;
+pub mod meta;
 pub mod parse;
 pub mod ping;
 pub mod port;
@@ -31,12 +32,19 @@ Examples:
 
 Exit codes: 0 all as expected, 1 something failed, 2 bad input or usage, 3 the environment refused.";
 
+/// `ipdiag --version`: the version and the dates of the embedded data.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ndata: ",
+    crate::data_summary!()
+);
+
 /// IP and port classification and network-reachability diagnostics.
 ///
 /// ipdiag answers "what kind of address / port is this?" from embedded IANA registries
 /// and cloud-provider prefix tables, with no network access.
 #[derive(Debug, Parser)]
-#[command(name = "ipdiag", version, about, long_about, after_help = EXAMPLES)]
+#[command(name = "ipdiag", version, long_version = LONG_VERSION, about, long_about, after_help = EXAMPLES)]
 #[command(propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// Options every command takes.
@@ -80,6 +88,15 @@ pub enum Command {
     /// Wait until ports are open (or closed), then run a command
     #[command(after_help = wait::EXAMPLES)]
     Wait(wait::WaitArgs),
+    /// The registries and prefix tables compiled in: sources, sizes and dates
+    #[command(after_help = meta::DATA_EXAMPLES)]
+    Data(meta::DataArgs),
+    /// Shell completions for bash, zsh, fish or PowerShell, on stdout
+    #[command(after_help = meta::COMPLETIONS_EXAMPLES)]
+    Completions(meta::CompletionsArgs),
+    /// The manual page (roff), on stdout
+    #[command(after_help = meta::MAN_EXAMPLES)]
+    Man(meta::ManArgs),
 }
 
 /// Options every command takes.

@@ -7,6 +7,7 @@ mod check;
 mod classify;
 mod errors;
 mod formats;
+mod meta;
 mod port;
 mod probe;
 mod raw;
