@@ -91,7 +91,7 @@ pub enum Problem {
     TraceOnePort,
     #[error("must be between {0} and {1}")]
     Between(u32, u32),
-    #[error("{0} address; probing it sends to many hosts (--allow-broadcast to do it anyway)")]
+    #[error("{0} address reaches many hosts: refused (probe --allow-broadcast does it anyway)")]
     Broadcast(&'static str),
     #[error("{0} addresses is more than one run probes (at most 65536)")]
     TooManyAddresses(String),
@@ -99,8 +99,16 @@ pub enum Problem {
     WrongFamily(u8),
     #[error("ipdiag probes tcp and udp, not {0}")]
     NotProbeable(String),
-    #[error("a network, not one host (ping one of its addresses)")]
+    #[error("a network, not one host (give one of its addresses)")]
     NetworkNotHost,
+    #[error("brackets are for IPv6 addresses: write ADDRESS:PORT")]
+    BracketsNotV6,
+    #[error("IPv6 zones (%IFACE) are not supported here: give a global or loopback address")]
+    ZoneUnsupported,
+    #[error("the zone after '%' must be an interface name or index")]
+    BadZone,
+    #[error("an empty item in the list (two commas, or one at an end)")]
+    EmptyItem,
     #[error("must be greater than zero")]
     NotPositive,
     #[error("expected a number")]

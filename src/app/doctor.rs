@@ -104,6 +104,9 @@ fn request(args: &DoctorArgs) -> Result<Request> {
     if spec.ports.is_none() {
         return Err(InputError::new("target", &spec.text, Problem::NoPortGiven).into());
     }
+    if matches!(spec.host, HostSpec::Network(_)) {
+        return Err(InputError::new("target", &spec.text, Problem::NetworkNotHost).into());
+    }
     let (protocols, family) = protocols(&args.protocol);
     let options = PlanOptions {
         default_ports: Vec::new(),

@@ -97,7 +97,23 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
 }
 
 /// The address to ping; `None` (with the reason on stderr) when a name does not resolve.
+/// Broadcast and multicast addresses are refused: an echo to them reaches many hosts.
 fn address(args: &PingArgs, ctx: &mut Context<'_>) -> Result<Option<IpAddr>> {
+    let found = any_address(args, ctx)?;
+    if let Some(a) = found {
+        let what = match crate::classify::classify(a).scope {
+            crate::model::Scope::Broadcast => Some("a broadcast"),
+            crate::model::Scope::Multicast => Some("a multicast"),
+            _ => None,
+        };
+        if let Some(what) = what {
+            return Err(InputError::new("host", &args.host, Problem::Broadcast(what)).into());
+        }
+    }
+    Ok(found)
+}
+
+fn any_address(args: &PingArgs, ctx: &mut Context<'_>) -> Result<Option<IpAddr>> {
     let family_ok = |a: &IpAddr| !(args.name.ipv4 && a.is_ipv6() || args.name.ipv6 && a.is_ipv4());
     match parse_item(&args.host)? {
         Item::Address(a) if family_ok(&a) => Ok(Some(a)),

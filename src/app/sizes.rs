@@ -133,7 +133,11 @@ async fn sweep(
 /// `64,512,1472`: payload sizes, each at most the largest UDP payload.
 fn parse_sizes(text: &str) -> Result<Vec<usize>> {
     let mut sizes = Vec::new();
-    for part in text.split(',').map(str::trim) {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if parts.len() > 1 && parts.iter().any(|p| p.is_empty()) {
+        return Err(InputError::new("--sizes", text, Problem::EmptyItem).into());
+    }
+    for part in parts {
         let size: usize = part
             .parse()
             .map_err(|_| InputError::new("--sizes", part, Problem::NotANumber))?;

@@ -99,6 +99,9 @@ fn request(args: &TraceArgs) -> Result<(Option<SocketAddr>, TraceConfig)> {
     if spec.ports.is_none() {
         return Err(InputError::new("target", &spec.text, Problem::NoPortGiven).into());
     }
+    if matches!(spec.host, HostSpec::Network(_)) {
+        return Err(InputError::new("target", &spec.text, Problem::NetworkNotHost).into());
+    }
     let wait = parse_duration("--wait", &args.wait)?;
     if wait.is_zero() {
         return Err(InputError::new("--wait", &args.wait, Problem::Duration).into());

@@ -94,10 +94,22 @@ fn parse_ipv6(text: &str) -> Result<Ipv6Addr, InputError> {
         .strip_prefix('[')
         .and_then(|t| t.strip_suffix(']'))
         .unwrap_or(text);
-    let without_zone = bare.split_once('%').map_or(bare, |(addr, _zone)| addr);
+    let without_zone = match bare.split_once('%') {
+        Some((addr, zone)) if valid_zone(zone) => addr,
+        Some(_) => return Err(InputError::new("IPv6 address", text, Problem::BadZone)),
+        None => bare,
+    };
     without_zone
         .parse()
         .map_err(|_| InputError::new("IPv6 address", text, Problem::Ipv6Syntax))
+}
+
+/// A zone: an interface name (at most 15 characters, as Linux allows) or index.
+fn valid_zone(zone: &str) -> bool {
+    (1..=15).contains(&zone.len())
+        && zone
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// RFC 1123 host name syntax: labels of letters, digits and inner hyphens, 1-63 long,

@@ -52,7 +52,12 @@ impl PortSet {
 
 /// Parses one argument (which may hold several comma-separated parts).
 pub fn parse_port_arg(arg: &str) -> Result<Vec<PortSelection>, InputError> {
-    arg.split(',').map(|part| parse_part(part.trim())).collect()
+    let parts: Vec<&str> = arg.split(',').map(str::trim).collect();
+    if parts.len() > 1 && parts.iter().any(|p| p.is_empty()) {
+        // `22,,80`: the empty item has no text of its own to name; the list has.
+        return Err(InputError::new("port list", arg, Problem::EmptyItem));
+    }
+    parts.into_iter().map(parse_part).collect()
 }
 
 fn parse_part(part: &str) -> Result<PortSelection, InputError> {
@@ -174,7 +179,10 @@ mod tests {
         "22/xtp",
         "invalid port '22/xtp': unknown protocol 'xtp' (tcp, udp, sctp or dccp)"
     )]
-    #[test_case("22,,80", "invalid port '': empty")]
+    #[test_case(
+        "22,,80",
+        "invalid port list '22,,80': an empty item in the list (two commas, or one at an end)"
+    )]
     #[test_case("8$", "invalid port '8$': unexpected character '$'")]
     #[test_case(
         "99999999999999999999",

@@ -361,7 +361,7 @@ mod tests {
         );
         assert_eq!(
             err("255.255.255.255:9"),
-            "invalid target '255.255.255.255:9': a broadcast address; probing it sends to many hosts (--allow-broadcast to do it anyway)"
+            "invalid target '255.255.255.255:9': a broadcast address reaches many hosts: refused (probe --allow-broadcast does it anyway)"
         );
         assert!(err("224.0.0.1:9").contains("a multicast address"));
         assert_eq!(

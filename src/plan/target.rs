@@ -48,7 +48,14 @@ pub fn parse_target(token: &str) -> Result<TargetSpec, InputError> {
         return Err(InputError::new("target", token, Problem::Empty));
     }
     let (host, ports) = split_host_port(text)?;
-    let host = match parse_item(host)? {
+    if host.contains('%') && host.contains(':') {
+        return Err(InputError::new("target", text, Problem::ZoneUnsupported));
+    }
+    let item = parse_item(host)?;
+    if text.starts_with('[') && !matches!(item, Item::Address(std::net::IpAddr::V6(_))) {
+        return Err(InputError::new("target", text, Problem::BracketsNotV6));
+    }
+    let host = match item {
         Item::Address(a) => HostSpec::Address(a),
         Item::Network(n) => HostSpec::Network(n),
         Item::Host(name) => HostSpec::Name(name.to_owned()),
@@ -69,6 +76,7 @@ fn split_host_port(text: &str) -> Result<(&str, Option<&str>), InputError> {
             .ok_or_else(|| InputError::new("target", text, Problem::Unbracketed))?;
         return match after {
             "" => Ok((inner, None)),
+            ":" => Err(InputError::new("target", text, Problem::MissingPort)),
             _ => match after.strip_prefix(':') {
                 Some(ports) => Ok((inner, Some(ports))),
                 None => Err(InputError::new("target", text, Problem::Unbracketed)),

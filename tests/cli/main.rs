@@ -3,6 +3,7 @@
 //! One integration binary (faster to link than one per file); a module per command.
 //! Nothing here touches the network: host names are `localhost` only.
 
+mod bad_inputs;
 mod check;
 mod classify;
 mod errors;

@@ -63,7 +63,7 @@ fn bad_targets() {
 /// starts), so nothing is sent.
 #[test]
 fn broadcast_and_multicast_are_refused() {
-    let tail = "address; probing it sends to many hosts (--allow-broadcast to do it anyway)";
+    let tail = "address reaches many hosts: refused (probe --allow-broadcast does it anyway)";
     fails_with(
         &["255.255.255.255:9"],
         &format!("invalid target '255.255.255.255:9': a broadcast {tail}"),
