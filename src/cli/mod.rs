@@ -3,6 +3,9 @@
 //! No I/O and no defaults that a config could override live here; `app/` turns these
 //! structs into work.
 
+// The doc comments here are `--help` text, where `[IPV6]:PORT` is literal, not a link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 pub mod check;
 pub mod classify;
 pub mod doctor;
