@@ -138,7 +138,7 @@ async fn states_with_one_retry_for_silence_on_a_clean_host() {
 #[tokio::test(start_paused = true)]
 async fn observed_loss_buys_more_retries() {
     // Port 1 answers only on the second send: the host has shown loss, so the silent
-    // port 2 probed after it gets one retry more than on a clean host.
+    // port 2 probed after it gets every retry allowed (3), not the one of a clean host.
     let fake = Fake::new(&[
         (1, Behaviour::AnswersSecondSend(MS(10))),
         (2, Behaviour::Silent),
@@ -152,7 +152,7 @@ async fn observed_loss_buys_more_retries() {
         (r[0].state, r[0].attempts, r[0].received),
         (State::Open, 2, 1)
     );
-    assert_eq!((r[1].state, r[1].attempts), (State::Filtered, 3));
+    assert_eq!((r[1].state, r[1].attempts), (State::Filtered, 4));
 }
 
 #[tokio::test(start_paused = true)]

@@ -71,9 +71,17 @@ impl HostTiming {
         wait.clamp(config.min, config.max.max(config.min))
     }
 
-    /// How many retries a silent attempt gets.
+    /// How many retries a silent attempt gets: one on a path that has lost nothing yet;
+    /// once some attempt was answered only on a retry (loss), every retry `--retries`
+    /// allows, since each try of a silent port may have been lost too. (Allowing only one
+    /// more than the latest successful try, as this once did, let a port lost twice in a
+    /// row on a 10 %-loss path end `filtered`; the namespace loss test caught it.)
     pub fn retries(&self, config: &TimingConfig) -> u32 {
-        config.max_retries.min(self.max_successful_try + 1)
+        if self.max_successful_try > 0 {
+            config.max_retries
+        } else {
+            config.max_retries.min(1)
+        }
     }
 
     /// The smoothed RTT, once sampled.
@@ -119,11 +127,11 @@ mod tests {
         assert_eq!(host.retries(&config), 1, "no loss seen: one retry");
         host.observe(MS(10), 0);
         assert_eq!(host.retries(&config), 1);
-        host.observe(MS(10), 2);
+        host.observe(MS(10), 1);
         assert_eq!(
             host.retries(&config),
             3,
-            "an answer on the 3rd send justifies 3 retries"
+            "an answer on a retry is loss: every retry allowed"
         );
         host.observe(MS(10), 9);
         assert_eq!(host.retries(&config), 3, "capped by max_retries");

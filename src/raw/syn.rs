@@ -6,9 +6,10 @@
 //!
 //! A round sends a SYN to every pending port, then waits one adaptive timeout (the
 //! engine's `HostTiming`: srtt + 4·rttvar, clamped to `--timeout`) after the last send,
-//! ending early once every port answered. The first retry round always runs; later ones
-//! only while the previous retry still turned up answers (that is, loss was seen), up to
-//! `--retries`, as nmap adapts its retransmissions. States and reasons come from
+//! ending early once every port answered. The first retry round always runs; the others,
+//! up to `--retries`, only once loss was seen (a port that answered only a retry), as nmap
+//! adapts its retransmissions: on a clean path a silent port costs two tries, on a lossy
+//! one every try allowed. States and reasons come from
 //! `probe::reason::judge`, the same table connect mode uses: SYN-ACK → open, RST →
 //! closed, ICMP unreachable or time exceeded → filtered (naming the sender), silence →
 //! filtered / no-response.
@@ -156,7 +157,10 @@ fn scan_part(
         .iter()
         .map(|e| e.address.map(|a| SocketAddr::new(a, e.port)))
         .collect();
-    let families = Families::open(&targets)?;
+    let tries = usize::try_from(config.timing.max_retries)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    let families = Families::open(&targets, tries)?;
     let (index, same_next) = index_of(&targets);
     let mut run = Run {
         endpoints,
@@ -188,15 +192,19 @@ struct Families {
 }
 
 impl Families {
-    fn open(targets: &[Option<SocketAddr>]) -> io::Result<Self> {
+    fn open(targets: &[Option<SocketAddr>], tries: usize) -> io::Result<Self> {
         let mut sources = HashMap::new();
         for t in targets.iter().flatten() {
             sources.entry(t.ip()).or_insert_with(|| source_for(t.ip()));
         }
         let needs = |v6: bool| sources.keys().any(|a| a.is_ipv6() == v6);
         Ok(Self {
-            v4: needs(false).then(|| RawSockets::open(false)).transpose()?,
-            v6: needs(true).then(|| RawSockets::open(true)).transpose()?,
+            v4: needs(false)
+                .then(|| RawSockets::open(false, tries))
+                .transpose()?,
+            v6: needs(true)
+                .then(|| RawSockets::open(true, tries))
+                .transpose()?,
             sources,
         })
     }
@@ -281,7 +289,9 @@ impl Run<'_> {
         let mut pending: Vec<usize> = (0..self.endpoints.len()).collect();
         let mut pacer = self.config.rate.map(Pacer::new);
         let mut round = 0u32;
-        let mut answered_by_retry = true;
+        // Loss seen: some port answered only a retry. From then on the silent ports get
+        // every retry --retries allows, since each of their tries may have been lost too.
+        let mut loss_seen = false;
         while !pending.is_empty() && !stop.load(Ordering::Relaxed) {
             let last_send = self.send_round(&pending, families, pacer.as_mut(), stop)?;
             let before = pending.len();
@@ -294,11 +304,9 @@ impl Run<'_> {
                 }
             }
             pending.retain(|&i| !self.slots[i].done);
-            if round > 0 {
-                answered_by_retry = pending.len() < before;
-            }
+            loss_seen |= round > 0 && pending.len() < before;
             round += 1;
-            if round > self.config.timing.max_retries || !answered_by_retry {
+            if round > self.config.timing.max_retries || (round > 1 && !loss_seen) {
                 break;
             }
         }
@@ -339,8 +347,9 @@ impl Run<'_> {
                 self.fail(i, "no route to host".into());
                 continue;
             };
-            let from = SocketAddr::new(*source, sockets.our_port);
-            let Some(packet) = syn(from, target, self.cookies.seq(target, sockets.our_port)) else {
+            let our_port = sockets.port(self.slots[i].tries);
+            let from = SocketAddr::new(*source, our_port);
+            let Some(packet) = syn(from, target, self.cookies.seq(target, our_port)) else {
                 self.fail(i, "no source address of the target's family".into());
                 continue;
             };
@@ -441,8 +450,7 @@ impl Run<'_> {
                     continue;
                 };
                 if let Some(reply) = parse(packet, from, sockets.v6, tcp).filter(|r| {
-                    r.our_port == sockets.our_port
-                        && self.cookies.matches(r.target, r.our_port, r.seq)
+                    sockets.owns(r.our_port) && self.cookies.matches(r.target, r.our_port, r.seq)
                 }) {
                     self.handle(at, reply);
                 }

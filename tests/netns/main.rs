@@ -9,6 +9,7 @@ mod cases;
 mod chain;
 mod check;
 mod delayline;
+mod loss;
 mod nmap;
 mod ping;
 mod rcvbuf;

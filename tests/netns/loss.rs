@@ -1,0 +1,138 @@
+//! Results stay right under loss: the edge drops 10 % of all TCP packets it forwards, in
+//! both directions (an nftables `numgen` rule with a counter), and a sweep of 110 ports
+//! must still give every port its true state, in connect mode and in raw (SYN) mode.
+//! Loss is seen as answers that come only on retries, which buys the silent ports more
+//! of them (up to --retries).
+
+use crate::bed::{Bed, PUBLIC, Setup};
+use crate::servers::Servers;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn nft(ns: &str, rules: &str) {
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "-f", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("nft runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(rules.as_bytes())
+        .expect("nft reads");
+    assert!(child.wait().is_ok_and(|s| s.success()), "nft: {rules}");
+}
+
+/// The state each port of 7890-7999 is really in on the bed set up below.
+fn truth() -> BTreeMap<u64, (&'static str, &'static str)> {
+    let mut t = BTreeMap::new();
+    for port in 7890..=7999u64 {
+        let state = match port {
+            7890 => ("open", "syn-ack"),
+            7891 | 7892 | 7898 | 7900..=7999 => ("closed", "conn-refused"),
+            7894 => ("filtered", "admin-prohibited"),
+            // Not in the security group: dropped at the edge.
+            _ => ("filtered", "no-response"),
+        };
+        t.insert(port, state);
+    }
+    t
+}
+
+fn states(bed: &Bed, mode: &str) -> BTreeMap<u64, (String, String)> {
+    let (code, stdout, stderr) = bed.ipdiag(&[
+        "probe",
+        "-n",
+        PUBLIC,
+        "-p",
+        "7890-7999",
+        mode,
+        "--retries",
+        "6",
+        "-w",
+        "300ms",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let records: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+    records
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| {
+            (
+                r["port"].as_u64().unwrap_or(0),
+                (
+                    r["state"].as_str().unwrap_or_default().to_owned(),
+                    r["reason"].as_str().unwrap_or_default().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_sweep_under_ten_percent_loss_is_exact() {
+    let Some(bed) = Bed::new("sweep_under_loss", Setup::default()) else {
+        return;
+    };
+    let mut servers = Servers::default();
+    servers.tcp(&bed.server, "0.0.0.0:7890");
+    // 100 more ports the security group lets in (nothing listens: closed), and the loss.
+    nft(
+        &bed.edge,
+        "insert rule ip cloud security_group tcp dport 7900-7999 accept",
+    );
+    nft(
+        &bed.edge,
+        "table ip loss {
+          counter seen {}
+          counter dropped {}
+          chain lossy {
+            type filter hook forward priority -10; policy accept;
+            meta l4proto tcp counter name \"seen\"
+            meta l4proto tcp numgen random mod 100 < 10 counter name \"dropped\" drop
+          }
+        }",
+    );
+    let want: BTreeMap<u64, (String, String)> = truth()
+        .into_iter()
+        .map(|(p, (s, r))| (p, (s.to_owned(), r.to_owned())))
+        .collect();
+    let root = nix::unistd::geteuid().is_root();
+    for mode in ["--connect", "--raw"] {
+        if mode == "--raw" && !root {
+            continue;
+        }
+        let got = states(&bed, mode);
+        let wrong: Vec<_> = want
+            .iter()
+            .filter(|(p, s)| got.get(p) != Some(s))
+            .map(|(p, s)| format!("{p}: want {s:?}, got {:?}", got.get(p)))
+            .collect();
+        assert!(wrong.is_empty(), "{mode} under 10% loss: {wrong:#?}");
+        let dropped = counter(&bed, "dropped");
+        let seen = counter(&bed, "seen");
+        eprintln!("{mode}: exact; the edge dropped {dropped} of {seen} TCP packets so far");
+        assert!(dropped > 0, "the loss rule dropped packets");
+    }
+}
+
+fn counter(bed: &Bed, name: &str) -> u64 {
+    let out = Command::new("ip")
+        .args([
+            "netns", "exec", &bed.edge, "nft", "list", "counter", "ip", "loss", name,
+        ])
+        .output()
+        .expect("nft runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .skip_while(|w| *w != "packets")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
