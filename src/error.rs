@@ -89,6 +89,8 @@ pub enum Problem {
     OnePort,
     #[error("trace follows one port: write HOST:PORT")]
     TraceOnePort,
+    #[error("--loss-split measures one port of one host: write HOST:PORT")]
+    LossSplitOnePort,
     #[error("must be between {0} and {1}")]
     Between(u32, u32),
     #[error("{0} address reaches many hosts: refused (probe --allow-broadcast does it anyway)")]

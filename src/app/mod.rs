@@ -9,6 +9,7 @@ mod checking;
 mod classify;
 mod doctor;
 mod drive;
+pub mod load;
 mod local;
 mod local_receive;
 mod meta;

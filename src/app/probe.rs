@@ -61,6 +61,9 @@ const AUTO_SYN_FROM: usize = 1000;
 
 /// Runs `ipdiag probe`.
 pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    if args.load.loss_split {
+        return super::load::run(&args.load, args, ctx);
+    }
     if args.sizes.is_some() || args.size_sweep {
         return super::sizes::run(args, ctx);
     }

@@ -52,6 +52,7 @@ pub fn run(args: &ServeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         rate: args.rate,
         burst: args.rate * 2.0,
         max_connections: args.max_connections,
+        tcp_reads: args.tcp_reads,
         ..ServeConfig::default()
     };
     let json = matches!(ctx.format, Format::Json | Format::Jsonl);

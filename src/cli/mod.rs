@@ -9,6 +9,7 @@
 pub mod check;
 pub mod classify;
 pub mod doctor;
+pub mod load;
 pub mod local;
 pub mod meta;
 pub mod parse;

@@ -18,6 +18,9 @@ Examples:
   ipdiag probe 203.0.113.10:7895 --sizes 64,1472,1473,4000 --responder
                                             which UDP datagram sizes arrive (fragments?)
   ipdiag probe 203.0.113.10:7895 --size-sweep   the largest datagram that arrives
+  ipdiag probe 203.0.113.10:7895 --loss-split --rates 100,1000,5000
+                                            UDP loss by direction per send rate
+                                            (needs ipdiag serve --udp on the server)
 
 States and reasons are nmap's: open (syn-ack, udp-response), closed (conn-refused,
 port-unreach from the target), filtered (no-response, host-unreach, net-unreach,
@@ -85,6 +88,9 @@ pub struct ProbeArgs {
     /// implies --udp)
     #[arg(long, conflicts_with_all = ["raw", "both", "tcp"])]
     pub size_sweep: bool,
+    /// Loss by direction through the responder.
+    #[command(flatten)]
+    pub load: super::load::LoadArgs,
 }
 
 /// Which protocols and address families to probe.

@@ -9,8 +9,11 @@ Examples:
   ipdiag serve --udp 5000-5010 --for 10m          UDP ports, stop by itself after 10 minutes
   ipdiag serve --tcp 7890 --token s3cret          answer only probes tagged with the token
   ipdiag serve --tcp 7890 --bind 172.16.0.10      one address (never the cloud's public IP)
+  ipdiag serve --tcp 7890 --tcp-reads             log the size of every read() (TCP framing)
+  ipdiag serve --udp 7895 --rate 10000            for probe --loss-split at up to 10000/s
 
-Then, on the client: ipdiag probe SERVER:7890 --udp --responder (add --token when set).
+Then, on the client: ipdiag probe SERVER:7890 --udp --responder (add --token when set);
+ipdiag probe SERVER:7895 --loss-split --rates 100,1000 splits UDP loss by direction.
 Every arrival is logged: seeing probes arrive here while the client sees silence proves
 the return path is the problem. The responder never sends more bytes than it received,
 answers nothing that is not a valid ipdiag probe, limits replies per source, caps and
@@ -40,4 +43,8 @@ pub struct ServeArgs {
     /// TCP connections open at once at most
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub max_connections: usize,
+    /// TCP: after the banner, read what the client sends (64 KiB, 10 s idle at most) and log
+    /// how many bytes each read returned: two sends often arrive as one read
+    #[arg(long)]
+    pub tcp_reads: bool,
 }

@@ -18,6 +18,7 @@ pub mod diagnosis_text;
 pub mod doctor_json;
 pub mod doctor_text;
 pub mod json_stream;
+pub mod load_text;
 pub mod local_receive;
 pub mod local_report;
 pub mod ping_text;

@@ -50,10 +50,14 @@ pub struct ArrivalRecord {
     pub local: String,
     /// Bytes received (UDP).
     pub bytes: usize,
-    /// `replied`, `refused`, `rate_limited`, `banner`, `connection_limit`, `write_failed`.
+    /// `replied`, `refused`, `rate_limited`, `banner`, `connection_limit`, `write_failed`,
+    /// `reads`.
     pub action: &'static str,
     /// The log's words for it.
     pub detail: String,
+    /// `reads` (`serve --tcp-reads`): bytes returned by each of the first reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reads: Option<Vec<usize>>,
 }
 
 /// The JSON record of an arrival.
@@ -75,11 +79,16 @@ pub fn record(a: &Arrival) -> ArrivalRecord {
             Action::Replied(_) => "replied",
             Action::Refused(_) => "refused",
             Action::RateLimited => "rate_limited",
-            Action::Banner(_) => "banner",
+            Action::Banner(_) | Action::BannerReading(_) => "banner",
             Action::ConnectionLimit => "connection_limit",
             Action::WriteFailed => "write_failed",
+            Action::Reads(_) => "reads",
         },
         detail: a.action.text(),
+        reads: match a.action {
+            Action::Reads(log) => Some(log.shown().to_vec()),
+            _ => None,
+        },
     }
 }
 
@@ -116,5 +125,27 @@ mod tests {
             "01:02:03.456Z udp 198.51.100.2:40000 -> 0.0.0.0:7895 48 bytes: replied (25 bytes)"
         );
         assert_eq!(record(&arrival).action, "replied");
+        let mut log = crate::serve::reads::ReadLog::default();
+        log.push(42);
+        let reads = Arrival {
+            protocol: Protocol::Tcp,
+            bytes: 42,
+            action: Action::Reads(log),
+            ..arrival
+        };
+        assert_eq!(
+            line(&reads),
+            "01:02:03.456Z tcp 198.51.100.2:40000 -> 0.0.0.0:7895 42 bytes: read 1: 42 bytes; 1 read, 42 bytes, peer closed"
+        );
+        let json = serde_json::to_string(&record(&reads)).unwrap();
+        assert!(
+            json.contains(r#""action":"reads""#) && json.contains(r#""reads":[42]"#),
+            "{json}"
+        );
+        assert!(
+            !serde_json::to_string(&record(&arrival))
+                .unwrap()
+                .contains("reads")
+        );
     }
 }

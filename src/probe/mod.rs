@@ -11,6 +11,8 @@ pub mod errqueue;
 pub mod icmp;
 pub mod in_flight;
 pub mod limits;
+pub mod load;
+pub mod load_split;
 pub mod rate;
 pub mod reason;
 pub mod route;

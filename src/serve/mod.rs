@@ -2,16 +2,23 @@
 //! server saw it — and is never an amplifier (README "The responder protocol").
 //!
 //! UDP: a valid request (with the right tag when a token is set) from a source within its
-//! rate gets one reply no larger than the request; anything else gets nothing. TCP: each
-//! accepted connection gets one line and is closed; connections are capped and a slow
-//! reader is dropped after a timeout. Every arrival is reported to the caller, who logs it.
+//! rate gets one reply no larger than the request; anything else gets nothing. Requests of
+//! a measurement session are counted (before the rate limit) and the reply carries the
+//! count (`sessions.rs`). TCP: each accepted connection gets one line and is closed, or
+//! with `tcp_reads` is read first and the size of every read reported (`reads.rs`);
+//! connections are capped and a slow peer is dropped after a timeout. Every arrival is
+//! reported to the caller, who logs it.
 
 pub mod bind;
 pub mod limiter;
+pub mod reads;
+pub mod sessions;
 
 use crate::model::Protocol;
-use crate::wire::responder::{self, Refusal};
+use crate::wire::responder::{self, Admission, Refusal, Session};
 use limiter::Limiter;
+use reads::ReadLog;
+use sessions::Sessions;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,6 +41,12 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// How long writing a banner may take before the connection is dropped.
     pub write_timeout: Duration,
+    /// TCP: after the banner, read what the client sends and log each read's size.
+    pub tcp_reads: bool,
+    /// TCP reads: bytes per connection at most.
+    pub read_limit: usize,
+    /// TCP reads: close a connection quiet for this long.
+    pub read_idle: Duration,
 }
 
 impl Default for ServeConfig {
@@ -44,6 +57,9 @@ impl Default for ServeConfig {
             burst: 20.0,
             max_connections: 256,
             write_timeout: Duration::from_secs(2),
+            tcp_reads: false,
+            read_limit: reads::READ_LIMIT,
+            read_idle: reads::READ_IDLE,
         }
     }
 }
@@ -59,10 +75,14 @@ pub enum Action {
     RateLimited,
     /// TCP: the banner (this many bytes) was sent and the connection closed.
     Banner(usize),
+    /// TCP (`tcp_reads`): the banner was sent; what the client sends is read next.
+    BannerReading(usize),
     /// TCP: closed at once, too many connections are open.
     ConnectionLimit,
     /// TCP: the banner could not be written in time.
     WriteFailed,
+    /// TCP (`tcp_reads`): what the client sent, read by read; then closed.
+    Reads(ReadLog),
 }
 
 impl Action {
@@ -73,8 +93,10 @@ impl Action {
             Self::Refused(why) => format!("no reply: {}", why.as_str()),
             Self::RateLimited => "no reply: rate limit for this source".into(),
             Self::Banner(n) => format!("banner sent ({n} bytes), closed"),
+            Self::BannerReading(n) => format!("banner sent ({n} bytes), reading"),
             Self::ConnectionLimit => "closed: connection limit".into(),
             Self::WriteFailed => "closed: banner not written in time".into(),
+            Self::Reads(log) => log.text(),
         }
     }
 }
@@ -90,7 +112,7 @@ pub struct Arrival {
     pub source: SocketAddr,
     /// The local address and port it arrived on.
     pub local: SocketAddr,
-    /// Bytes received (UDP; 0 for a TCP connection).
+    /// Bytes received: the datagram's (UDP); for TCP 0, or with `tcp_reads` all that was read.
     pub bytes: usize,
     /// What the responder did.
     pub action: Action,
@@ -135,6 +157,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let shared = Arc::new(Shared {
         limiter: Mutex::new(Limiter::new(config.rate, config.burst)),
+        sessions: Mutex::new(Sessions::default()),
         config,
         log,
         counters,
@@ -175,10 +198,29 @@ fn allow(limiter: &Mutex<Limiter>, source: SocketAddr) -> bool {
         .allow(source.ip(), Instant::now())
 }
 
+/// The rate limit's decision about a valid request, after counting it in its session:
+/// counted first, so a request the limit silences still shows as received.
+fn admit(shared: &Shared, source: SocketAddr, session: Option<Session>) -> Admission {
+    let answered = allow(&shared.limiter, source);
+    let tally = session.map(|s| {
+        shared
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(s, answered)
+    });
+    if answered {
+        Admission::Answer(tally)
+    } else {
+        Admission::Withhold
+    }
+}
+
 /// What every serving task shares.
 struct Shared {
     config: ServeConfig,
     limiter: Mutex<Limiter>,
+    sessions: Mutex<Sessions>,
     log: mpsc::Sender<Arrival>,
     counters: Arc<Counters>,
 }
@@ -186,9 +228,9 @@ struct Shared {
 async fn serve_udp(socket: UdpSocket, shared: &Shared) {
     let Shared {
         config,
-        limiter,
         log,
         counters,
+        ..
     } = shared;
     let local = socket
         .local_addr()
@@ -201,9 +243,10 @@ async fn serve_udp(socket: UdpSocket, shared: &Shared) {
         counters.datagrams.fetch_add(1, Ordering::Relaxed);
         counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
         let data = buf.get(..n).unwrap_or_default();
-        let action = match responder::answer(data, source, config.token.as_deref()) {
+        let admit = |session| admit(shared, source, session);
+        let action = match responder::answer(data, source, config.token.as_deref(), admit) {
+            Err(Refusal::RateLimited) => Action::RateLimited,
             Err(why) => Action::Refused(why),
-            Ok(_) if !allow(limiter, source) => Action::RateLimited,
             Ok(reply) => match socket.send_to(&reply, source).await {
                 Ok(sent) => {
                     counters.replies.fetch_add(1, Ordering::Relaxed);
@@ -230,6 +273,7 @@ async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
         limiter,
         log,
         counters,
+        ..
     } = &*shared;
     let local = listener
         .local_addr()
@@ -254,6 +298,9 @@ async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
         let open = counters.open_connections.fetch_add(1, Ordering::Relaxed) + 1;
         counters.peak_connections.fetch_max(open, Ordering::Relaxed);
         let (counters, log, timeout) = (Arc::clone(counters), log.clone(), config.write_timeout);
+        let reading = config
+            .tcp_reads
+            .then_some((config.read_limit, config.read_idle));
         writers.spawn(async move {
             let mut stream = stream;
             let line = responder::banner(source);
@@ -262,10 +309,23 @@ async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
                 Ok(Ok(())) => Action::Banner(line.len()),
                 _ => Action::WriteFailed,
             };
+            // Half-closed: the client reads the banner to its end and may still send.
             let _ = tokio::time::timeout(timeout, stream.shutdown()).await;
+            let reads = match reading {
+                Some((limit, idle)) if action != Action::WriteFailed => {
+                    let sent = Action::BannerReading(line.len());
+                    let _ = log.try_send(tcp_arrival(source, local, sent));
+                    let reads = reads::read_all(&mut stream, limit, idle).await;
+                    let mut arrival = tcp_arrival(source, local, Action::Reads(reads));
+                    arrival.bytes = reads.bytes;
+                    Some(arrival)
+                }
+                _ => None,
+            };
             drop(stream);
             counters.open_connections.fetch_sub(1, Ordering::Relaxed);
-            let _ = log.try_send(tcp_arrival(source, local, action));
+            // Logged once the connection is closed and counted as such.
+            let _ = log.try_send(reads.unwrap_or_else(|| tcp_arrival(source, local, action)));
         });
     }
 }

@@ -208,3 +208,161 @@ async fn tcp_banner_and_bounded_connections() {
     assert!(counters.peak_connections.load(Ordering::Relaxed) <= 8);
     stop.send(true).unwrap();
 }
+
+/// Requests of a session are counted before the rate limit: with a burst of 5 and no
+/// refill to speak of, 20 requests get 5 replies, and the tally (asked from another
+/// source, which has its own bucket) says 20 received and 15 withheld.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_count_before_the_rate_limit() {
+    use crate::wire::responder::{Session, parse_session_reply, session_request};
+    let config = ServeConfig {
+        rate: 0.001,
+        burst: 5.0,
+        ..ServeConfig::default()
+    };
+    let (udp, _, _counters, stop, _log) = start(config);
+    let socket = client(udp);
+    let (replies, tally) = tokio::task::spawn_blocking(move || {
+        let session = |seq, tally_only| Session {
+            id: 77,
+            seq,
+            tally_only,
+        };
+        for seq in 0..20 {
+            let request = session_request(u64::from(seq), None, Some(session(seq, false)));
+            socket.send(&request).unwrap();
+        }
+        let mut buf = [0u8; 128];
+        let mut replies = Vec::new();
+        while let Ok(n) = socket.recv(&mut buf) {
+            replies.push(parse_session_reply(&buf[..n]).unwrap());
+        }
+        let other = StdUdp::bind("127.0.0.2:0").unwrap();
+        other.connect(udp).unwrap();
+        other
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        other
+            .send(&session_request(99, None, Some(session(20, true))))
+            .unwrap();
+        let n = other.recv(&mut buf).unwrap();
+        (replies, parse_session_reply(&buf[..n]).unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(replies.len(), 5, "the burst");
+    assert!(replies.iter().all(|r| !r.tally_only && r.tally.is_some()));
+    assert!(tally.tally_only);
+    assert_eq!(
+        tally.tally.map(|t| (t.received, t.withheld)),
+        Some((20, 15)),
+        "every request counted, the silenced ones as withheld"
+    );
+    stop.send(true).unwrap();
+}
+
+fn banner_len(peer: SocketAddr) -> usize {
+    crate::wire::responder::banner(peer).len()
+}
+
+/// `tcp_reads`: a client that writes twice without pause before the server reads sees
+/// both writes come back as one read of 42 bytes, and the log says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_reads_show_two_sends_as_one_read() {
+    use std::io::{Read, Write};
+    let listener = bind::bind(Protocol::Tcp, "127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = listener.local_addr().unwrap().as_socket().unwrap();
+    // The connection completes in the listen backlog before the server runs, so both
+    // writes are queued in the server's socket before its first read.
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let me = stream.local_addr().unwrap();
+    stream.write_all(b"hello world\n").unwrap();
+    stream
+        .write_all(b"second message of thirty byte\n")
+        .unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let config = ServeConfig {
+        tcp_reads: true,
+        ..ServeConfig::default()
+    };
+    let sockets = Sockets {
+        udp: Vec::new(),
+        tcp: vec![listener.into()],
+    };
+    let (stop_tx, stop) = watch::channel(false);
+    let (log_tx, mut log) = mpsc::channel(16);
+    tokio::spawn(serve(
+        sockets,
+        config,
+        log_tx,
+        stop,
+        Arc::new(Counters::default()),
+    ));
+    let banner = tokio::task::spawn_blocking(move || {
+        let mut line = Vec::new();
+        stream.read_to_end(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    assert_eq!(parse_banner(&banner), Some(me));
+    let banner = log.recv().await.unwrap().action;
+    assert_eq!(banner, Action::BannerReading(banner_len(me)));
+    assert_eq!(
+        banner.text(),
+        format!("banner sent ({} bytes), reading", banner_len(me))
+    );
+    let reads = log.recv().await.unwrap();
+    assert_eq!(reads.bytes, 42);
+    let Action::Reads(detail) = reads.action else {
+        panic!("{:?}", reads.action)
+    };
+    assert_eq!(detail.shown(), &[42]);
+    assert_eq!(
+        reads.action.text(),
+        "read 1: 42 bytes; 1 read, 42 bytes, peer closed"
+    );
+    stop_tx.send(true).unwrap();
+}
+
+/// `tcp_reads` is bounded: a client that sends more than the budget is cut off there,
+/// and one that goes quiet is closed after the idle time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_reads_are_bounded() {
+    use std::io::Write;
+    let config = ServeConfig {
+        tcp_reads: true,
+        read_limit: 1000,
+        read_idle: Duration::from_millis(200),
+        rate: 1e9,
+        burst: 1e9,
+        ..ServeConfig::default()
+    };
+    let (_, tcp, counters, stop, mut log) = start(config);
+    let quiet = tokio::task::spawn_blocking(move || {
+        let mut big = std::net::TcpStream::connect(tcp).unwrap();
+        // Written in one go; the server stops reading at its budget (the rest may reset).
+        let _ = big.write_all(&[b'x'; 5000]);
+        let mut quiet = std::net::TcpStream::connect(tcp).unwrap();
+        quiet.write_all(b"x").unwrap();
+        (big, quiet)
+    })
+    .await
+    .unwrap();
+    let mut ends = Vec::new();
+    while ends.len() < 2 {
+        let arrival = log.recv().await.unwrap();
+        if let Action::Reads(reads) = arrival.action {
+            ends.push((reads.bytes, reads.end));
+        }
+    }
+    ends.sort_by_key(|(bytes, _)| *bytes);
+    assert_eq!(
+        ends,
+        vec![(1, reads::ReadEnd::Idle), (1000, reads::ReadEnd::Limit)]
+    );
+    drop(quiet);
+    assert_eq!(counters.open_connections.load(Ordering::Relaxed), 0);
+    stop.send(true).unwrap();
+}

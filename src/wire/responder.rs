@@ -5,18 +5,29 @@
 //! request (client → server), 48 bytes:
 //!   0  16  header: "IPDG", version 1, kind 1 (probe), flags, nonce   (datagram.rs)
 //!  16  16  HMAC-SHA256(token, header) truncated to 16 bytes when flags & 1, else zeros
-//!  32  16  zeros: room, so that the reply is never larger than the request
+//!  32  16  zeros: room, so that the reply is never larger than the request; with
+//!          flags & 2 (session): 32 8 session id, 40 4 sequence number, 44 4 zeros
 //! reply (server → client), 25 bytes (IPv4) or 37 bytes (IPv6):
 //!   0  16  header: "IPDG", version 1, kind 2 (reply), flags 0, the request's nonce
 //!  16   1  family of the observed source: 4 or 6
 //!  17   2  observed source port, big-endian
 //!  19 4|16 observed source address
 //!  ..   2  bytes of the request the server received, big-endian
+//! with a session (reply flags & 2, and & 4 echoed for a tally request), 8 bytes more,
+//! 33 or 45 in all:
+//!  ..   4  requests of this session the server received, big-endian
+//!  ..   4  of those, replies the server withheld (its rate limit), big-endian
 //! TCP, on accept: "IPDG/1 tcp observed=ADDRESS:PORT\n" (IPv6 in brackets), then close.
 //! ```
 //!
 //! The server answers only a valid request, only with a correct tag when it has a token,
-//! and only when the reply fits in the request's size: it can never amplify.
+//! and only when the reply fits in the request's size: it can never amplify. Sessions are
+//! compatible both ways: an old client never sets bit 1 and gets the old reply, and an old
+//! client's parser stops after the received-bytes field, so the appended tally is ignored;
+//! an old server ignores the bit and answers without a tally, which the client reports as
+//! "tally unknown". The tag covers the header (flags included) but not the session
+//! fields: it proves who may get answers, and a captured request can be replayed verbatim
+//! anyway, so covering them would add nothing but an incompatibility with old servers.
 
 use super::datagram::{self, HEADER_LEN, Kind};
 use hmac::{Hmac, Mac};
@@ -25,6 +36,16 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Header flag: a tag follows the header.
 pub const FLAG_TAGGED: u16 = 1;
+/// Header flag: the request carries a session id and sequence number, the reply the
+/// session's tally (requests received, replies withheld).
+pub const FLAG_SESSION: u16 = 2;
+/// Header flag, with [`FLAG_SESSION`]: ask for the tally without being counted, so that
+/// asking does not change the answer.
+pub const FLAG_TALLY: u16 = 4;
+/// Where the session fields start: the first byte of the request's room.
+pub const SESSION_AT: usize = HEADER_LEN + TAG_LEN;
+/// Bytes a session adds to a reply: two 32-bit counts.
+pub const TALLY_LEN: usize = 8;
 /// Bytes of the truncated HMAC tag.
 pub const TAG_LEN: usize = 16;
 /// The request size the client sends: room for an IPv6 reply.
@@ -43,15 +64,56 @@ fn tag(token: &[u8], header: &[u8]) -> Option<[u8; TAG_LEN]> {
 
 /// A request with this nonce, tagged when a token is given.
 pub fn request(nonce: u64, token: Option<&[u8]>) -> Vec<u8> {
+    session_request(nonce, token, None)
+}
+
+/// A request that belongs to a measurement session (or a plain one for `None`).
+pub fn session_request(nonce: u64, token: Option<&[u8]>, session: Option<Session>) -> Vec<u8> {
     let mut header = datagram::probe(nonce);
-    let tag = token.and_then(|t| {
-        header[6..8].copy_from_slice(&FLAG_TAGGED.to_be_bytes());
-        tag(t, &header)
-    });
+    let mut flags = if token.is_some() { FLAG_TAGGED } else { 0 };
+    if let Some(s) = session {
+        flags |= FLAG_SESSION | if s.tally_only { FLAG_TALLY } else { 0 };
+    }
+    header[6..8].copy_from_slice(&flags.to_be_bytes());
+    let tag = token.and_then(|t| tag(t, &header));
     let mut bytes = header.to_vec();
     bytes.extend_from_slice(&tag.unwrap_or([0; TAG_LEN]));
+    if let Some(s) = session {
+        bytes.extend_from_slice(&s.id.to_be_bytes());
+        bytes.extend_from_slice(&s.seq.to_be_bytes());
+    }
     bytes.resize(REQUEST_LEN, 0);
     bytes
+}
+
+/// A request's place in a measurement session (`probe --loss-split`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// Chosen at random by the client; the server keys its counts by it.
+    pub id: u64,
+    /// The request's number within the session.
+    pub seq: u32,
+    /// A tally request: answered with the counts, not counted itself.
+    pub tally_only: bool,
+}
+
+/// What the server counted for a session, as the reply carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    /// Counted requests that reached the server (whether answered or not).
+    pub received: u32,
+    /// Of those, the ones the server did not answer because of its rate limit.
+    pub withheld: u32,
+}
+
+/// The server's decision about a valid request, made by its caller (rate limit, session
+/// table) and handed back to [`answer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Answer, with this tally when the request belongs to a session.
+    Answer(Option<Tally>),
+    /// Do not answer: the source is over its rate.
+    Withhold,
 }
 
 /// Why the server stays silent about a datagram (logged, never sent).
@@ -63,6 +125,8 @@ pub enum Refusal {
     BadToken,
     /// The reply would be larger than the request.
     TooSmall,
+    /// A valid request, but the source is over its rate.
+    RateLimited,
 }
 
 impl Refusal {
@@ -72,12 +136,21 @@ impl Refusal {
             Self::NotAProbe => "not a probe",
             Self::BadToken => "bad token",
             Self::TooSmall => "request smaller than the reply",
+            Self::RateLimited => "rate limit for this source",
         }
     }
 }
 
-/// The reply to `data` from `source`, or why there is none.
-pub fn answer(data: &[u8], source: SocketAddr, token: Option<&[u8]>) -> Result<Vec<u8>, Refusal> {
+/// The reply to `data` from `source`, or why there is none. `admit` is asked only about
+/// a valid request that a reply fits in (so junk and short datagrams are never counted
+/// nor charged to a rate), with its session if it has one; it decides whether the server
+/// answers and with which tally. This is the only function that makes replies.
+pub fn answer(
+    data: &[u8],
+    source: SocketAddr,
+    token: Option<&[u8]>,
+    admit: impl FnOnce(Option<Session>) -> Admission,
+) -> Result<Vec<u8>, Refusal> {
     let header = datagram::parse(data).ok_or(Refusal::NotAProbe)?;
     if header.kind != Kind::Probe {
         return Err(Refusal::NotAProbe);
@@ -92,18 +165,67 @@ pub fn answer(data: &[u8], source: SocketAddr, token: Option<&[u8]>) -> Result<V
             _ => return Err(Refusal::BadToken),
         }
     }
+    let session = session_of(header.flags, data)?;
+    let longest = reply_len(source, session.is_some());
+    if longest > data.len() {
+        return Err(Refusal::TooSmall);
+    }
+    let Admission::Answer(tally) = admit(session) else {
+        return Err(Refusal::RateLimited);
+    };
     let received = u16::try_from(data.len()).unwrap_or(u16::MAX);
-    let reply = reply(header.nonce, source, received);
+    let counted = session.zip(tally).map(|(s, t)| (s.tally_only, t));
+    let reply = encode(header.nonce, source, received, counted);
     if reply.len() > data.len() {
         return Err(Refusal::TooSmall);
     }
     Ok(reply)
 }
 
+/// The session fields of a request whose header has the session flag; a session request
+/// too short to hold them is not a valid request.
+fn session_of(flags: u16, data: &[u8]) -> Result<Option<Session>, Refusal> {
+    if flags & FLAG_SESSION == 0 {
+        return Ok(None);
+    }
+    let id = data
+        .get(SESSION_AT..SESSION_AT + 8)
+        .ok_or(Refusal::NotAProbe)?;
+    let seq = data
+        .get(SESSION_AT + 8..SESSION_AT + 12)
+        .ok_or(Refusal::NotAProbe)?;
+    Ok(Some(Session {
+        id: u64::from_be_bytes(id.try_into().map_err(|_| Refusal::NotAProbe)?),
+        seq: u32::from_be_bytes(seq.try_into().map_err(|_| Refusal::NotAProbe)?),
+        tally_only: flags & FLAG_TALLY != 0,
+    }))
+}
+
+/// The size of the reply to `source`, with or without a tally.
+fn reply_len(source: SocketAddr, tally: bool) -> usize {
+    let address = if source.is_ipv4() { 4 } else { 16 };
+    HEADER_LEN + 1 + 2 + address + 2 + if tally { TALLY_LEN } else { 0 }
+}
+
 /// A reply: the nonce, the source the server saw, and the request's size.
 pub fn reply(nonce: u64, observed: SocketAddr, received: u16) -> Vec<u8> {
+    encode(nonce, observed, received, None)
+}
+
+/// The reply's bytes; with `counted` (whether it answers a tally request, and the tally)
+/// the session flags and the two counts.
+fn encode(
+    nonce: u64,
+    observed: SocketAddr,
+    received: u16,
+    counted: Option<(bool, Tally)>,
+) -> Vec<u8> {
     let mut bytes = datagram::probe(nonce).to_vec();
     bytes[5] = 2;
+    if let Some((tally_only, _)) = counted {
+        let flags = FLAG_SESSION | if tally_only { FLAG_TALLY } else { 0 };
+        bytes[6..8].copy_from_slice(&flags.to_be_bytes());
+    }
     match observed.ip() {
         IpAddr::V4(a) => {
             bytes.push(4);
@@ -117,6 +239,10 @@ pub fn reply(nonce: u64, observed: SocketAddr, received: u16) -> Vec<u8> {
         }
     }
     bytes.extend_from_slice(&received.to_be_bytes());
+    if let Some((_, tally)) = counted {
+        bytes.extend_from_slice(&tally.received.to_be_bytes());
+        bytes.extend_from_slice(&tally.withheld.to_be_bytes());
+    }
     bytes
 }
 
@@ -131,8 +257,46 @@ pub struct Reply {
     pub received: u16,
 }
 
+/// A reply to a session request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionReply {
+    /// What every reply says.
+    pub reply: Reply,
+    /// The session's counts; `None` from a server that predates sessions.
+    pub tally: Option<Tally>,
+    /// Whether it answers a tally request (not a counted one).
+    pub tally_only: bool,
+}
+
 /// Parses a reply; `None` for anything else (an echo of the request, say).
 pub fn parse_reply(data: &[u8]) -> Option<Reply> {
+    parse_with_tail(data).map(|(reply, _, _)| reply)
+}
+
+/// Parses a reply with its session tally, if it carries one.
+pub fn parse_session_reply(data: &[u8]) -> Option<SessionReply> {
+    let (reply, flags, tail) = parse_with_tail(data)?;
+    let tally = if flags & FLAG_SESSION == 0 {
+        None
+    } else {
+        let count = |at: usize| -> Option<u32> {
+            Some(u32::from_be_bytes(tail.get(at..at + 4)?.try_into().ok()?))
+        };
+        // A session flag without both counts is a broken reply, not an old one.
+        Some(Tally {
+            received: count(0)?,
+            withheld: count(4)?,
+        })
+    };
+    Some(SessionReply {
+        reply,
+        tally,
+        tally_only: flags & FLAG_SESSION != 0 && flags & FLAG_TALLY != 0,
+    })
+}
+
+/// The reply, its header flags and the bytes after the received-bytes field.
+fn parse_with_tail(data: &[u8]) -> Option<(Reply, u16, &[u8])> {
     let header = datagram::parse(data)?;
     if header.kind != Kind::Reply {
         return None;
@@ -152,11 +316,12 @@ pub fn parse_reply(data: &[u8]) -> Option<Reply> {
         _ => return None,
     };
     let received = u16::from_be_bytes([*rest.first()?, *rest.get(1)?]);
-    Some(Reply {
+    let reply = Reply {
         nonce: header.nonce,
         observed: SocketAddr::new(ip, port),
         received,
-    })
+    };
+    Some((reply, header.flags, rest.get(2..)?))
 }
 
 /// The line a TCP accept gets.
@@ -172,121 +337,5 @@ pub fn parse_banner(data: &[u8]) -> Option<SocketAddr> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn source() -> SocketAddr {
-        "198.51.100.2:40000".parse().unwrap()
-    }
-
-    #[test]
-    fn round_trip_without_and_with_a_token() {
-        for token in [None, Some(&b"s3cret"[..])] {
-            let request = request(42, token);
-            assert_eq!(request.len(), REQUEST_LEN);
-            let reply = answer(&request, source(), token).unwrap();
-            assert_eq!(reply.len(), 25);
-            assert_eq!(
-                parse_reply(&reply),
-                Some(Reply {
-                    nonce: 42,
-                    observed: source(),
-                    received: 48
-                })
-            );
-        }
-        let v6: SocketAddr = "[2001:db8::7]:5353".parse().unwrap();
-        let reply = answer(&request(9, None), v6, None).unwrap();
-        assert_eq!(reply.len(), 37);
-        assert_eq!(parse_reply(&reply).map(|r| r.observed), Some(v6));
-    }
-
-    #[test]
-    fn refusals() {
-        let token = Some(&b"s3cret"[..]);
-        assert_eq!(
-            answer(&request(1, None), source(), token),
-            Err(Refusal::BadToken)
-        );
-        assert_eq!(
-            answer(&request(1, Some(b"other")), source(), token),
-            Err(Refusal::BadToken)
-        );
-        let mut forged = request(1, token);
-        forged[8] ^= 1;
-        assert_eq!(
-            answer(&forged, source(), token),
-            Err(Refusal::BadToken),
-            "nonce changed after tagging"
-        );
-        assert_eq!(answer(b"hello", source(), None), Err(Refusal::NotAProbe));
-        let mut wrong_magic = request(1, None);
-        wrong_magic[0] = b'X';
-        assert_eq!(
-            answer(&wrong_magic, source(), None),
-            Err(Refusal::NotAProbe)
-        );
-        let reply = reply(1, source(), 48);
-        assert_eq!(
-            answer(&reply, source(), None),
-            Err(Refusal::NotAProbe),
-            "replies are not answered"
-        );
-        // The old 16-byte probe (and any short one) is too small for a reply: no answer.
-        assert_eq!(
-            answer(&datagram::probe(1), source(), None),
-            Err(Refusal::TooSmall)
-        );
-        assert_eq!(
-            answer(&request(1, None)[..24], source(), None),
-            Err(Refusal::TooSmall)
-        );
-    }
-
-    #[test]
-    fn echoes_and_truncated_replies_are_not_replies() {
-        assert_eq!(
-            parse_reply(&request(5, None)),
-            None,
-            "an echo server's reflection"
-        );
-        let reply = reply(5, source(), 48);
-        for n in 0..reply.len() {
-            assert_eq!(parse_reply(&reply[..n]), None, "truncated at {n}");
-        }
-    }
-
-    #[test]
-    fn banner_round_trip() {
-        assert_eq!(banner(source()), "IPDG/1 tcp observed=198.51.100.2:40000\n");
-        assert_eq!(parse_banner(banner(source()).as_bytes()), Some(source()));
-        let v6: SocketAddr = "[2001:db8::7]:5353".parse().unwrap();
-        assert_eq!(parse_banner(banner(v6).as_bytes()), Some(v6));
-        assert_eq!(parse_banner(b"SSH-2.0-OpenSSH_9.6\r\n"), None);
-    }
-
-    proptest! {
-        /// Whatever arrives, the answer is never larger than what arrived.
-        #[test]
-        fn never_amplifies(data in proptest::collection::vec(any::<u8>(), 0..96), tagged in any::<bool>()) {
-            let token = tagged.then_some(&b"k"[..]);
-            if let Ok(reply) = answer(&data, source(), token) {
-                prop_assert!(reply.len() <= data.len());
-            }
-            let _ = parse_reply(&data);
-            let _ = parse_banner(&data);
-        }
-
-        /// Valid requests of any size at or above the minimum are answered, and never
-        /// with more bytes than they had.
-        #[test]
-        fn valid_requests_are_answered_within_their_size(nonce in any::<u64>(), extra in 0usize..64) {
-            let mut data = request(nonce, None);
-            data.resize(REQUEST_LEN + extra, 0);
-            let reply = answer(&data, "[2001:db8::1]:1".parse().unwrap(), None).unwrap();
-            prop_assert!(reply.len() <= data.len());
-            prop_assert_eq!(parse_reply(&reply).map(|r| r.nonce), Some(nonce));
-        }
-    }
-}
+#[path = "responder_tests.rs"]
+mod tests;

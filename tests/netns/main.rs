@@ -9,6 +9,7 @@ mod cases;
 mod chain;
 mod check;
 mod delayline;
+mod direction;
 mod loss;
 mod nmap;
 mod ping;

@@ -1,0 +1,125 @@
+use super::*;
+use crate::probe::load_split::{ClientCounts, split};
+use crate::wire::responder::Tally;
+
+fn run(rate: f64, sent: u32, answered: u32) -> LoadRun {
+    LoadRun {
+        rate,
+        achieved: rate,
+        counts: ClientCounts {
+            sent,
+            answered,
+            duplicates: 0,
+        },
+        tally: None,
+        sessions_known: true,
+        send_errors: 0,
+        refused: false,
+        client_drops: Some(0),
+    }
+}
+
+fn row(run: LoadRun, tally: Option<Tally>) -> Row {
+    Row {
+        run: LoadRun { tally, ..run },
+        split: split(run.counts, tally),
+    }
+}
+
+fn tally(received: u32, withheld: u32) -> Tally {
+    Tally { received, withheld }
+}
+
+#[test]
+fn a_table_with_loss_on_the_way_back_that_grows_with_the_rate() {
+    let rows = [
+        row(run(100.0, 500, 500), Some(tally(500, 0))),
+        row(run(1000.0, 500, 401), Some(tally(500, 0))),
+        row(
+            LoadRun {
+                achieved: 3870.0,
+                ..run(5000.0, 500, 300)
+            },
+            Some(tally(500, 100)),
+        ),
+    ];
+    let address: SocketAddr = "203.0.113.10:7895".parse().unwrap();
+    let mut text = header("203.0.113.10:7895", address, 500, Duration::from_secs(1));
+    text.push('\n');
+    for r in &rows {
+        text.push_str(&super::row(r));
+        text.push('\n');
+    }
+    text.push_str(&notes(&rows, 7895));
+    insta::assert_snapshot!(text, @r"
+    LOSS SPLIT 203.0.113.10:7895 udp through the ipdiag responder: 500 requests per rate, replies awaited 1000 ms after the last
+      rate/s     sent  server got  withheld  replies     client→server     server→client
+         100      500         500         0      500          0 (0.0%)          0 (0.0%)
+        1000      500         500         0      401          0 (0.0%)        99 (19.8%)
+        5000      500         500       100      300          0 (0.0%)       100 (25.0%)  (sent at 3870/s)
+    at 5000/s: the responder withheld 100 replies (20.0% of what it got) because of its rate limit: not network loss; raise `ipdiag serve --rate` (replies per second per source)
+    Loss is on the way back only: the server received the requests and replied, and the replies were lost (the return path, a NAT or firewall on the way back, or this host's receive side).
+    Loss grows with the send rate (0.0% at 100/s, 25.0% at 5000/s): a queue, a policer or a receive buffer overflows at the higher rate; send slower or in smaller bursts.
+    ");
+}
+
+#[test]
+fn rows_without_a_tally_say_why() {
+    let refused = LoadRun {
+        refused: true,
+        ..run(100.0, 10, 0)
+    };
+    let silent = run(100.0, 10, 0);
+    let old = LoadRun {
+        sessions_known: false,
+        ..run(100.0, 10, 10)
+    };
+    let lost = run(100.0, 10, 9);
+    let text = notes(
+        &[
+            row(refused, None),
+            row(silent, None),
+            row(old, None),
+            row(lost, None),
+        ],
+        7895,
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "no verdict without a tally: {text}");
+    assert!(lines[0].contains("nothing listens on UDP 7895"), "{text}");
+    assert!(lines[1].starts_with("at 100/s: no reply at all"), "{text}");
+    assert!(lines[2].contains("predates --loss-split"), "{text}");
+    assert!(lines[3].contains("tally did not come back"), "{text}");
+    assert_eq!(
+        super::row(&row(lost, None)),
+        "     100       10           ?         ?        9                 ?                 ?"
+    );
+}
+
+#[test]
+fn records() {
+    let r = row(
+        LoadRun {
+            achieved: 99.876,
+            ..run(100.0, 3, 1)
+        },
+        Some(tally(3, 1)),
+    );
+    let record = RateRecord::from(&r);
+    let json = serde_json::to_value(RateLine {
+        target: "t",
+        address: "203.0.113.10".into(),
+        port: 7895,
+        record,
+    })
+    .unwrap();
+    assert_eq!(json["achieved_rate"], 99.88);
+    assert_eq!(json["loss_pct"], 66.67);
+    assert_eq!(json["to_client_loss_pct"], 50.0);
+    assert_eq!(json["withheld"], 1);
+    assert_eq!(json["port"], 7895);
+    let unknown = serde_json::to_value(RateRecord::from(&row(run(100.0, 3, 1), None))).unwrap();
+    assert_eq!(unknown["tally"], false);
+    assert!(unknown["to_client_lost"].is_null());
+    assert!(notes(&[row(run(100.0, 3, 3), Some(tally(3, 0)))], 1).starts_with("No loss"));
+}
