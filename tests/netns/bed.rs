@@ -358,12 +358,16 @@ impl Daemon {
             nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(0)),
             nix::sys::signal::Signal::SIGINT,
         );
-        let _ = self.child.wait();
-        self.lines
+        // Read to the end before waiting: a server with more than a pipe's worth of log
+        // left would block writing it and never exit.
+        let rest = self
+            .lines
             .by_ref()
             .map_while(Result::ok)
             .collect::<Vec<_>>()
-            .join("\n")
+            .join("\n");
+        let _ = self.child.wait();
+        rest
     }
 }
 
