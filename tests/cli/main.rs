@@ -12,6 +12,7 @@ mod meta;
 mod port;
 mod probe;
 mod raw;
+mod serve_pressure;
 mod sizes;
 mod trace;
 mod wait;
