@@ -103,8 +103,19 @@ where
                 err: &mut err,
                 format: cli.global.format(),
                 style,
+                quiet: cli.global.quiet,
+                verbose: cli.global.verbose,
             };
+            let started = std::time::Instant::now();
             let code = app::run(&cli, &mut ctx)?;
+            if ctx.verbose > 0 {
+                writeln!(
+                    ctx.err,
+                    "ipdiag: {} finished in {:.3} s, exit status {code}",
+                    cli.command.name(),
+                    started.elapsed().as_secs_f64()
+                )?;
+            }
             out.flush()?;
             Ok(code)
         }

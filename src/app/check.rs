@@ -49,7 +49,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
         concurrency: args.concurrency,
         token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
     };
-    let spinner = waiting_line(args.quiet || until == Until::Once);
+    let spinner = waiting_line(ctx.quiet || until == Until::Once);
     let report = runtime()?.block_on(until_hold(
         &file.checks,
         &settings,
@@ -69,7 +69,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         write!(ctx.err, "{}", check_github::annotations(&views, &path))?;
     }
-    if !args.quiet {
+    if !ctx.quiet {
         write_report(&views, &report, &path, ctx)?;
     }
     Ok(if report.interrupted {

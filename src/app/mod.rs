@@ -38,6 +38,10 @@ pub struct Context<'a> {
     pub format: Format,
     /// The output style.
     pub style: Style,
+    /// `-q`: no notes or progress (check and wait: no report either).
+    pub quiet: bool,
+    /// `-v`: how many times (what ran and how, on stderr).
+    pub verbose: u8,
 }
 
 /// Runs the parsed command; returns the exit code for a run that worked (0 or 1; `wait`

@@ -68,7 +68,34 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return super::sizes::run(args, ctx);
     }
     let request = request(args, ctx.format)?;
-    if request.large_tcp_sweep() && !request.syn && !args.connect {
+    if ctx.verbose > 0 {
+        let tcp = request.tcp_count();
+        let other = request.plan.endpoints.len() - tcp;
+        let method = if request.syn {
+            "SYN scan (raw)"
+        } else {
+            "connect"
+        };
+        writeln!(
+            ctx.err,
+            "ipdiag: probing {} endpoint{}: {tcp} TCP by {method}, {other} UDP or unresolved; at most {:.0} probes/s{}, timeout {} ms, {} retries",
+            request.plan.endpoints.len(),
+            if request.plan.endpoints.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            request.engine.rate.unwrap_or(f64::INFINITY),
+            if request.engine.pace_loopback {
+                ""
+            } else {
+                " (loopback unpaced)"
+            },
+            request.engine.timing.max.as_millis(),
+            request.engine.timing.max_retries
+        )?;
+    }
+    if request.large_tcp_sweep() && !request.syn && !args.connect && !ctx.quiet {
         writeln!(
             ctx.err,
             "ipdiag: note: with root or CAP_NET_RAW this sweep would run as a SYN scan (half-open, faster); probing with ordinary connects"
@@ -233,8 +260,10 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
     } = request;
     let total = plan.endpoints.len();
     // Only where someone sees it: a hidden bar still takes a lock per result.
-    let progress = (total > PROGRESS_OVER && !live && std::io::stderr().is_terminal())
-        .then(|| ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr()));
+    let progress =
+        (total > PROGRESS_OVER && !live && !ctx.quiet && std::io::stderr().is_terminal()).then(
+            || ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr()),
+        );
     let mut sink = Sink {
         out: &mut *ctx.out,
         live,

@@ -33,7 +33,7 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
         concurrency: 64,
         token: None,
     };
-    let spinner = waiting_line(args.quiet);
+    let spinner = waiting_line(ctx.quiet);
     let report = runtime()?.block_on(until_hold(
         &checks,
         &settings,
@@ -48,7 +48,7 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return Ok(super::check::EXIT_INTERRUPTED);
     }
     if !report.all_hold() {
-        if !args.quiet {
+        if !ctx.quiet {
             for (check, outcome) in checks.iter().zip(&report.outcomes) {
                 if let Some(row) = outcome.first_failure() {
                     writeln!(
@@ -63,7 +63,7 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
         }
         return Ok(EXIT_FAILURE);
     }
-    if !args.quiet {
+    if !ctx.quiet {
         for outcome in &report.outcomes {
             for row in &outcome.rows {
                 writeln!(

@@ -47,9 +47,6 @@ pub struct CheckArgs {
     /// Ports probed at once at most
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub concurrency: usize,
-    /// Print nothing on stdout; the exit status (and --junit) tell
-    #[arg(short, long)]
-    pub quiet: bool,
     /// The responder's token (`ipdiag serve --token`), for checks with `responder = true`
     #[arg(long, value_name = "SECRET")]
     pub token: Option<String>,

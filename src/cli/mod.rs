@@ -103,6 +103,27 @@ pub enum Command {
     Man(meta::ManArgs),
 }
 
+impl Command {
+    /// The command's name on the command line.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Classify(_) => "classify",
+            Self::Port(_) => "port",
+            Self::Probe(_) => "probe",
+            Self::Doctor(_) => "doctor",
+            Self::Serve(_) => "serve",
+            Self::Local(_) => "local",
+            Self::Ping(_) => "ping",
+            Self::Trace(_) => "trace",
+            Self::Check(_) => "check",
+            Self::Wait(_) => "wait",
+            Self::Data(_) => "data",
+            Self::Completions(_) => "completions",
+            Self::Man(_) => "man",
+        }
+    }
+}
+
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -118,6 +139,13 @@ pub struct GlobalArgs {
     /// When to use colours (also honours `NO_COLOR`)
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
     pub color: ColorArg,
+    /// Print less: no notes or progress on stderr (check and wait: nothing on stdout either;
+    /// the exit status tells)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more on stderr: what ran, how, and how long it took (-vv for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 impl GlobalArgs {

@@ -8,7 +8,7 @@ pub const EXAMPLES: &str = "\
 Examples:
   ipdiag trace 203.0.113.10:7890            where along the path does the port die? (TCP SYN)
   ipdiag trace 203.0.113.10:7890 --udp      the same with UDP datagrams
-  ipdiag trace 203.0.113.10:7890 -q 1 -w 500ms -m 20
+  ipdiag trace 203.0.113.10:7890 --queries 1 -w 500ms -m 20
   ipdiag trace 203.0.113.10:7890 --json
 
 Probes go to the real destination port with a growing TTL: each router where the TTL runs
@@ -36,7 +36,7 @@ pub struct TraceArgs {
     #[arg(short = 'm', long, default_value_t = 30, value_name = "N")]
     pub max_hops: u8,
     /// Probes per hop (1-10)
-    #[arg(short = 'q', long, default_value_t = 3, value_name = "N")]
+    #[arg(long, default_value_t = 3, value_name = "N")]
     pub queries: u32,
     /// The longest wait for each probe's answer
     #[arg(short = 'w', long, default_value = "1s", value_name = "DURATION")]

@@ -38,9 +38,6 @@ pub struct WaitArgs {
     /// An ipdiag responder runs on the target: UDP is ready only when it replies
     #[arg(long)]
     pub responder: bool,
-    /// Print nothing (the exit status tells)
-    #[arg(short, long)]
-    pub quiet: bool,
     /// The command to run once ready (after `--`): ipdiag becomes it
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,

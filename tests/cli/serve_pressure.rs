@@ -41,6 +41,8 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 #[test]
 fn a_flood_and_idle_connections_leave_the_responder_bounded_and_answering() {
+    // Its TCP listener must not show up in another test's sweep of 127.0.0.1.
+    let _guard = super::probe::listening();
     // 2,000 connections need descriptors on our side too.
     let (_, hard) =
         nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();

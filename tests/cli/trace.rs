@@ -10,7 +10,7 @@ fn an_open_port_answers_at_the_first_hop() {
     let _guard = listening();
     let (_listener, port) = tcp_listener();
     let target = format!("127.0.0.1:{port}");
-    let (code, stdout, stderr) = run(&["trace", &target, "-q", "1"]);
+    let (code, stdout, stderr) = run(&["trace", &target, "--queries", "1"]);
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
@@ -40,7 +40,7 @@ fn an_open_port_answers_at_the_first_hop() {
 #[test]
 fn closed_ports_are_exit_1_with_the_destinations_answer_in_json() {
     let tcp = format!("127.0.0.1:{}", closed_tcp());
-    let (code, stdout, stderr) = run(&["trace", &tcp, "--json", "-q", "2"]);
+    let (code, stdout, stderr) = run(&["trace", &tcp, "--json", "--queries", "2"]);
     assert_eq!(code, 1, "{stderr}");
     let record: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(record["target"], tcp.as_str());
@@ -58,7 +58,7 @@ fn closed_ports_are_exit_1_with_the_destinations_answer_in_json() {
     assert_eq!(record["verdict"]["kind"], "reached");
 
     let udp = format!("127.0.0.1:{}", closed_udp());
-    let (code, stdout, _) = run(&["trace", &udp, "--udp", "--json", "-q", "1"]);
+    let (code, stdout, _) = run(&["trace", &udp, "--udp", "--json", "--queries", "1"]);
     assert_eq!(code, 1);
     let record: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(record["destination"]["reason"], "port-unreach", "{record}");
@@ -76,7 +76,7 @@ fn bad_input_names_the_token() {
             "ipdiag: error: invalid target '127.0.0.1:1-5': trace follows one port: write HOST:PORT\n",
         ),
         (
-            &["trace", "127.0.0.1:1", "-q", "11"][..],
+            &["trace", "127.0.0.1:1", "--queries", "11"][..],
             "ipdiag: error: invalid --queries '11': must be between 1 and 10\n",
         ),
         (

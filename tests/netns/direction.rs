@@ -86,6 +86,8 @@ fn loss_split(bed: &Bed, format: Format) -> (u8, String, String) {
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let mut ctx = Context {
+            quiet: false,
+            verbose: 0,
             out: &mut out,
             err: &mut err,
             format,

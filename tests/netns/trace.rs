@@ -14,7 +14,7 @@ fn trace(chain: &Chain, extra: &[&str]) -> (i32, Value) {
     let mut args = vec![
         "trace",
         &target,
-        "-q",
+        "--queries",
         "2",
         "-w",
         "300ms",
@@ -124,7 +124,7 @@ fn the_table_streams_a_line_per_hop_and_ends_with_the_verdict() {
     let (code, stdout, stderr) = chain.ipdiag(&[
         "trace",
         &target,
-        "-q",
+        "--queries",
         "1",
         "-w",
         "300ms",
