@@ -31,9 +31,14 @@ pub(crate) fn tcp_listener() -> (TcpListener, u16) {
     (listener, port)
 }
 
-/// A TCP port that was free a moment ago (bound, noted, released).
+/// A TCP port that was free a moment ago (bound, noted, released). Bound without
+/// listening: a listener, however brief, could show up open in another test's sweep.
 pub(crate) fn closed_tcp() -> u16 {
-    tcp_listener().1
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    socket.local_addr().unwrap().as_socket().unwrap().port()
 }
 
 pub(crate) fn closed_udp() -> u16 {
