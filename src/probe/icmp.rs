@@ -83,11 +83,13 @@ pub async fn ping_each(
         let seq = u16::try_from(seq & 0xffff).unwrap_or(0);
         let packet = echo_request(kind.v6, id, seq);
         outcome.sent += 1;
+        // Taken before the send: a thread descheduled between the send and the clock
+        // would make the round trip look shorter than the path is.
+        let start = Instant::now();
         if socket.send_to(&packet, target).await.is_err() {
             each(Echo { seq, rtt: None });
             continue;
         }
-        let start = Instant::now();
         let deadline = start + wait;
         let mut buf = [0u8; 1500];
         let mut rtt = None;
