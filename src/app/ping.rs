@@ -100,15 +100,8 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
 /// Broadcast and multicast addresses are refused: an echo to them reaches many hosts.
 fn address(args: &PingArgs, ctx: &mut Context<'_>) -> Result<Option<IpAddr>> {
     let found = any_address(args, ctx)?;
-    if let Some(a) = found {
-        let what = match crate::classify::classify(a).scope {
-            crate::model::Scope::Broadcast => Some("a broadcast"),
-            crate::model::Scope::Multicast => Some("a multicast"),
-            _ => None,
-        };
-        if let Some(what) = what {
-            return Err(InputError::new("host", &args.host, Problem::Broadcast(what)).into());
-        }
+    if let Some(what) = found.and_then(crate::plan::expand::fan_out) {
+        return Err(InputError::new("host", &args.host, Problem::Broadcast(what)).into());
     }
     Ok(found)
 }

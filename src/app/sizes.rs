@@ -164,13 +164,7 @@ fn target(args: &ProbeArgs) -> Result<Option<SocketAddr>> {
     if spec.ports.is_none() && args.ports.is_empty() {
         return Err(InputError::new("target", &spec.text, Problem::NoPortGiven).into());
     }
-    let family = if args.protocol.ipv4 {
-        Some(4)
-    } else if args.protocol.ipv6 {
-        Some(6)
-    } else {
-        None
-    };
+    let (_, family) = super::options::protocols(&args.protocol);
     let mut default_ports = Vec::new();
     for ports in &args.ports {
         default_ports.extend(crate::classify::port_spec::parse_port_arg(ports)?);

@@ -177,15 +177,22 @@ fn check_family(
     }
 }
 
+/// `a broadcast` / `a multicast` for an address that reaches many hosts at once.
+pub fn fan_out(address: IpAddr) -> Option<&'static str> {
+    match classify(address).scope {
+        Scope::Broadcast => Some("a broadcast"),
+        Scope::Multicast => Some("a multicast"),
+        _ => None,
+    }
+}
+
 fn check_broadcast(
     spec: &TargetSpec,
     address: IpAddr,
     options: &PlanOptions,
 ) -> Result<(), InputError> {
-    let what = match classify(address).scope {
-        Scope::Broadcast => "a broadcast",
-        Scope::Multicast => "a multicast",
-        _ => return Ok(()),
+    let Some(what) = fan_out(address) else {
+        return Ok(());
     };
     if options.allow_broadcast {
         Ok(())

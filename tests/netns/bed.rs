@@ -233,8 +233,13 @@ impl Bed {
 
     /// Reads a named nftables counter of the edge: packets counted.
     pub fn edge_counter(&self, name: &str) -> u64 {
+        self.edge_counter_in("cloud", name)
+    }
+
+    /// Reads a named counter of another `ip` table of the edge (one a test added).
+    pub fn edge_counter_in(&self, table: &str, name: &str) -> u64 {
         let out = output(&[
-            "ip", "netns", "exec", &self.edge, "nft", "list", "counter", "ip", "cloud", name,
+            "ip", "netns", "exec", &self.edge, "nft", "list", "counter", "ip", table, name,
         ]);
         let text = String::from_utf8_lossy(&out.stdout);
         text.split_whitespace()

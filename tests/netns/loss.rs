@@ -4,27 +4,10 @@
 //! Loss is seen as answers that come only on retries, which buys the silent ports more
 //! of them (up to --retries).
 
-use crate::bed::{Bed, PUBLIC, Setup};
+use crate::bed::{Bed, PUBLIC, Setup, nft};
 use crate::servers::Servers;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-fn nft(ns: &str, rules: &str) {
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", ns, "nft", "-f", "-"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("nft runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(rules.as_bytes())
-        .expect("nft reads");
-    assert!(child.wait().is_ok_and(|s| s.success()), "nft: {rules}");
-}
 
 /// The state each port of 7890-7999 is really in on the bed set up below.
 fn truth() -> BTreeMap<u64, (&'static str, &'static str)> {
@@ -115,24 +98,9 @@ fn a_sweep_under_ten_percent_loss_is_exact() {
             .map(|(p, s)| format!("{p}: want {s:?}, got {:?}", got.get(p)))
             .collect();
         assert!(wrong.is_empty(), "{mode} under 10% loss: {wrong:#?}");
-        let dropped = counter(&bed, "dropped");
-        let seen = counter(&bed, "seen");
+        let dropped = bed.edge_counter_in("loss", "dropped");
+        let seen = bed.edge_counter_in("loss", "seen");
         eprintln!("{mode}: exact; the edge dropped {dropped} of {seen} TCP packets so far");
         assert!(dropped > 0, "the loss rule dropped packets");
     }
-}
-
-fn counter(bed: &Bed, name: &str) -> u64 {
-    let out = Command::new("ip")
-        .args([
-            "netns", "exec", &bed.edge, "nft", "list", "counter", "ip", "loss", name,
-        ])
-        .output()
-        .expect("nft runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace()
-        .skip_while(|w| *w != "packets")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }

@@ -4,37 +4,23 @@
 //! and are lost. The size probe must find the path MTU from the edge's ICMP message, the
 //! largest size that arrives, and the cause `fragmentation`.
 
-use crate::bed::{Bed, PUBLIC, Setup, ports};
+use crate::bed::{Bed, PUBLIC, Setup, ip, nft, ports};
 use serde_json::Value;
-use std::process::{Command, Stdio};
 
 /// MTU 1400 on the edge–server link, and a rule before reassembly that drops fragments.
 fn narrow_link_dropping_fragments(bed: &Bed) {
-    for (ns, dev) in [(&bed.edge, "e1"), (&bed.server, "s0")] {
-        let ok = Command::new("ip")
-            .args(["-n", ns, "link", "set", dev, "mtu", "1400"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "set the MTU of {dev}");
-    }
+    ip(&bed.edge, "link set e1 mtu 1400");
+    ip(&bed.server, "link set s0 mtu 1400");
     // Priority -450 runs before conntrack's reassembly (-400), so fragments are seen.
-    let rules = "table ip fragments {
-      counter dropped {}
-      chain prerouting {
-        type filter hook prerouting priority -450; policy accept;
-        ip frag-off & 0x3fff != 0 counter name \"dropped\" drop
-      }
-    }";
-    let mut nft = Command::new("ip")
-        .args(["netns", "exec", &bed.edge, "nft", "-f", "-"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("nft runs");
-    std::io::Write::write_all(nft.stdin.as_mut().expect("stdin"), rules.as_bytes())
-        .expect("nft reads the rules");
-    assert!(
-        nft.wait().is_ok_and(|s| s.success()),
-        "nft accepts the rules"
+    nft(
+        &bed.edge,
+        "table ip fragments {
+          counter dropped {}
+          chain prerouting {
+            type filter hook prerouting priority -450; policy accept;
+            ip frag-off & 0x3fff != 0 counter name \"dropped\" drop
+          }
+        }",
     );
 }
 
