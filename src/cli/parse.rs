@@ -39,16 +39,35 @@ where
     }
 }
 
-/// Keeps what clap says before its usage block, on one line.
+/// Keeps what clap says before its usage block, on one line. A list clap prints under a
+/// line ending in `:` (conflicting or missing arguments) is joined with commas, so the line
+/// reads "cannot be used with: --udp, --both"; other lines are joined with "; ".
 fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .take_while(|l| !l.starts_with("Usage:"))
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
-        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("; ")
+    let mut out = String::new();
+    let mut in_list = false;
+    for raw in message.lines().take_while(|l| !l.starts_with("Usage:")) {
+        let line = raw.trim();
+        if line.is_empty() {
+            in_list = false;
+            continue;
+        }
+        if line.starts_with("For more information") {
+            continue;
+        }
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        if out.is_empty() {
+        } else if out.ends_with(':') {
+            out.push(' ');
+            in_list = true;
+        } else if in_list && raw.starts_with(char::is_whitespace) {
+            out.push_str(", ");
+        } else {
+            out.push_str("; ");
+            in_list = false;
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -76,6 +95,18 @@ mod tests {
         );
         assert!(
             usage(&["ipdiag", "frobnicate"]).starts_with("unrecognized subcommand 'frobnicate'")
+        );
+        assert_eq!(
+            usage(&["ipdiag", "probe", "--tcp", "--udp", "--both", "127.0.0.1:1"]),
+            "the argument '--tcp' cannot be used with: --udp, --both"
+        );
+        assert_eq!(
+            usage(&["ipdiag", "wait"]),
+            "the following required arguments were not provided: <TARGET>..."
+        );
+        assert_eq!(
+            usage(&["ipdiag", "classify", "--bogus"]),
+            "unexpected argument '--bogus' found; tip: to pass '--bogus' as a value, use '-- --bogus'"
         );
     }
 

@@ -116,7 +116,7 @@ fn usage_errors_are_one_line() {
 fn local_watch_needs_a_udp_port_and_a_duration() {
     fails_with(
         &["local", "--port", "7901", "--watch", "1s"],
-        "the following required arguments were not provided:; --udp",
+        "the following required arguments were not provided: --udp",
     );
     fails_with(
         &["local", "--port", "7901", "--udp", "--watch", "fast"],
