@@ -9,7 +9,7 @@ use crate::output::Format;
 use crate::output::ping_text::{self, EchoRecord, PingRecord};
 use crate::output::probe_json::RttRecord;
 use crate::plan::duration::parse_duration;
-use crate::probe::icmp::{Echo, PingOutcome, ping_each};
+use crate::probe::icmp::{Echo, PingOutcome, Pinger};
 use crate::probe::stats::rtt_stats;
 use crate::resolve::{Resolver, SystemResolver};
 use std::net::IpAddr;
@@ -28,6 +28,10 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return Ok(EXIT_FAILURE);
     };
     let table = ctx.format == Format::Table;
+    let rt = runtime()?;
+    // Opened before the header: without the privilege, the error is all that is printed.
+    let pinger = rt.block_on(async { Pinger::open(address) });
+    let pinger = pinger.map_err(Error::Environment)?;
     if table {
         writeln!(
             ctx.out,
@@ -38,7 +42,7 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
     }
     let mut echoes: Vec<Echo> = Vec::new();
     let mut write_error = None;
-    let outcome = runtime()?.block_on(async {
+    let outcome = rt.block_on(async {
         let mut each = |echo: Echo| {
             echoes.push(echo);
             if table && write_error.is_none() {
@@ -49,7 +53,7 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
             }
         };
         tokio::select! {
-            outcome = ping_each(address, args.count, interval, wait, &mut each) => Some(outcome),
+            outcome = pinger.run(args.count, interval, wait, &mut each) => Some(outcome),
             _ = tokio::signal::ctrl_c() => None,
         }
     });
@@ -57,8 +61,7 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return Err(Error::Write(e));
     }
     let outcome = match outcome {
-        Some(Ok(outcome)) => outcome,
-        Some(Err(why)) => return Err(Error::Environment(why)),
+        Some(outcome) => outcome,
         // Ctrl-C: the summary of what was sent so far, as ping does.
         None => PingOutcome {
             sent: u32::try_from(echoes.len()).unwrap_or(u32::MAX),

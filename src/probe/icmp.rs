@@ -46,7 +46,9 @@ pub async fn ping(
     interval: Duration,
     wait: Duration,
 ) -> Result<PingOutcome, String> {
-    ping_each(address, count, interval, wait, &mut |_| {}).await
+    Ok(Pinger::open(address)?
+        .run(count, interval, wait, &mut |_| {})
+        .await)
 }
 
 /// What became of one echo request: its sequence number and the reply's RTT (`None`: no
@@ -59,52 +61,79 @@ pub struct Echo {
     pub rtt: Option<Duration>,
 }
 
-/// [`ping`], telling `each` about every request as soon as it is answered or given up.
-pub async fn ping_each(
+/// An ICMP echo socket to one address, opened before anything is sent, so a caller can
+/// say "no privilege" before it prints a header. Needs a tokio runtime.
+pub struct Pinger {
+    socket: UdpSocket,
+    kind: Kind,
     address: IpAddr,
-    count: u32,
-    interval: Duration,
-    wait: Duration,
-    each: &mut dyn FnMut(Echo),
-) -> Result<PingOutcome, String> {
-    let (socket, kind) = open(address)?;
-    let target = SocketAddr::new(address, 0);
-    let id = u16::try_from(std::process::id() & 0xffff).unwrap_or(0);
-    let mut outcome = PingOutcome {
-        sent: 0,
-        received: 0,
-        rtts: Vec::new(),
-        method: if kind.raw { "raw" } else { "ping" },
-    };
-    let mut next = Instant::now();
-    for seq in 0..count {
-        sleep_until(next).await;
-        next = Instant::now() + interval;
-        let seq = u16::try_from(seq & 0xffff).unwrap_or(0);
-        let packet = echo_request(kind.v6, id, seq);
-        outcome.sent += 1;
-        // Taken before the send: a thread descheduled between the send and the clock
-        // would make the round trip look shorter than the path is.
-        let start = Instant::now();
-        if socket.send_to(&packet, target).await.is_err() {
-            each(Echo { seq, rtt: None });
-            continue;
-        }
-        let deadline = start + wait;
-        let mut buf = [0u8; 1500];
-        let mut rtt = None;
-        while let Ok(Ok((n, from))) = timeout_at(deadline, socket.recv_from(&mut buf)).await {
-            if from.ip() == address && is_reply(kind, id, seq, buf.get(..n).unwrap_or_default()) {
-                let elapsed = start.elapsed();
-                outcome.received += 1;
-                outcome.rtts.push(elapsed);
-                rtt = Some(elapsed);
-                break;
-            }
-        }
-        each(Echo { seq, rtt });
+}
+
+impl Pinger {
+    /// Opens the ping socket, else a raw socket. `Err` says why ICMP is not available.
+    pub fn open(address: IpAddr) -> Result<Self, String> {
+        let (socket, kind) = open(address)?;
+        Ok(Self {
+            socket,
+            kind,
+            address,
+        })
     }
-    Ok(outcome)
+
+    /// Sends `count` echo requests `interval` apart, each waiting at most `wait` for its
+    /// reply, telling `each` about every request as soon as it is answered or given up.
+    pub async fn run(
+        &self,
+        count: u32,
+        interval: Duration,
+        wait: Duration,
+        each: &mut dyn FnMut(Echo),
+    ) -> PingOutcome {
+        let Self {
+            socket,
+            kind,
+            address,
+        } = self;
+        let (kind, address) = (*kind, *address);
+        let target = SocketAddr::new(address, 0);
+        let id = u16::try_from(std::process::id() & 0xffff).unwrap_or(0);
+        let mut outcome = PingOutcome {
+            sent: 0,
+            received: 0,
+            rtts: Vec::new(),
+            method: if kind.raw { "raw" } else { "ping" },
+        };
+        let mut next = Instant::now();
+        for seq in 0..count {
+            sleep_until(next).await;
+            next = Instant::now() + interval;
+            let seq = u16::try_from(seq & 0xffff).unwrap_or(0);
+            let packet = echo_request(kind.v6, id, seq);
+            outcome.sent += 1;
+            // Taken before the send: a thread descheduled between the send and the clock
+            // would make the round trip look shorter than the path is.
+            let start = Instant::now();
+            if socket.send_to(&packet, target).await.is_err() {
+                each(Echo { seq, rtt: None });
+                continue;
+            }
+            let deadline = start + wait;
+            let mut buf = [0u8; 1500];
+            let mut rtt = None;
+            while let Ok(Ok((n, from))) = timeout_at(deadline, socket.recv_from(&mut buf)).await {
+                if from.ip() == address && is_reply(kind, id, seq, buf.get(..n).unwrap_or_default())
+                {
+                    let elapsed = start.elapsed();
+                    outcome.received += 1;
+                    outcome.rtts.push(elapsed);
+                    rtt = Some(elapsed);
+                    break;
+                }
+            }
+            each(Echo { seq, rtt });
+        }
+        outcome
+    }
 }
 
 fn open(address: IpAddr) -> Result<(UdpSocket, Kind), String> {
