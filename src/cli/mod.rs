@@ -124,8 +124,9 @@ impl Command {
     }
 }
 
-/// Options every command takes.
+/// Options every command takes, listed under their own heading after each command's own.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Table, value_name = "FORMAT")]
