@@ -193,6 +193,7 @@ mod tests {
         let mut out = String::new();
         text(&record, &mut out);
         insta::assert_snapshot!(out, @r"
+
         Receive side of 7901/udp (1 socket):
           queue      2304 bytes of a 4608-byte buffer (SO_RCVBUF)
           host       net.core.rmem_default 212992, net.core.rmem_max ?
