@@ -117,12 +117,33 @@ pub fn tcp_reply(segment: &[u8], from: IpAddr) -> Option<Reply> {
     })
 }
 
+/// Whether an ICMP error decides a SYN probe, by nmap's raw rules: destination unreachable
+/// codes 0, 1, 2, 3, 9, 10 and 13 (net, host, protocol, port, the three "administratively
+/// prohibited") and time exceeded for IPv4; destination unreachable (codes 0-6) and time
+/// exceeded for IPv6. nmap ignores any other code (fragmentation needed, source route
+/// failed, unknown network, ...) and keeps waiting, and so does a SYN scan here: such a
+/// message says nothing about the port.
+pub const fn decides_syn(v6: bool, kind: u8, code: u8) -> bool {
+    if v6 {
+        matches!(
+            (kind, code),
+            (ICMP6_UNREACH, 0..=6) | (ICMP6_TIME_EXCEEDED, _)
+        )
+    } else {
+        matches!(
+            (kind, code),
+            (ICMP4_UNREACH, 0 | 1 | 2 | 3 | 9 | 10 | 13) | (ICMP4_TIME_EXCEEDED, _)
+        )
+    }
+}
+
 /// An ICMP message from `from` (the bytes after the IPv4 header): destination unreachable
-/// or time exceeded quoting a TCP segment. The quote holds the original IPv4 header and at
-/// least the first 8 bytes of TCP: ports and sequence number.
+/// or time exceeded quoting a TCP segment, with a code that [`decides_syn`]. The quote holds
+/// the original IPv4 header and at least the first 8 bytes of TCP: ports and sequence
+/// number.
 pub fn icmp4_reply(icmp: &[u8], from: Ipv4Addr) -> Option<Reply> {
     let (&kind, &code) = (icmp.first()?, icmp.get(1)?);
-    if kind != ICMP4_UNREACH && kind != ICMP4_TIME_EXCEEDED {
+    if !decides_syn(false, kind, code) {
         return None;
     }
     let quoted = icmp.get(8..)?;
@@ -150,10 +171,11 @@ pub fn icmp4_reply(icmp: &[u8], from: Ipv4Addr) -> Option<Reply> {
 }
 
 /// An ICMPv6 message from `from`: destination unreachable or time exceeded quoting a TCP
-/// segment directly after the IPv6 header (our SYNs carry no extension headers).
+/// segment directly after the IPv6 header (our SYNs carry no extension headers), with a
+/// code that [`decides_syn`].
 pub fn icmp6_reply(icmp: &[u8], from: Ipv6Addr) -> Option<Reply> {
     let (&kind, &code) = (icmp.first()?, icmp.get(1)?);
-    if kind != ICMP6_UNREACH && kind != ICMP6_TIME_EXCEEDED {
+    if !decides_syn(true, kind, code) {
         return None;
     }
     let quoted = icmp.get(8..)?;

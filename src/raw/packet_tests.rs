@@ -142,6 +142,18 @@ fn icmp_errors_quote_the_target_our_port_and_the_cookie() {
             code: 13
         }
     );
+    for code in [0, 1, 2, 3, 9, 10, 13] {
+        icmp[1] = code;
+        assert!(icmp4_reply(&icmp, router).is_some(), "3/{code} decides");
+    }
+    for code in [4, 5, 6, 7, 8, 11, 12, 14, 15] {
+        icmp[1] = code;
+        assert_eq!(
+            icmp4_reply(&icmp, router),
+            None,
+            "nmap ignores 3/{code} (fragmentation needed, source route failed, ...)"
+        );
+    }
     icmp[0] = 11;
     icmp[1] = 0;
     assert!(icmp4_reply(&icmp, router).is_some(), "time exceeded");
@@ -182,6 +194,13 @@ fn icmp_errors_quote_the_target_our_port_and_the_cookie() {
             kind: 1,
             code: 1
         }
+    );
+    icmp6[0] = 2;
+    icmp6[1] = 0;
+    assert_eq!(
+        icmp6_reply(&icmp6, "2001:db8::1".parse().unwrap()),
+        None,
+        "packet too big says nothing about the port"
     );
 }
 
