@@ -54,6 +54,9 @@ struct Request {
     token: Option<Vec<u8>>,
     /// TCP by raw SYN (`--raw`, or a large sweep with the privilege).
     syn: bool,
+    /// `--raw` was given: a SYN scan that cannot start is an error (exit 3), not a note
+    /// and ordinary connects.
+    syn_demanded: bool,
 }
 
 /// TCP sweeps of at least this many ports run as a SYN scan when privileged.
@@ -86,7 +89,7 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
                 "s"
             },
             request.engine.rate.unwrap_or(f64::INFINITY),
-            if request.engine.pace_loopback {
+            if request.engine.pace_loopback || !request.any_loopback() {
                 ""
             } else {
                 " (loopback unpaced)"
@@ -95,7 +98,13 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
             request.engine.timing.max_retries
         )?;
     }
-    if request.large_tcp_sweep() && !request.syn && !args.connect && !ctx.quiet {
+    if request.large_tcp_sweep()
+        && !request.syn
+        && !args.connect
+        && !args.responder.responder
+        && !ctx.quiet
+        && !raw::privileged()
+    {
         writeln!(
             ctx.err,
             "ipdiag: note: with root or CAP_NET_RAW this sweep would run as a SYN scan (half-open, faster); probing with ordinary connects"
@@ -107,6 +116,13 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
 impl Request {
     fn tcp_count(&self) -> usize {
         tcp_count(&self.plan.endpoints)
+    }
+
+    fn any_loopback(&self) -> bool {
+        self.plan
+            .endpoints
+            .iter()
+            .any(|e| e.address.is_some_and(|a| a.to_canonical().is_loopback()))
     }
 
     fn large_tcp_sweep(&self) -> bool {
@@ -202,6 +218,7 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         responder: args.responder.responder,
         token: args.responder.token.as_ref().map(|t| t.as_bytes().to_vec()),
         syn,
+        syn_demanded: args.raw,
     })
 }
 
@@ -257,6 +274,7 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         responder,
         token,
         syn,
+        syn_demanded,
     } = request;
     let total = plan.endpoints.len();
     // Only where someone sees it: a hidden bar still takes a lock per result.
@@ -278,7 +296,14 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
     } = plan;
     let prober = SocketProber::new(payload).with_token(token);
     let results = if syn {
-        syn_then_connect(endpoints, &unresolved, prober, engine, responder, &mut sink).await?
+        let mut quiet_note = std::io::sink();
+        let fallback: Option<&mut dyn std::io::Write> = match (syn_demanded, ctx.quiet) {
+            (true, _) => None,
+            (false, true) => Some(&mut quiet_note),
+            (false, false) => Some(&mut *ctx.err),
+        };
+        let probers = (prober, engine, responder);
+        syn_then_connect(endpoints, &unresolved, probers, &mut sink, fallback).await?
     } else {
         drive(endpoints, &unresolved, prober, engine, responder, &mut sink).await?
     };
@@ -297,14 +322,15 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
 }
 
 /// TCP endpoints by SYN scan, the rest (UDP, unresolved names) by the engine; the results
-/// in plan order.
+/// in plan order. With a `fallback` (the scan was picked, not demanded by `--raw`), a scan
+/// that fails before its first result is a note there, and every endpoint goes by
+/// ordinary sockets instead.
 async fn syn_then_connect(
     endpoints: Vec<Endpoint>,
     unresolved: &[Option<String>],
-    prober: SocketProber,
-    engine: EngineConfig,
-    responder: bool,
+    (prober, engine, responder): (SocketProber, EngineConfig, bool),
     sink: &mut Sink<'_>,
+    fallback: Option<&mut dyn std::io::Write>,
 ) -> Result<Vec<ProbeResult>> {
     let (raw_at, rest_at): (Vec<usize>, Vec<usize>) =
         (0..endpoints.len()).partition(|&i| takes_syn(&endpoints[i]));
@@ -334,8 +360,10 @@ async fn syn_then_connect(
         })
     };
     let mut sink_error = None;
+    let mut delivered = 0_usize;
     let scanned = tokio::task::block_in_place(|| {
         raw::scan(&raw_endpoints, &config, &stop, &mut |r| {
+            delivered += 1;
             if sink_error.is_none()
                 && let Err(e) = sink.done(r)
             {
@@ -347,7 +375,18 @@ async fn syn_then_connect(
     if let Some(e) = sink_error {
         return Err(e);
     }
-    let scanned = scanned.map_err(|e| Error::Environment(format!("raw mode: {e}")))?;
+    let scanned = match (scanned, fallback) {
+        (Ok(scanned), _) => scanned,
+        (Err(e), Some(note)) if delivered == 0 => {
+            writeln!(
+                note,
+                "ipdiag: note: the SYN scan could not start ({e}); probing with ordinary connects"
+            )?;
+            drop(raw_endpoints);
+            return drive(endpoints, unresolved, prober, engine, responder, sink).await;
+        }
+        (Err(e), _) => return Err(Error::Environment(format!("raw mode: {e}"))),
+    };
     if rest_at.is_empty() {
         // Sized up front: a sweep's results are megabytes, copied once.
         let mut results = Vec::with_capacity(scanned.len());
