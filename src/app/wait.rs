@@ -3,9 +3,9 @@
 //! `ipdiag check --wait`.
 
 use super::Context;
-use super::checking::{Settings, Until, seconds, until_hold, validate, waiting_line};
+use super::checking::{Settings, Until, seconds, until_hold, waiting_line};
 use super::drive::runtime;
-use crate::check::{Budget, Check, CheckTiming, Expect, Outcome};
+use crate::check::{Budget, Check, CheckTiming, Expect, Outcome, validate};
 use crate::cli::wait::WaitArgs;
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
 use crate::model::Protocol;
@@ -31,7 +31,7 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
     };
     let settings = Settings {
         concurrency: 64,
-        token: None,
+        token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
     };
     let spinner = waiting_line(ctx.quiet);
     let report = runtime()?.block_on(until_hold(
@@ -86,12 +86,12 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
 }
 
 /// The targets as checks: ready means open (for UDP: a reply, or silence unless a responder
-/// is promised), or closed / unreachable with `--expect`.
+/// is promised; never an ICMP error), or closed / unreachable with `--expect`.
 fn checks(args: &WaitArgs) -> Result<Vec<Check>> {
     let timeout = parse_duration("--probe-timeout", &args.probe_timeout)?;
     if timeout.is_zero() {
         return Err(
-            InputError::new("--probe-timeout", &args.probe_timeout, Problem::Duration).into(),
+            InputError::new("--probe-timeout", &args.probe_timeout, Problem::NotPositive).into(),
         );
     }
     let protocol = if args.udp {
@@ -102,7 +102,7 @@ fn checks(args: &WaitArgs) -> Result<Vec<Check>> {
     let expect = match (args.expect.as_str(), protocol, args.responder) {
         ("closed", _, _) => Expect::Closed,
         ("unreachable", _, _) => Expect::Unreachable,
-        (_, Protocol::Udp, false) => Expect::OpenOrFiltered,
+        (_, Protocol::Udp, false) => Expect::OpenOrSilent,
         _ => Expect::Open,
     };
     let mut checks = Vec::new();

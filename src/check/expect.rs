@@ -26,6 +26,12 @@ pub enum Expect {
     Reachable,
     /// Anything but `open` (closed, filtered, silence), though never `error`.
     Unreachable,
+    /// `ipdiag wait --udp` without a responder: a reply, or silence (`open|filtered`,
+    /// no-response). Never `filtered`: an ICMP error from a router or firewall (port,
+    /// host or network unreachable, administratively prohibited) proves the datagram was
+    /// turned away, so it is never "ready". Not a word of the check file.
+    #[serde(rename = "open or silence", skip_deserializing)]
+    OpenOrSilent,
 }
 
 impl Expect {
@@ -38,6 +44,7 @@ impl Expect {
             Self::OpenOrFiltered => "open|filtered",
             Self::Reachable => "reachable",
             Self::Unreachable => "unreachable",
+            Self::OpenOrSilent => "open or silence",
         }
     }
 
@@ -50,6 +57,7 @@ impl Expect {
             (Self::Filtered, s) => s == State::Filtered,
             (Self::OpenOrFiltered, s) => s != State::Closed,
             (Self::Unreachable, s) => s != State::Open,
+            (Self::OpenOrSilent, s) => matches!(s, State::Open | State::OpenFiltered),
         }
     }
 }
@@ -182,6 +190,11 @@ mod tests {
     #[test_case(Expect::Unreachable, State::Open, false)]
     #[test_case(Expect::Unreachable, State::Error, false)]
     #[test_case(Expect::OpenOrFiltered, State::Error, false)]
+    #[test_case(Expect::OpenOrSilent, State::Open, true)]
+    #[test_case(Expect::OpenOrSilent, State::OpenFiltered, true)]
+    #[test_case(Expect::OpenOrSilent, State::Filtered, false; "an ICMP error is never ready")]
+    #[test_case(Expect::OpenOrSilent, State::Closed, false)]
+    #[test_case(Expect::OpenOrSilent, State::Error, false)]
     fn states(expect: Expect, state: State, holds: bool) {
         assert_eq!(expect.holds(state), holds);
     }

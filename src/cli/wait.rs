@@ -9,10 +9,12 @@ Examples:
   ipdiag wait db:5432                              until PostgreSQL accepts connections
   ipdiag wait db:5432 cache:6379 -- ./migrate.sh   then run the command (its exit status is ours)
   ipdiag wait 127.0.0.1:8080 --expect closed       until the old server is gone
-  ipdiag wait dns:53 --udp --timeout 10s           UDP: an ICMP port unreachable is never ready
+  ipdiag wait dns:53 --udp --timeout 10s           UDP: an ICMP error is never ready
+  ipdiag wait app:7890 --udp --responder --token s3cret   UDP: only the responder's reply
 
-Ready means open (TCP handshake). For UDP it means a reply, or silence: nothing refused the
-datagram (with --responder, only a reply). Names are resolved again on every try, so a
+Ready means open (TCP handshake). For UDP it means a reply, or silence: nothing turned the
+datagram away (an ICMP port unreachable from the host, or unreachable / prohibited from a
+firewall on the way, is never ready; with --responder, only a reply is). Names are resolved again on every try, so a
 container that is not up yet is waited for too.
 Exit status: 0 when ready (or the command's own), 1 on timeout, 2 on bad input,
 126/127 when the command cannot be run / is not found.";
@@ -38,6 +40,9 @@ pub struct WaitArgs {
     /// An ipdiag responder runs on the target: UDP is ready only when it replies
     #[arg(long)]
     pub responder: bool,
+    /// The responder's token (`ipdiag serve --token`), with --responder
+    #[arg(long, value_name = "SECRET", requires = "responder")]
+    pub token: Option<String>,
     /// The command to run once ready (after `--`): ipdiag becomes it
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,

@@ -1,8 +1,9 @@
 //! `ipdiag check` against the simulated cloud: a port the security group drops passes a
 //! check that expects `filtered` (proof that it is not reachable from outside) and fails one
 //! that expects `open`, with the security-group diagnosis in the message and the JUnit report.
+//! `wait --udp` is ready on silence, never on an ICMP error from a firewall on the path.
 
-use crate::bed::{Bed, PUBLIC, Setup, ports};
+use crate::bed::{Bed, PUBLIC, Setup, nft, ports};
 use crate::servers::Servers;
 use serde_json::Value;
 
@@ -83,5 +84,43 @@ expect = "open"
     assert!(
         xml.contains(&format!("port {dropped}, source 198.51.100.2/32")),
         "the fix is in the report: {xml}"
+    );
+}
+
+#[test]
+fn wait_udp_is_never_ready_on_an_icmp_error_from_the_path() {
+    let Some(bed) = Bed::new("wait_udp_icmp", Setup::default()) else {
+        return;
+    };
+    // A firewall at the cloud's edge that turns one UDP port away with an ICMP error,
+    // ahead of the security group.
+    let rejected: u16 = 7899;
+    nft(
+        &bed.edge,
+        &format!(
+            "table ip edge_reject {{
+              chain forward {{
+                type filter hook forward priority -10; policy accept;
+                udp dport {rejected} reject with icmp type admin-prohibited
+              }}
+            }}"
+        ),
+    );
+    let target = format!("{PUBLIC}:{rejected}");
+    let (code, stdout, stderr) = bed.ipdiag(&["wait", &target, "--udp", "--timeout", "1s"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.ends_with(&format!(
+            ": {target}/udp: expected open or silence, got filtered (admin-prohibited)\n"
+        )),
+        "{stderr}"
+    );
+    // Silence (the security group drops it) is as ready as UDP without a responder can be.
+    let silent = format!("{PUBLIC}:{}", ports::UDP_SG_DROP);
+    let (code, _, stderr) = bed.ipdiag(&["wait", &silent, "--udp", "--timeout", "5s"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("ipdiag: {silent}/udp is open|filtered after ")),
+        "{stderr}"
     );
 }
