@@ -12,6 +12,17 @@ pub trait Resolver {
     fn resolve(&self, host: &str) -> io::Result<Vec<IpAddr>>;
 }
 
+/// Looks nothing up: every name stays unresolved. For checking what targets expand to
+/// (broadcast addresses, too many hosts) before anything is sent, DNS included.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoLookup;
+
+impl Resolver for NoLookup {
+    fn resolve(&self, _host: &str) -> io::Result<Vec<IpAddr>> {
+        Err(io::Error::other("not looked up"))
+    }
+}
+
 /// The operating system's resolver.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemResolver;

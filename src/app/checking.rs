@@ -222,12 +222,6 @@ fn align(planned: &[Endpoint], results: Vec<ProbeResult>) -> Vec<Option<ProbeRes
         .collect()
 }
 
-/// Checks that a check's target expands (a broadcast address, too many hosts: input errors
-/// that are reported with the check's place in the file before anything is sent).
-pub fn validate(check: &Check) -> Result<()> {
-    plan(check).map(|_| ())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

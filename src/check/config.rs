@@ -15,8 +15,11 @@
 
 use super::expect::{Budget, Expect};
 use super::fields::{DurationField, NumberField, PortsField, ProtocolField, TargetField};
+use crate::error::InputError;
 use crate::model::Protocol;
+use crate::plan::expand::{PlanOptions, build_plan};
 use crate::plan::target::TargetSpec;
+use crate::resolve::NoLookup;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -171,6 +174,18 @@ pub fn parse_check_file(text: &str) -> Result<CheckFile, ConfigError> {
     Ok(CheckFile { checks })
 }
 
+/// Whether a check's target can be probed at all: a broadcast address, or more hosts than
+/// one run probes, is an input error. Names are not looked up (no DNS while a file is read).
+pub fn validate(check: &Check) -> Result<(), InputError> {
+    let options = PlanOptions {
+        default_ports: Vec::new(),
+        protocols: vec![check.protocol],
+        family: None,
+        allow_broadcast: false,
+    };
+    build_plan(std::slice::from_ref(&check.target), &options, &NoLookup).map(|_| ())
+}
+
 fn one_check(c: &RawCheck, d: &RawDefaults, line: usize) -> Result<Check, (Range<usize>, String)> {
     let mut target = c.target.get_ref().0.clone();
     match (&target.ports, &c.ports) {
@@ -228,7 +243,7 @@ fn one_check(c: &RawCheck, d: &RawDefaults, line: usize) -> Result<Check, (Range
     } else {
         defaults.count
     };
-    Ok(Check {
+    let check = Check {
         name,
         line,
         target,
@@ -242,7 +257,9 @@ fn one_check(c: &RawCheck, d: &RawDefaults, line: usize) -> Result<Check, (Range
             interval: c.interval.or(d.interval).map_or(defaults.interval, |i| i.0),
         },
         responder: c.responder.or(d.responder).unwrap_or(false),
-    })
+    };
+    validate(&check).map_err(|e| (c.target.span(), e.to_string()))?;
+    Ok(check)
 }
 
 fn positive_timeout(t: &Spanned<DurationField>) -> Result<(), String> {

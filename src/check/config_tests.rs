@@ -211,6 +211,19 @@ fn checks_that_could_never_run() {
         err("[[check]]\nexpect = \"open\"\n"),
         "1:1: missing field `target`"
     );
+    assert_eq!(
+        err("[[check]]\nname = \"all\"\ntarget = \"255.255.255.255:9\"\n"),
+        "3:10: invalid target '255.255.255.255:9': a broadcast address reaches many hosts: refused (probe --allow-broadcast does it anyway)"
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"10.0.0.0/8:80\"\n"),
+        "2:10: invalid target '10.0.0.0/8:80': 16777216 addresses is more than one run probes (at most 65536)"
+    );
+    // A name is not looked up while the file is read: it is checked when probed.
+    assert_eq!(
+        ok("[[check]]\ntarget = \"db.invalid:5432\"\n").checks[0].name,
+        "db.invalid:5432"
+    );
 }
 
 #[test]

@@ -7,6 +7,6 @@ pub mod expect;
 mod fields;
 pub mod outcome;
 
-pub use config::{Check, CheckFile, CheckTiming, ConfigError, parse_check_file};
+pub use config::{Check, CheckFile, CheckTiming, ConfigError, parse_check_file, validate};
 pub use expect::{Budget, Expect, Verdict, judge, most_reachable};
 pub use outcome::{Outcome, Row, judge_check};

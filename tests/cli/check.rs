@@ -352,7 +352,7 @@ fn a_bad_file_is_exit_2_with_its_line_and_column() {
         ),
         (
             "[[check]]\ntarget = \"255.255.255.255:9\"\n",
-            "1:1: invalid target '255.255.255.255:9': a broadcast address reaches many hosts: refused (probe --allow-broadcast does it anyway)",
+            "2:10: invalid target '255.255.255.255:9': a broadcast address reaches many hosts: refused (probe --allow-broadcast does it anyway)",
         ),
         ("[[check]\n", "1:9: unclosed array table, expected `]`"),
     ];
