@@ -117,6 +117,10 @@ pub enum Problem {
     NotANumber,
     #[error("expected an address or network (198.51.100.7, 198.51.100.0/24), not a name")]
     NotAnAddress,
+    #[error(
+        "expected one address of this host (0.0.0.0, ::, or an interface's address), not a name or network"
+    )]
+    NotOneAddress,
     #[error("not valid UTF-8")]
     NotUtf8,
     #[error("line is longer than {0} bytes")]

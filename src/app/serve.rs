@@ -127,7 +127,7 @@ fn ports(args: &[String]) -> Result<Vec<u16>> {
 fn bind_address(text: &str) -> Result<IpAddr> {
     match parse_item(text)? {
         Item::Address(address) => Ok(address),
-        _ => Err(InputError::new("--bind", text, Problem::NotAnAddress).into()),
+        _ => Err(InputError::new("--bind", text, Problem::NotOneAddress).into()),
     }
 }
 

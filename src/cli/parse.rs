@@ -41,7 +41,9 @@ where
 
 /// Keeps what clap says before its usage block, on one line. A list clap prints under a
 /// line ending in `:` (conflicting or missing arguments) is joined with commas, so the line
-/// reads "cannot be used with: --udp, --both"; other lines are joined with "; ".
+/// reads "cannot be used with: --udp, --both"; other lines are joined with "; ". clap's tip
+/// "to pass '-1' as a value, use '-- -1'" is left out: after `--` every word is a target (or
+/// `wait`'s command), never an option's value, so the tip would mislead.
 fn one_line(message: &str) -> String {
     let mut out = String::new();
     let mut in_list = false;
@@ -51,7 +53,7 @@ fn one_line(message: &str) -> String {
             in_list = false;
             continue;
         }
-        if line.starts_with("For more information") {
+        if line.starts_with("For more information") || line.starts_with("tip: to pass '") {
             continue;
         }
         let line = line.strip_prefix("error: ").unwrap_or(line);
@@ -106,7 +108,7 @@ mod tests {
         );
         assert_eq!(
             usage(&["ipdiag", "classify", "--bogus"]),
-            "unexpected argument '--bogus' found; tip: to pass '--bogus' as a value, use '-- --bogus'"
+            "unexpected argument '--bogus' found"
         );
     }
 
