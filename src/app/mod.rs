@@ -24,7 +24,7 @@ mod trace;
 mod wait;
 
 use crate::cli::{Cli, Command};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::{Format, Style};
 use std::io::Write;
 
@@ -47,6 +47,14 @@ pub struct Context<'a> {
 /// Runs the parsed command; returns the exit code for a run that worked (0 or 1; `wait`
 /// may return its command's failure to start, 126 or 127, and Ctrl-C gives 130).
 pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
+    let (formats, what) = formats(&cli.command);
+    if !formats.contains(&ctx.format) {
+        return Err(Error::Usage(format!(
+            "{} writes {what}, not {}",
+            cli.command.name(),
+            ctx.format.describe()
+        )));
+    }
     match &cli.command {
         Command::Classify(args) => classify::run(args, ctx),
         Command::Port(args) => port::run(args, ctx),
@@ -61,5 +69,32 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
         Command::Data(_) => meta::data(ctx),
         Command::Completions(args) => meta::completions(args, ctx),
         Command::Man(args) => meta::man(args, ctx),
+    }
+}
+
+/// The formats a command writes, and what it writes in words (for refusing the others:
+/// a format a command does not write is a usage error, never another format instead).
+fn formats(command: &Command) -> (&'static [Format], &'static str) {
+    use Format::{Csv, Json, Jsonl, Table};
+    const ALL: &[Format] = &[Table, Json, Jsonl, Csv];
+    const NO_CSV: &[Format] = &[Table, Json, Jsonl];
+    const TEXT: &[Format] = &[Table];
+    match command {
+        Command::Classify(_) | Command::Port(_) | Command::Probe(_) => {
+            (ALL, "a table, JSON, JSON lines or CSV")
+        }
+        Command::Doctor(_)
+        | Command::Serve(_)
+        | Command::Local(_)
+        | Command::Ping(_)
+        | Command::Trace(_)
+        | Command::Data(_) => (NO_CSV, "a table or JSON"),
+        Command::Check(_) => (NO_CSV, "a table, JSON or JSON lines (and --junit FILE)"),
+        Command::Wait(_) => (
+            TEXT,
+            "no report, only lines on stderr (its exit status tells)",
+        ),
+        Command::Completions(_) => (TEXT, "a shell script"),
+        Command::Man(_) => (TEXT, "a manual page (roff)"),
     }
 }

@@ -23,9 +23,6 @@ const MAX_QUERIES: u32 = 10;
 
 /// Runs `ipdiag trace`.
 pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    if ctx.format == Format::Csv {
-        return Err(Error::Usage("trace writes a table or JSON, not CSV".into()));
-    }
     let (target, config) = request(args)?;
     let Some(target) = target else {
         writeln!(ctx.err, "ipdiag: cannot resolve '{}'", args.target)?;

@@ -50,3 +50,15 @@ pub enum Format {
     /// CSV with a header row.
     Csv,
 }
+
+impl Format {
+    /// The format in words, for messages: "CSV", "JSON lines".
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Table => "a table",
+            Self::Json => "JSON",
+            Self::Jsonl => "JSON lines",
+            Self::Csv => "CSV",
+        }
+    }
+}
