@@ -43,6 +43,13 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         )?;
         return Ok(EXIT_FAILURE);
     };
+    // IPv4's 20-byte header leaves 65,507 bytes of payload (IPv6: 65,527).
+    if target.is_ipv4()
+        && let Some(size) = sizes.iter().find(|&&size| size > MAX_PAYLOAD_V4)
+    {
+        let range = Problem::Between(0, u32::try_from(MAX_PAYLOAD_V4).unwrap_or(u32::MAX));
+        return Err(InputError::new("--sizes", &size.to_string(), range).into());
+    }
     let engine = engine_config(&args.timing, PROBE_DEFAULTS)?;
     let tries = args.timing.retries.saturating_add(1);
     let token = args.responder.token.as_ref().map(|t| t.as_bytes().to_vec());

@@ -122,8 +122,9 @@ pub struct SizesRecord<'a> {
     pub sizes: Vec<SizeRecord>,
     /// The largest size that arrived; `null` when none did.
     pub largest_arrived: Option<usize>,
-    /// The most likely cause: `ok`, `fragmentation` or `truncation`.
-    pub cause: Cause,
+    /// The most likely cause: `ok`, `fragmentation` or `truncation`; `null` when no size
+    /// arrived (nothing answered: sizes cannot tell why, `ipdiag doctor` can).
+    pub cause: Option<Cause>,
     /// Every finding.
     pub hints: &'a [Hint],
 }
@@ -184,7 +185,10 @@ pub fn record<'a>(r: &SizesReport<'a>) -> SizesRecord<'a> {
             })
             .collect(),
         largest_arrived: r.largest(),
-        cause: r.hints.first().map_or(Cause::Ok, |h| h.cause),
+        cause: match r.hints.first() {
+            Some(h) => Some(h.cause),
+            None => r.largest().map(|_| Cause::Ok),
+        },
         hints: r.hints,
     }
 }

@@ -1,8 +1,9 @@
 //! Datagram sizes on the wire: does a UDP datagram of N bytes arrive, how many bytes did
 //! the server get, and what is the path MTU.
 //!
-//! Sockets are left in Linux's default path-MTU mode for UDP (`IP_PMTUDISC_WANT`): a
-//! datagram that fits the known path MTU leaves with DF set, so a router with a smaller
+//! Sockets are set to Linux's "want" path-MTU mode (`IP_PMTUDISC_WANT`, the usual
+//! default, set explicitly because `net.ipv4.ip_no_pmtu_disc` can change it): a datagram
+//! that fits the known path MTU leaves with DF set, so a router with a smaller
 //! MTU answers ICMP "fragmentation needed" (IPv6: "packet too big") with its MTU, which the
 //! error queue reports and the kernel remembers; a larger datagram is fragmented by this
 //! host, as an application's would be. So a lost size above the path MTU means lost
@@ -10,6 +11,7 @@
 //! (`ipdiag serve`) reports the bytes it received, and an echo server reflects them.
 
 use super::errqueue;
+use super::pmtu;
 use super::size_search::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, overhead};
 use super::timing::{HostTiming, TimingConfig};
 use crate::wire::responder;
@@ -156,6 +158,7 @@ impl SizeProber {
         let mut payload = responder::request(self.nonce, self.token.as_deref());
         payload.resize(size, 0);
         let socket = super::udp::new_socket(self.target, None)?;
+        pmtu::want_path_mtu_discovery(&socket, self.target.is_ipv6())?;
         let wait = self.host.timeout(&self.timing);
         let start = Instant::now();
         let deadline = start + wait;
@@ -239,13 +242,7 @@ fn route_mtu(target: SocketAddr) -> io::Result<u32> {
         "0.0.0.0:0"
     })?;
     socket.connect(target)?;
-    if target.is_ipv6() {
-        // nix has no IPV6_MTU getter; the common Ethernet MTU until a router says less.
-        return Ok(1500);
-    }
-    let mtu = nix::sys::socket::getsockopt(&socket, nix::sys::socket::sockopt::IpMtu)
-        .map_err(io::Error::from)?;
-    Ok(u32::try_from(mtu).unwrap_or(1500))
+    pmtu::known_mtu(&socket, target.is_ipv6())
 }
 
 #[cfg(test)]

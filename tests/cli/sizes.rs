@@ -65,6 +65,43 @@ fn sizes_that_all_arrive_whole_are_ok() {
 }
 
 #[test]
+fn ipv6_reads_the_path_mtu_of_its_route() {
+    let Ok(socket) = UdpSocket::bind("[::1]:0") else {
+        eprintln!("skipped: no IPv6 loopback");
+        return;
+    };
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65_536];
+        for _ in 0..3 {
+            let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                return;
+            };
+            socket.send_to(&buf[..n], from).ok();
+        }
+    });
+    let target = format!("[::1]:{port}");
+    let (code, stdout, stderr) = run(&["probe", &target, "--sizes", "1453,9000", "--json"]);
+    server.join().unwrap();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    // lo's MTU, not an assumed 1500: 1453 bytes fit one packet.
+    assert_eq!(r["path_mtu"]["mtu"], 65_536, "{r}");
+    assert_eq!(r["max_payload_per_packet"], 65_536 - 48, "{r}");
+    assert!(
+        r["sizes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["fragmented"] == false),
+        "{r}"
+    );
+}
+
+#[test]
 fn bad_sizes_name_the_token() {
     for (args, message) in [
         (
@@ -74,6 +111,10 @@ fn bad_sizes_name_the_token() {
         (
             &["probe", "127.0.0.1:9", "--sizes", "70000"][..],
             "ipdiag: error: invalid --sizes '70000': must be between 0 and 65527\n",
+        ),
+        (
+            &["probe", "127.0.0.1:9", "--sizes", "65508"][..],
+            "ipdiag: error: invalid --sizes '65508': must be between 0 and 65507\n",
         ),
         (
             &["probe", "127.0.0.1:9", "127.0.0.1:10", "--size-sweep"][..],
