@@ -90,7 +90,12 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
         (State::Error, _) => push(&mut out, Cause::NoRoute, Confidence::High, vec![this]),
         (State::Open, _) => open(result, facts, this, &mut out),
         (State::Closed, _) => closed(result, &this, &mut out),
-        (State::Filtered, Reason::AdminProhibited) => rejected(result, facts, &this, &mut out),
+        // A rejection (admin-prohibited; port unreachable for TCP, or for UDP from someone
+        // other than the target): who sent it tells the host's firewall from a filter on
+        // the way (iptables' default REJECT answers a TCP SYN with port unreachable).
+        (State::Filtered, Reason::AdminProhibited | Reason::PortUnreach) => {
+            rejected(result, facts, &this, &mut out);
+        }
         (State::Filtered, Reason::NetUnreach | Reason::TimeExceeded | Reason::FragNeeded) => {
             push(
                 &mut out,
@@ -113,17 +118,6 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
                 vec![this.clone()],
             );
             push(&mut out, Cause::NoRoute, Confidence::Low, vec![this]);
-        }
-        (State::Filtered, Reason::PortUnreach) => {
-            // An ICMP port unreachable from someone other than the target: a filter on the
-            // way rejects (nmap calls it filtered for the same reason).
-            push(
-                &mut out,
-                Cause::SecurityGroup,
-                Confidence::Medium,
-                vec![this.clone()],
-            );
-            push(&mut out, Cause::HostFirewall, Confidence::Low, vec![this]);
         }
         (State::Filtered | State::OpenFiltered, _) => silence(result, facts, this, &mut out),
     }

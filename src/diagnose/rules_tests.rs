@@ -310,11 +310,17 @@ fn icmp_unreachables() {
         ranked(&r, &[], None, &[]),
         [(Cause::NoRoute, M), (Cause::HostDownOrWrongIp, L)]
     );
-    let r = result(PUBLIC, 53, Protocol::Udp, FILTERED, Reason::PortUnreach);
+    // UDP port unreachable is filtered only when someone else sent it: a filter on the way.
+    let mut r = result(PUBLIC, 53, Protocol::Udp, FILTERED, Reason::PortUnreach);
+    r.icmp_from = Some("198.51.100.1".parse().unwrap());
     assert_eq!(
         ranked(&r, &[], None, &[]),
         [(Cause::SecurityGroup, M), (Cause::HostFirewall, L)]
     );
+    // A TCP SYN answered with port unreachable by the target: iptables' default REJECT.
+    let mut r = tcp(PUBLIC, 7890, FILTERED, Reason::PortUnreach);
+    r.icmp_from = r.endpoint.address;
+    assert_eq!(ranked(&r, &[], None, &[])[0], (Cause::HostFirewall, H));
 }
 
 #[test]
