@@ -98,6 +98,11 @@ where
         Parsed::Run(cli) => {
             let no_color = std::env::var("NO_COLOR").ok();
             let style = Style::decide(cli.global.color(), terminal, no_color.as_deref());
+            // The table crate's terminal library obeys NO_COLOR on its own; `--color always`
+            // is the user's later word, so it wins there too.
+            if style.color {
+                crossterm::style::force_color_output(true);
+            }
             let mut ctx = app::Context {
                 out: &mut out,
                 err: &mut err,

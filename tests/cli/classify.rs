@@ -118,13 +118,40 @@ fn no_colour_unless_asked_or_on_a_terminal() {
     let (_, plain, _) = run(&["classify", "127.0.0.1"]);
     assert!(!plain.contains('\x1b'));
     let (_, forced, _) = run(&["classify", "127.0.0.1", "--color", "always"]);
-    assert!(forced.contains('\x1b'));
-    let out = ipdiag()
-        .args(["classify", "127.0.0.1"])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    assert!(forced.contains("\x1b[38;5;"), "cell colours: {forced:?}");
+}
+
+/// What ipdiag prints with stdout on a pseudo-terminal (through `script`), with `NO_COLOR`
+/// set or not; `None` without `script`.
+fn on_a_terminal(args: &str, no_color: bool) -> Option<String> {
+    let line = format!("{} {args}", env!("CARGO_BIN_EXE_ipdiag"));
+    let mut command = std::process::Command::new("script");
+    command.args(["-qec", &line, "/dev/null"]);
+    if no_color {
+        command.env("NO_COLOR", "1");
+    } else {
+        command.env_remove("NO_COLOR");
+    }
+    let out = command.output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn no_color_turns_colour_off_on_a_terminal_unless_always_is_asked() {
+    let Some(coloured) = on_a_terminal("classify 127.0.0.1", false) else {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    assert!(coloured.contains("\x1b[38;5;"), "a terminal: {coloured:?}");
+    let plain = on_a_terminal("classify 127.0.0.1", true).unwrap_or_default();
+    assert!(!plain.contains('\x1b'), "NO_COLOR: {plain:?}");
+    let forced = on_a_terminal("classify 127.0.0.1 --color always", true).unwrap_or_default();
+    assert!(
+        forced.contains("\x1b[38;5;"),
+        "--color always beats NO_COLOR: {forced:?}"
+    );
+    let never = on_a_terminal("classify 127.0.0.1 --color never", false).unwrap_or_default();
+    assert!(!never.contains('\x1b'), "--color never: {never:?}");
 }
 
 fn temp_file(name: &str, content: &[u8]) -> std::path::PathBuf {
