@@ -6,7 +6,7 @@
 # Builds two network namespaces joined by a veth pair (client 198.51.100.2, server
 # 203.0.113.10), listens on a few ports in the server, and drops ports 2001-3000 with
 # nftables. Then times, RUNS times each:
-#   ipdiag probe 203.0.113.10 -p 1-3000 --format jsonl
+#   ipdiag probe 203.0.113.10 -p 1-3000 --connect --format jsonl  (connect mode, as nmap -sT)
 #   nmap -sT -Pn -n -T4 -p 1-3000 203.0.113.10 -oX -
 # checks that both label every port the same (open / closed / filtered) in every run, and
 # prints the median ratio. The namespaces are deleted on exit. Packets stay inside them.
@@ -57,7 +57,7 @@ server_pid=$listener_pid
 echo "== 203.0.113.10 (namespace), ports 1-3000, 2001-3000 dropped, listening: $listening"
 for run in $(seq "$runs"); do
   s0=$(now)
-  ip netns exec "$c" "$ipdiag" probe 203.0.113.10 -p 1-3000 --format jsonl > "$out/netns-ipdiag.jsonl" || true
+  ip netns exec "$c" "$ipdiag" probe 203.0.113.10 -p 1-3000 --connect --format jsonl > "$out/netns-ipdiag.jsonl" || true
   echo "$(now) - $s0" | bc >> "$out/netns-ipdiag"
   s0=$(now)
   ip netns exec "$c" nmap -sT -Pn -n -T4 -p 1-3000 203.0.113.10 -oX - > "$out/netns-nmap.xml"
