@@ -68,7 +68,7 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
             received: u32::try_from(echoes.iter().filter(|e| e.rtt.is_some()).count())
                 .unwrap_or(u32::MAX),
             rtts: echoes.iter().filter_map(|e| e.rtt).collect(),
-            method: "ping",
+            method: pinger.method(),
         },
     };
     let rtt = rtt_stats(&outcome.rtts);

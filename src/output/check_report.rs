@@ -75,6 +75,7 @@ pub fn summary_line(views: &[CheckView<'_>]) -> String {
     let noun = if total == 1 { "check" } else { "checks" };
     let verb = if held == 1 { "holds" } else { "hold" };
     match failed {
+        0 if total == 1 => "the check holds".to_owned(),
         0 => format!("all {total} {noun} hold"),
         1 => format!("{held} of {total} {noun} {verb}, 1 fails"),
         n => format!("{held} of {total} {noun} {verb}, {n} fail"),

@@ -80,6 +80,11 @@ impl Pinger {
         })
     }
 
+    /// `ping` (the unprivileged ping socket) or `raw`.
+    pub const fn method(&self) -> &'static str {
+        if self.kind.raw { "raw" } else { "ping" }
+    }
+
     /// Sends `count` echo requests `interval` apart, each waiting at most `wait` for its
     /// reply, telling `each` about every request as soon as it is answered or given up.
     pub async fn run(
@@ -101,7 +106,7 @@ impl Pinger {
             sent: 0,
             received: 0,
             rtts: Vec::new(),
-            method: if kind.raw { "raw" } else { "ping" },
+            method: self.method(),
         };
         let mut next = Instant::now();
         for seq in 0..count {

@@ -268,7 +268,7 @@ fn all_holding_is_exit_0_and_quiet_prints_nothing() {
     assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""));
     let (code, stdout, _) = run(&["check", file.path()]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("\nall 1 check hold ("), "{stdout}");
+    assert!(stdout.contains("\nthe check holds ("), "{stdout}");
 }
 
 #[test]

@@ -3,14 +3,20 @@
 use crate::bed::Bed;
 use std::process::{Command, Stdio};
 
-/// Whether nmap is installed (CI installs it; locally the comparison is skipped).
+/// Whether nmap is installed (CI installs it; locally the comparison is skipped, but with
+/// `IPDIAG_REQUIRE_NETNS=1` a missing nmap fails, as a skipped namespace test does).
 pub fn available() -> bool {
-    Command::new("nmap")
+    let installed = Command::new("nmap")
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .is_ok_and(|s| s.success())
+        .is_ok_and(|s| s.success());
+    assert!(
+        installed || std::env::var("IPDIAG_REQUIRE_NETNS").as_deref() != Ok("1"),
+        "IPDIAG_REQUIRE_NETNS=1 but nmap is not installed: the comparison with nmap would be skipped"
+    );
+    installed
 }
 
 /// nmap's state for `port` on `host` (`udp`: a -sU scan, otherwise -sT).
