@@ -148,6 +148,7 @@ async fn round(
             None => groups.push((key, vec![i])),
         }
     }
+    let engines = groups.len();
     let mut tasks = Vec::new();
     for ((timing, responder), members) in groups {
         let mut endpoints = Vec::new();
@@ -159,7 +160,7 @@ async fn round(
             endpoints.extend(plan.endpoints);
             unresolved.extend(plan.unresolved);
         }
-        let engine = check_engine(&timing, settings.concurrency);
+        let engine = check_engine(&timing, settings.concurrency, engines);
         let prober = SocketProber::new(PayloadChoice::default()).with_token(settings.token.clone());
         let planned = endpoints.clone();
         let task = tokio::spawn(async move {

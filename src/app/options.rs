@@ -63,12 +63,16 @@ pub fn engine_config(args: &TimingArgs, defaults: Defaults) -> Result<EngineConf
 }
 
 /// The engine settings of a check (`ipdiag check`, `ipdiag wait`): its own timing, the
-/// default rate cap, loopback unpaced.
-pub fn check_engine(t: &CheckTiming, concurrency: usize) -> EngineConfig {
-    let sockets = usize::try_from(limits::raise_open_files()).unwrap_or(usize::MAX);
+/// default rate cap, loopback unpaced. The engine is one of `engines` running at once
+/// (checks with different timings): they split `concurrency`, the open-file limit and the
+/// rate cap, so together they stay within them.
+pub fn check_engine(t: &CheckTiming, concurrency: usize, engines: usize) -> EngineConfig {
+    let engines = engines.max(1);
+    let sockets = usize::try_from(limits::raise_open_files()).unwrap_or(usize::MAX) / engines;
+    let share = concurrency / engines;
     EngineConfig {
-        concurrency: concurrency.clamp(1, sockets.max(1)),
-        rate: Some(DEFAULT_RATE),
+        concurrency: share.clamp(1, sockets.max(1)),
+        rate: Some(DEFAULT_RATE / f64::from(u32::try_from(engines).unwrap_or(u32::MAX))),
         pace_loopback: false,
         count: Some(t.count),
         interval: t.interval,
@@ -115,4 +119,20 @@ pub fn advice(args: &AdviceArgs) -> Result<(CloudChoice, Option<IpNet>)> {
         }),
     };
     Ok((cloud, source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_running_at_once_split_the_concurrency_and_the_rate() {
+        let timing = CheckTiming::default();
+        let one = check_engine(&timing, 256, 1);
+        assert_eq!((one.concurrency, one.rate), (256, Some(DEFAULT_RATE)));
+        let third = check_engine(&timing, 256, 3);
+        assert_eq!(third.concurrency, 85);
+        assert_eq!(third.rate, Some(DEFAULT_RATE / 3.0));
+        assert_eq!(check_engine(&timing, 2, 4).concurrency, 1, "never zero");
+    }
 }

@@ -44,7 +44,7 @@ pub struct CheckArgs {
     /// Also write a JUnit XML report to FILE
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Ports probed at once at most
+    /// Ports probed at once at most (all checks together)
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub concurrency: usize,
     /// The responder's token (`ipdiag serve --token`), for checks with `responder = true`
