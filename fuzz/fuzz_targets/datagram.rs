@@ -1,25 +1,8 @@
-//! The probe datagram header (`ipdiag::wire::datagram::parse`) on arbitrary bytes: never a
-//! panic; a parsed header is what the first 16 bytes say, and a probe re-encodes to them.
-//! Run: `cargo +nightly fuzz run datagram -- -max_total_time=60`.
+//! The `datagram` fuzz target. Its assertions live in `checks/datagram.rs`, which `cargo test` also
+//! runs on every committed input (`tests/fuzz_inputs.rs` in the main crate).
 #![no_main]
 
-use ipdiag::wire::datagram::{HEADER_LEN, Kind, MAGIC, VERSION, parse, probe};
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks/datagram.rs"]
+mod check;
 
-fuzz_target!(|data: &[u8]| {
-    let Some(header) = parse(data) else {
-        return;
-    };
-    assert!(data.len() >= HEADER_LEN);
-    assert_eq!(data[..4], MAGIC);
-    assert_eq!(data[4], VERSION);
-    assert_eq!(header.flags, u16::from_be_bytes([data[6], data[7]]));
-    let mut nonce = [0u8; 8];
-    nonce.copy_from_slice(&data[8..16]);
-    assert_eq!(header.nonce, u64::from_be_bytes(nonce));
-    match header.kind {
-        Kind::Probe if header.flags == 0 => assert_eq!(probe(header.nonce)[..], data[..HEADER_LEN]),
-        Kind::Probe => assert_eq!(data[5], 1),
-        Kind::Reply => assert_eq!(data[5], 2),
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::run(data));

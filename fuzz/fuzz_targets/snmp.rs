@@ -1,19 +1,8 @@
-//! The `/proc/net/snmp` and `/proc/net/snmp6` readers (`ipdiag::local::snmp::{parse_snmp,
-//! parse_snmp6}`) on arbitrary text: never a panic.
-//! Run: `cargo +nightly fuzz run snmp -- -max_total_time=60`.
+//! The `snmp` fuzz target. Its assertions live in `checks/snmp.rs`, which `cargo test` also
+//! runs on every committed input (`tests/fuzz_inputs.rs` in the main crate).
 #![no_main]
 
-use ipdiag::local::snmp::{parse_snmp, parse_snmp6};
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks/snmp.rs"]
+mod check;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    if let Some(counters) = parse_snmp(text) {
-        let _ = format!("{counters:?}");
-    }
-    if let Some(counters) = parse_snmp6(text) {
-        let _ = format!("{counters:?}");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::run(data));
