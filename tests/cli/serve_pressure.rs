@@ -1,7 +1,8 @@
 //! The responder under pressure, on loopback: 100,000 datagrams (valid requests and
-//! garbage of every size) and 2,000 idle TCP connections. Its memory stays bounded (peak
-//! RSS reported and capped), a legitimate client from another address is still answered,
-//! and no reply is ever larger than the request it answers.
+//! garbage of every size) and 2,000 idle TCP connections (`--tcp-reads`, so the server
+//! holds what it accepts open, waiting for data). Its memory stays bounded (peak RSS
+//! reported and capped), legitimate clients from another address are still answered over
+//! UDP and TCP, and no reply is ever larger than the request it answers.
 
 use ipdiag::wire::responder::{parse_reply, request};
 use std::io::{BufRead, BufReader};
@@ -39,38 +40,29 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-#[test]
-fn a_flood_and_idle_connections_leave_the_responder_bounded_and_answering() {
-    // Its TCP listener must not show up in another test's sweep of 127.0.0.1.
-    let _guard = super::probe::listening();
-    // 2,000 connections need descriptors on our side too.
-    let (_, hard) =
-        nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();
-    if hard < 4096 {
-        eprintln!("skipping: the hard open-file limit ({hard}) is below 4096");
-        return;
-    }
-    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, 4096, hard).unwrap();
-    let (udp, tcp) = (free_port(), free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipdiag"))
-        .args(["serve", "--bind", "127.0.0.1", "--udp", &udp.to_string()])
-        .args(["--tcp", &tcp.to_string(), "--for", "60s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
+/// The banner a TCP client from `source` reads from the responder on `port`.
+fn banner_from(source: &str, port: u16) -> String {
+    use socket2::{Domain, Socket, Type};
+    use std::io::Read;
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    let from: std::net::SocketAddr = format!("{source}:0").parse().unwrap();
+    socket.bind(&from.into()).unwrap();
+    let to: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    socket
+        .connect_timeout(&to.into(), Duration::from_secs(2))
         .unwrap();
-    let mut log = BufReader::new(child.stdout.take().unwrap());
-    let server = Server(child);
-    let mut first = String::new();
-    log.read_line(&mut first).unwrap();
-    assert!(first.starts_with("listening on "), "{first}");
-    // Keep reading the log so the server never blocks on a full pipe.
-    let drain = std::thread::spawn(move || log.lines().map_while(Result::ok).count());
+    let mut stream = TcpStream::from(socket);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut line = [0u8; 128];
+    let n = stream.read(&mut line).unwrap_or(0);
+    String::from_utf8_lossy(&line[..n]).into_owned()
+}
 
-    let idle: Vec<TcpStream> = (0..IDLE_CONNECTIONS)
-        .filter_map(|_| TcpStream::connect(("127.0.0.1", tcp)).ok())
-        .collect();
-
+/// Sends the flood from one source: every fourth datagram a valid request, the others
+/// garbage, short requests and padded ones. Returns the bytes sent and each reply's size.
+fn flood(udp: u16) -> (usize, Vec<usize>) {
     let flood = UdpSocket::bind("127.0.0.1:0").unwrap();
     flood.connect(("127.0.0.1", udp)).unwrap();
     flood.set_nonblocking(true).unwrap();
@@ -100,6 +92,51 @@ fn a_flood_and_idle_connections_leave_the_responder_bounded_and_answering() {
     while let Ok(n) = flood.recv(&mut buf) {
         replies.push(n);
     }
+    (sent_bytes, replies)
+}
+
+#[test]
+fn a_flood_and_idle_connections_leave_the_responder_bounded_and_answering() {
+    // Its TCP listener must not show up in another test's sweep of 127.0.0.1.
+    let _guard = super::probe::listening();
+    // 2,000 connections need descriptors on our side too.
+    let (_, hard) =
+        nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();
+    if hard < 4096 {
+        assert!(
+            std::env::var("IPDIAG_REQUIRE_NETNS").as_deref() != Ok("1"),
+            "IPDIAG_REQUIRE_NETNS=1 but the hard open-file limit ({hard}) is below 4096"
+        );
+        eprintln!("skipping: the hard open-file limit ({hard}) is below 4096");
+        return;
+    }
+    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, 4096, hard).unwrap();
+    let (udp, tcp) = (free_port(), free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipdiag"))
+        .args(["serve", "--bind", "127.0.0.1", "--udp", &udp.to_string()])
+        .args(["--tcp", &tcp.to_string(), "--tcp-reads", "--for", "60s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    let mut first = String::new();
+    log.read_line(&mut first).unwrap();
+    assert!(first.starts_with("listening on "), "{first}");
+    // Keep reading the log so the server never blocks on a full pipe.
+    let drain = std::thread::spawn(move || log.lines().map_while(Result::ok).count());
+
+    let idle: Vec<TcpStream> = (0..IDLE_CONNECTIONS)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", tcp)).ok())
+        .collect();
+    assert_eq!(
+        idle.len(),
+        IDLE_CONNECTIONS,
+        "every idle connection is made"
+    );
+
+    let (sent_bytes, replies) = flood(udp);
     assert!(
         replies.iter().all(|&n| n <= 45),
         "a reply is never larger than a request (the smallest answered is 48 bytes)"
@@ -113,6 +150,7 @@ fn a_flood_and_idle_connections_leave_the_responder_bounded_and_answering() {
     );
 
     // A legitimate client from another address is answered while the flooder waits.
+    let mut buf = [0u8; 2048];
     let client = UdpSocket::bind("127.0.0.2:0").unwrap();
     client.connect(("127.0.0.1", udp)).unwrap();
     client
@@ -127,6 +165,12 @@ fn a_flood_and_idle_connections_leave_the_responder_bounded_and_answering() {
     assert_eq!(reply.nonce, 42);
     assert_eq!(reply.observed.ip().to_string(), "127.0.0.2");
     assert!(started.elapsed() < Duration::from_secs(1));
+    // And over TCP, while the idle connections are still open.
+    let banner = banner_from("127.0.0.2", tcp);
+    assert!(
+        banner.starts_with("IPDG/1 tcp observed=127.0.0.2:"),
+        "the legitimate TCP probe gets its banner: {banner:?}"
+    );
 
     let peak = peak_rss_kib(server.0.id());
     eprintln!(
