@@ -44,13 +44,35 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
         concurrency: args.concurrency,
         token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
     };
+    if ctx.verbose > 0 {
+        writeln!(
+            ctx.err,
+            "ipdiag: {path}: {} check{}, probed concurrently (at most {} ports at once, names resolved every round){}",
+            file.checks.len(),
+            if file.checks.len() == 1 { "" } else { "s" },
+            args.concurrency,
+            match until {
+                Until::Deadline(limit) => format!(
+                    ", failing ones again until {} (-vv: each round)",
+                    seconds(limit)
+                ),
+                Until::Once | Until::Forever => ", once".to_owned(),
+            }
+        )?;
+    }
     let spinner = waiting_line(ctx.quiet || until == Until::Once);
+    let verbose = ctx.verbose;
+    let err = &mut *ctx.err;
     let report = runtime()?.block_on(until_hold(
         &file.checks,
         &settings,
         until,
         &mut |checks, outcomes, elapsed| {
-            spinner.set_message(waiting_text(checks, outcomes, elapsed, until));
+            let text = waiting_text(checks, outcomes, elapsed, until);
+            if verbose > 1 {
+                let _ = writeln!(err, "ipdiag: {text}");
+            }
+            spinner.set_message(text);
         },
     ))?;
     spinner.finish_and_clear();

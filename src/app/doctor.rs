@@ -80,6 +80,33 @@ struct Traced {
 /// Runs `ipdiag doctor`.
 pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let request = request(args)?;
+    if ctx.verbose > 0 {
+        let asked: Vec<String> = request
+            .plan
+            .endpoints
+            .iter()
+            .map(crate::output::probe_text::endpoint_text)
+            .collect();
+        writeln!(
+            ctx.err,
+            "ipdiag: diagnosing {}: {} attempts each (timeout {} ms), {} control ports, ICMP echo to {} address(es){}{}",
+            asked.join(", "),
+            request.engine.count.unwrap_or(1),
+            request.engine.timing.max.as_millis(),
+            request.control.len(),
+            request.ping.len(),
+            if request.trace {
+                ", a trace of the path"
+            } else {
+                ""
+            },
+            if request.responder {
+                ", through the responder"
+            } else {
+                ""
+            }
+        )?;
+    }
     let mut adviser = Adviser::new(request.cloud, request.source);
     let gathered = runtime()?.block_on(gather(request))?;
     for t in &gathered.traces {

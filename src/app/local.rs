@@ -24,6 +24,7 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         .as_deref()
         .map(|d| parse_duration("--watch", d))
         .transpose()?;
+    say_what_runs(args, ctx)?;
     let interfaces: Vec<InterfaceRecord> = interfaces::list()
         .into_iter()
         .map(|(name, net)| InterfaceRecord {
@@ -162,4 +163,20 @@ fn firewall_record(view: FirewallView, notes: &mut Vec<String>) -> (Vec<String>,
             },
         ),
     }
+}
+
+/// `-v`: what this run reads or does, on stderr.
+fn say_what_runs(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<()> {
+    if ctx.verbose > 0 {
+        writeln!(
+            ctx.err,
+            "ipdiag: reading interfaces (getifaddrs), sockets (/proc/net/tcp, tcp6, udp, udp6; owners from /proc/PID/fd), firewall rules (nft -j list ruleset, iptables-save){}",
+            if args.udp && args.port.is_some() {
+                ", the receive side (sock_diag, /proc/net/snmp)"
+            } else {
+                ""
+            }
+        )?;
+    }
+    Ok(())
 }

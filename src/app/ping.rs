@@ -32,6 +32,21 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
     // Opened before the header: without the privilege, the error is all that is printed.
     let pinger = rt.block_on(async { Pinger::open(address) });
     let pinger = pinger.map_err(Error::Environment)?;
+    if ctx.verbose > 0 {
+        writeln!(
+            ctx.err,
+            "ipdiag: pinging {address} through a {} socket: {} echo request{} {} ms apart, each waiting {} ms",
+            if pinger.method() == "raw" {
+                "raw"
+            } else {
+                "ping (unprivileged)"
+            },
+            args.count,
+            if args.count == 1 { "" } else { "s" },
+            interval.as_millis(),
+            wait.as_millis()
+        )?;
+    }
     if table {
         writeln!(
             ctx.out,

@@ -55,6 +55,7 @@ pub fn run(args: &ServeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         tcp_reads: args.tcp_reads,
         ..ServeConfig::default()
     };
+    say_what_runs(args, ctx)?;
     let json = matches!(ctx.format, Format::Json | Format::Jsonl);
     if !json {
         writeln!(
@@ -184,4 +185,23 @@ fn bind_context(protocol: Protocol, port: u16) -> BindContext {
         holder: crate::local::holder::holder(protocol, port),
         unprivileged_start: crate::local::sysctl::port_facts().unprivileged_start,
     }
+}
+
+/// `-v`: what this run reads or does, on stderr.
+fn say_what_runs(args: &ServeArgs, ctx: &mut Context<'_>) -> Result<()> {
+    if ctx.verbose > 0 {
+        writeln!(
+            ctx.err,
+            "ipdiag: replies and banners at most {} a second per source (bursts of {}), {} TCP connections at once at most, {}",
+            args.rate,
+            args.rate * 2.0,
+            args.max_connections,
+            if args.tcp_reads {
+                "TCP reads logged"
+            } else {
+                "TCP closed after the banner"
+            }
+        )?;
+    }
+    Ok(())
 }

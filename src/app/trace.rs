@@ -28,6 +28,17 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
         writeln!(ctx.err, "ipdiag: cannot resolve '{}'", args.target)?;
         return Ok(EXIT_FAILURE);
     };
+    if ctx.verbose > 0 {
+        writeln!(
+            ctx.err,
+            "ipdiag: tracing {target} by {}: TTL 1 to {}, {} probes per hop, each waiting {} ms, stopping after {} silent hops",
+            config.protocol,
+            config.max_hops,
+            config.queries,
+            config.wait.as_millis(),
+            config.max_silent
+        )?;
+    }
     let table = ctx.format == Format::Table;
     if table {
         let header = trace_text::header(

@@ -33,13 +33,38 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
         concurrency: 64,
         token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
     };
+    if ctx.verbose > 0 {
+        writeln!(
+            ctx.err,
+            "ipdiag: waiting until {} {} {}: a probe every round (timeout {} each), rounds backing off from 100 ms to 1 s{}",
+            checks
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if checks.len() == 1 { "is" } else { "are" },
+            checks.first().map_or("open", |c| c.expect.as_str()),
+            seconds(checks.first().map_or(Duration::ZERO, |c| c.timing.timeout)),
+            if limit.is_zero() {
+                ", for ever".to_owned()
+            } else {
+                format!(", for {} at most (-vv: each round)", seconds(limit))
+            }
+        )?;
+    }
     let spinner = waiting_line(ctx.quiet);
+    let verbose = ctx.verbose;
+    let err = &mut *ctx.err;
     let report = runtime()?.block_on(until_hold(
         &checks,
         &settings,
         until,
         &mut |checks, outcomes, elapsed| {
-            spinner.set_message(waiting_text(checks, outcomes, elapsed, limit));
+            let text = waiting_text(checks, outcomes, elapsed, limit);
+            if verbose > 1 {
+                let _ = writeln!(err, "ipdiag: {text}");
+            }
+            spinner.set_message(text);
         },
     ))?;
     spinner.finish_and_clear();

@@ -144,7 +144,8 @@ pub struct GlobalArgs {
     /// the exit status tells)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Print more on stderr: what ran, how, and how long it took (-vv for more)
+    /// Print more on stderr: what ran, how, and how long it took (-vv: also each round of
+    /// check --wait and wait)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
