@@ -143,6 +143,17 @@ fn takes_syn(e: &Endpoint) -> bool {
 /// attempt per port), or picked for a large sweep when privileged and nothing needs a
 /// completed handshake (`--responder` reads the TCP banner).
 fn use_syn(args: &ProbeArgs, plan: &Plan, count: u32) -> Result<bool> {
+    if args.raw && args.protocol.udp {
+        return Err(Error::Usage(
+            "--raw is a SYN scan, for TCP: UDP always goes by ordinary sockets (leave out --raw)"
+                .into(),
+        ));
+    }
+    if args.raw && args.responder.responder {
+        return Err(Error::Usage(
+            "--raw never completes a handshake, and --responder reads the banner of one: use one or the other".into(),
+        ));
+    }
     if args.raw {
         if count != 1 {
             return Err(Error::Usage(
