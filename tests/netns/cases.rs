@@ -1,7 +1,7 @@
 //! The cases of the simulated cloud: each asserts ipdiag's exact state, reason, ICMP
 //! sender and diagnosis from `--json`, and that nmap (when installed) reports the same state.
 
-use crate::bed::{Bed, PRIVATE, PUBLIC, SILENT, Setup, ports};
+use crate::bed::{Bed, PRIVATE, PUBLIC, SILENT, Setup, output, ports};
 use crate::nmap;
 use crate::servers::Servers;
 use serde_json::Value;
@@ -87,10 +87,44 @@ fn syn_agrees(name: &str, bed: &Bed, case: &Case, connect: &Value) {
             "{name}: SYN mode disagrees on {field}: {syn} vs {connect}"
         );
     }
+    if case.state == "open" {
+        half_open_entries_are_reset(name, bed, case.port);
+    }
     if nmap::available() {
         let theirs = nmap::syn_state(bed, case.host, case.port);
         assert_eq!(theirs, case.state, "{name}: nmap -sS disagrees with {syn}");
     }
+}
+
+/// After a SYN scan of an open port the server holds no half-open (SYN-RECV) or
+/// established connection: our kernel, which has no socket for the SYN-ACK, reset it.
+fn half_open_entries_are_reset(name: &str, bed: &Bed, port: u16) {
+    let filter = format!("( sport = :{port} )");
+    let (ns, port_text) = (bed.server.as_str(), port.to_string());
+    let mut left = String::new();
+    // The RST is on its way when the scan returns: a few tries, 50 ms apart.
+    for _ in 0..10 {
+        let out = output(&[
+            "ip",
+            "netns",
+            "exec",
+            ns,
+            "ss",
+            "-Htn",
+            "state",
+            "syn-recv",
+            "state",
+            "established",
+            &filter,
+        ]);
+        assert!(out.status.success(), "ss runs in the server namespace");
+        left = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if left.is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{name}: the server still holds connections on {port_text} after the SYN scan: {left}");
 }
 
 #[test]
@@ -106,6 +140,23 @@ fn tcp_open() {
             reason: "syn-ack",
             icmp_from: None,
             cause: "ok",
+        },
+    );
+}
+
+#[test]
+fn tcp_host_silent() {
+    run(
+        "tcp_host_silent",
+        &Case {
+            servers: &[],
+            host: SILENT,
+            port: ports::TCP_OPEN,
+            udp: false,
+            state: "filtered",
+            reason: "no-response",
+            icmp_from: None,
+            cause: "security_group",
         },
     );
 }
