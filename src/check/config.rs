@@ -131,6 +131,22 @@ struct RawCheck {
 }
 
 /// Reads a check file's text.
+///
+/// ```
+/// use ipdiag::check::{Expect, parse_check_file};
+/// use ipdiag::model::State;
+///
+/// let file = parse_check_file("[[check]]\nname = \"admin\"\ntarget = \"127.0.0.1:8443\"\nexpect = \"filtered\"\n").unwrap();
+/// let check = &file.checks[0];
+/// assert_eq!(check.expect, Expect::Filtered);
+/// // A port that answered with a RST fails a check that wants it filtered (not reachable).
+/// assert!(!check.expect.holds(State::Closed));
+/// assert!(check.expect.holds(State::Filtered));
+///
+/// // A typo is an error with its place, never a check that silently does nothing.
+/// let e = parse_check_file("[[check]]\ntarget = \"127.0.0.1:22\"\nexpct = \"open\"\n").unwrap_err();
+/// assert_eq!((e.line, e.column), (3, 1));
+/// ```
 pub fn parse_check_file(text: &str) -> Result<CheckFile, ConfigError> {
     let at = |span: Range<usize>, message: String| locate(text, span.start, &message);
     let raw: RawFile = toml::from_str(text).map_err(|e| {

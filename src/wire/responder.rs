@@ -145,6 +145,21 @@ impl Refusal {
 /// a valid request that a reply fits in (so junk and short datagrams are never counted
 /// nor charged to a rate), with its session if it has one; it decides whether the server
 /// answers and with which tally. This is the only function that makes replies.
+///
+/// ```
+/// use ipdiag::wire::responder::{Admission, Refusal, answer, parse_reply, request};
+///
+/// let client = "198.51.100.77:40000".parse().unwrap();
+/// let probe = request(7, Some(b"s3cret"));
+/// let reply = answer(&probe, client, Some(b"s3cret"), |_| Admission::Answer(None)).unwrap();
+/// assert!(reply.len() <= probe.len(), "never an amplifier");
+/// let seen = parse_reply(&reply).unwrap();
+/// assert_eq!((seen.nonce, seen.observed, seen.received), (7, client, 48));
+/// // Without the token, or for anything but a probe, there is no reply at all.
+/// let untagged = request(8, None);
+/// assert_eq!(answer(&untagged, client, Some(b"s3cret"), |_| Admission::Answer(None)), Err(Refusal::BadToken));
+/// assert_eq!(answer(b"GET / HTTP/1.0", client, None, |_| Admission::Answer(None)), Err(Refusal::NotAProbe));
+/// ```
 pub fn answer(
     data: &[u8],
     source: SocketAddr,

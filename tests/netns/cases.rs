@@ -118,7 +118,9 @@ fn half_open_entries_are_reset(name: &str, bed: &Bed, port: u16) {
             &filter,
         ]);
         assert!(out.status.success(), "ss runs in the server namespace");
-        String::from_utf8_lossy(&out.stdout).trim().clone_into(&mut left);
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .clone_into(&mut left);
         if left.is_empty() {
             return;
         }
