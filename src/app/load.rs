@@ -44,11 +44,6 @@ struct Request {
 
 /// Runs `probe --loss-split`; `load` are its own flags, `args` the rest of `probe`'s.
 pub fn run(load: &LoadArgs, args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    if ctx.format == Format::Csv {
-        return Err(Error::Usage(
-            "--loss-split writes a table or JSON, not CSV".into(),
-        ));
-    }
     let text = args.targets.first().cloned().unwrap_or_default();
     let Some(request) = request(load, args)? else {
         writeln!(ctx.err, "ipdiag: cannot resolve '{text}'")?;

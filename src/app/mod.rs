@@ -47,11 +47,10 @@ pub struct Context<'a> {
 /// Runs the parsed command; returns the exit code for a run that worked (0 or 1; `wait`
 /// may return its command's failure to start, 126 or 127, and Ctrl-C gives 130).
 pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
-    let (formats, what) = formats(&cli.command);
+    let (name, formats, what) = formats(&cli.command);
     if !formats.contains(&ctx.format) {
         return Err(Error::Usage(format!(
-            "{} writes {what}, not {}",
-            cli.command.name(),
+            "{name} writes {what}, not {}",
             ctx.format.describe()
         )));
     }
@@ -72,29 +71,40 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
     }
 }
 
-/// The formats a command writes, and what it writes in words (for refusing the others:
-/// a format a command does not write is a usage error, never another format instead).
-fn formats(command: &Command) -> (&'static [Format], &'static str) {
+/// What a run writes: its name in messages (the command, or probe's `--loss-split` and
+/// `--sizes` modes), the formats it writes, and those in words (for refusing the others:
+/// a format a run does not write is a usage error, never another format instead).
+fn formats(command: &Command) -> (&'static str, &'static [Format], &'static str) {
     use Format::{Csv, Json, Jsonl, Table};
     const ALL: &[Format] = &[Table, Json, Jsonl, Csv];
     const NO_CSV: &[Format] = &[Table, Json, Jsonl];
     const TEXT: &[Format] = &[Table];
+    let name = command.name();
     match command {
+        Command::Probe(p) if p.load.loss_split => ("--loss-split", NO_CSV, "a table or JSON"),
+        Command::Probe(p) if p.sizes.is_some() || p.size_sweep => {
+            ("--sizes", NO_CSV, "a table or JSON")
+        }
         Command::Classify(_) | Command::Port(_) | Command::Probe(_) => {
-            (ALL, "a table, JSON, JSON lines or CSV")
+            (name, ALL, "a table, JSON, JSON lines or CSV")
         }
         Command::Doctor(_)
         | Command::Serve(_)
         | Command::Local(_)
         | Command::Ping(_)
         | Command::Trace(_)
-        | Command::Data(_) => (NO_CSV, "a table or JSON"),
-        Command::Check(_) => (NO_CSV, "a table, JSON or JSON lines (and --junit FILE)"),
+        | Command::Data(_) => (name, NO_CSV, "a table or JSON"),
+        Command::Check(_) => (
+            name,
+            NO_CSV,
+            "a table, JSON or JSON lines (and --junit FILE)",
+        ),
         Command::Wait(_) => (
+            name,
             TEXT,
             "no report, only lines on stderr (its exit status tells)",
         ),
-        Command::Completions(_) => (TEXT, "a shell script"),
-        Command::Man(_) => (TEXT, "a manual page (roff)"),
+        Command::Completions(_) => (name, TEXT, "a shell script"),
+        Command::Man(_) => (name, TEXT, "a manual page (roff)"),
     }
 }

@@ -57,6 +57,8 @@ struct Request {
     /// `--raw` was given: a SYN scan that cannot start is an error (exit 3), not a note
     /// and ordinary connects.
     syn_demanded: bool,
+    /// A sweep that only the missing privilege keeps from being a SYN scan.
+    syn_wanted_privilege: bool,
 }
 
 /// TCP sweeps of at least this many ports run as a SYN scan when privileged.
@@ -98,13 +100,7 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
             request.engine.timing.max_retries
         )?;
     }
-    if request.large_tcp_sweep()
-        && !request.syn
-        && !args.connect
-        && !args.responder.responder
-        && !ctx.quiet
-        && !raw::privileged()
-    {
+    if request.syn_wanted_privilege && !ctx.quiet {
         writeln!(
             ctx.err,
             "ipdiag: note: with root or CAP_NET_RAW this sweep would run as a SYN scan (half-open, faster); probing with ordinary connects"
@@ -124,10 +120,6 @@ impl Request {
             .iter()
             .any(|e| e.address.is_some_and(|a| a.to_canonical().is_loopback()))
     }
-
-    fn large_tcp_sweep(&self) -> bool {
-        self.tcp_count() >= AUTO_SYN_FROM && !self.live
-    }
 }
 
 /// TCP endpoints with an address: the ones a SYN scan can take.
@@ -142,7 +134,7 @@ fn takes_syn(e: &Endpoint) -> bool {
 /// Whether TCP goes by raw SYN: asked for (`--raw`, which needs the privilege and one
 /// attempt per port), or picked for a large sweep when privileged and nothing needs a
 /// completed handshake (`--responder` reads the TCP banner).
-fn use_syn(args: &ProbeArgs, plan: &Plan, count: u32) -> Result<bool> {
+fn use_syn(args: &ProbeArgs, plan: &Plan, count: u32) -> Result<Syn> {
     if args.raw && args.protocol.udp {
         return Err(Error::Usage(
             "--raw is a SYN scan, for TCP: UDP always goes by ordinary sockets (leave out --raw)"
@@ -165,13 +157,28 @@ fn use_syn(args: &ProbeArgs, plan: &Plan, count: u32) -> Result<bool> {
                 "--raw needs root or CAP_NET_RAW to send crafted SYN packets (without --raw, probe uses ordinary sockets)".into(),
             ));
         }
-        return Ok(true);
+        return Ok(Syn::Yes);
     }
-    Ok(!args.connect
+    let eligible = !args.connect
         && count == 1
         && !args.responder.responder
-        && tcp_count(&plan.endpoints) >= AUTO_SYN_FROM
-        && raw::privileged())
+        && tcp_count(&plan.endpoints) >= AUTO_SYN_FROM;
+    Ok(if !eligible {
+        Syn::No
+    } else if raw::privileged() {
+        Syn::Yes
+    } else {
+        Syn::WantedPrivilege
+    })
+}
+
+/// Whether TCP goes by SYN scan, and if not, whether only the privilege was missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syn {
+    Yes,
+    No,
+    /// A sweep that would be a SYN scan with root or `CAP_NET_RAW` (said once in a note).
+    WantedPrivilege,
 }
 
 fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
@@ -207,6 +214,8 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
     let plan = build_plan(&specs, &options, &SystemResolver)?;
     let count = args.timing.count.unwrap_or(PROBE_DEFAULTS.count);
     let syn = use_syn(args, &plan, count)?;
+    let syn_wanted_privilege = syn == Syn::WantedPrivilege;
+    let syn = syn == Syn::Yes;
     Ok(Request {
         plan,
         engine: engine_config(&args.timing, PROBE_DEFAULTS)?,
@@ -230,6 +239,7 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         token: args.responder.token.as_ref().map(|t| t.as_bytes().to_vec()),
         syn,
         syn_demanded: args.raw,
+        syn_wanted_privilege,
     })
 }
 
@@ -286,6 +296,7 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         token,
         syn,
         syn_demanded,
+        syn_wanted_privilege: _,
     } = request;
     let total = plan.endpoints.len();
     // Only where someone sees it: a hidden bar still takes a lock per result.

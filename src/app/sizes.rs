@@ -24,11 +24,6 @@ const SWEEP_FLOOR: usize = 64;
 
 /// Runs the size probe.
 pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    if ctx.format == Format::Csv {
-        return Err(Error::Usage(
-            "--sizes writes a table or JSON, not CSV".into(),
-        ));
-    }
     let sizes = args
         .sizes
         .as_deref()
