@@ -6,9 +6,11 @@
 //! receive queue, UDP drops). The inode is the only link from a socket to its process.
 
 use crate::model::Transport;
-use std::collections::HashMap;
-use std::fs;
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
 
 /// The kernel's TCP state number for LISTEN (`TCP_LISTEN` in `include/net/tcp_states.h`).
 pub const TCP_LISTEN: u8 = 0x0A;
@@ -43,10 +45,39 @@ pub struct SocketEntry {
 
 /// Parses the text of `/proc/net/{tcp,tcp6,udp,udp6}`: `v6` says which address width to
 /// expect. The header and malformed lines are skipped; no input makes it panic.
+///
+/// A socket that appears twice (same inode and address: the kernel showed it again after
+/// the table moved between two reads, see [`read_table`]) is kept once, the first time, so
+/// its queue and drops are never counted twice.
 pub fn parse_proc_net(text: &str, protocol: Transport, v6: bool) -> Vec<SocketEntry> {
+    let mut seen = HashSet::new();
     text.lines()
         .filter_map(|line| parse_line(line, protocol, v6))
+        .filter(|s| s.inode == 0 || seen.insert((s.inode, s.local)))
         .collect()
+}
+
+/// Reads one `/proc/net` socket table through a large buffer.
+///
+/// The kernel renders these files a page at a time, and for every `read` it walks its
+/// socket table again up to the position reached so far: a socket closed between two reads
+/// shifts the rest, so the next one is skipped (or, after an insertion, shown twice).
+/// `fs::read_to_string` starts with reads of 32 bytes, so nearly every line was a walk of
+/// its own, and a host that opens and closes UDP sockets (a DNS client) could hide a
+/// listener from `ipdiag local`. With 64 KiB reads a table of up to a page (about 30
+/// sockets) is one walk; a larger one is a walk per page, as for `ss` and `netstat`.
+pub fn read_table(path: impl AsRef<Path>) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    let (mut text, mut chunk) = (Vec::new(), vec![0u8; 64 * 1024]);
+    loop {
+        match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => text.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    String::from_utf8(text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// One line: `sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...` (UDP ends with
@@ -119,7 +150,7 @@ fn decimal(text: &str) -> Option<u64> {
 pub fn listening() -> Vec<SocketEntry> {
     let mut out = Vec::new();
     for (file, protocol, v6) in FILES {
-        let Ok(text) = fs::read_to_string(file) else {
+        let Ok(text) = read_table(file) else {
             continue;
         };
         out.extend(
@@ -254,6 +285,25 @@ mod tests {
         let udp6 = parse_proc_net(UDP6, Transport::Udp, true);
         assert_eq!(udp6[0].local, addr("[::ffff:127.0.0.1]:35430"));
         assert_eq!(udp6[0].drops, Some(0));
+    }
+
+    #[test]
+    fn a_socket_shown_twice_counts_once() {
+        // The kernel repeats a line when the table moved between two reads; the same inode
+        // at the same address is one socket. Inode 0 (a TIME_WAIT leftover) is no identity.
+        let udp = format!("{UDP}{}", UDP.lines().nth(1).unwrap_or_default());
+        assert_eq!(parse_proc_net(&udp, Transport::Udp, false).len(), 1);
+        let time_wait = TCP.lines().nth(3).unwrap_or_default();
+        let tcp = format!("{time_wait}\n{time_wait}");
+        assert_eq!(parse_proc_net(&tcp, Transport::Tcp, false).len(), 2);
+    }
+
+    #[test]
+    fn reads_a_whole_table_or_says_why_not() {
+        let text = read_table("/proc/net/udp").unwrap();
+        assert!(text.starts_with("   sl  local_address"), "{text}");
+        let missing = read_table("/proc/net/no-such-table").unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
     }
 
     #[test]

@@ -256,7 +256,7 @@ fn client_drops(socket: &UdpSocket) -> Option<u64> {
     };
     let text = ["/proc/thread-self/net", "/proc/net"]
         .iter()
-        .find_map(|dir| std::fs::read_to_string(format!("{dir}/{file}")).ok())?;
+        .find_map(|dir| sockets::read_table(format!("{dir}/{file}")).ok())?;
     let found: Vec<SocketEntry> = sockets::parse_proc_net(&text, Transport::Udp, v6)
         .into_iter()
         .filter(|s| s.local.port() == local.port())
