@@ -151,7 +151,13 @@ fn bind_all(
             let at = SocketAddr::new(address, port);
             match bind(protocol, at) {
                 Ok(socket) => {
-                    listening.push(format!("{} {at}", protocol.as_str()));
+                    // The port the kernel picked when asked for 0, so a client can be told.
+                    let bound = socket
+                        .local_addr()
+                        .ok()
+                        .and_then(|a| a.as_socket())
+                        .unwrap_or(at);
+                    listening.push(format!("{} {bound}", protocol.as_str()));
                     match protocol {
                         Protocol::Tcp => sockets.tcp.push(socket.into()),
                         Protocol::Udp => sockets.udp.push(socket.into()),

@@ -10,6 +10,7 @@ use super::snmp::HostUdp;
 use super::sysctl::RmemLimits;
 use crate::diagnose::Confidence;
 use crate::diagnose::fixes::MIN_SUGGESTED_RCVBUF;
+use crate::plan::duration::format_duration;
 use std::time::Duration;
 
 /// One UDP socket of the port at one moment.
@@ -79,7 +80,7 @@ pub fn judge(f: &ReceiveFacts<'_>) -> ReceiveVerdict {
         Some((before, took)) => {
             let delta = drops_since(before, f.now);
             let host = f.now.host.since(&before.host);
-            let during = format!("the {} watched", human(took));
+            let during = format!("the {} watched", format_duration(took));
             let host_rise = host.rcvbuf_errors();
             watched = Some((delta, host));
             if delta > 0 {
@@ -175,18 +176,6 @@ fn buffer_notes(rx_queue: u64, rcvbuf: Option<u64>, limits: RmemLimits) -> Vec<S
         ));
     }
     notes
-}
-
-/// `1s`, `1.5s`, `250ms`.
-fn human(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{}s", d.as_secs())
-    } else if d.as_secs() == 0 {
-        format!("{}ms", d.subsec_millis())
-    } else {
-        let millis = format!("{:03}", d.subsec_millis());
-        format!("{}.{}s", d.as_secs(), millis.trim_end_matches('0'))
-    }
 }
 
 /// Whole datagrams per second, in integers (no float rounding to explain).
@@ -326,10 +315,7 @@ mod tests {
     }
 
     #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human(Duration::from_secs(10)), "10s");
-        assert_eq!(human(Duration::from_millis(250)), "250ms");
-        assert_eq!(human(Duration::from_millis(1500)), "1.5s");
+    fn rates_never_divide_by_zero() {
         assert_eq!(per_second(5, Duration::ZERO), 5000);
     }
 }

@@ -1,5 +1,6 @@
 //! `ipdiag serve`'s output: the start line, one line per arrival, or JSON lines.
 
+use crate::plan::duration::format_duration;
 use crate::serve::{Action, Arrival};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -14,7 +15,7 @@ pub fn banner(listening: &[String], token: bool, duration: Option<Duration>) -> 
         "; no token"
     });
     if let Some(d) = duration {
-        let _ = write!(text, "; stops after {}s", d.as_secs());
+        let _ = write!(text, "; stops after {}", format_duration(d));
     }
     text.push_str(" (Ctrl-C stops)");
     text

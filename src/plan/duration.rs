@@ -27,9 +27,32 @@ pub fn parse_duration(what: &'static str, text: &str) -> Result<Duration, InputE
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// A duration the way [`parse_duration`] reads it back: `10s`, `250ms`, `1.5s` (whole
+/// milliseconds; below one, `0ms`).
+pub fn format_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 && d.as_secs() > 0 {
+        format!("{}s", d.as_secs())
+    } else if d.as_secs() == 0 {
+        format!("{}ms", d.subsec_millis())
+    } else {
+        let millis = format!("{:03}", d.subsec_millis());
+        format!("{}.{}s", d.as_secs(), millis.trim_end_matches('0'))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_what_it_parses() {
+        for (millis, text) in [(10_000, "10s"), (250, "250ms"), (1500, "1.5s"), (0, "0ms")] {
+            let d = Duration::from_millis(millis);
+            assert_eq!(format_duration(d), text);
+            assert_eq!(parse_duration("--for", text), Ok(d));
+        }
+        assert_eq!(format_duration(Duration::from_micros(1_020_500)), "1.02s");
+    }
 
     #[test]
     fn forms() {
