@@ -8,6 +8,7 @@ mod check;
 mod classify;
 mod errors;
 mod formats;
+mod global_flags;
 mod meta;
 mod port;
 mod probe;
