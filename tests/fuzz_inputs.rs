@@ -2,7 +2,8 @@
 //! `cargo test` (stable Rust, no libFuzzer): `fuzz/corpus/<target>/` (the seed corpora,
 //! grown by fuzzing runs) and `fuzz/regressions/<target>/` (inputs that once crashed a
 //! target: each stays a test here). The assertions are `fuzz/checks/<target>.rs`, shared
-//! with the fuzz targets, so the two cannot drift apart.
+//! with the fuzz targets, so the two cannot drift apart. A proptest also runs them on
+//! mutated corpus inputs, so each parser meets new input on every run.
 
 #[path = "../fuzz/checks/check_file.rs"]
 mod check_file;
@@ -33,6 +34,9 @@ mod responder;
 #[path = "../fuzz/checks/snmp.rs"]
 mod snmp;
 
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::Index;
 use std::path::{Path, PathBuf};
 
 /// A fuzz target's assertions on one input.
@@ -110,4 +114,36 @@ fn every_fuzz_target_is_replayed_here() {
         bins, replayed,
         "a fuzz target without a replay here (or the reverse)"
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The fuzz targets' assertions on every `cargo test`, beyond the committed inputs: a
+    /// corpus input of a target with some bytes overwritten, cut or extended (libFuzzer's
+    /// commonest mutations), so each parser meets near-valid input it has not seen.
+    #[test]
+    fn every_fuzz_check_holds_on_mutated_corpus_inputs(
+        target in 0..TARGETS.len(),
+        pick in any::<Index>(),
+        writes in vec((any::<Index>(), any::<u8>()), 0..8),
+        cut in any::<Index>(),
+        tail in vec(any::<u8>(), 0..16),
+    ) {
+        let (name, run) = TARGETS[target];
+        let corpus = inputs(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(name));
+        let mut data = corpus
+            .get(pick.index(corpus.len().max(1)))
+            .and_then(|p| std::fs::read(p).ok())
+            .unwrap_or_default();
+        if !data.is_empty() {
+            for (at, byte) in &writes {
+                let i = at.index(data.len());
+                data[i] = *byte;
+            }
+            data.truncate(cut.index(data.len()) + 1);
+        }
+        data.extend_from_slice(&tail);
+        run(&data);
+    }
 }

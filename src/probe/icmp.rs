@@ -33,9 +33,12 @@ pub struct PingOutcome {
 
 /// How a socket delivers replies: a raw IPv4 socket includes the IP header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Kind {
-    v6: bool,
-    raw: bool,
+pub struct Kind {
+    /// ICMPv6 (echo reply type 129) rather than ICMPv4 (type 0).
+    pub v6: bool,
+    /// A raw socket (every ICMP packet of the host, identifier ours to check) rather than
+    /// a ping socket (the kernel filters and rewrites the identifier).
+    pub raw: bool,
 }
 
 /// Sends `count` echo requests `interval` apart, each waiting at most `wait` for its reply.
@@ -201,8 +204,8 @@ pub fn checksum(data: &[u8]) -> u16 {
 
 /// Whether `data` is the reply to our request `seq`. A raw IPv4 socket delivers the IP
 /// header first and every ICMP packet on the host (so the identifier must match); a ping
-/// socket rewrites the identifier and filters replies itself.
-fn is_reply(kind: Kind, id: u16, seq: u16, data: &[u8]) -> bool {
+/// socket rewrites the identifier and filters replies itself. Any bytes are safe to give.
+pub fn is_reply(kind: Kind, id: u16, seq: u16, data: &[u8]) -> bool {
     let icmp = if kind.raw && !kind.v6 {
         let header = usize::from(data.first().map_or(0, |b| b & 0x0f)) * 4;
         data.get(header..).unwrap_or_default()
