@@ -33,6 +33,8 @@ mod raw_packet;
 mod responder;
 #[path = "../fuzz/checks/snmp.rs"]
 mod snmp;
+#[path = "../fuzz/checks/sock_diag.rs"]
+mod sock_diag;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -58,6 +60,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("raw_packet", raw_packet::run),
     ("responder", responder::run),
     ("snmp", snmp::run),
+    ("sock_diag", sock_diag::run),
 ];
 
 /// The files of `dir` (none when it does not exist), sorted; READMEs are not inputs.

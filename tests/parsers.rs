@@ -10,12 +10,13 @@ use ipdiag::check::expect::Expect;
 use ipdiag::classify::ipv4_parse::{parse_fast, parse_strict};
 use ipdiag::classify::port_spec::{PortSet, parse_port_arg};
 use ipdiag::classify::{Item, parse_item};
+use ipdiag::local::skmem;
 use ipdiag::local::snmp::{parse_snmp, parse_snmp6};
 use ipdiag::local::sockets::parse_proc_net;
 use ipdiag::model::Transport;
 use ipdiag::plan::duration::parse_duration;
 use ipdiag::plan::target::{HostSpec, TargetSpec, parse_target};
-use ipdiag::probe::icmp::{checksum, echo_request};
+use ipdiag::probe::icmp::{Kind as EchoSocket, checksum, echo_request, is_reply};
 use ipdiag::raw::packet::{Said, icmp4_reply, icmp6_reply, ipv4_payload, syn, tcp_reply};
 use ipdiag::wire::datagram::{self, Kind};
 use ipdiag::wire::payloads::{PayloadChoice, parse_payload};
@@ -198,6 +199,10 @@ proptest! {
         let _ = icmp4_reply(&bytes, v4);
         let _ = icmp6_reply(&bytes, v6);
         let _ = checksum(&bytes);
+        let _ = skmem::parse(&bytes, &mut Vec::new());
+        for (v6, raw) in [(false, false), (false, true), (true, false), (true, true)] {
+            let _ = is_reply(EchoSocket { v6, raw }, 1, 1, &bytes);
+        }
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn request(family: u8) -> [u8; NLMSG_HDR + 56] {
 
 /// What one datagram of the answer said.
 #[derive(Debug, PartialEq, Eq)]
-enum Step {
+pub enum Step {
     /// Socket records; more datagrams follow.
     More,
     /// `NLMSG_DONE`: the dump is complete.
@@ -107,7 +107,8 @@ enum Step {
 }
 
 /// One datagram of the dump: netlink messages, each a socket record with attributes.
-fn parse(mut bytes: &[u8], out: &mut HashMap<u64, SkMem>) -> Step {
+/// Bytes from the kernel, but read as if from anyone: any input is safe (fuzzed).
+pub fn parse(mut bytes: &[u8], out: &mut impl Extend<(u64, SkMem)>) -> Step {
     while bytes.len() >= NLMSG_HDR {
         let (Some(len), Some(kind)) = (u32_at(bytes, 0), u16_at(bytes, 4)) else {
             return Step::Failed;
@@ -120,9 +121,7 @@ fn parse(mut bytes: &[u8], out: &mut HashMap<u64, SkMem>) -> Step {
             NLMSG_DONE => return Step::Done,
             NLMSG_ERROR => return Step::Failed,
             SOCK_DIAG_BY_FAMILY => {
-                if let Some((inode, mem)) = socket_record(message) {
-                    out.insert(inode, mem);
-                }
+                out.extend(socket_record(message));
             }
             _ => {}
         }
