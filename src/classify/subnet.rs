@@ -91,6 +91,20 @@ impl fmt::Display for ClassfulView {
 }
 
 /// Computes the facts of an IPv4 network.
+///
+/// ```
+/// use ipdiag::classify::subnet::subnet_v4;
+///
+/// let s = subnet_v4("192.168.1.103/26".parse().unwrap());
+/// assert_eq!(s.network.to_string(), "192.168.1.64/26");
+/// assert_eq!(s.netmask.to_string(), "255.255.255.192");
+/// assert_eq!(s.wildcard.to_string(), "0.0.0.63");
+/// assert_eq!(s.broadcast.map(|b| b.to_string()).as_deref(), Some("192.168.1.127"));
+/// assert_eq!((s.first_host.to_string(), s.hosts), ("192.168.1.65".to_owned(), 62));
+/// // A point-to-point /31 has two hosts and no broadcast (RFC 3021).
+/// let p2p = subnet_v4("10.0.0.0/31".parse().unwrap());
+/// assert_eq!((p2p.hosts, p2p.broadcast), (2, None));
+/// ```
 pub fn subnet_v4(net: Ipv4Net) -> Subnet4 {
     let network = net.trunc();
     let len = net.prefix_len();

@@ -46,6 +46,18 @@ pub struct SocketEntry {
 /// Parses the text of `/proc/net/{tcp,tcp6,udp,udp6}`: `v6` says which address width to
 /// expect. The header and malformed lines are skipped; no input makes it panic.
 ///
+/// ```
+/// use ipdiag::local::sockets::parse_proc_net;
+/// use ipdiag::model::Transport;
+///
+/// // A UDP socket on 127.0.0.1:35181 with 832 bytes queued and 730 datagrams dropped.
+/// let text = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+/// 10337: 0100007F:896D 00000000:0000 07 00000000:00000340 00:00000000 00000000  1000        0 6073247 2 0000000000000000 730";
+/// let s = &parse_proc_net(text, Transport::Udp, false)[0];
+/// assert_eq!(s.local.to_string(), "127.0.0.1:35181");
+/// assert_eq!((s.rx_queue, s.drops, s.inode), (832, Some(730), 6_073_247));
+/// ```
+///
 /// A socket that appears twice (same inode and address: the kernel showed it again after
 /// the table moved between two reads, see [`read_table`]) is kept once, the first time, so
 /// its queue and drops are never counted twice.

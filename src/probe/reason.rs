@@ -41,6 +41,31 @@ pub struct IcmpReport {
 }
 
 /// State and reason for one observation of a probe to `target`.
+///
+/// nmap's rules: an ICMP port unreachable from the target itself closes a UDP port; from a
+/// router on the way (or for TCP) it is a firewall's answer, so the port is filtered.
+///
+/// ```
+/// use ipdiag::model::{Protocol, Reason, State};
+/// use ipdiag::probe::reason::{IcmpReport, Observation, judge};
+///
+/// let target = "203.0.113.10".parse().unwrap();
+/// let unreachable = |from: &str| {
+///     Observation::Icmp(IcmpReport { v6: false, kind: 3, code: 3, from: from.parse().ok() })
+/// };
+/// assert_eq!(
+///     judge(Protocol::Udp, target, &unreachable("203.0.113.10")),
+///     (State::Closed, Reason::PortUnreach)
+/// );
+/// assert_eq!(
+///     judge(Protocol::Udp, target, &unreachable("198.51.100.1")),
+///     (State::Filtered, Reason::PortUnreach)
+/// );
+/// assert_eq!(
+///     judge(Protocol::Udp, target, &Observation::Silence),
+///     (State::OpenFiltered, Reason::NoResponse)
+/// );
+/// ```
 pub fn judge(protocol: Protocol, target: IpAddr, observation: &Observation) -> (State, Reason) {
     match observation {
         Observation::Connected => (State::Open, Reason::SynAck),

@@ -25,6 +25,25 @@ const ICMP6_TIME_EXCEEDED: u8 = 3;
 
 /// Builds a SYN from `src` to `dst` with sequence number `seq`, checksum included.
 /// `None` when the two addresses are of different families.
+///
+/// The sequence number is the scan's cookie: the target's SYN-ACK or RST acknowledges it
+/// plus one, and [`tcp_reply`] hands it back for matching, with no table of probes sent.
+///
+/// ```
+/// use ipdiag::raw::packet::{Said, syn, tcp_reply};
+///
+/// let (us, them) = ("192.0.2.1:40000".parse().unwrap(), "203.0.113.10:22".parse().unwrap());
+/// let packet = syn(us, them, 0x1234_5678).unwrap();
+/// assert_eq!(packet[13], 0x02, "SYN and nothing else");
+///
+/// // The target's SYN-ACK: ports swapped, SYN|ACK, acknowledging our sequence + 1.
+/// let mut reply = packet;
+/// reply[..4].copy_from_slice(&[0, 22, 0x9c, 0x40]);
+/// reply[8..12].copy_from_slice(&0x1234_5679u32.to_be_bytes());
+/// reply[13] = 0x12;
+/// let r = tcp_reply(&reply, them.ip()).unwrap();
+/// assert_eq!((r.said, r.seq, r.our_port, r.target), (Said::SynAck, 0x1234_5678, 40000, them));
+/// ```
 pub fn syn(src: SocketAddr, dst: SocketAddr, seq: u32) -> Option<[u8; SYN_LEN]> {
     let mut buf = [0u8; SYN_LEN];
     let mut tcp = MutableTcpPacket::new(&mut buf)?;
