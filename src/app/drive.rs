@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::model::{Endpoint, ProbeResult, State};
 use crate::probe::attempt::Answer;
 use crate::probe::{EngineConfig, Event, SocketProber};
+use std::net::IpAddr;
 use std::time::Duration;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, watch};
@@ -34,6 +35,10 @@ pub trait Observer {
     }
     /// The queue is drained for now (a moment to flush output).
     fn idle(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// `address` rations its ICMP errors: its silent UDP ports are retried slowly now.
+    fn icmp_rationed(&mut self, _address: IpAddr) -> Result<()> {
         Ok(())
     }
 }
@@ -105,6 +110,7 @@ pub async fn drive(
                     *slot = Some(result);
                 }
             }
+            Ok(Event::IcmpRationed { address }) => observer.icmp_rationed(address)?,
             Err(TryRecvError::Empty) => {
                 observer.idle()?;
                 tokio::time::sleep(DRAIN_TICK).await;

@@ -18,6 +18,7 @@ use crate::output::{Format, probe_csv, probe_live, probe_table};
 use crate::plan::expand::{Plan, PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, TargetSpec, parse_target};
 use crate::probe::attempt::Answer;
+use crate::probe::icmp_limit::ALLOWANCE;
 use crate::probe::{EngineConfig, SocketProber};
 use crate::raw::{self, SynConfig};
 use crate::resolve::SystemResolver;
@@ -26,6 +27,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget};
 use ipnet::IpNet;
 use std::fs::File;
 use std::io::IsTerminal;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -306,6 +308,7 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         );
     let mut sink = Sink {
         out: &mut *ctx.out,
+        err: (!ctx.quiet).then_some(&mut *ctx.err as &mut dyn std::io::Write),
         live,
         progress: progress.as_ref(),
         stream: (ctx.format == Format::Jsonl).then(|| JsonStream::new(Vec::new(), false)),
@@ -318,14 +321,8 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
     } = plan;
     let prober = SocketProber::new(payload).with_token(token);
     let results = if syn {
-        let mut quiet_note = std::io::sink();
-        let fallback: Option<&mut dyn std::io::Write> = match (syn_demanded, ctx.quiet) {
-            (true, _) => None,
-            (false, true) => Some(&mut quiet_note),
-            (false, false) => Some(&mut *ctx.err),
-        };
         let probers = (prober, engine, responder);
-        syn_then_connect(endpoints, &unresolved, probers, &mut sink, fallback).await?
+        syn_then_connect(endpoints, &unresolved, probers, &mut sink, !syn_demanded).await?
     } else {
         drive(endpoints, &unresolved, prober, engine, responder, &mut sink).await?
     };
@@ -344,15 +341,15 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
 }
 
 /// TCP endpoints by SYN scan, the rest (UDP, unresolved names) by the engine; the results
-/// in plan order. With a `fallback` (the scan was picked, not demanded by `--raw`), a scan
-/// that fails before its first result is a note there, and every endpoint goes by
-/// ordinary sockets instead.
+/// in plan order. With `fallback` (the scan was picked, not demanded by `--raw`), a scan
+/// that fails before its first result is a note, and every endpoint goes by ordinary
+/// sockets instead.
 async fn syn_then_connect(
     endpoints: Vec<Endpoint>,
     unresolved: &[Option<String>],
     (prober, engine, responder): (SocketProber, EngineConfig, bool),
     sink: &mut Sink<'_>,
-    fallback: Option<&mut dyn std::io::Write>,
+    fallback: bool,
 ) -> Result<Vec<ProbeResult>> {
     let (raw_at, rest_at): (Vec<usize>, Vec<usize>) =
         (0..endpoints.len()).partition(|&i| takes_syn(&endpoints[i]));
@@ -397,17 +394,16 @@ async fn syn_then_connect(
     if let Some(e) = sink_error {
         return Err(e);
     }
-    let scanned = match (scanned, fallback) {
-        (Ok(scanned), _) => scanned,
-        (Err(e), Some(note)) if delivered == 0 => {
-            writeln!(
-                note,
-                "ipdiag: note: the SYN scan could not start ({e}); probing with ordinary connects"
-            )?;
+    let scanned = match scanned {
+        Ok(scanned) => scanned,
+        Err(e) if fallback && delivered == 0 => {
+            sink.note(&format!(
+                "the SYN scan could not start ({e}); probing with ordinary connects"
+            ))?;
             drop(raw_endpoints);
             return drive(endpoints, unresolved, prober, engine, responder, sink).await;
         }
-        (Err(e), _) => return Err(Error::Environment(format!("raw mode: {e}"))),
+        Err(e) => return Err(Error::Environment(format!("raw mode: {e}"))),
     };
     if rest_at.is_empty() {
         // Sized up front: a sweep's results are megabytes, copied once.
@@ -440,6 +436,8 @@ async fn syn_then_connect(
 /// Where the engine's events go while a run lasts.
 struct Sink<'a> {
     out: &'a mut dyn std::io::Write,
+    /// Notes go here (`None` with `-q`).
+    err: Option<&'a mut dyn std::io::Write>,
     live: bool,
     progress: Option<&'a ProgressBar>,
     stream: Option<JsonStream<Vec<u8>>>,
@@ -448,7 +446,31 @@ struct Sink<'a> {
     index: HostIndex,
 }
 
+impl Sink<'_> {
+    /// `ipdiag: note: TEXT` on stderr, above the progress bar (nothing with `-q`).
+    fn note(&mut self, text: &str) -> Result<()> {
+        let Some(err) = self.err.as_mut() else {
+            return Ok(());
+        };
+        let mut write = || writeln!(err, "ipdiag: note: {text}");
+        match self.progress {
+            Some(bar) => bar.suspend(write)?,
+            None => write()?,
+        }
+        Ok(())
+    }
+}
+
 impl Observer for Sink<'_> {
+    fn icmp_rationed(&mut self, address: IpAddr) -> Result<()> {
+        self.note(&format!(
+            "{address} rations its ICMP port unreachable messages (Linux: about one a second \
+             after a burst of 6), so its silent UDP ports are asked again, one every {:.1} s, \
+             lest closed ports pass for open|filtered (--retries 0 skips this)",
+            ALLOWANCE.as_secs_f64()
+        ))
+    }
+
     fn attempt(
         &mut self,
         endpoint: &Endpoint,

@@ -4,7 +4,8 @@
 //! Evidence beats silence: one answer among timeouts decides the state (the timeouts count
 //! as loss). Among several answers the latest wins, so a service that came up during a
 //! `--count 20` run ends `open`. An answer that came only after the kernel's SYN
-//! retransmission proves the state but counts as lost (its first SYN was).
+//! retransmission proves the state but counts as lost (its first SYN was). Silences that a
+//! spaced UDP retry showed to be the target's ICMP ration are taken back out (`not_lost`).
 
 use super::attempt::Answer;
 use super::reason::{Observation, judge};
@@ -41,6 +42,12 @@ impl Aggregate {
                 self.last_answer = Some(observation.clone());
             }
         }
+    }
+
+    /// Takes `silences` silent attempts back out of the count: a later answer showed them
+    /// to be the target's ICMP ration (`icmp_limit.rs`), not loss on the path.
+    pub fn not_lost(&mut self, silences: u32) {
+        self.attempts = self.attempts.saturating_sub(silences).max(self.received);
     }
 
     /// Attempts recorded so far.

@@ -9,15 +9,19 @@
 //!   (`count == 1`); with `--count N` each attempt is a measurement and is never retried.
 //! - **Back-pressure**: an attempt that finds the host out of file descriptors, buffers or
 //!   local ports waits for others to finish and tries again; it is never a result.
+//! - **ICMP rationing** (`icmp_limit.rs`): once a host has answered UDP with port
+//!   unreachable, a silent UDP port there always gets a retry, spaced so that the host's
+//!   ICMP allowance has refilled; the silences such a retry explains are not loss.
 //!
 //! The engine never prints: it sends [`Event`]s to one consumer that owns the output.
 
 use super::aggregate::Aggregate;
 use super::attempt::{Answer, Busy};
+use super::icmp_limit::IcmpLimits;
 use super::rate::Pacer;
-use super::reason::Observation;
+use super::reason::{Observation, judge};
 use super::timing::{HostTiming, TimingConfig};
-use crate::model::{Endpoint, ProbeResult};
+use crate::model::{Endpoint, ProbeResult, Protocol, Reason, State};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
@@ -91,6 +95,12 @@ pub enum Event {
         /// Its result.
         result: ProbeResult,
     },
+    /// A host rations its ICMP errors: its silent UDP ports are retried about one a second
+    /// from now on (sent once per host, before the first such retry).
+    IcmpRationed {
+        /// The host.
+        address: IpAddr,
+    },
 }
 
 /// State shared by all endpoint tasks of a run.
@@ -99,6 +109,7 @@ struct Shared<P> {
     config: EngineConfig,
     pacer: Option<Mutex<Pacer>>,
     hosts: Mutex<HashMap<IpAddr, HostTiming>>,
+    icmp: Mutex<IcmpLimits>,
 }
 
 /// Probes every endpoint; returns when all are done or `stop` turns true (then the
@@ -117,6 +128,7 @@ pub async fn run<P: Prober>(
         config,
         pacer,
         hosts: Mutex::new(HashMap::new()),
+        icmp: Mutex::new(IcmpLimits::default()),
     });
     let mut tasks = JoinSet::new();
     for (index, endpoint) in endpoints.into_iter().enumerate() {
@@ -174,7 +186,8 @@ impl<P: Prober> Shared<P> {
         aggregate.finish(endpoint)
     }
 
-    /// One attempt; silence is retried while this host's observed loss justifies it.
+    /// One attempt; silence is retried while this host's observed loss justifies it, and a
+    /// silent UDP port on a host that rations ICMP gets a spaced retry in any case.
     #[expect(
         clippy::too_many_arguments,
         reason = "private plumbing between two methods of one run"
@@ -189,9 +202,21 @@ impl<P: Prober> Shared<P> {
         events: &mpsc::Sender<Event>,
         stop: &watch::Receiver<bool>,
     ) {
-        let mut try_no = 0;
+        let udp = endpoint.protocol == Protocol::Udp;
+        let (mut try_no, mut silences) = (0, 0);
         loop {
-            let answer = self.send(endpoint, address, try_no).await;
+            // A spaced retry's answer is no evidence of loss: its try number is not learnt.
+            let spaced = try_no > 0 && udp && self.wait_for_icmp_allowance(address, events).await;
+            let answer = self
+                .send(endpoint, address, if spaced { 0 } else { try_no })
+                .await;
+            let unreachable = udp
+                && judge(Protocol::Udp, address, &answer.observation)
+                    == (State::Closed, Reason::PortUnreach);
+            if unreachable {
+                self.lock_icmp()
+                    .answered_unreachable(address, Instant::now());
+            }
             aggregate.record(&answer);
             let silent = answer.observation == Observation::Silence;
             let _ = events
@@ -202,16 +227,42 @@ impl<P: Prober> Shared<P> {
                     answer,
                 })
                 .await;
-            let may_retry =
-                self.config.count == Some(1) && try_no < self.retries(address) && !*stop.borrow();
+            let mut retries = self.retries(address);
+            if silent && udp && self.lock_icmp().rations(address) {
+                retries = retries.max(self.config.timing.max_retries.min(1));
+            }
+            let may_retry = self.config.count == Some(1) && try_no < retries && !*stop.borrow();
             if !(silent && may_retry) {
+                if unreachable && try_no > 0 {
+                    // The target was out of ICMP allowance, not the path out of luck.
+                    aggregate.not_lost(silences);
+                }
                 return;
             }
+            silences += 1;
             try_no += 1;
         }
     }
 
-    /// Sends once, waiting out back-pressure; feeds the host's RTT estimate.
+    /// Before a UDP retry to a host that rations ICMP: waits for its next allowance (and
+    /// says so, once per host); `false` at once for other hosts.
+    async fn wait_for_icmp_allowance(&self, address: IpAddr, events: &mpsc::Sender<Event>) -> bool {
+        let Some(slot) = self.lock_icmp().reserve(address, Instant::now()) else {
+            return false;
+        };
+        if slot.first {
+            let _ = events.send(Event::IcmpRationed { address }).await;
+        }
+        sleep_until(slot.at).await;
+        true
+    }
+
+    fn lock_icmp(&self) -> std::sync::MutexGuard<'_, IcmpLimits> {
+        self.icmp.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends once, waiting out back-pressure; feeds the host's RTT estimate (`try_no` > 0:
+    /// an answer on a retry, which is loss).
     async fn send(&self, endpoint: &Endpoint, address: IpAddr, try_no: u32) -> Answer {
         loop {
             self.pace(address).await;

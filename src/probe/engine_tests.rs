@@ -4,6 +4,8 @@
 
 use super::*;
 use crate::model::{Protocol, Reason, State};
+use crate::probe::icmp_limit::ALLOWANCE;
+use crate::probe::reason::IcmpReport;
 use std::io;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
@@ -14,6 +16,30 @@ enum Behaviour {
     Silent,
     /// Silent to the first send of every attempt, then open.
     AnswersSecondSend(Duration),
+    /// A closed UDP port: ICMP port unreachable from the target, while the target's ICMP
+    /// ration (Linux's: a burst of 6, then one a second) lasts; silence when it has run out.
+    UdpClosed(Duration),
+}
+
+/// A target's ICMP error allowance, as Linux keeps it per destination: a token bucket of
+/// six, one token back a second.
+#[derive(Debug)]
+struct Ration {
+    tokens: f64,
+    at: Option<Instant>,
+}
+
+impl Ration {
+    fn take(&mut self, now: Instant) -> bool {
+        let refill = self.at.map_or(6.0, |at| (now - at).as_secs_f64());
+        self.tokens = (self.tokens + refill).min(6.0);
+        self.at = Some(now);
+        let allowed = self.tokens >= 1.0;
+        if allowed {
+            self.tokens -= 1.0;
+        }
+        allowed
+    }
 }
 
 #[derive(Clone, Default)]
@@ -24,6 +50,7 @@ struct Fake {
     sends: Arc<Mutex<Vec<(Instant, u16, Duration)>>>,
     busy_left: Arc<AtomicU32>,
     seen: Arc<Mutex<HashMap<u16, u32>>>,
+    ration: Arc<Mutex<Option<Ration>>>,
 }
 
 impl Fake {
@@ -36,6 +63,17 @@ impl Fake {
 
     fn sends(&self) -> Vec<(Instant, u16, Duration)> {
         self.sends.lock().unwrap().clone()
+    }
+
+    fn icmp_allowed(&self) -> bool {
+        self.ration
+            .lock()
+            .unwrap()
+            .get_or_insert(Ration {
+                tokens: 0.0,
+                at: None,
+            })
+            .take(Instant::now())
     }
 }
 
@@ -67,7 +105,18 @@ impl Prober for Fake {
             Behaviour::Open(rtt) => (Observation::Connected, rtt),
             Behaviour::Closed(rtt) => (Observation::Refused, rtt),
             Behaviour::AnswersSecondSend(rtt) if nth % 2 == 0 => (Observation::Connected, rtt),
-            Behaviour::Silent | Behaviour::AnswersSecondSend(_) => (Observation::Silence, wait),
+            Behaviour::UdpClosed(rtt) if self.icmp_allowed() => (
+                Observation::Icmp(IcmpReport {
+                    v6: false,
+                    kind: 3,
+                    code: 3,
+                    from: endpoint.address,
+                }),
+                rtt,
+            ),
+            Behaviour::Silent | Behaviour::AnswersSecondSend(_) | Behaviour::UdpClosed(_) => {
+                (Observation::Silence, wait)
+            }
         };
         let rtt = rtt.min(wait);
         sleep(rtt).await;
@@ -79,6 +128,14 @@ impl Prober for Fake {
         };
         Ok(Answer::new(observation, rtt))
     }
+}
+
+fn udp_endpoints(address: &str, ports: impl IntoIterator<Item = u16>) -> Vec<Endpoint> {
+    let mut all = endpoints(address, ports);
+    for e in &mut all {
+        e.protocol = Protocol::Udp;
+    }
+    all
 }
 
 fn endpoints(address: &str, ports: impl IntoIterator<Item = u16>) -> Vec<Endpoint> {
@@ -301,4 +358,102 @@ async fn stop_ends_an_endless_run_with_a_summary() {
         (result.attempts, result.received, result.state),
         (4, 4, State::Open)
     );
+}
+
+/// Runs the engine to completion; results in input order, and the hosts said to ration.
+async fn run_noting(
+    fake: &Fake,
+    endpoints: Vec<Endpoint>,
+    config: EngineConfig,
+) -> (Vec<ProbeResult>, Vec<IpAddr>) {
+    let (tx, mut rx) = mpsc::channel(64);
+    let (_stop_tx, stop) = watch::channel(false);
+    let n = endpoints.len();
+    let engine = tokio::spawn(run(endpoints, fake.clone(), config, tx, stop));
+    let (mut results, mut rationed) = (vec![None; n], Vec::new());
+    while let Some(event) = rx.recv().await {
+        match event {
+            Event::Done { index, result } => results[index] = Some(result),
+            Event::IcmpRationed { address } => rationed.push(address),
+            Event::Attempt { .. } => {}
+        }
+    }
+    engine.await.unwrap();
+    (results.into_iter().map(Option::unwrap).collect(), rationed)
+}
+
+#[tokio::test(start_paused = true)]
+async fn closed_udp_ports_stay_closed_behind_an_icmp_ration() {
+    // Twenty closed UDP ports on a host that sends six port unreachables, then one a second,
+    // and one port whose datagrams are dropped.
+    let mut behaviours: Vec<_> = (1..=20).map(|p| (p, Behaviour::UdpClosed(MS(5)))).collect();
+    behaviours.push((21, Behaviour::Silent));
+    let fake = Fake::new(&behaviours);
+    let (r, rationed) = run_noting(
+        &fake,
+        udp_endpoints("198.51.100.7", 1..=21),
+        EngineConfig::default(),
+    )
+    .await;
+    for closed in &r[..20] {
+        // The silences before the answer were the ration, not loss.
+        let got = (
+            closed.state,
+            closed.reason,
+            closed.attempts,
+            closed.received,
+        );
+        assert_eq!(
+            got,
+            (State::Closed, Reason::PortUnreach, 1, 1),
+            "{closed:?}"
+        );
+    }
+    assert_eq!((r[20].state, r[20].attempts), (State::OpenFiltered, 2));
+    assert_eq!(rationed, ["198.51.100.7".parse::<IpAddr>().unwrap()]);
+    // The retries (second sends to a port) left one allowance apart at least.
+    let mut seen = HashMap::new();
+    let retries: Vec<Instant> = fake
+        .sends()
+        .into_iter()
+        .filter(|(_, port, _)| *seen.entry(*port).and_modify(|n| *n += 1).or_insert(1) > 1)
+        .map(|(at, _, _)| at)
+        .collect();
+    assert_eq!(
+        retries.len(),
+        15,
+        "six answered at once, the rest asked again"
+    );
+    assert!(
+        retries.windows(2).all(|w| w[1] - w[0] >= ALLOWANCE),
+        "{retries:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_retries_a_rationed_host_is_not_asked_again() {
+    let behaviours: Vec<_> = (1..=10).map(|p| (p, Behaviour::UdpClosed(MS(5)))).collect();
+    let fake = Fake::new(&behaviours);
+    let mut config = EngineConfig::default();
+    config.timing.max_retries = 0;
+    let (r, rationed) = run_noting(&fake, udp_endpoints("198.51.100.7", 1..=10), config).await;
+    let closed = r.iter().filter(|r| r.state == State::Closed).count();
+    assert_eq!((closed, fake.sends().len()), (6, 10));
+    assert!(rationed.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn tcp_and_hosts_without_port_unreachable_are_not_slowed() {
+    let fake = Fake::new(&[(1, Behaviour::Silent), (2, Behaviour::Closed(MS(5)))]);
+    let started = Instant::now();
+    let (r, rationed) = run_noting(
+        &fake,
+        udp_endpoints("198.51.100.7", [1]),
+        EngineConfig::default(),
+    )
+    .await;
+    assert_eq!((r[0].state, r[0].attempts), (State::OpenFiltered, 2));
+    assert!(rationed.is_empty());
+    // Two one-second waits, nothing more.
+    assert_eq!(started.elapsed(), MS(2000));
 }

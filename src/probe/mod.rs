@@ -9,6 +9,7 @@ pub mod attempt;
 pub mod engine;
 pub mod errqueue;
 pub mod icmp;
+pub mod icmp_limit;
 pub mod in_flight;
 pub mod limits;
 pub mod load;

@@ -13,6 +13,7 @@ mod direction;
 mod loss;
 mod nmap;
 mod ping;
+mod ration;
 mod rcvbuf;
 mod server_side;
 mod servers;
