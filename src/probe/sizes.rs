@@ -12,6 +12,7 @@
 
 use super::errqueue;
 use super::pmtu;
+use super::reason::icmp_reason;
 use super::size_search::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, overhead};
 use super::timing::{HostTiming, TimingConfig};
 use crate::wire::responder;
@@ -218,8 +219,9 @@ impl SizeProber {
                     ended = true;
                 }
                 Some(icmp) => {
+                    // The reason word every other output uses (`port-unreach`, ...).
                     let from = icmp.from.map_or_else(String::new, |f| format!(" from {f}"));
-                    t.error = Some(format!("ICMP type {} code {}{from}", icmp.kind, icmp.code));
+                    t.error = Some(format!("{}{from}", icmp_reason(&icmp)));
                     ended = true;
                 }
                 None if queued.errno == nix::libc::EMSGSIZE => {

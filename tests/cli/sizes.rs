@@ -102,6 +102,22 @@ fn ipv6_reads_the_path_mtu_of_its_route() {
 }
 
 #[test]
+fn a_closed_port_says_port_unreach_in_the_reason_words() {
+    let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let (code, r) = sizes(port, "64");
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(r["sizes"][0]["error"], "port-unreach from 127.0.0.1", "{r}");
+    let target = format!("127.0.0.1:{port}");
+    let (_, table, _) = run(&["probe", &target, "--sizes", "64"]);
+    assert!(
+        table.contains("     64  lost: port-unreach from 127.0.0.1 "),
+        "{table}"
+    );
+}
+
+#[test]
 fn bad_sizes_name_the_token() {
     for (args, message) in [
         (
