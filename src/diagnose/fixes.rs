@@ -54,7 +54,7 @@ fn parse(text: &str) -> Result<FixTable, toml::de::Error> {
 #[derive(Debug)]
 struct Template(Vec<Piece>);
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 enum Piece {
     Text(String),
     Proto,
@@ -68,6 +68,9 @@ enum Piece {
     RcvbufWanted,
     RmemMax,
     RmemDefault,
+    Largest,
+    PerPacket,
+    Received,
 }
 
 impl Template {
@@ -89,6 +92,9 @@ impl Template {
                 "rcvbuf_wanted" => Piece::RcvbufWanted,
                 "rmem_max" => Piece::RmemMax,
                 "rmem_default" => Piece::RmemDefault,
+                "largest" => Piece::Largest,
+                "per_packet" => Piece::PerPacket,
+                "received" => Piece::Received,
                 _ => {
                     // Not a placeholder: keep the brace as text and look further on.
                     pieces.push(Piece::Text(rest[..=open].to_owned()));
@@ -108,9 +114,10 @@ impl Template {
         Self(pieces)
     }
 
-    /// Whether the text quotes `{rmem_max}`.
-    fn quotes_rmem_max(&self) -> bool {
-        self.0.iter().any(|p| matches!(p, Piece::RmemMax))
+    /// Whether the text quotes this placeholder (a line that only makes sense with its
+    /// number is left out without it).
+    fn quotes(&self, placeholder: &Piece) -> bool {
+        self.0.contains(placeholder)
     }
 
     fn fill(&self, v: &Values<'_>) -> String {
@@ -129,6 +136,9 @@ impl Template {
                 Piece::RcvbufWanted => &v.buffer.wanted,
                 Piece::RmemMax => &v.buffer.max,
                 Piece::RmemDefault => &v.buffer.default,
+                Piece::Largest => &v.sizes.largest,
+                Piece::PerPacket => &v.sizes.per_packet,
+                Piece::Received => &v.sizes.received,
             });
         }
         out
@@ -146,6 +156,34 @@ struct Values<'a> {
     address: String,
     name: &'a str,
     buffer: BufferTexts,
+    sizes: SizeTexts,
+}
+
+impl Values<'_> {
+    /// UDP on `port` with nothing else known: the receive-buffer and size fixes quote
+    /// numbers of their own, not a target's.
+    fn udp(port: u16) -> Self {
+        Self {
+            proto: Protocol::Udp.as_str(),
+            proto_upper: "UDP",
+            proto_flag: "u",
+            port: port.to_string(),
+            source: String::new(),
+            why: "",
+            address: "the address".to_owned(),
+            name: "",
+            buffer: BufferNumbers::default().into(),
+            sizes: SizeTexts::default(),
+        }
+    }
+}
+
+/// A size probe's numbers as the texts say them.
+#[derive(Debug, Default)]
+struct SizeTexts {
+    largest: String,
+    per_packet: String,
+    received: String,
 }
 
 /// The receive-buffer numbers as the texts say them.
@@ -311,11 +349,15 @@ pub struct FixParams<'a> {
     pub udp_silence: bool,
 }
 
-/// The steps that fix `cause`, one a line.
+/// The steps that fix `cause`, one a line (fragmentation and truncation quote sizes, not
+/// a port: [`size_fix`] gives theirs).
 pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
     let Some(table) = table() else {
         return Vec::new();
     };
+    if matches!(cause, Cause::Fragmentation | Cause::Truncation) {
+        return Vec::new();
+    }
     let provider = table
         .provider
         .get(params.provider)
@@ -333,6 +375,7 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
             .map_or_else(|| "the address".to_owned(), |a| a.to_string()),
         name: provider.map_or("", |p| p.name.as_str()),
         buffer: BufferNumbers::default().into(),
+        sizes: SizeTexts::default(),
     };
     let mut steps: Vec<String> = table
         .cause
@@ -373,22 +416,72 @@ pub fn receive_buffer_fix(port: u16, numbers: BufferNumbers) -> Vec<String> {
         return Vec::new();
     };
     let values = Values {
-        proto: Protocol::Udp.as_str(),
-        proto_upper: "UDP",
-        proto_flag: "u",
-        port: port.to_string(),
-        source: String::new(),
-        why: "",
-        address: "the address".to_owned(),
-        name: "",
         buffer: numbers.into(),
+        ..Values::udp(port)
     };
     let ceiling_high = numbers
         .rmem_max
         .is_some_and(|max| max >= numbers.suggested_rcvbuf);
     lines
         .iter()
-        .filter(|l| !(ceiling_high && l.quotes_rmem_max()))
+        .filter(|l| !(ceiling_high && l.quotes(&Piece::RmemMax)))
+        .map(|l| l.fill(&values))
+        .collect()
+}
+
+/// The numbers a size probe's fix texts quote (`probe --sizes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeNumbers {
+    /// Datagrams of up to `largest` bytes arrive, larger ones are lost as fragments.
+    Fragmentation {
+        /// The largest datagram that arrived.
+        largest: usize,
+        /// Payload bytes one packet carries on the path, when that is more than `largest`
+        /// and less than the smallest lost size: the limit lies between (the line that
+        /// says so is left out without it).
+        per_packet: Option<usize>,
+    },
+    /// The server received only `received` bytes of a larger datagram.
+    Truncation {
+        /// The bytes it got.
+        received: usize,
+    },
+}
+
+/// The steps that fix lost fragments or a short read, with the sizes seen.
+pub fn size_fix(numbers: SizeNumbers) -> Vec<String> {
+    let (cause, sizes, per_packet) = match numbers {
+        SizeNumbers::Fragmentation {
+            largest,
+            per_packet,
+        } => (
+            Cause::Fragmentation,
+            SizeTexts {
+                largest: largest.to_string(),
+                per_packet: per_packet.map(|p| p.to_string()).unwrap_or_default(),
+                received: String::new(),
+            },
+            per_packet,
+        ),
+        SizeNumbers::Truncation { received } => (
+            Cause::Truncation,
+            SizeTexts {
+                received: received.to_string(),
+                ..SizeTexts::default()
+            },
+            None,
+        ),
+    };
+    let Some(lines) = table().and_then(|t| t.cause.get(cause.as_str())) else {
+        return Vec::new();
+    };
+    let values = Values {
+        sizes,
+        ..Values::udp(0)
+    };
+    lines
+        .iter()
+        .filter(|l| per_packet.is_some() || !l.quotes(&Piece::PerPacket))
         .map(|l| l.fill(&values))
         .collect()
 }
@@ -510,6 +603,43 @@ mod tests {
                 && generic.contains("(sysctl net.core.rmem_max shows it)"),
             "{generic}"
         );
+    }
+
+    #[test]
+    fn size_texts_quote_the_sizes_seen() {
+        let between = size_fix(SizeNumbers::Fragmentation {
+            largest: 1024,
+            per_packet: Some(1372),
+        });
+        let text = between.join("\n");
+        assert_eq!(between.len(), 3, "{text}");
+        assert!(!text.contains('{'), "{text}");
+        assert!(between[0].starts_with("Keep every datagram at or below 1024 bytes:"));
+        assert_eq!(
+            between[1],
+            "Up to 1372 bytes fit one packet on this path: --size-sweep finds the exact limit."
+        );
+        let exact = size_fix(SizeNumbers::Fragmentation {
+            largest: 1372,
+            per_packet: None,
+        });
+        assert_eq!(
+            exact.len(),
+            2,
+            "no line about a limit already found: {exact:?}"
+        );
+        assert!(
+            exact[1].starts_with("Many cloud security groups"),
+            "{exact:?}"
+        );
+        let cut = size_fix(SizeNumbers::Truncation { received: 1024 }).join("\n");
+        assert!(
+            cut.contains("recvfrom(1024) (Python: sock.recvfrom(1024))") && !cut.contains('{'),
+            "{cut}"
+        );
+        let source = Source::Unknown(String::new());
+        assert!(fix(Cause::Fragmentation, &params("generic", &source)).is_empty());
+        assert!(fix(Cause::Truncation, &params("generic", &source)).is_empty());
     }
 
     #[test]
