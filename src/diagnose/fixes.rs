@@ -7,7 +7,7 @@ use crate::model::Protocol;
 use ipnet::IpNet;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
 
 const FIXES_TOML: &str = include_str!("../../data/fixes.toml");
@@ -26,6 +26,13 @@ struct ProviderFix {
 #[serde(deny_unknown_fields)]
 struct UdpTexts {
     silence: String,
+    lossy_path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TcpTexts {
+    lossy_path: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +48,7 @@ struct SourceTexts {
 struct FixTable {
     provider: BTreeMap<String, ProviderFix>,
     cause: BTreeMap<String, Vec<String>>,
+    tcp: TcpTexts,
     udp: UdpTexts,
     source: SourceTexts,
 }
@@ -64,6 +72,7 @@ enum Piece {
     Source,
     Why,
     Address,
+    Target,
     Name,
     RcvbufWanted,
     RmemMax,
@@ -88,6 +97,7 @@ impl Template {
                 "source" => Piece::Source,
                 "why" => Piece::Why,
                 "address" => Piece::Address,
+                "target" => Piece::Target,
                 "name" => Piece::Name,
                 "rcvbuf_wanted" => Piece::RcvbufWanted,
                 "rmem_max" => Piece::RmemMax,
@@ -132,6 +142,7 @@ impl Template {
                 Piece::Source => &v.source,
                 Piece::Why => v.why,
                 Piece::Address => &v.address,
+                Piece::Target => &v.target,
                 Piece::Name => v.name,
                 Piece::RcvbufWanted => &v.buffer.wanted,
                 Piece::RmemMax => &v.buffer.max,
@@ -154,6 +165,7 @@ struct Values<'a> {
     source: String,
     why: &'a str,
     address: String,
+    target: String,
     name: &'a str,
     buffer: BufferTexts,
     sizes: SizeTexts,
@@ -171,6 +183,7 @@ impl Values<'_> {
             source: String::new(),
             why: "",
             address: "the address".to_owned(),
+            target: format!("HOST:{port}"),
             name: "",
             buffer: BufferNumbers::default().into(),
             sizes: SizeTexts::default(),
@@ -250,6 +263,8 @@ struct Texts {
     provider: BTreeMap<String, Provider>,
     cause: BTreeMap<String, Vec<Template>>,
     udp_silence: Template,
+    udp_lossy_path: Template,
+    tcp_lossy_path: Template,
     source_known: Template,
     source_unknown: Template,
 }
@@ -276,6 +291,8 @@ impl From<FixTable> for Texts {
                 .map(|(key, lines)| (key, lines.iter().map(|l| Template::compile(l)).collect()))
                 .collect(),
             udp_silence: Template::compile(&t.udp.silence),
+            udp_lossy_path: Template::compile(&t.udp.lossy_path),
+            tcp_lossy_path: Template::compile(&t.tcp.lossy_path),
             source_known: Template::compile(&t.source.known),
             source_unknown: Template::compile(&t.source.unknown),
         }
@@ -373,6 +390,10 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
         address: params
             .address
             .map_or_else(|| "the address".to_owned(), |a| a.to_string()),
+        target: params.address.map_or_else(
+            || format!("HOST:{}", params.port),
+            |a| SocketAddr::new(a, params.port).to_string(),
+        ),
         name: provider.map_or("", |p| p.name.as_str()),
         buffer: BufferNumbers::default().into(),
         sizes: SizeTexts::default(),
@@ -401,6 +422,8 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
             steps.push(p.instance.fill(&values));
         }
         (Cause::Ok, _) if params.udp_silence => steps.push(table.udp_silence.fill(&values)),
+        (Cause::LossyPath, _) if udp => steps.push(table.udp_lossy_path.fill(&values)),
+        (Cause::LossyPath, _) => steps.push(table.tcp_lossy_path.fill(&values)),
         _ => {}
     }
     steps
@@ -640,6 +663,33 @@ mod tests {
         let source = Source::Unknown(String::new());
         assert!(fix(Cause::Fragmentation, &params("generic", &source)).is_empty());
         assert!(fix(Cause::Truncation, &params("generic", &source)).is_empty());
+    }
+
+    #[test]
+    fn a_lossy_path_points_udp_to_the_loss_split() {
+        let source = Source::Unknown(String::new());
+        let mut udp = params("generic", &source);
+        udp.protocol = Protocol::Udp;
+        assert_eq!(
+            fix(Cause::LossyPath, &udp),
+            [
+                "The port is open; the loss is on the path, not a rule. Measure longer (ipdiag probe 203.0.113.10:7890 --udp -c 100) and compare with another network.",
+                "Which way the datagrams are lost (to the server or back): ipdiag probe 203.0.113.10:7890 --loss-split, with `ipdiag serve --udp 7890` on the server.",
+            ]
+        );
+        let tcp = fix(Cause::LossyPath, &params("generic", &source));
+        assert_eq!(tcp.len(), 2, "{tcp:?}");
+        assert!(tcp[0].contains("(ipdiag probe 203.0.113.10:7890 --tcp -c 100)"));
+        assert_eq!(
+            tcp[1],
+            "Retransmissions hide this loss from TCP applications but add latency."
+        );
+        udp.address = Some("2001:db8::10".parse().unwrap());
+        assert!(
+            fix(Cause::LossyPath, &udp)[1]
+                .contains("ipdiag probe [2001:db8::10]:7890 --loss-split"),
+            "an IPv6 target in brackets"
+        );
     }
 
     #[test]
