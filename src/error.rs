@@ -93,6 +93,8 @@ pub enum Problem {
     LossSplitOnePort,
     #[error("must be between {0} and {1}")]
     Between(u32, u32),
+    #[error("the responder answers only datagrams of {min} bytes or more ({why})")]
+    ResponderMinimum { min: usize, why: &'static str },
     #[error("{0} address reaches many hosts: refused (probe --allow-broadcast does it anyway)")]
     Broadcast(&'static str),
     #[error("{0} addresses is more than one run probes (at most 65536)")]

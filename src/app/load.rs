@@ -91,6 +91,7 @@ pub fn run(load: &LoadArgs, args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u
                 count: request.count,
                 wait_ms: u64::try_from(request.wait.as_millis()).unwrap_or(u64::MAX),
                 rates: rows.iter().map(RateRecord::from).collect(),
+                loss_grows_with_rate: load_text::grows(&rows),
             };
             serde_json::to_writer(&mut *ctx.out, &record).map_err(std::io::Error::from)?;
             writeln!(ctx.out)?;

@@ -27,7 +27,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget};
 use ipnet::IpNet;
 use std::fs::File;
 use std::io::IsTerminal;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -108,7 +108,34 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
             "ipdiag: note: with root or CAP_NET_RAW this sweep would run as a SYN scan (half-open, faster); probing with ordinary connects"
         )?;
     }
+    if let Some(command) = loss_split_command(args, &request.plan)
+        && !ctx.quiet
+    {
+        writeln!(
+            ctx.err,
+            "ipdiag: note: which way UDP datagrams are lost (to the server or back): {command}"
+        )?;
+    }
     runtime()?.block_on(execute(request, ctx))
+}
+
+/// `ipdiag probe ADDRESS:PORT --loss-split` when this run counts UDP loss through the
+/// responder (`--responder -c N`): that measurement splits it by direction.
+fn loss_split_command(args: &ProbeArgs, plan: &Plan) -> Option<String> {
+    let count = args.timing.count.unwrap_or(PROBE_DEFAULTS.count);
+    if !args.responder.responder || count < 2 {
+        return None;
+    }
+    let mut udp = plan
+        .endpoints
+        .iter()
+        .filter(|e| e.protocol == Protocol::Udp);
+    let first = udp.next()?;
+    let target = match (first.address, udp.next()) {
+        (Some(address), None) => SocketAddr::new(address, first.port).to_string(),
+        _ => "HOST:PORT".to_owned(),
+    };
+    Some(format!("ipdiag probe {target} --loss-split"))
 }
 
 impl Request {

@@ -15,8 +15,9 @@ use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::size_search::{
     MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, SizeSearch, SizeSeen, judge_sizes, overhead,
 };
-use crate::probe::sizes::{PathMtu, SizeOutcome, SizeProber};
+use crate::probe::sizes::{PathMtu, SizeOutcome, SizeProber, explain_small};
 use crate::resolve::SystemResolver;
+use crate::wire::responder::smallest_answered;
 use std::net::SocketAddr;
 
 /// The size a sweep starts from: it must arrive, or sizes are not the problem.
@@ -45,16 +46,36 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         let range = Problem::Between(0, u32::try_from(MAX_PAYLOAD_V4).unwrap_or(u32::MAX));
         return Err(InputError::new("--sizes", &size.to_string(), range).into());
     }
+    let tagged = args.responder.token.is_some();
+    let smallest = smallest_answered(target.is_ipv6(), tagged);
+    if (args.responder.responder || tagged)
+        && let Some(size) = sizes.iter().find(|&&size| size < smallest)
+    {
+        let why = if tagged {
+            "room for the --token tag and for its reply, which is never larger than the request"
+        } else {
+            "room for its reply, which is never larger than the request"
+        };
+        let problem = Problem::ResponderMinimum { min: smallest, why };
+        return Err(InputError::new("--sizes", &size.to_string(), problem).into());
+    }
     let engine = engine_config(&args.timing, PROBE_DEFAULTS)?;
     let tries = args.timing.retries.saturating_add(1);
     let token = args.responder.token.as_ref().map(|t| t.as_bytes().to_vec());
     let mut prober = SizeProber::new(target, token, engine.timing, tries);
     let (path, outcomes) = runtime()?
         .block_on(async {
-            let path = prober.path_mtu().await?;
+            let (path, answered) = prober.path_mtu().await?;
             let mut outcomes = Vec::new();
             for size in sizes {
                 outcomes.push(prober.probe(size).await?);
+            }
+            // The path-MTU probe's answer is evidence like any size (a size asked for
+            // keeps its own row).
+            if let Some(answered) = answered
+                && !outcomes.iter().any(|o| o.size == answered.size)
+            {
+                outcomes.push(answered);
             }
             if args.size_sweep {
                 sweep(&mut prober, path, &mut outcomes).await?;
@@ -65,6 +86,7 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let mut outcomes = outcomes;
     outcomes.sort_by_key(|o| o.size);
     outcomes.dedup_by_key(|o| o.size);
+    explain_small(&mut outcomes, smallest);
     let seen: Vec<SizeSeen> = outcomes
         .iter()
         .map(|o| SizeSeen {

@@ -7,7 +7,7 @@ use crate::model::Protocol;
 use ipnet::IpNet;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
 
 const FIXES_TOML: &str = include_str!("../../data/fixes.toml");
@@ -26,6 +26,13 @@ struct ProviderFix {
 #[serde(deny_unknown_fields)]
 struct UdpTexts {
     silence: String,
+    lossy_path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TcpTexts {
+    lossy_path: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +48,7 @@ struct SourceTexts {
 struct FixTable {
     provider: BTreeMap<String, ProviderFix>,
     cause: BTreeMap<String, Vec<String>>,
+    tcp: TcpTexts,
     udp: UdpTexts,
     source: SourceTexts,
 }
@@ -54,7 +62,7 @@ fn parse(text: &str) -> Result<FixTable, toml::de::Error> {
 #[derive(Debug)]
 struct Template(Vec<Piece>);
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 enum Piece {
     Text(String),
     Proto,
@@ -64,10 +72,14 @@ enum Piece {
     Source,
     Why,
     Address,
+    Target,
     Name,
     RcvbufWanted,
     RmemMax,
     RmemDefault,
+    Largest,
+    PerPacket,
+    Received,
 }
 
 impl Template {
@@ -85,10 +97,14 @@ impl Template {
                 "source" => Piece::Source,
                 "why" => Piece::Why,
                 "address" => Piece::Address,
+                "target" => Piece::Target,
                 "name" => Piece::Name,
                 "rcvbuf_wanted" => Piece::RcvbufWanted,
                 "rmem_max" => Piece::RmemMax,
                 "rmem_default" => Piece::RmemDefault,
+                "largest" => Piece::Largest,
+                "per_packet" => Piece::PerPacket,
+                "received" => Piece::Received,
                 _ => {
                     // Not a placeholder: keep the brace as text and look further on.
                     pieces.push(Piece::Text(rest[..=open].to_owned()));
@@ -108,9 +124,10 @@ impl Template {
         Self(pieces)
     }
 
-    /// Whether the text quotes `{rmem_max}`.
-    fn quotes_rmem_max(&self) -> bool {
-        self.0.iter().any(|p| matches!(p, Piece::RmemMax))
+    /// Whether the text quotes this placeholder (a line that only makes sense with its
+    /// number is left out without it).
+    fn quotes(&self, placeholder: &Piece) -> bool {
+        self.0.contains(placeholder)
     }
 
     fn fill(&self, v: &Values<'_>) -> String {
@@ -125,10 +142,14 @@ impl Template {
                 Piece::Source => &v.source,
                 Piece::Why => v.why,
                 Piece::Address => &v.address,
+                Piece::Target => &v.target,
                 Piece::Name => v.name,
                 Piece::RcvbufWanted => &v.buffer.wanted,
                 Piece::RmemMax => &v.buffer.max,
                 Piece::RmemDefault => &v.buffer.default,
+                Piece::Largest => &v.sizes.largest,
+                Piece::PerPacket => &v.sizes.per_packet,
+                Piece::Received => &v.sizes.received,
             });
         }
         out
@@ -144,8 +165,38 @@ struct Values<'a> {
     source: String,
     why: &'a str,
     address: String,
+    target: String,
     name: &'a str,
     buffer: BufferTexts,
+    sizes: SizeTexts,
+}
+
+impl Values<'_> {
+    /// UDP on `port` with nothing else known: the receive-buffer and size fixes quote
+    /// numbers of their own, not a target's.
+    fn udp(port: u16) -> Self {
+        Self {
+            proto: Protocol::Udp.as_str(),
+            proto_upper: "UDP",
+            proto_flag: "u",
+            port: port.to_string(),
+            source: String::new(),
+            why: "",
+            address: "the address".to_owned(),
+            target: format!("HOST:{port}"),
+            name: "",
+            buffer: BufferNumbers::default().into(),
+            sizes: SizeTexts::default(),
+        }
+    }
+}
+
+/// A size probe's numbers as the texts say them.
+#[derive(Debug, Default)]
+struct SizeTexts {
+    largest: String,
+    per_packet: String,
+    received: String,
 }
 
 /// The receive-buffer numbers as the texts say them.
@@ -212,6 +263,8 @@ struct Texts {
     provider: BTreeMap<String, Provider>,
     cause: BTreeMap<String, Vec<Template>>,
     udp_silence: Template,
+    udp_lossy_path: Template,
+    tcp_lossy_path: Template,
     source_known: Template,
     source_unknown: Template,
 }
@@ -238,6 +291,8 @@ impl From<FixTable> for Texts {
                 .map(|(key, lines)| (key, lines.iter().map(|l| Template::compile(l)).collect()))
                 .collect(),
             udp_silence: Template::compile(&t.udp.silence),
+            udp_lossy_path: Template::compile(&t.udp.lossy_path),
+            tcp_lossy_path: Template::compile(&t.tcp.lossy_path),
             source_known: Template::compile(&t.source.known),
             source_unknown: Template::compile(&t.source.unknown),
         }
@@ -311,11 +366,15 @@ pub struct FixParams<'a> {
     pub udp_silence: bool,
 }
 
-/// The steps that fix `cause`, one a line.
+/// The steps that fix `cause`, one a line (fragmentation and truncation quote sizes, not
+/// a port: [`size_fix`] gives theirs).
 pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
     let Some(table) = table() else {
         return Vec::new();
     };
+    if matches!(cause, Cause::Fragmentation | Cause::Truncation) {
+        return Vec::new();
+    }
     let provider = table
         .provider
         .get(params.provider)
@@ -331,8 +390,13 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
         address: params
             .address
             .map_or_else(|| "the address".to_owned(), |a| a.to_string()),
+        target: params.address.map_or_else(
+            || format!("HOST:{}", params.port),
+            |a| SocketAddr::new(a, params.port).to_string(),
+        ),
         name: provider.map_or("", |p| p.name.as_str()),
         buffer: BufferNumbers::default().into(),
+        sizes: SizeTexts::default(),
     };
     let mut steps: Vec<String> = table
         .cause
@@ -358,6 +422,8 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
             steps.push(p.instance.fill(&values));
         }
         (Cause::Ok, _) if params.udp_silence => steps.push(table.udp_silence.fill(&values)),
+        (Cause::LossyPath, _) if udp => steps.push(table.udp_lossy_path.fill(&values)),
+        (Cause::LossyPath, _) => steps.push(table.tcp_lossy_path.fill(&values)),
         _ => {}
     }
     steps
@@ -373,22 +439,72 @@ pub fn receive_buffer_fix(port: u16, numbers: BufferNumbers) -> Vec<String> {
         return Vec::new();
     };
     let values = Values {
-        proto: Protocol::Udp.as_str(),
-        proto_upper: "UDP",
-        proto_flag: "u",
-        port: port.to_string(),
-        source: String::new(),
-        why: "",
-        address: "the address".to_owned(),
-        name: "",
         buffer: numbers.into(),
+        ..Values::udp(port)
     };
     let ceiling_high = numbers
         .rmem_max
         .is_some_and(|max| max >= numbers.suggested_rcvbuf);
     lines
         .iter()
-        .filter(|l| !(ceiling_high && l.quotes_rmem_max()))
+        .filter(|l| !(ceiling_high && l.quotes(&Piece::RmemMax)))
+        .map(|l| l.fill(&values))
+        .collect()
+}
+
+/// The numbers a size probe's fix texts quote (`probe --sizes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeNumbers {
+    /// Datagrams of up to `largest` bytes arrive, larger ones are lost as fragments.
+    Fragmentation {
+        /// The largest datagram that arrived.
+        largest: usize,
+        /// Payload bytes one packet carries on the path, when that is more than `largest`
+        /// and less than the smallest lost size: the limit lies between (the line that
+        /// says so is left out without it).
+        per_packet: Option<usize>,
+    },
+    /// The server received only `received` bytes of a larger datagram.
+    Truncation {
+        /// The bytes it got.
+        received: usize,
+    },
+}
+
+/// The steps that fix lost fragments or a short read, with the sizes seen.
+pub fn size_fix(numbers: SizeNumbers) -> Vec<String> {
+    let (cause, sizes, per_packet) = match numbers {
+        SizeNumbers::Fragmentation {
+            largest,
+            per_packet,
+        } => (
+            Cause::Fragmentation,
+            SizeTexts {
+                largest: largest.to_string(),
+                per_packet: per_packet.map(|p| p.to_string()).unwrap_or_default(),
+                received: String::new(),
+            },
+            per_packet,
+        ),
+        SizeNumbers::Truncation { received } => (
+            Cause::Truncation,
+            SizeTexts {
+                received: received.to_string(),
+                ..SizeTexts::default()
+            },
+            None,
+        ),
+    };
+    let Some(lines) = table().and_then(|t| t.cause.get(cause.as_str())) else {
+        return Vec::new();
+    };
+    let values = Values {
+        sizes,
+        ..Values::udp(0)
+    };
+    lines
+        .iter()
+        .filter(|l| per_packet.is_some() || !l.quotes(&Piece::PerPacket))
         .map(|l| l.fill(&values))
         .collect()
 }
@@ -509,6 +625,70 @@ mod tests {
             generic.contains("SO_RCVBUF, 8388608)")
                 && generic.contains("(sysctl net.core.rmem_max shows it)"),
             "{generic}"
+        );
+    }
+
+    #[test]
+    fn size_texts_quote_the_sizes_seen() {
+        let between = size_fix(SizeNumbers::Fragmentation {
+            largest: 1024,
+            per_packet: Some(1372),
+        });
+        let text = between.join("\n");
+        assert_eq!(between.len(), 3, "{text}");
+        assert!(!text.contains('{'), "{text}");
+        assert!(between[0].starts_with("Keep every datagram at or below 1024 bytes:"));
+        assert_eq!(
+            between[1],
+            "Up to 1372 bytes fit one packet on this path: --size-sweep finds the exact limit."
+        );
+        let exact = size_fix(SizeNumbers::Fragmentation {
+            largest: 1372,
+            per_packet: None,
+        });
+        assert_eq!(
+            exact.len(),
+            2,
+            "no line about a limit already found: {exact:?}"
+        );
+        assert!(
+            exact[1].starts_with("Many cloud security groups"),
+            "{exact:?}"
+        );
+        let cut = size_fix(SizeNumbers::Truncation { received: 1024 }).join("\n");
+        assert!(
+            cut.contains("recvfrom(1024) (Python: sock.recvfrom(1024))") && !cut.contains('{'),
+            "{cut}"
+        );
+        let source = Source::Unknown(String::new());
+        assert!(fix(Cause::Fragmentation, &params("generic", &source)).is_empty());
+        assert!(fix(Cause::Truncation, &params("generic", &source)).is_empty());
+    }
+
+    #[test]
+    fn a_lossy_path_points_udp_to_the_loss_split() {
+        let source = Source::Unknown(String::new());
+        let mut udp = params("generic", &source);
+        udp.protocol = Protocol::Udp;
+        assert_eq!(
+            fix(Cause::LossyPath, &udp),
+            [
+                "The port is open; the loss is on the path, not a rule. Measure longer (ipdiag probe 203.0.113.10:7890 --udp -c 100) and compare with another network.",
+                "Which way the datagrams are lost (to the server or back): ipdiag probe 203.0.113.10:7890 --loss-split, with `ipdiag serve --udp 7890` on the server.",
+            ]
+        );
+        let tcp = fix(Cause::LossyPath, &params("generic", &source));
+        assert_eq!(tcp.len(), 2, "{tcp:?}");
+        assert!(tcp[0].contains("(ipdiag probe 203.0.113.10:7890 --tcp -c 100)"));
+        assert_eq!(
+            tcp[1],
+            "Retransmissions hide this loss from TCP applications but add latency."
+        );
+        udp.address = Some("2001:db8::10".parse().unwrap());
+        assert!(
+            fix(Cause::LossyPath, &udp)[1]
+                .contains("ipdiag probe [2001:db8::10]:7890 --loss-split"),
+            "an IPv6 target in brackets"
         );
     }
 

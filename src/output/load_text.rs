@@ -3,6 +3,7 @@
 
 use crate::probe::load::LoadRun;
 use crate::probe::load_split::{Directions, Split};
+use crate::probe::load_trend::{self, MIN_TRAVELLED, RateLoss, Trend, Verdict};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -111,8 +112,8 @@ pub fn notes(rows: &[Row], port: u16) -> String {
         };
         let _ = writeln!(out, "{verdict}");
     }
-    if let Some(trend) = trend(rows) {
-        let _ = writeln!(out, "{trend}");
+    if let Some(line) = trend(rows).and_then(trend_text) {
+        let _ = writeln!(out, "{line}");
     }
     out
 }
@@ -164,25 +165,48 @@ fn row_notes(out: &mut String, rate: &str, run: &LoadRun, d: &Directions) {
     }
 }
 
-/// A line when loss grows with the rate (by more than a percentage point).
-fn trend(rows: &[Row]) -> Option<String> {
-    let total = |r: &Row| {
-        let d = r.split.directions?;
-        Some(d.to_server_pct.unwrap_or(0.0) + d.to_client_pct.unwrap_or(0.0))
-    };
-    let mut known: Vec<(f64, f64)> = rows
+/// The lowest rate against the highest, from the rows with a tally (`load_trend`'s test).
+pub fn trend(rows: &[Row]) -> Option<Trend> {
+    let losses: Vec<RateLoss> = rows
         .iter()
-        .filter_map(|r| Some((r.run.rate, total(r)?)))
+        .filter_map(|r| {
+            let d = r.split.directions?;
+            Some(RateLoss::of(r.run.rate, r.run.counts.sent, &d))
+        })
         .collect();
-    known.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (&(low_rate, low), &(high_rate, high)) = (known.first()?, known.last()?);
-    (high > low + 1.0).then(|| {
-        format!(
-            "Loss grows with the send rate ({low:.1}% at {}/s, {high:.1}% at {}/s): a queue, a policer or a receive buffer overflows at the higher rate; send slower or in smaller bursts.",
-            rate_text(low_rate),
-            rate_text(high_rate)
-        )
-    })
+    load_trend::trend(&losses)
+}
+
+/// `loss_grows_with_rate` in the JSON: what the trend line says, `null` when it says
+/// nothing (one rate) or that there are too few datagrams.
+pub fn grows(rows: &[Row]) -> Option<bool> {
+    match trend(rows)?.verdict {
+        Verdict::Grows => Some(true),
+        Verdict::NoGrowth => Some(false),
+        Verdict::TooFew => None,
+    }
+}
+
+/// The trend's line: none when nothing was lost at either rate (the verdict line says so).
+fn trend_text(t: Trend) -> Option<String> {
+    let (low, high) = (t.low.pct().unwrap_or(0.0), t.high.pct().unwrap_or(0.0));
+    let seen = format!(
+        "{low:.1}% at {}/s, {high:.1}% at {}/s",
+        rate_text(t.low.rate),
+        rate_text(t.high.rate)
+    );
+    match t.verdict {
+        Verdict::Grows => Some(format!(
+            "Loss grows with the send rate ({seen}): a queue, a policer or a receive buffer overflows at the higher rate; send slower or in smaller bursts."
+        )),
+        Verdict::NoGrowth if t.low.lost > 0 || t.high.lost > 0 => Some(format!(
+            "Loss does not grow with the send rate ({seen}: within chance)."
+        )),
+        Verdict::NoGrowth => None,
+        Verdict::TooFew => Some(format!(
+            "Too few datagrams to say whether loss grows with the send rate (fewer than {MIN_TRAVELLED} at a rate, withheld replies not counted): raise -c."
+        )),
+    }
 }
 
 /// `--json`: the whole run.
@@ -200,6 +224,9 @@ pub struct LoadRecord<'a> {
     pub wait_ms: u64,
     /// A record per rate, in the order given.
     pub rates: Vec<RateRecord>,
+    /// Whether loss at the highest rate is above the lowest rate's by more than chance
+    /// (one-sided test at 0.5 %); `null` with one rate or too few datagrams.
+    pub loss_grows_with_rate: Option<bool>,
 }
 
 /// One rate (`--jsonl`: one line each, with the target's fields).

@@ -123,3 +123,55 @@ fn records() {
     assert!(unknown["to_client_lost"].is_null());
     assert!(notes(&[row(run(100.0, 3, 3), Some(tally(3, 0)))], 1).starts_with("No loss"));
 }
+
+/// The trend line and `loss_grows_with_rate` say the same, whatever the counts.
+#[test]
+fn the_trend_line_and_the_json_agree() {
+    let two = |low_answered: u32, high_answered: u32, count: u32| {
+        [
+            row(run(500.0, count, low_answered), Some(tally(count, 0))),
+            row(run(5000.0, count, high_answered), Some(tally(count, 0))),
+        ]
+    };
+    let last_line = |rows: &[Row]| notes(rows, 7895).lines().last().unwrap_or("").to_owned();
+    let record = |rows: &[Row]| {
+        let record = LoadRecord {
+            target: "t",
+            address: "203.0.113.10".into(),
+            port: 7895,
+            count: 1000,
+            wait_ms: 500,
+            rates: rows.iter().map(RateRecord::from).collect(),
+            loss_grows_with_rate: grows(rows),
+        };
+        serde_json::to_value(record).unwrap()["loss_grows_with_rate"].clone()
+    };
+    // 20 % and 23 % lost of 1000: the old one-point margin said "grows".
+    let noise = two(800, 770, 1000);
+    assert_eq!(
+        last_line(&noise),
+        "Loss does not grow with the send rate (20.0% at 500/s, 23.0% at 5000/s: within chance)."
+    );
+    assert_eq!(record(&noise), false);
+    let rising = two(800, 700, 1000);
+    assert!(
+        last_line(&rising).starts_with(
+            "Loss grows with the send rate (20.0% at 500/s, 30.0% at 5000/s): a queue"
+        ),
+        "{}",
+        last_line(&rising)
+    );
+    assert_eq!(record(&rising), true);
+    let tiny = two(20, 5, 20);
+    assert_eq!(
+        last_line(&tiny),
+        "Too few datagrams to say whether loss grows with the send rate (fewer than 30 at a rate, withheld replies not counted): raise -c."
+    );
+    assert!(record(&tiny).is_null());
+    let clean = two(1000, 1000, 1000);
+    assert_eq!(last_line(&clean), "No loss in either direction.");
+    assert_eq!(record(&clean), false);
+    let one = [row(run(500.0, 1000, 800), Some(tally(1000, 0)))];
+    assert!(!notes(&one, 7895).contains("send rate"));
+    assert!(record(&one).is_null());
+}

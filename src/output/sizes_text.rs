@@ -95,10 +95,11 @@ fn result_text(r: &SizesReport<'_>, s: &SizeOutcome) -> String {
         ""
     };
     if s.arrived {
+        let probe = if s.mtu_probe { " (MTU probe)" } else { "" };
         return match s.received {
-            Some(n) if n < s.size => format!("arrived, server got only {n} bytes"),
-            Some(n) => format!("arrived, server got {n} bytes"),
-            None => "arrived".into(),
+            Some(n) if n < s.size => format!("arrived, server got only {n} bytes{probe}"),
+            Some(n) => format!("arrived, server got {n} bytes{probe}"),
+            None => format!("arrived{probe}"),
         };
     }
     let noun = if s.tries == 1 { "try" } else { "tries" };
@@ -157,6 +158,8 @@ pub struct SizeRecord {
     pub too_big_mtu: Option<u32>,
     /// What else stopped it.
     pub error: Option<String>,
+    /// The path-MTU probe's own datagram, answered (listed as evidence).
+    pub mtu_probe: bool,
 }
 
 /// The JSON record.
@@ -182,6 +185,7 @@ pub fn record<'a>(r: &SizesReport<'a>) -> SizesRecord<'a> {
                 fragmented: s.size > r.per_packet(),
                 too_big_mtu: s.too_big_mtu,
                 error: s.error.clone(),
+                mtu_probe: s.mtu_probe,
             })
             .collect(),
         largest_arrived: r.largest(),

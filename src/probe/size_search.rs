@@ -7,6 +7,7 @@
 //! arrive is `fragmentation`; a server that got fewer bytes than were sent is
 //! `truncation`, with the exact size it saw.
 
+use crate::diagnose::fixes::{SizeNumbers, size_fix};
 use crate::diagnose::{Cause, Confidence, Hint};
 
 /// The largest UDP payload: 65,535 minus the IPv4 and UDP headers.
@@ -94,12 +95,7 @@ pub fn judge_sizes(seen: &[SizeSeen], path_mtu: Option<u32>, v6: bool) -> Vec<Hi
                 "a {}-byte datagram arrived, but the server received only {got} bytes",
                 t.size
             )],
-            fix: vec![
-                format!(
-                    "The receiver reads with a {got}-byte buffer: recvfrom({got}) (Python: sock.recvfrom({got})) silently cuts every larger datagram to {got} bytes and drops the rest."
-                ),
-                "Read with a buffer as large as the largest datagram (65,535 bytes covers any), or keep the sender's messages within the buffer.".into(),
-            ],
+            fix: size_fix(SizeNumbers::Truncation { received: got }),
         });
     }
     let largest = seen.iter().filter(|s| s.arrived).map(|s| s.size).max();
@@ -148,22 +144,14 @@ pub fn judge_sizes(seen: &[SizeSeen], path_mtu: Option<u32>, v6: bool) -> Vec<Hi
             Confidence::Medium
         }
     };
-    let keep = match fits {
-        Some(fits) if largest < fits && lost > fits => format!(
-            "Keep every datagram at or below {largest} bytes (up to {fits} fit one packet on this path; --size-sweep finds the exact limit): lower the application's message size (split larger messages, or compress), as DNS does with EDNS buffer sizes."
-        ),
-        _ => format!(
-            "Keep every datagram at or below {largest} bytes: lower the application's message size (split larger messages, or compress), as DNS does with EDNS buffer sizes."
-        ),
-    };
     hints.push(Hint {
         cause: Cause::Fragmentation,
         confidence,
         evidence,
-        fix: vec![
-            keep,
-            "Many cloud security groups, NATs and firewalls drop IP fragments; allowing them is rarely possible, so size the messages to the path.".into(),
-        ],
+        fix: size_fix(SizeNumbers::Fragmentation {
+            largest,
+            per_packet: fits.filter(|&fits| largest < fits && lost > fits),
+        }),
     });
     hints
 }
@@ -227,6 +215,12 @@ mod tests {
         );
         assert!(hints[0].fix[0].contains("at or below 1372 bytes"));
         assert_eq!(
+            hints[0].fix.len(),
+            2,
+            "the limit is known: {:?}",
+            hints[0].fix
+        );
+        assert_eq!(
             judge_sizes(&sizes, None, false)[0].confidence,
             Confidence::Medium
         );
@@ -237,7 +231,13 @@ mod tests {
             Confidence::High,
             "1024 fits, 1472 needs fragments"
         );
-        assert!(hints[0].fix[0].contains("at or below 1024 bytes (up to 1372 fit one packet"));
+        assert_eq!(
+            hints[0].fix[..2],
+            [
+                "Keep every datagram at or below 1024 bytes: lower the application's message size (split larger messages, or compress), as DNS does with EDNS buffer sizes.",
+                "Up to 1372 bytes fit one packet on this path: --size-sweep finds the exact limit.",
+            ]
+        );
         let below_mtu = [seen(512, true, None), seen(1024, false, None)];
         assert_eq!(
             judge_sizes(&below_mtu, Some(1500), false)[0].confidence,
@@ -255,7 +255,10 @@ mod tests {
             hints[0].evidence,
             ["a 4000-byte datagram arrived, but the server received only 1024 bytes"]
         );
-        assert!(hints[0].fix[0].starts_with("The receiver reads with a 1024-byte buffer"));
+        assert_eq!(
+            hints[0].fix[0],
+            "The receiver reads with a 1024-byte buffer: recvfrom(1024) (Python: sock.recvfrom(1024)) silently cuts every larger datagram to 1024 bytes and drops the rest."
+        );
     }
 
     #[test]

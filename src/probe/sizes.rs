@@ -12,6 +12,7 @@
 
 use super::errqueue;
 use super::pmtu;
+use super::reason::icmp_reason;
 use super::size_search::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, overhead};
 use super::timing::{HostTiming, TimingConfig};
 use crate::wire::responder;
@@ -48,6 +49,44 @@ pub struct SizeOutcome {
     pub too_big_mtu: Option<u32>,
     /// Anything else that stopped it: an ICMP error or this host's refusal, in words.
     pub error: Option<String>,
+    /// The path-MTU probe's own datagram (answered: evidence like any size).
+    pub mtu_probe: bool,
+    /// The answer was an ipdiag responder's reply (not an echo).
+    pub responder: bool,
+}
+
+impl SizeOutcome {
+    /// Nothing tried yet.
+    fn new(size: usize) -> Self {
+        Self {
+            size,
+            tries: 0,
+            arrived: false,
+            received: None,
+            rtt: None,
+            too_big_mtu: None,
+            error: None,
+            mtu_probe: false,
+            responder: false,
+        }
+    }
+}
+
+/// Marks the lost sizes below `smallest` (what the responder answers) once a responder
+/// has answered any size: its rule (a reply never larger than the request) kept them
+/// unanswered, not the path.
+pub fn explain_small(outcomes: &mut [SizeOutcome], smallest: usize) {
+    if !outcomes.iter().any(|o| o.responder) {
+        return;
+    }
+    for o in outcomes
+        .iter_mut()
+        .filter(|o| !o.arrived && o.size < smallest && o.error.is_none())
+    {
+        o.error = Some(format!(
+            "the responder answers only datagrams of {smallest} bytes or more"
+        ));
+    }
 }
 
 /// The path MTU, and who told us.
@@ -62,9 +101,19 @@ pub struct PathMtu {
 /// One datagram of `size` bytes and what came back within `wait`.
 #[derive(Debug, Clone, PartialEq)]
 struct Try {
-    answer: Option<(usize, Duration)>,
+    answer: Option<Reply>,
     too_big: Option<(u32, Option<std::net::IpAddr>)>,
     error: Option<String>,
+}
+
+/// An answer to one datagram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Reply {
+    /// Bytes the server got.
+    received: usize,
+    rtt: Duration,
+    /// A responder's reply, not an echo.
+    responder: bool,
 }
 
 /// Probes sizes to one target with adaptive waits (`timing`'s rules, per target).
@@ -102,7 +151,9 @@ impl SizeProber {
 
     /// The path MTU: a datagram as large as this host's route allows goes out with DF; a
     /// smaller link on the way answers with its MTU (repeated while it keeps shrinking).
-    pub async fn path_mtu(&mut self) -> io::Result<PathMtu> {
+    /// With it, the last datagram's outcome when it was answered: a size known to arrive
+    /// in one packet, which tells lost larger sizes from a target that answers nothing.
+    pub async fn path_mtu(&mut self) -> io::Result<(PathMtu, Option<SizeOutcome>)> {
         let v6 = self.target.is_ipv6();
         let mut path = PathMtu {
             mtu: route_mtu(self.target)?,
@@ -117,31 +168,41 @@ impl SizeProber {
             let t = self.send(size).await?;
             match t.too_big {
                 Some((mtu, from)) if mtu > 0 && mtu < path.mtu => path = PathMtu { mtu, from },
-                _ => break,
+                _ => {
+                    let answered = t.answer.map(|reply| {
+                        let mut outcome = SizeOutcome {
+                            tries: 1,
+                            mtu_probe: true,
+                            ..SizeOutcome::new(size)
+                        };
+                        self.answered(&mut outcome, reply);
+                        outcome
+                    });
+                    return Ok((path, answered));
+                }
             }
         }
-        Ok(path)
+        Ok((path, None))
+    }
+
+    /// Takes `reply` into `outcome`, and its round trip into the adaptive wait.
+    fn answered(&mut self, outcome: &mut SizeOutcome, reply: Reply) {
+        self.host
+            .observe(reply.rtt, outcome.tries.saturating_sub(1));
+        outcome.arrived = true;
+        outcome.received = Some(reply.received);
+        outcome.rtt = Some(reply.rtt);
+        outcome.responder = reply.responder;
     }
 
     /// Sends `size` bytes up to `tries` times, until an answer comes.
     pub async fn probe(&mut self, size: usize) -> io::Result<SizeOutcome> {
-        let mut outcome = SizeOutcome {
-            size,
-            tries: 0,
-            arrived: false,
-            received: None,
-            rtt: None,
-            too_big_mtu: None,
-            error: None,
-        };
+        let mut outcome = SizeOutcome::new(size);
         while outcome.tries < self.tries && !outcome.arrived {
             outcome.tries += 1;
             let t = self.send(size).await?;
-            if let Some((received, rtt)) = t.answer {
-                self.host.observe(rtt, outcome.tries - 1);
-                outcome.arrived = true;
-                outcome.received = Some(received);
-                outcome.rtt = Some(rtt);
+            if let Some(reply) = t.answer {
+                self.answered(&mut outcome, reply);
             }
             outcome.too_big_mtu = t.too_big.map(|(mtu, _)| mtu).or(outcome.too_big_mtu);
             if t.error.is_some() {
@@ -189,12 +250,18 @@ impl SizeProber {
             match socket.try_recv(&mut buf) {
                 Ok(n) => {
                     let got = buf.get(..n).unwrap_or_default();
-                    let received = match responder::parse_reply(got) {
-                        Some(reply) if reply.nonce == self.nonce => usize::from(reply.received),
+                    let (received, responder) = match responder::parse_reply(got) {
+                        Some(reply) if reply.nonce == self.nonce => {
+                            (usize::from(reply.received), true)
+                        }
                         Some(_) => continue,
-                        None => n,
+                        None => (n, false),
                     };
-                    t.answer = Some((received, start.elapsed()));
+                    t.answer = Some(Reply {
+                        received,
+                        rtt: start.elapsed(),
+                        responder,
+                    });
                     return Ok(t);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -218,8 +285,9 @@ impl SizeProber {
                     ended = true;
                 }
                 Some(icmp) => {
+                    // The reason word every other output uses (`port-unreach`, ...).
                     let from = icmp.from.map_or_else(String::new, |f| format!(" from {f}"));
-                    t.error = Some(format!("ICMP type {} code {}{from}", icmp.kind, icmp.code));
+                    t.error = Some(format!("{}{from}", icmp_reason(&icmp)));
                     ended = true;
                 }
                 None if queued.errno == nix::libc::EMSGSIZE => {
@@ -248,6 +316,63 @@ fn route_mtu(target: SocketAddr) -> io::Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::responder::{Admission, answer};
+
+    #[test]
+    fn sizes_below_what_a_responder_answers_say_so_once_it_has_answered() {
+        let lost = |size| SizeOutcome {
+            tries: 4,
+            ..SizeOutcome::new(size)
+        };
+        let answered = SizeOutcome {
+            tries: 1,
+            arrived: true,
+            received: Some(64),
+            responder: true,
+            ..SizeOutcome::new(64)
+        };
+        let mut outcomes = vec![lost(16), lost(4000), answered.clone()];
+        explain_small(&mut outcomes[..2], 25);
+        assert_eq!(outcomes[0].error, None, "no responder answered among these");
+        explain_small(&mut outcomes, 25);
+        assert_eq!(
+            outcomes[0].error.as_deref(),
+            Some("the responder answers only datagrams of 25 bytes or more")
+        );
+        assert_eq!(
+            outcomes[1].error, None,
+            "above the minimum: lost on the path"
+        );
+        assert_eq!(outcomes[2], answered);
+    }
+
+    /// The path-MTU probe's answer is kept, marked, with who answered.
+    #[tokio::test]
+    async fn the_path_mtu_probe_answered_by_a_responder_is_an_outcome() {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        server
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let target = server.local_addr().unwrap();
+        let thread = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65_536];
+            if let Ok((n, from)) = server.recv_from(&mut buf)
+                && let Ok(reply) = answer(&buf[..n], from, None, |_| Admission::Answer(None))
+            {
+                server.send_to(&reply, from).ok();
+            }
+        });
+        let mut prober = SizeProber::new(target, None, TimingConfig::default(), 1);
+        let (path, answered) = prober.path_mtu().await.unwrap();
+        thread.join().unwrap();
+        assert_eq!(path.mtu, 65_535);
+        let answered = answered.expect("the responder answered");
+        assert_eq!(
+            (answered.size, answered.received, answered.tries),
+            (65_507, Some(65_507), 1)
+        );
+        assert!(answered.arrived && answered.mtu_probe && answered.responder);
+    }
 
     #[tokio::test]
     async fn an_echo_on_loopback_returns_every_size_and_a_short_reader_truncates() {
@@ -267,12 +392,14 @@ mod tests {
         assert_eq!((small.arrived, small.received), (true, Some(512)));
         let large = prober.probe(4000).await.unwrap();
         assert_eq!((large.arrived, large.received), (true, Some(1024)));
+        assert!(!large.responder && !large.mtu_probe);
         server.join().unwrap();
-        let path = prober.path_mtu().await.unwrap();
+        let (path, answered) = prober.path_mtu().await.unwrap();
         assert_eq!(
             path.mtu, 65_535,
             "loopback's (65,536, capped at the IP maximum)"
         );
         assert_eq!(path.from, None);
+        assert_eq!(answered, None, "the echo has stopped");
     }
 }

@@ -218,8 +218,25 @@ fn session_of(flags: u16, data: &[u8]) -> Result<Option<Session>, Refusal> {
 
 /// The size of the reply to `source`, with or without a tally.
 fn reply_len(source: SocketAddr, tally: bool) -> usize {
-    let address = if source.is_ipv4() { 4 } else { 16 };
+    reply_len_over(source.is_ipv6(), tally)
+}
+
+const fn reply_len_over(v6: bool, tally: bool) -> usize {
+    let address = if v6 { 16 } else { 4 };
     HEADER_LEN + 1 + 2 + address + 2 + if tally { TALLY_LEN } else { 0 }
+}
+
+/// The smallest plain request the responder answers, over IPv6 or IPv4, tagged (a token)
+/// or not: its reply must fit in the request (it never sends more than it got), and a tag
+/// must be whole. Its sockets are IPv6-only, so an IPv4 client is seen over IPv4.
+pub const fn smallest_answered(v6: bool, tagged: bool) -> usize {
+    let reply = reply_len_over(v6, false);
+    let tag_end = HEADER_LEN + TAG_LEN;
+    if tagged && tag_end > reply {
+        tag_end
+    } else {
+        reply
+    }
 }
 
 /// A reply: the nonce, the source the server saw, and the request's size.

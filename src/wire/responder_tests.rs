@@ -32,6 +32,35 @@ fn round_trip_without_and_with_a_token() {
     assert_eq!(parse_reply(&reply).map(|r| r.observed), Some(v6));
 }
 
+/// `smallest_answered` is where `answer` starts answering a padded (or cut) request.
+#[test]
+fn the_smallest_request_answered() {
+    let v6: SocketAddr = "[2001:db8::7]:5353".parse().unwrap();
+    for (from, token, smallest) in [
+        (source(), None, 25),
+        (source(), Some(&b"s3cret"[..]), 32),
+        (v6, None, 37),
+        (v6, Some(&b"s3cret"[..]), 37),
+    ] {
+        assert_eq!(
+            smallest_answered(from.is_ipv6(), token.is_some()),
+            smallest,
+            "{from} {token:?}"
+        );
+        let mut bytes = request(3, token);
+        bytes.truncate(smallest);
+        assert!(
+            answer(&bytes, from, token, plain).is_ok(),
+            "{from} {token:?}"
+        );
+        bytes.truncate(smallest - 1);
+        assert!(
+            answer(&bytes, from, token, plain).is_err(),
+            "{from} {token:?}"
+        );
+    }
+}
+
 #[test]
 fn refusals() {
     let token = Some(&b"s3cret"[..]);

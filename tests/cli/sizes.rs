@@ -1,13 +1,19 @@
 //! `probe --sizes` on loopback: an echo server that reads like `recvfrom(1024)` shows the
-//! truncation with the exact size, a whole echo is `ok`, and bad input names the token.
+//! truncation with the exact size, a whole echo is `ok`, a size too small for the
+//! responder says so, an ICMP error is in the reason words, and bad input names the token.
 
 use super::run;
 use serde_json::Value;
 use std::net::UdpSocket;
 use std::time::Duration;
 
-/// An echo server reading with a `buffer`-byte buffer, answering `count` datagrams.
-fn echo(buffer: usize, count: usize) -> (u16, std::thread::JoinHandle<()>) {
+/// A server on 127.0.0.1 reading with a `buffer`-byte buffer, taking `count` datagrams
+/// and sending what `reply` makes of each; returns its port.
+fn server(
+    buffer: usize,
+    count: usize,
+    reply: impl Fn(&[u8], std::net::SocketAddr) -> Option<Vec<u8>> + Send + 'static,
+) -> (u16, std::thread::JoinHandle<()>) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -19,10 +25,17 @@ fn echo(buffer: usize, count: usize) -> (u16, std::thread::JoinHandle<()>) {
             let Ok((n, from)) = socket.recv_from(&mut buf) else {
                 return;
             };
-            socket.send_to(&buf[..n], from).ok();
+            if let Some(bytes) = reply(&buf[..n], from) {
+                socket.send_to(&bytes, from).ok();
+            }
         }
     });
     (port, thread)
+}
+
+/// An echo server reading with a `buffer`-byte buffer, answering `count` datagrams.
+fn echo(buffer: usize, count: usize) -> (u16, std::thread::JoinHandle<()>) {
+    server(buffer, count, |data, _| Some(data.to_vec()))
 }
 
 fn sizes(port: u16, list: &str) -> (i32, Value) {
@@ -45,7 +58,17 @@ fn a_short_read_is_truncation_with_the_size_the_server_saw() {
         .iter()
         .map(|s| (s["size"].as_u64().unwrap(), s["received"].as_u64()))
         .collect();
-    assert_eq!(got, [(64, Some(64)), (512, Some(512)), (4000, Some(1024))]);
+    // The path-MTU probe's 65,507 bytes come last, cut like the others.
+    assert_eq!(
+        got,
+        [
+            (64, Some(64)),
+            (512, Some(512)),
+            (4000, Some(1024)),
+            (65_507, Some(1024))
+        ]
+    );
+    assert_eq!(r["sizes"][3]["mtu_probe"], true, "{r}");
     assert_eq!(r["cause"], "truncation");
     assert_eq!(
         r["hints"][0]["evidence"][0],
@@ -61,7 +84,11 @@ fn sizes_that_all_arrive_whole_are_ok() {
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["cause"], "ok");
     assert_eq!(r["path_mtu"]["mtu"], 65_535, "loopback");
-    assert_eq!(r["largest_arrived"], 8972);
+    assert_eq!(
+        r["largest_arrived"], 65_507,
+        "the path-MTU probe's datagram: {r}"
+    );
+    assert_eq!(r["sizes"][2]["mtu_probe"], false, "{r}");
 }
 
 #[test]
@@ -102,6 +129,77 @@ fn ipv6_reads_the_path_mtu_of_its_route() {
 }
 
 #[test]
+fn a_closed_port_says_port_unreach_in_the_reason_words() {
+    let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let (code, r) = sizes(port, "64");
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(r["sizes"][0]["error"], "port-unreach from 127.0.0.1", "{r}");
+    let target = format!("127.0.0.1:{port}");
+    let (_, table, _) = run(&["probe", &target, "--sizes", "64"]);
+    assert!(
+        table.contains("     64  lost: port-unreach from 127.0.0.1 "),
+        "{table}"
+    );
+}
+
+/// A responder through the library's own `answer` (IPv4: it answers 25 bytes and more),
+/// taking `count` datagrams.
+fn responder(count: usize) -> (u16, std::thread::JoinHandle<()>) {
+    use ipdiag::wire::responder::{Admission, answer};
+    server(65_536, count, |data, from| {
+        answer(data, from, None, |_| Admission::Answer(None)).ok()
+    })
+}
+
+/// Without --responder a size too small for the responder is sent; once the responder
+/// has answered (the path-MTU probe), the lost row says why.
+#[test]
+fn a_size_below_what_the_responder_answers_says_so() {
+    // The path-MTU probe, 24 bytes twice (--retries 1), then 25.
+    let (port, server) = responder(4);
+    let target = format!("127.0.0.1:{port}");
+    let args = [
+        "probe",
+        &target,
+        "--sizes",
+        "24,25",
+        "--retries",
+        "1",
+        "-w",
+        "200ms",
+    ];
+    let (code, table, stderr) = run(&args);
+    server.join().unwrap();
+    assert_eq!(code, 1, "{table}{stderr}");
+    let rows: Vec<&str> = table.lines().skip(2).take(3).map(str::trim_end).collect();
+    assert_eq!(
+        rows[0].split("  -").next(),
+        Some("     24  lost: the responder answers only datagrams of 25 bytes or more"),
+        "{table}"
+    );
+    assert!(
+        rows[1].starts_with("     25  arrived, server got 25 bytes  "),
+        "{table}"
+    );
+    assert!(
+        rows[2].starts_with("  65507  arrived, server got 65507 bytes (MTU probe)"),
+        "{table}"
+    );
+    // With --responder it is refused before a packet: the bad-input corpus has the line.
+    let (code, stdout, stderr) = run(&["probe", &target, "--sizes", "64,24", "--responder"]);
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (
+            2,
+            "",
+            "ipdiag: error: invalid --sizes '24': the responder answers only datagrams of 25 bytes or more (room for its reply, which is never larger than the request)\n"
+        )
+    );
+}
+
+#[test]
 fn bad_sizes_name_the_token() {
     for (args, message) in [
         (
@@ -123,6 +221,14 @@ fn bad_sizes_name_the_token() {
         (
             &["probe", "127.0.0.1", "--sizes", "64"][..],
             "ipdiag: error: invalid target '127.0.0.1': no port: write HOST:PORT\n",
+        ),
+        (
+            &["probe", "127.0.0.1:9", "--sizes", "31", "--token", "s3cret"][..],
+            "ipdiag: error: invalid --sizes '31': the responder answers only datagrams of 32 bytes or more (room for the --token tag and for its reply, which is never larger than the request)\n",
+        ),
+        (
+            &["probe", "[::1]:9", "--sizes", "36", "--responder"][..],
+            "ipdiag: error: invalid --sizes '36': the responder answers only datagrams of 37 bytes or more (room for its reply, which is never larger than the request)\n",
         ),
     ] {
         let (code, stdout, stderr) = run(args);

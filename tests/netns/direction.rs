@@ -4,26 +4,23 @@
 //!
 //! The rule matches the responder's counted replies by their header flags (session bit
 //! only: bytes 6-7 of the UDP payload are 0x0002); tally replies carry 0x0006 and pass, so
-//! the counter holds exactly the replies the measurement lost.
+//! the counter holds exactly the replies the measurement lost. It drops every fifth one
+//! (a counter, not a random draw): each run of 1000 loses exactly 200, so the loss is the
+//! same at both rates and "does not grow with the send rate" is certain, not likely.
 
 use crate::bed::{Bed, PUBLIC, Setup, nft, output, ports};
-use crate::servers::enter;
-use ipdiag::app::Context;
-use ipdiag::cli::Command;
-use ipdiag::cli::load::LoadArgs;
-use ipdiag::cli::parse::{Parsed, parse_args};
-use ipdiag::output::style::ColorChoice;
-use ipdiag::output::{Format, Style};
 use serde_json::Value;
 
-/// Percent of the counted replies the edge drops.
-const DROP_PCT: u8 = 20;
-/// Requests per rate.
+/// The edge drops one counted reply in this many.
+const DROP_EVERY: u8 = 5;
+/// Requests per rate (a multiple of `DROP_EVERY`: every run loses the same number).
 const COUNT: &str = "1000";
 /// The send rates, a row each.
-const RATES: [&str; 2] = ["500", "5000"];
+const RATES: &str = "500,5000";
+/// How many rates that is.
+const RATE_ROWS: usize = 2;
 
-/// The edge's rule: count the responder's counted replies and drop a share of them.
+/// The edge's rule: count the responder's counted replies and drop every fifth.
 fn drop_replies(bed: &Bed) {
     let port = ports::UDP_ECHO;
     let counted = format!("iifname \"e1\" udp sport {port} @th,112,16 0x0002");
@@ -36,7 +33,7 @@ fn drop_replies(bed: &Bed) {
               chain forward {{
                 type filter hook forward priority filter - 10; policy accept;
                 {counted} counter name \"replies_seen\"
-                {counted} numgen random mod 100 < {DROP_PCT} counter name \"replies_dropped\" drop
+                {counted} numgen inc mod {DROP_EVERY} 0 counter name \"replies_dropped\" drop
               }}
             }}"
         ),
@@ -66,42 +63,23 @@ fn counter(bed: &Bed, name: &str) -> u64 {
 }
 
 /// Runs `probe PUBLIC:7895 --loss-split --rates 500,5000 -c 1000 -w 500ms` in the client
-/// namespace through the library's own entry point for the flag (the code the binary
-/// runs once `--loss-split` reaches it); returns (exit code, stdout, stderr).
-fn loss_split(bed: &Bed, format: Format) -> (u8, String, String) {
-    let client = bed.client.clone();
-    std::thread::spawn(move || {
-        enter(&client);
-        let target = format!("{PUBLIC}:{}", ports::UDP_ECHO);
-        let argv = ["ipdiag", "probe", &target, "-n", "-c", COUNT, "-w", "500ms"];
-        let Ok(Parsed::Run(cli)) = parse_args(argv) else {
-            panic!("probe's flags")
-        };
-        let Command::Probe(probe) = cli.command else {
-            unreachable!("parsed as probe")
-        };
-        let load = LoadArgs {
-            loss_split: true,
-            rates: RATES.iter().map(|r| (*r).to_owned()).collect(),
-        };
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut ctx = Context {
-            quiet: false,
-            verbose: 0,
-            out: &mut out,
-            err: &mut err,
-            format,
-            style: Style::decide(ColorChoice::Never, false, None),
-        };
-        let code = ipdiag::app::load::run(&load, &probe, &mut ctx).expect("the run works");
-        (
-            code,
-            String::from_utf8_lossy(&out).into_owned(),
-            String::from_utf8_lossy(&err).into_owned(),
-        )
-    })
-    .join()
-    .expect("the client thread")
+/// namespace, with `extra` flags; returns (exit code, stdout, stderr).
+fn loss_split(bed: &Bed, extra: &[&str]) -> (i32, String, String) {
+    let target = format!("{PUBLIC}:{}", ports::UDP_ECHO);
+    let mut args = vec![
+        "probe",
+        &target,
+        "-n",
+        "--loss-split",
+        "--rates",
+        RATES,
+        "-c",
+        COUNT,
+        "-w",
+        "500ms",
+    ];
+    args.extend_from_slice(extra);
+    bed.ipdiag(&args)
 }
 
 #[test]
@@ -115,7 +93,7 @@ fn loss_injected_server_to_client_is_split_by_direction() {
     let port = ports::UDP_ECHO.to_string();
     let server = bed.serve(&["--udp", &port, "--rate", "100000"]);
     drop_replies(&bed);
-    let (code, stdout, stderr) = loss_split(&bed, Format::Json);
+    let (code, stdout, stderr) = loss_split(&bed, &["--json"]);
     let record: Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
     assert_eq!(code, 0, "{record} {stderr}");
@@ -124,7 +102,7 @@ fn loss_injected_server_to_client_is_split_by_direction() {
         counter(&bed, "replies_dropped"),
     );
     let rows = record["rates"].as_array().expect("rates");
-    assert_eq!(rows.len(), RATES.len(), "{record}");
+    assert_eq!(rows.len(), RATE_ROWS, "{record}");
     let field = |row: &Value, name: &str| {
         row[name]
             .as_u64()
@@ -143,10 +121,18 @@ fn loss_injected_server_to_client_is_split_by_direction() {
         assert_eq!(field(row, "withheld"), 0, "{row}");
         assert_eq!(field(row, "client_drops"), 0, "{row}");
         assert_eq!(row["duplicated"], false, "{row}");
+        assert_eq!(
+            field(row, "to_client_lost"),
+            200,
+            "every fifth reply: {row}"
+        );
         lost_back += field(row, "to_client_lost");
     }
     assert_eq!(seen, 2000, "one counted reply per request reached the edge");
-    assert!(dropped > 0, "the rule dropped something");
+    assert_eq!(
+        record["loss_grows_with_rate"], false,
+        "the same loss at both rates: {record}"
+    );
     assert_eq!(
         lost_back, dropped,
         "lost on the way back = dropped by the rule: {record}"
@@ -156,14 +142,14 @@ fn loss_injected_server_to_client_is_split_by_direction() {
     );
 
     // The table: the same truth, measured again (the counter's increase this time).
-    let (code, table, stderr) = loss_split(&bed, Format::Table);
+    let (code, table, stderr) = loss_split(&bed, &[]);
     assert_eq!(code, 0, "{table} {stderr}");
     let dropped_now = counter(&bed, "replies_dropped") - dropped;
     eprintln!("{table}(edge counter: {dropped_now} replies dropped)");
     let measured: u64 = table
         .lines()
         .skip(2)
-        .take(RATES.len())
+        .take(RATE_ROWS)
         .map(|line| {
             let cells: Vec<&str> = line.split_whitespace().collect();
             assert_eq!(cells.get(5), Some(&"0"), "client→server: {line}");
@@ -175,13 +161,18 @@ fn loss_injected_server_to_client_is_split_by_direction() {
         .sum();
     assert_eq!(measured, dropped_now, "{table}");
     assert!(table.contains("Loss is on the way back only"), "{table}");
+    assert!(
+        table.ends_with(
+            "Loss does not grow with the send rate (20.0% at 500/s, 20.0% at 5000/s: within chance).\n"
+        ),
+        "{table}"
+    );
     // Killed, not stopped: `Daemon::stop` waits for the process before reading its output,
     // and 4000 logged arrivals fill the pipe, so a graceful stop would never finish.
     drop(server);
 }
 
-/// The same through the binary, once `--loss-split` is a flag of `probe` (`LoadArgs`
-/// flattened into `ProbeArgs`, dispatched from `app/probe.rs`).
+/// One rate (`--rate`, not `--rates`): the split alone, and no claim about the rate.
 #[test]
 fn the_probe_command_splits_loss_by_direction() {
     let Some(bed) = Bed::new(
@@ -217,5 +208,6 @@ fn the_probe_command_splits_loss_by_direction() {
         Some(counter(&bed, "replies_dropped")),
         "{record}"
     );
+    assert!(record["loss_grows_with_rate"].is_null(), "{record}");
     drop(server);
 }

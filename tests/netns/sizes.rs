@@ -33,6 +33,22 @@ fn sizes(bed: &Bed, extra: &[&str]) -> (i32, Value) {
     (code, record)
 }
 
+/// (size, arrived, bytes the server got) of every row.
+fn rows(r: &Value) -> Vec<(u64, bool, Option<u64>)> {
+    r["sizes"]
+        .as_array()
+        .expect("sizes")
+        .iter()
+        .map(|s| {
+            (
+                s["size"].as_u64().unwrap_or(0),
+                s["arrived"] == true,
+                s["received"].as_u64(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn sizes_above_the_path_mtu_are_lost_as_fragments() {
     let Some(bed) = Bed::new("sizes_fragments", Setup::default()) else {
@@ -48,20 +64,8 @@ fn sizes_above_the_path_mtu_are_lost_as_fragments() {
     // it arrives from the public address.
     assert_eq!(r["path_mtu"]["from"], PUBLIC, "{r}");
     assert_eq!(r["max_payload_per_packet"], 1372, "{r}");
-    let arrived: Vec<(u64, bool, Option<u64>)> = r["sizes"]
-        .as_array()
-        .expect("sizes")
-        .iter()
-        .map(|s| {
-            (
-                s["size"].as_u64().unwrap_or(0),
-                s["arrived"] == true,
-                s["received"].as_u64(),
-            )
-        })
-        .collect();
     assert_eq!(
-        arrived,
+        rows(&r),
         [
             (64, true, Some(64)),
             (512, true, Some(512)),
@@ -80,6 +84,25 @@ fn sizes_above_the_path_mtu_are_lost_as_fragments() {
         r["hints"][0]["fix"][0]
             .as_str()
             .is_some_and(|f| f.contains("at or below 1372 bytes")),
+        "{r}"
+    );
+
+    // One size alone, above the path MTU: the path-MTU probe's 1372 bytes arrived, so the
+    // target answers and the lost 4000 bytes are fragments (it said "nothing answers").
+    let (code, r) = sizes(&bed, &["--sizes", "4000"]);
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(
+        rows(&r),
+        [(1372, true, Some(1372)), (4000, false, None)],
+        "{r}"
+    );
+    assert_eq!(r["sizes"][0]["mtu_probe"], true, "{r}");
+    assert_eq!(r["largest_arrived"], 1372, "{r}");
+    assert_eq!(r["cause"], "fragmentation", "{r}");
+    assert_eq!(r["hints"][0]["confidence"], "high", "{r}");
+    assert_eq!(
+        r["hints"][0]["evidence"][0],
+        "datagrams of up to 1372 bytes arrive; 4000 bytes and more are lost",
         "{r}"
     );
 }
@@ -106,5 +129,9 @@ fn the_size_sweep_finds_the_largest_datagram_that_arrives() {
         tried,
         [64, 1372, 1373],
         "the path MTU's boundary first: {r}"
+    );
+    assert_eq!(
+        r["sizes"][1]["mtu_probe"], true,
+        "1372 is the path-MTU probe's own answer, not sent again: {r}"
     );
 }

@@ -103,3 +103,29 @@ fn count_on_a_closed_port_and_count_0_until_interrupted() {
         "{stdout}"
     );
 }
+
+/// `--udp --responder -c N` counts UDP loss through the responder; one line says that
+/// `--loss-split` splits it by direction. Not for one attempt, TCP, or with -q.
+#[test]
+fn counting_udp_through_the_responder_points_to_the_loss_split() {
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let target = format!("127.0.0.1:{port}");
+    let through = [target.as_str(), "--responder", "-i", "10ms"];
+    let (_, _, stderr) = probe(&[&through[..], &["--udp", "-c", "2"]].concat());
+    assert_eq!(
+        stderr,
+        format!(
+            "ipdiag: note: which way UDP datagrams are lost (to the server or back): ipdiag probe {target} --loss-split\n"
+        )
+    );
+    for extra in [
+        &["--udp", "-c", "1"][..],
+        &["--udp", "-c", "2", "-q"],
+        &["-c", "2"],
+    ] {
+        let (_, _, stderr) = probe(&[&through[..], extra].concat());
+        assert_eq!(stderr, "", "{extra:?}");
+    }
+}
