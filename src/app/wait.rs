@@ -9,7 +9,7 @@ use crate::check::{Budget, Check, CheckTiming, Expect, Outcome, validate};
 use crate::cli::wait::WaitArgs;
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
 use crate::model::Protocol;
-use crate::output::check_report::failure_line;
+use crate::output::check_report::{failure_line, unprobed_line};
 use crate::output::probe_text::endpoint_text;
 use crate::plan::duration::parse_duration;
 use crate::plan::target::parse_target;
@@ -83,6 +83,12 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
                     )?;
                 } else if outcome.rows.is_empty() {
                     writeln!(ctx.err, "ipdiag: timed out: {} was not probed", check.name)?;
+                } else if let Some(line) = unprobed_line(outcome.unprobed) {
+                    writeln!(
+                        ctx.err,
+                        "ipdiag: timed out after {seconds:.1} s: {}: {line}",
+                        check.name
+                    )?;
                 }
             }
         }

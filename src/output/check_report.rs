@@ -26,16 +26,21 @@ impl CheckView<'_> {
     }
 
     /// The failing rows' one-line messages, joined: `127.0.0.1:5432/tcp: expected open,
-    /// got closed (conn-refused); likely not_listening: ...`.
+    /// got closed (conn-refused); likely not_listening: ...`, and the endpoints the run did
+    /// not reach.
     pub fn failure_message(&self) -> String {
         if self.outcome.rows.is_empty() {
-            return "not probed (the run was interrupted)".to_owned();
+            return "not probed (the run stopped before its turn)".to_owned();
         }
-        self.rows()
+        let mut lines: Vec<String> = self
+            .rows()
             .filter(|(row, _)| !row.verdict.holds)
             .map(|(row, diagnosis)| failure_line(row, diagnosis))
-            .collect::<Vec<_>>()
-            .join(" | ")
+            .collect();
+        if let Some(line) = unprobed_line(self.outcome.unprobed) {
+            lines.push(line);
+        }
+        lines.join(" | ")
     }
 }
 
@@ -52,6 +57,17 @@ pub fn failure_line(row: &Row, diagnosis: Option<&Diagnosis>) -> String {
         line.push_str(&cause);
     }
     line
+}
+
+/// `2 more endpoints not probed (the run stopped before their turn)`; `None` for none.
+pub fn unprobed_line(unprobed: usize) -> Option<String> {
+    match unprobed {
+        0 => None,
+        1 => Some("1 more endpoint not probed (the run stopped before its turn)".to_owned()),
+        n => Some(format!(
+            "{n} more endpoints not probed (the run stopped before their turn)"
+        )),
+    }
 }
 
 /// The diagnosis in one line, when it says more than "reachable".

@@ -336,6 +336,37 @@ fn wait_gives_up_when_time_runs_out() {
 }
 
 #[test]
+fn wait_ends_at_its_limit_even_in_the_middle_of_a_probe() {
+    // A silent UDP port with a responder promised: one probe is 2 s and 3 retries; the
+    // 500 ms --wait cuts it, and the report says what was seen and that time ran out.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let file = CheckFile::new(
+        "wait-cut",
+        &format!(
+            "[[check]]\nname = \"silent\"\ntarget = \"127.0.0.1:{port}\"\nprotocol = \"udp\"\nresponder = true\ntimeout = \"2s\"\n"
+        ),
+    );
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = run(&["check", file.path(), "--wait", "500ms", "--json"]);
+    let elapsed = started.elapsed();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (report["rounds"].as_u64(), report["interrupted"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let check = by_name(&report, "silent");
+    assert_eq!(check["results"][0]["state"], "filtered");
+    assert_eq!(
+        check["results"][0]["why"],
+        "expected open, got filtered (no-response); the time ran out while waiting for an answer"
+    );
+    drop(silent);
+}
+
+#[test]
 fn a_bad_file_is_exit_2_with_its_line_and_column() {
     let cases = [
         (

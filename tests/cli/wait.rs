@@ -4,8 +4,8 @@
 
 use super::probe::{UdpEcho, closed_tcp, closed_udp, listening, tcp_listener};
 use super::{ipdiag, run};
-use std::net::TcpListener;
-use std::time::Duration;
+use std::net::{TcpListener, UdpSocket};
+use std::time::{Duration, Instant};
 
 #[test]
 fn ready_when_a_listener_appears_after_a_delay() {
@@ -42,6 +42,37 @@ fn a_timeout_is_exit_1_with_what_was_seen() {
     );
     let (code, _, stderr) = run(&["wait", &target, "--timeout", "300ms", "-q"]);
     assert_eq!((code, stderr.as_str()), (1, ""));
+}
+
+#[test]
+fn the_timeout_is_a_hard_limit_even_in_the_middle_of_a_probe() {
+    // A UDP socket that never answers: with --responder its silence is a probe of 1 s
+    // (--probe-timeout) and a retry, 2 s a round; the 500 ms --timeout cuts the first one.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = format!("127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let started = Instant::now();
+    let (code, _, stderr) = run(&[
+        "wait",
+        &target,
+        "--udp",
+        "--responder",
+        "--timeout",
+        "500ms",
+    ]);
+    let elapsed = started.elapsed();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+    assert!(
+        stderr.starts_with("ipdiag: timed out after 0.5 s: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(&format!(
+            " s: {target}/udp: expected open, got filtered (no-response); the time ran out while waiting for an answer\n"
+        )),
+        "{stderr}"
+    );
+    drop(silent);
 }
 
 #[test]
