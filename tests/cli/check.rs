@@ -367,6 +367,44 @@ fn wait_ends_at_its_limit_even_in_the_middle_of_a_probe() {
 }
 
 #[test]
+fn a_junit_path_that_cannot_be_written_fails_before_any_packet() {
+    let _guard = listening();
+    let (listener, port) = tcp_listener();
+    listener.set_nonblocking(true).unwrap();
+    let file = CheckFile::new(
+        "junit-refused",
+        &format!("[[check]]\ntarget = \"127.0.0.1:{port}\"\n"),
+    );
+    let missing = file.dir.join("no-such-dir").join("report.xml");
+    let dir = file.dir.to_str().unwrap();
+    let cases = [
+        (
+            missing.to_str().unwrap(),
+            format!(
+                "cannot write {}: No such file or directory (os error 2)",
+                missing.display()
+            ),
+        ),
+        (
+            dir,
+            format!("cannot write {dir}: Is a directory (os error 21)"),
+        ),
+    ];
+    for (path, message) in cases {
+        let (code, stdout, stderr) = run(&["check", file.path(), "--junit", path]);
+        assert_eq!(
+            (code, stdout.as_str(), stderr.as_str()),
+            (3, "", format!("ipdiag: error: {message}\n").as_str())
+        );
+    }
+    // Nothing was probed: the listener never saw a connection.
+    assert_eq!(
+        listener.accept().map(|_| ()).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock
+    );
+}
+
+#[test]
 fn a_bad_file_is_exit_2_with_its_line_and_column() {
     let cases = [
         (
