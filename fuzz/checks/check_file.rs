@@ -1,6 +1,7 @@
 //! The check file reader (`ipdiag::check::config::parse_check_file`, which takes the file's
 //! text) on arbitrary text: never a panic; an accepted file has at least one check, unique
-//! names, a port for every check, a timeout above zero and a count of at least one; an
+//! names, a port for every check, a timeout above zero and a count of at least one, budgets
+//! only on checks expecting open or reachable; an
 //! error points at a line and column inside the text and is one line long.
 //! Run: `cargo +nightly fuzz run check_file -- -max_total_time=60`.
 
@@ -37,6 +38,13 @@ pub fn run(data: &[u8]) {
                 }
                 if let Some(rtt) = check.budget.max_rtt_ms {
                     assert!(rtt > 0.0 && rtt.is_finite(), "rtt {rtt}");
+                }
+                if check.budget.max_loss_pct.is_some() || check.budget.max_rtt_ms.is_some() {
+                    assert!(
+                        check.expect.budget_refusal().is_none(),
+                        "a budget on {}",
+                        check.expect
+                    );
                 }
             }
         }

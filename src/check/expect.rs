@@ -62,6 +62,30 @@ impl Expect {
     }
 }
 
+impl Expect {
+    /// Why a loss or RTT budget means nothing for a check expecting this; `None` for `open`
+    /// and `reachable`, the expectations that a service answers (each answer has an RTT,
+    /// each silence is loss). Elsewhere a budget would be skipped or always fail.
+    pub const fn budget_refusal(self) -> Option<&'static str> {
+        match self {
+            Self::Open | Self::Reachable => None,
+            Self::Closed => Some(
+                "a refusal comes from the host's kernel or a firewall, not from a service, so it is no service's latency or loss",
+            ),
+            Self::Filtered => {
+                Some("a filtered port answers nothing: it has no RTT and always 100% loss")
+            }
+            Self::OpenOrFiltered => Some(
+                "a silent port passes it with no RTT and 100% loss; write expect = \"open\" for a service that must answer",
+            ),
+            Self::Unreachable => {
+                Some("it passes closed and filtered ports, which no service answers")
+            }
+            Self::OpenOrSilent => Some("silence passes it, and silence has no RTT"),
+        }
+    }
+}
+
 impl fmt::Display for Expect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
