@@ -13,6 +13,7 @@
 //! max_rtt_ms = 150
 //! ```
 
+use super::duplicate;
 use super::expect::{Budget, Expect};
 use super::fields::{DurationField, NumberField, PortsField, ProtocolField, TargetField};
 use crate::error::InputError;
@@ -150,8 +151,12 @@ struct RawCheck {
 pub fn parse_check_file(text: &str) -> Result<CheckFile, ConfigError> {
     let at = |span: Range<usize>, message: String| locate(text, span.start, &message);
     let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let start = e.span().map_or(0, |s| s.start);
-        locate(text, start, e.message())
+        let span = e.span().unwrap_or(0..0);
+        if e.message() == "duplicate key" {
+            locate(text, span.start, &duplicate::message(text, &span))
+        } else {
+            locate(text, span.start, e.message())
+        }
     })?;
     if raw.check.is_empty() {
         return Err(at(

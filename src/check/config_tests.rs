@@ -296,6 +296,22 @@ fn checks_that_could_never_run() {
 }
 
 #[test]
+fn a_duplicate_key_is_named_with_its_table() {
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\"\nexpect = \"open\"\ntarget = \"127.0.0.1:2\"\n"),
+        "4:1: duplicate key `target` in the [[check]] of line 1: each key is written once per table"
+    );
+    assert_eq!(
+        err("[defaults]\nretries = 1\nretries = 2\n[[check]]\ntarget = \"127.0.0.1:1\"\n"),
+        "3:1: duplicate key `retries` in [defaults]: each key is written once per table"
+    );
+    assert_eq!(
+        err("[defaults]\n[[check]]\ntarget = \"127.0.0.1:1\"\n[defaults]\n"),
+        "4:2: duplicate table [defaults]: a table is written once (each check has its own [[check]])"
+    );
+}
+
+#[test]
 fn toml_syntax_errors_are_located() {
     assert_eq!(
         err("[[check]\ntarget = 1\n"),
