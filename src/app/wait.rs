@@ -43,7 +43,7 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
                 .collect::<Vec<_>>()
                 .join(", "),
             if checks.len() == 1 { "is" } else { "are" },
-            checks.first().map_or("open", |c| c.expect.as_str()),
+            args.expect,
             seconds(checks.first().map_or(Duration::ZERO, |c| c.timing.timeout)),
             if limit.is_zero() {
                 ", for ever".to_owned()
@@ -117,7 +117,8 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
 }
 
 /// The targets as checks: ready means open (for UDP: a reply, or silence unless a responder
-/// is promised; never an ICMP error), or closed / unreachable with `--expect`.
+/// is promised; never an ICMP error), or closed / unreachable with `--expect`. Which rule a
+/// port gets follows its own protocol (`dns:53/udp` is UDP without `--udp`), port by port.
 fn checks(args: &WaitArgs) -> Result<Vec<Check>> {
     let timeout = parse_duration("--probe-timeout", &args.probe_timeout)?;
     if timeout.is_zero() {
@@ -130,11 +131,10 @@ fn checks(args: &WaitArgs) -> Result<Vec<Check>> {
     } else {
         Protocol::Tcp
     };
-    let expect = match (args.expect.as_str(), protocol, args.responder) {
-        ("closed", _, _) => Expect::Closed,
-        ("unreachable", _, _) => Expect::Unreachable,
-        (_, Protocol::Udp, false) => Expect::OpenOrSilent,
-        _ => Expect::Open,
+    let expect = match args.expect.as_str() {
+        "closed" => Expect::Closed,
+        "unreachable" => Expect::Unreachable,
+        _ => Expect::OpenOrSilent,
     };
     let mut checks = Vec::new();
     for token in &args.targets {

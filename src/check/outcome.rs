@@ -59,7 +59,13 @@ pub fn judge_check(check: &Check, results: &[ProbeResult]) -> Outcome {
         .filter_map(|list| most_reachable(list))
         .map(|r| Row {
             result: r.clone(),
-            verdict: judge(check.expect, check.budget, r),
+            verdict: judge(
+                check
+                    .expect
+                    .for_endpoint(r.endpoint.protocol, check.responder),
+                check.budget,
+                r,
+            ),
         })
         .collect();
     Outcome { rows, unprobed: 0 }

@@ -151,6 +151,35 @@ fn udp_port_unreachable_is_never_ready_and_an_answer_is() {
 }
 
 #[test]
+fn each_port_is_ready_by_its_own_protocol() {
+    // `/udp` on the port makes it UDP without --udp: silence is ready (nothing turned the
+    // datagram away), as with --udp.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp = silent.local_addr().unwrap().port();
+    let target = format!("127.0.0.1:{udp}/udp");
+    let (code, _, stderr) = run(&["wait", &target, "-w", "200ms", "--timeout", "3s"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "ipdiag: 127.0.0.1:{udp}/udp is open|filtered after "
+        )),
+        "{stderr}"
+    );
+    // In one target, the TCP port is judged as TCP (open, nothing else), the UDP one as UDP.
+    let tcp = closed_tcp();
+    let target = format!("127.0.0.1:{tcp},{udp}/udp");
+    let (code, _, stderr) = run(&["wait", &target, "-w", "200ms", "--timeout", "600ms"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.ends_with(&format!(
+            " s: 127.0.0.1:{tcp}/tcp: expected open, got closed (conn-refused)\n"
+        )),
+        "{stderr}"
+    );
+    drop(silent);
+}
+
+#[test]
 fn bad_input_is_exit_2_naming_the_token() {
     let cases: [(&[&str], &str); 4] = [
         (
