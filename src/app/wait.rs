@@ -6,6 +6,7 @@ use super::Context;
 use super::checking::{Settings, Until, seconds, until_hold, waiting_line};
 use super::drive::runtime;
 use crate::check::{Budget, Check, CheckTiming, Expect, Outcome, validate};
+use crate::classify::port_spec::refuse_port_zero;
 use crate::cli::wait::WaitArgs;
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
 use crate::model::Protocol;
@@ -139,9 +140,10 @@ fn checks(args: &WaitArgs) -> Result<Vec<Check>> {
     let mut checks = Vec::new();
     for token in &args.targets {
         let target = parse_target(token)?;
-        if target.ports.is_none() {
+        let Some(ports) = &target.ports else {
             return Err(InputError::new("target", token, Problem::NoPortGiven).into());
-        }
+        };
+        refuse_port_zero(ports)?;
         let check = Check {
             name: target.text.clone(),
             line: 0,

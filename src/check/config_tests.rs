@@ -253,6 +253,23 @@ fn bad_values_name_the_token() {
 }
 
 #[test]
+fn port_zero_is_refused_at_its_place() {
+    let why = "nothing listens on port 0 (binding it asks the OS for any free port), so it has no state to wait for or check";
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:0\"\n"),
+        format!("2:10: invalid port '0': {why}")
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1\"\nports = [80, 0]\n"),
+        format!("3:14: invalid port '0': {why}")
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1\"\nports = \"0-1023\"\n"),
+        format!("3:9: invalid port '0-1023': {why}")
+    );
+}
+
+#[test]
 fn checks_that_could_never_run() {
     assert_eq!(
         err("[[check]]\ntarget = \"127.0.0.1\"\n"),
