@@ -26,7 +26,21 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 /// Runs `ipdiag check`.
 pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let path = args.file.display().to_string();
-    let file = read_check_file(&args.file)?;
+    let on_github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    let file = read_check_file(&args.file);
+    // On GitHub the file's problem is shown on its line too (the usual error line follows).
+    if on_github
+        && let Err(Error::Config {
+            path,
+            line,
+            column,
+            message,
+        }) = &file
+    {
+        let annotation = check_github::file_error(path, *line, *column, message);
+        write!(ctx.err, "{annotation}")?;
+    }
+    let file = file?;
     let until = match args.wait.as_deref() {
         None => Until::Once,
         Some(text) => {
@@ -88,7 +102,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
             .write_all(xml.as_bytes())
             .map_err(|e| cannot_write(name, &e))?;
     }
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+    if on_github {
         write!(ctx.err, "{}", check_github::annotations(&views, &path))?;
     }
     if !ctx.quiet {

@@ -298,6 +298,32 @@ fn github_actions_get_an_annotation_on_the_failing_line() {
 }
 
 #[test]
+fn on_github_a_bad_file_is_annotated_at_its_place_too() {
+    let file = CheckFile::new(
+        "github-bad",
+        "[[check]]\ntarget = \"127.0.0.1:22\"\nexpect = \"up\"\n",
+    );
+    let out = ipdiag()
+        .args(["check", file.path()])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert_eq!(
+        (out.status.code(), out.stdout.as_slice()),
+        (Some(2), &b""[..])
+    );
+    let message = "unknown variant `up`, expected one of `open`, `closed`, `filtered`, `open|filtered`, `reachable`, `unreachable`";
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "::error file={},line=3,col=10,title=ipdiag check%3A bad check file::{message}\nipdiag: error: {}:3:10: {message}\n",
+            file.path().replace(':', "%3A").replace(',', "%2C"),
+            file.path()
+        )
+    );
+}
+
+#[test]
 fn wait_retries_until_a_late_listener_is_up() {
     let _guard = listening();
     let port = closed_tcp();
