@@ -69,14 +69,16 @@ impl Report {
 /// The one-line progress of a run that waits, on stderr when it is a terminal (hidden
 /// otherwise, or when `hidden`). It is redrawn by each round's message, never by a ticker
 /// thread: the command holds the stderr lock for its whole run, and a ticker blocked on
-/// that lock while holding the bar's would deadlock the next update.
+/// that lock while holding the bar's would deadlock the next update. The message is cut to
+/// the terminal's width (`wide_msg`): a line that wrapped would leave its first part behind
+/// at every redraw.
 pub fn waiting_line(hidden: bool) -> ProgressBar {
     if hidden {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-            .with_style(ProgressStyle::default_spinner())
+        return ProgressBar::hidden();
     }
+    let style = ProgressStyle::with_template("{spinner} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(style)
 }
 
 /// `3 s`, `1.5 s`: whole seconds unless the fraction matters.

@@ -83,17 +83,68 @@ pub fn diagnosis_line(diagnosis: Option<&Diagnosis>) -> Option<String> {
     })
 }
 
-/// `3 of 4 checks hold, 1 fails`.
+/// `3 of 4 checks hold, 1 fails`; `0 of 1 check holds, 1 fails` (the verb agrees with a
+/// count of one, or with the one check).
 pub fn summary_line(views: &[CheckView<'_>]) -> String {
     let total = views.len();
     let held = views.iter().filter(|v| v.outcome.holds()).count();
     let failed = total - held;
     let noun = if total == 1 { "check" } else { "checks" };
-    let verb = if held == 1 { "holds" } else { "hold" };
+    let verb = if held == 1 || total == 1 {
+        "holds"
+    } else {
+        "hold"
+    };
     match failed {
         0 if total == 1 => "the check holds".to_owned(),
         0 => format!("all {total} {noun} hold"),
         1 => format!("{held} of {total} {noun} {verb}, 1 fails"),
         n => format!("{held} of {total} {noun} {verb}, {n} fail"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Check, Verdict, parse_check_file};
+    use crate::model::{ProbeResult, Reason, State};
+
+    fn summary(held: usize, total: usize) -> String {
+        let text = "[[check]]\ntarget = \"127.0.0.1:1\"\nname = \"N\"\n";
+        let text: String = (0..total)
+            .map(|i| text.replace('N', &i.to_string()))
+            .collect();
+        let checks: Vec<Check> = parse_check_file(&text).unwrap().checks;
+        let pass = Outcome {
+            rows: vec![Row {
+                result: ProbeResult::sample("127.0.0.1", 1, State::Open, Reason::SynAck),
+                verdict: Verdict {
+                    holds: true,
+                    why: None,
+                },
+            }],
+            unprobed: 0,
+        };
+        let fail = Outcome::default();
+        let views: Vec<CheckView<'_>> = checks
+            .iter()
+            .enumerate()
+            .map(|(i, check)| CheckView {
+                check,
+                outcome: if i < held { &pass } else { &fail },
+                diagnoses: Vec::new(),
+            })
+            .collect();
+        summary_line(&views)
+    }
+
+    #[test]
+    fn the_summary_agrees_in_number() {
+        assert_eq!(summary(0, 1), "0 of 1 check holds, 1 fails");
+        assert_eq!(summary(1, 1), "the check holds");
+        assert_eq!(summary(1, 2), "1 of 2 checks holds, 1 fails");
+        assert_eq!(summary(0, 2), "0 of 2 checks hold, 2 fail");
+        assert_eq!(summary(2, 3), "2 of 3 checks hold, 1 fails");
+        assert_eq!(summary(3, 3), "all 3 checks hold");
     }
 }

@@ -136,7 +136,7 @@ mod tests {
                 "db     127.0.0.1:1/tcp  closed    closed (conn-refused)  -    pass",
                 "       2 more           closed    -                      -    not run",
                 "",
-                "0 of 1 check hold, 1 fails (0.50 s)",
+                "0 of 1 check holds, 1 fails (0.50 s)",
             ]
         );
         assert_eq!(

@@ -179,6 +179,51 @@ fn each_port_is_ready_by_its_own_protocol() {
     drop(silent);
 }
 
+/// Text without its terminal escape sequences (`ESC [ ... letter`).
+fn without_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_progress_line_is_cut_to_the_terminal_width() {
+    // A 40-column pseudo-terminal (through `script`); the line would be about 80 wide.
+    let port = closed_tcp();
+    let line = format!(
+        "stty cols 40 rows 20; exec {} wait 127.0.0.1:{port} --timeout 1200ms",
+        env!("CARGO_BIN_EXE_ipdiag")
+    );
+    let Ok(out) = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+    else {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    let text = without_escapes(&String::from_utf8_lossy(&out.stdout));
+    let progress: Vec<&str> = text
+        .split(['\r', '\n'])
+        .filter(|l| l.contains("waiting for"))
+        .collect();
+    assert!(!progress.is_empty(), "{text:?}");
+    for line in progress {
+        assert!(line.chars().count() <= 40, "{line:?} in {text:?}");
+    }
+    assert!(text.contains("ipdiag: timed out after "), "{text:?}");
+}
+
 #[test]
 fn bad_input_is_exit_2_naming_the_token() {
     let cases: [(&[&str], &str); 4] = [
