@@ -113,6 +113,10 @@ pub enum Problem {
     BadZone,
     #[error("an empty item in the list (two commas, or one at an end)")]
     EmptyItem,
+    #[error(
+        "nothing listens on port 0 (binding it asks the OS for any free port), so it has no state to wait for or check"
+    )]
+    PortZero,
     #[error("must be greater than zero")]
     NotPositive,
     #[error("expected a number")]

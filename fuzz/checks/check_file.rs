@@ -1,7 +1,8 @@
 //! The check file reader (`ipdiag::check::config::parse_check_file`, which takes the file's
 //! text) on arbitrary text: never a panic; an accepted file has at least one check, unique
-//! names, a port for every check, a timeout above zero and a count of at least one; an
-//! error points at a line and column inside the text and is one line long.
+//! names, a port (never 0) for every check, a timeout above zero, a count of at least one,
+//! and budgets only on checks expecting open or reachable; an error points at a line and
+//! column inside the text and is one line long.
 //! Run: `cargo +nightly fuzz run check_file -- -max_total_time=60`.
 
 use ipdiag::check::config::parse_check_file;
@@ -30,6 +31,7 @@ pub fn run(data: &[u8]) {
                 assert!((1..=lines).contains(&check.line), "line {}", check.line);
                 let ports = check.target.ports.as_ref().expect("every check has ports");
                 assert!(!ports.is_empty() && ports.iter().all(|p| !p.ports.is_empty()));
+                assert!(ports.iter().all(|p| p.ports.ports().all(|port| port != 0)));
                 assert!(!check.timing.timeout.is_zero());
                 assert!(check.timing.count >= 1);
                 if let Some(loss) = check.budget.max_loss_pct {
@@ -37,6 +39,13 @@ pub fn run(data: &[u8]) {
                 }
                 if let Some(rtt) = check.budget.max_rtt_ms {
                     assert!(rtt > 0.0 && rtt.is_finite(), "rtt {rtt}");
+                }
+                if check.budget.max_loss_pct.is_some() || check.budget.max_rtt_ms.is_some() {
+                    assert!(
+                        check.expect.budget_refusal().is_none(),
+                        "a budget on {}",
+                        check.expect
+                    );
                 }
             }
         }

@@ -16,6 +16,7 @@ use crate::output::check_report::{CheckView, summary_line};
 use crate::output::json_stream::JsonStream;
 use crate::output::{Format, check_github, check_junit, check_table};
 use crate::plan::duration::parse_duration;
+use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -25,7 +26,21 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 /// Runs `ipdiag check`.
 pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let path = args.file.display().to_string();
-    let file = read_check_file(&args.file)?;
+    let on_github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    let file = read_check_file(&args.file);
+    // On GitHub the file's problem is shown on its line too (the usual error line follows).
+    if on_github
+        && let Err(Error::Config {
+            path,
+            line,
+            column,
+            message,
+        }) = &file
+    {
+        let annotation = check_github::file_error(path, *line, *column, message);
+        write!(ctx.err, "{annotation}")?;
+    }
+    let file = file?;
     let until = match args.wait.as_deref() {
         None => Until::Once,
         Some(text) => {
@@ -40,6 +55,9 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return Err(InputError::new("--concurrency", "0", Problem::NotPositive).into());
     }
     let (cloud, source) = advice(&args.advice)?;
+    // Opened before any packet: a report that cannot be written fails the run now, not
+    // after the probing, when the results would be lost.
+    let mut junit = args.junit.as_deref().map(create_report).transpose()?;
     let settings = Settings {
         concurrency: args.concurrency,
         token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
@@ -78,12 +96,13 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     spinner.finish_and_clear();
     let mut adviser = Adviser::new(cloud, source);
     let views = views(&file.checks, &report.outcomes, &mut adviser);
-    if let Some(junit) = &args.junit {
+    if let Some((junit, name)) = &mut junit {
         let xml = check_junit::render(&views, &path, report.elapsed)?;
-        std::fs::write(junit, xml)
-            .map_err(|e| Error::Environment(format!("cannot write {}: {e}", junit.display())))?;
+        junit
+            .write_all(xml.as_bytes())
+            .map_err(|e| cannot_write(name, &e))?;
     }
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+    if on_github {
         write!(ctx.err, "{}", check_github::annotations(&views, &path))?;
     }
     if !ctx.quiet {
@@ -96,6 +115,17 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     } else {
         EXIT_FAILURE
     })
+}
+
+/// Creates (or empties) the JUnit report's file; exit 3 naming it when the system refuses.
+fn create_report(path: &Path) -> Result<(std::fs::File, String)> {
+    let name = path.display().to_string();
+    let file = std::fs::File::create(path).map_err(|e| cannot_write(&name, &e))?;
+    Ok((file, name))
+}
+
+fn cannot_write(name: &str, e: &std::io::Error) -> Error {
+    Error::Environment(format!("cannot write {name}: {e}"))
 }
 
 /// Reads and checks the file: every problem is exit 2 with `FILE:LINE:COLUMN`, before any

@@ -1,12 +1,14 @@
 //! Runs checks for `ipdiag check` and `ipdiag wait`: a round probes every pending check at
 //! once (one engine per distinct timing, all running concurrently); [`until_hold`] repeats
-//! the failing ones with a backoff until all hold, time runs out, or Ctrl-C.
+//! the failing ones with a backoff until all hold, time runs out, or Ctrl-C. The time limit
+//! is a hard one: the engines get it as their deadline, so a round under way ends with it
+//! (`wait --timeout 500ms` against a silent port once took a whole 2 s round).
 
-use super::drive::{Quiet, drive};
+use super::drive::{Observer, drive};
 use super::options::check_engine;
 use crate::check::{Check, CheckTiming, Outcome, judge_check};
 use crate::error::{Error, Result};
-use crate::model::{Endpoint, ProbeResult};
+use crate::model::{Endpoint, ProbeResult, Reason};
 use crate::plan::expand::{PlanOptions, build_plan};
 use crate::probe::SocketProber;
 use crate::resolve::SystemResolver;
@@ -28,7 +30,8 @@ pub type Progress<'a> = dyn FnMut(&[Check], &[Outcome], Duration) + 'a;
 pub enum Until {
     /// One round.
     Once,
-    /// Rounds until this much time has passed (a round under way is finished).
+    /// Rounds until this much time has passed (a round under way is cut there: no wait for
+    /// an answer outlasts it).
     Deadline(Duration),
     /// Rounds until all hold or Ctrl-C.
     Forever,
@@ -66,14 +69,16 @@ impl Report {
 /// The one-line progress of a run that waits, on stderr when it is a terminal (hidden
 /// otherwise, or when `hidden`). It is redrawn by each round's message, never by a ticker
 /// thread: the command holds the stderr lock for its whole run, and a ticker blocked on
-/// that lock while holding the bar's would deadlock the next update.
+/// that lock while holding the bar's would deadlock the next update. The message is cut to
+/// the terminal's width (`wide_msg`): a line that wrapped would leave its first part behind
+/// at every redraw.
 pub fn waiting_line(hidden: bool) -> ProgressBar {
     if hidden {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-            .with_style(ProgressStyle::default_spinner())
+        return ProgressBar::hidden();
     }
+    let style = ProgressStyle::with_template("{spinner} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(style)
 }
 
 /// `3 s`, `1.5 s`: whole seconds unless the fraction matters.
@@ -95,15 +100,22 @@ pub async fn until_hold(
     progress: &mut Progress<'_>,
 ) -> Result<Report> {
     let start = Instant::now();
-    let mut outcomes = vec![Outcome { rows: Vec::new() }; checks.len()];
+    let deadline = match until {
+        Until::Deadline(limit) => Some(tokio::time::Instant::now() + limit),
+        Until::Once | Until::Forever => None,
+    };
+    let mut outcomes = vec![Outcome::default(); checks.len()];
     let mut pending: Vec<usize> = (0..checks.len()).collect();
     let mut rounds = 0;
     let mut backoff = FIRST_BACKOFF;
     loop {
         rounds += 1;
-        let (found, interrupted) = round(checks, &pending, settings).await?;
+        let (found, interrupted) = round(checks, &pending, settings, deadline).await?;
         for (&i, outcome) in pending.iter().zip(found) {
-            outcomes[i] = outcome;
+            // A round stopped before it reached a check leaves what an earlier one saw.
+            if !outcome.rows.is_empty() || outcomes[i].rows.is_empty() {
+                outcomes[i] = outcome;
+            }
         }
         pending.retain(|&i| !outcomes[i].holds());
         let report = |interrupted| Report {
@@ -132,12 +144,13 @@ pub async fn until_hold(
     }
 }
 
-/// Probes the checks `which` once; returns their outcomes (in `which` order) and whether
-/// Ctrl-C cut the round short.
+/// Probes the checks `which` once, ending at `deadline` at the latest; returns their
+/// outcomes (in `which` order) and whether Ctrl-C cut the round short.
 async fn round(
     checks: &[Check],
     which: &[usize],
     settings: &Settings,
+    deadline: Option<tokio::time::Instant>,
 ) -> Result<(Vec<Outcome>, bool)> {
     // Checks with the same timing and responder setting share one engine.
     let mut groups: Vec<((CheckTiming, bool), Vec<usize>)> = Vec::new();
@@ -160,41 +173,71 @@ async fn round(
             endpoints.extend(plan.endpoints);
             unresolved.extend(plan.unresolved);
         }
-        let engine = check_engine(&timing, settings.concurrency, engines);
+        let mut engine = check_engine(&timing, settings.concurrency, engines);
+        engine.deadline = deadline;
         let prober = SocketProber::new(PayloadChoice::default()).with_token(settings.token.clone());
         let planned = endpoints.clone();
         let task = tokio::spawn(async move {
-            let results = drive(
-                endpoints,
-                &unresolved,
-                prober,
-                engine,
-                responder,
-                &mut Quiet,
-            )
-            .await?;
-            Ok::<_, Error>(align(&planned, results))
+            let mut cut = CutShort {
+                deadline,
+                endpoints: Vec::new(),
+            };
+            let results =
+                drive(endpoints, &unresolved, prober, engine, responder, &mut cut).await?;
+            Ok::<_, Error>((align(&planned, results), cut.endpoints))
         });
         tasks.push((spans, task));
     }
     let mut by_check: Vec<Option<Outcome>> = vec![None; checks.len()];
-    let mut interrupted = false;
+    let mut gaps = false;
     for (spans, task) in tasks {
-        let results = task
+        let (results, cut) = task
             .await
             .map_err(|e| Error::Environment(format!("a check round failed: {e}")))??;
         for (i, start, len) in spans {
             let slice = results.get(start..start + len).unwrap_or_default();
             let finished: Vec<ProbeResult> = slice.iter().flatten().cloned().collect();
-            interrupted |= finished.len() < len;
-            by_check[i] = Some(judge_check(&checks[i], &finished));
+            gaps |= finished.len() < len;
+            let mut outcome = judge_check(&checks[i], &finished);
+            outcome.unprobed = len - finished.len();
+            for row in &mut outcome.rows {
+                if let Some(why) = row.verdict.why.as_mut()
+                    && cut.contains(&row.result.endpoint)
+                {
+                    why.push_str("; the time ran out while waiting for an answer");
+                }
+            }
+            by_check[i] = Some(outcome);
         }
     }
     let outcomes = which
         .iter()
-        .map(|&i| by_check[i].take().unwrap_or(Outcome { rows: Vec::new() }))
+        .map(|&i| by_check[i].take().unwrap_or_default())
         .collect();
-    Ok((outcomes, interrupted))
+    // Endpoints left out by the deadline are a timeout, not an interruption.
+    let timed_out = deadline.is_some_and(|d| tokio::time::Instant::now() >= d);
+    Ok((outcomes, gaps && !timed_out))
+}
+
+/// Notes the silent endpoints whose wait the deadline cut short: their result came at the
+/// deadline, so their last wait ended there rather than at its timeout, and "no response"
+/// means only "none in the time left".
+struct CutShort {
+    deadline: Option<tokio::time::Instant>,
+    endpoints: Vec<Endpoint>,
+}
+
+impl Observer for CutShort {
+    fn done(&mut self, result: &ProbeResult) -> Result<()> {
+        if result.reason == Reason::NoResponse
+            && self
+                .deadline
+                .is_some_and(|d| tokio::time::Instant::now() >= d)
+        {
+            self.endpoints.push(result.endpoint.clone());
+        }
+        Ok(())
+    }
 }
 
 /// The endpoints of a check; names are resolved again every round (a container that is not

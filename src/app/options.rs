@@ -59,6 +59,7 @@ pub fn engine_config(args: &TimingArgs, defaults: Defaults) -> Result<EngineConf
             max: timeout,
             max_retries: args.retries,
         },
+        deadline: None,
     })
 }
 
@@ -82,6 +83,7 @@ pub fn check_engine(t: &CheckTiming, concurrency: usize, engines: usize) -> Engi
             max: t.timeout,
             max_retries: t.retries,
         },
+        deadline: None,
     }
 }
 

@@ -6,10 +6,11 @@ use super::Context;
 use super::checking::{Settings, Until, seconds, until_hold, waiting_line};
 use super::drive::runtime;
 use crate::check::{Budget, Check, CheckTiming, Expect, Outcome, validate};
+use crate::classify::port_spec::refuse_port_zero;
 use crate::cli::wait::WaitArgs;
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
 use crate::model::Protocol;
-use crate::output::check_report::failure_line;
+use crate::output::check_report::{failure_line, unprobed_line};
 use crate::output::probe_text::endpoint_text;
 use crate::plan::duration::parse_duration;
 use crate::plan::target::parse_target;
@@ -43,7 +44,7 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
                 .collect::<Vec<_>>()
                 .join(", "),
             if checks.len() == 1 { "is" } else { "are" },
-            checks.first().map_or("open", |c| c.expect.as_str()),
+            args.expect,
             seconds(checks.first().map_or(Duration::ZERO, |c| c.timing.timeout)),
             if limit.is_zero() {
                 ", for ever".to_owned()
@@ -83,6 +84,12 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
                     )?;
                 } else if outcome.rows.is_empty() {
                     writeln!(ctx.err, "ipdiag: timed out: {} was not probed", check.name)?;
+                } else if let Some(line) = unprobed_line(outcome.unprobed) {
+                    writeln!(
+                        ctx.err,
+                        "ipdiag: timed out after {seconds:.1} s: {}: {line}",
+                        check.name
+                    )?;
                 }
             }
         }
@@ -111,7 +118,8 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
 }
 
 /// The targets as checks: ready means open (for UDP: a reply, or silence unless a responder
-/// is promised; never an ICMP error), or closed / unreachable with `--expect`.
+/// is promised; never an ICMP error), or closed / unreachable with `--expect`. Which rule a
+/// port gets follows its own protocol (`dns:53/udp` is UDP without `--udp`), port by port.
 fn checks(args: &WaitArgs) -> Result<Vec<Check>> {
     let timeout = parse_duration("--probe-timeout", &args.probe_timeout)?;
     if timeout.is_zero() {
@@ -124,18 +132,18 @@ fn checks(args: &WaitArgs) -> Result<Vec<Check>> {
     } else {
         Protocol::Tcp
     };
-    let expect = match (args.expect.as_str(), protocol, args.responder) {
-        ("closed", _, _) => Expect::Closed,
-        ("unreachable", _, _) => Expect::Unreachable,
-        (_, Protocol::Udp, false) => Expect::OpenOrSilent,
-        _ => Expect::Open,
+    let expect = match args.expect.as_str() {
+        "closed" => Expect::Closed,
+        "unreachable" => Expect::Unreachable,
+        _ => Expect::OpenOrSilent,
     };
     let mut checks = Vec::new();
     for token in &args.targets {
         let target = parse_target(token)?;
-        if target.ports.is_none() {
+        let Some(ports) = &target.ports else {
             return Err(InputError::new("target", token, Problem::NoPortGiven).into());
-        }
+        };
+        refuse_port_zero(ports)?;
         let check = Check {
             name: target.text.clone(),
             line: 0,

@@ -13,6 +13,7 @@
 //! max_rtt_ms = 150
 //! ```
 
+use super::duplicate;
 use super::expect::{Budget, Expect};
 use super::fields::{DurationField, NumberField, PortsField, ProtocolField, TargetField};
 use crate::error::InputError;
@@ -150,8 +151,12 @@ struct RawCheck {
 pub fn parse_check_file(text: &str) -> Result<CheckFile, ConfigError> {
     let at = |span: Range<usize>, message: String| locate(text, span.start, &message);
     let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let start = e.span().map_or(0, |s| s.start);
-        locate(text, start, e.message())
+        let span = e.span().unwrap_or(0..0);
+        if e.message() == "duplicate key" {
+            locate(text, span.start, &duplicate::message(text, &span))
+        } else {
+            locate(text, span.start, e.message())
+        }
     })?;
     if raw.check.is_empty() {
         return Err(at(
@@ -170,7 +175,7 @@ pub fn parse_check_file(text: &str) -> Result<CheckFile, ConfigError> {
     let mut checks = Vec::with_capacity(raw.check.len());
     for spanned in &raw.check {
         let line = line_of(text, spanned.span().start);
-        let check = one_check(spanned.get_ref(), d, line).map_err(|(s, m)| at(s, m))?;
+        let check = one_check(text, spanned.get_ref(), d, line).map_err(|(s, m)| at(s, m))?;
         if let Some(first) = seen.insert(check.name.clone(), line) {
             let span = spanned
                 .get_ref()
@@ -202,7 +207,12 @@ pub fn validate(check: &Check) -> Result<(), InputError> {
     build_plan(std::slice::from_ref(&check.target), &options, &NoLookup).map(|_| ())
 }
 
-fn one_check(c: &RawCheck, d: &RawDefaults, line: usize) -> Result<Check, (Range<usize>, String)> {
+fn one_check(
+    text: &str,
+    c: &RawCheck,
+    d: &RawDefaults,
+    line: usize,
+) -> Result<Check, (Range<usize>, String)> {
     let mut target = c.target.get_ref().0.clone();
     match (&target.ports, &c.ports) {
         (Some(_), Some(ports)) => {
@@ -253,6 +263,8 @@ fn one_check(c: &RawCheck, d: &RawDefaults, line: usize) -> Result<Check, (Range
             .map(|v| in_range(v, f64::MIN_POSITIVE, 3_600_000.0, "milliseconds above 0"))
             .transpose()?,
     };
+    let expect = c.expect.or(d.expect).unwrap_or_default();
+    budgets_apply(text, c, expect)?;
     let defaults = CheckTiming::default();
     let default_count = if budget.max_loss_pct.is_some() {
         LOSS_BUDGET_COUNT
@@ -264,7 +276,7 @@ fn one_check(c: &RawCheck, d: &RawDefaults, line: usize) -> Result<Check, (Range
         line,
         target,
         protocol: c.protocol.or(d.protocol).map_or(Protocol::Tcp, Into::into),
-        expect: c.expect.or(d.expect).unwrap_or_default(),
+        expect,
         budget,
         timing: CheckTiming {
             timeout: timeout.map_or(defaults.timeout, |t| t.get_ref().0),
@@ -276,6 +288,41 @@ fn one_check(c: &RawCheck, d: &RawDefaults, line: usize) -> Result<Check, (Range
     };
     validate(&check).map_err(|e| (c.target.span(), e.to_string()))?;
     Ok(check)
+}
+
+/// A budget on a check whose expectation no service answer proves is refused at its key
+/// (it would be skipped, or fail every time): the first such key in the file.
+fn budgets_apply(text: &str, c: &RawCheck, expect: Expect) -> Result<(), (Range<usize>, String)> {
+    let Some(reason) = expect.budget_refusal() else {
+        return Ok(());
+    };
+    let budgets = [
+        ("max_loss_pct", &c.max_loss_pct),
+        ("max_rtt_ms", &c.max_rtt_ms),
+    ];
+    let first = budgets
+        .iter()
+        .filter_map(|(key, value)| Some((*key, value.as_ref()?.span())))
+        .min_by_key(|(_, span)| span.start);
+    let Some((key, value)) = first else {
+        return Ok(());
+    };
+    // The key's place: the last occurrence of its name before the value.
+    let at = text
+        .get(..value.start)
+        .and_then(|before| before.rfind(key))
+        .map_or(value, |start| start..start + key.len());
+    let from = if c.expect.is_none() {
+        " (from [defaults])"
+    } else {
+        ""
+    };
+    Err((
+        at,
+        format!(
+            "{key} applies only to checks expecting open or reachable, and this one expects {expect}{from}: {reason}"
+        ),
+    ))
 }
 
 fn positive_timeout(t: &Spanned<DurationField>) -> Result<(), String> {

@@ -44,7 +44,7 @@ timeout = "2s"
 name = "dns"
 target = "[2001:db8::53]:53"
 protocol = "udp"
-expect = "open|filtered"
+expect = "open"
 count = 20
 max_loss_pct = 5.5
 responder = true
@@ -79,7 +79,7 @@ fn a_full_file() {
         HostSpec::Address("2001:db8::53".parse().unwrap())
     );
     assert_eq!(dns.protocol, Protocol::Udp);
-    assert_eq!(dns.expect, Expect::OpenOrFiltered);
+    assert_eq!(dns.expect, Expect::Open);
     assert_eq!(dns.timing.count, 20);
     assert_eq!(dns.budget.max_loss_pct, Some(5.5));
     assert!(dns.responder && !web.responder);
@@ -108,6 +108,75 @@ fn a_loss_budget_without_a_count_measures_ten_attempts() {
     assert_eq!(file.checks[0].timing.count, LOSS_BUDGET_COUNT);
     let file = ok("[[check]]\ntarget = \"127.0.0.1:1\"\nmax_loss_pct = 0\ncount = 4\n");
     assert_eq!(file.checks[0].timing.count, 4);
+}
+
+#[test]
+fn budgets_only_where_a_service_answers() {
+    let budget = |expect: &str, key: &str| {
+        format!("[[check]]\ntarget = \"127.0.0.1:1\"\nexpect = \"{expect}\"\n{key} = 5\n")
+    };
+    for expect in ["open", "reachable"] {
+        let rtt = ok(&budget(expect, "max_rtt_ms")).checks[0].budget;
+        let loss = ok(&budget(expect, "max_loss_pct")).checks[0].budget;
+        assert_eq!((rtt.max_rtt_ms, loss.max_loss_pct), (Some(5.0), Some(5.0)));
+    }
+    let refused = [
+        (
+            "filtered",
+            "max_rtt_ms",
+            "a filtered port answers nothing: it has no RTT and always 100% loss",
+        ),
+        (
+            "filtered",
+            "max_loss_pct",
+            "a filtered port answers nothing: it has no RTT and always 100% loss",
+        ),
+        (
+            "closed",
+            "max_rtt_ms",
+            "a refusal comes from the host's kernel or a firewall, not from a service, so it is no service's latency or loss",
+        ),
+        (
+            "closed",
+            "max_loss_pct",
+            "a refusal comes from the host's kernel or a firewall, not from a service, so it is no service's latency or loss",
+        ),
+        (
+            "unreachable",
+            "max_loss_pct",
+            "it passes closed and filtered ports, which no service answers",
+        ),
+        (
+            "open|filtered",
+            "max_rtt_ms",
+            "a silent port passes it with no RTT and 100% loss; write expect = \"open\" for a service that must answer",
+        ),
+    ];
+    for (expect, key, why) in refused {
+        assert_eq!(
+            err(&budget(expect, key)),
+            format!(
+                "4:1: {key} applies only to checks expecting open or reachable, and this one expects {expect}: {why}"
+            )
+        );
+    }
+    // The expectation may come from [defaults]; the first budget key in the file is named,
+    // at its own column in an inline table too.
+    assert_eq!(
+        err(
+            "[defaults]\nexpect = \"closed\"\n[[check]]\ntarget = \"127.0.0.1:1\"\nmax_rtt_ms = 9\nmax_loss_pct = 1\n"
+        ),
+        "5:1: max_rtt_ms applies only to checks expecting open or reachable, and this one expects closed (from [defaults]): a refusal comes from the host's kernel or a firewall, not from a service, so it is no service's latency or loss"
+    );
+    assert_eq!(
+        err("check = [{ target = \"127.0.0.1:1\", expect = \"filtered\", max_loss_pct = 0 }]\n"),
+        "1:57: max_loss_pct applies only to checks expecting open or reachable, and this one expects filtered: a filtered port answers nothing: it has no RTT and always 100% loss"
+    );
+    // A check's own expect beats a default that budgets could not apply to.
+    let file = ok(
+        "[defaults]\nexpect = \"filtered\"\n[[check]]\ntarget = \"127.0.0.1:1\"\nexpect = \"open\"\nmax_rtt_ms = 9\n",
+    );
+    assert_eq!(file.checks[0].budget.max_rtt_ms, Some(9.0));
 }
 
 #[test]
@@ -184,6 +253,23 @@ fn bad_values_name_the_token() {
 }
 
 #[test]
+fn port_zero_is_refused_at_its_place() {
+    let why = "nothing listens on port 0 (binding it asks the OS for any free port), so it has no state to wait for or check";
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:0\"\n"),
+        format!("2:10: invalid port '0': {why}")
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1\"\nports = [80, 0]\n"),
+        format!("3:14: invalid port '0': {why}")
+    );
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1\"\nports = \"0-1023\"\n"),
+        format!("3:9: invalid port '0-1023': {why}")
+    );
+}
+
+#[test]
 fn checks_that_could_never_run() {
     assert_eq!(
         err("[[check]]\ntarget = \"127.0.0.1\"\n"),
@@ -223,6 +309,22 @@ fn checks_that_could_never_run() {
     assert_eq!(
         ok("[[check]]\ntarget = \"db.invalid:5432\"\n").checks[0].name,
         "db.invalid:5432"
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_named_with_its_table() {
+    assert_eq!(
+        err("[[check]]\ntarget = \"127.0.0.1:1\"\nexpect = \"open\"\ntarget = \"127.0.0.1:2\"\n"),
+        "4:1: duplicate key `target` in the [[check]] of line 1: each key is written once per table"
+    );
+    assert_eq!(
+        err("[defaults]\nretries = 1\nretries = 2\n[[check]]\ntarget = \"127.0.0.1:1\"\n"),
+        "3:1: duplicate key `retries` in [defaults]: each key is written once per table"
+    );
+    assert_eq!(
+        err("[defaults]\n[[check]]\ntarget = \"127.0.0.1:1\"\n[defaults]\n"),
+        "4:2: duplicate table [defaults]: a table is written once (each check has its own [[check]])"
     );
 }
 

@@ -4,7 +4,7 @@
 //! any expectation, not even `unreachable`: nothing was proven, and a typo in a host name
 //! must not pass a "this port must not be reachable" check.
 
-use crate::model::{ProbeResult, State};
+use crate::model::{ProbeResult, Protocol, State};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -26,10 +26,11 @@ pub enum Expect {
     Reachable,
     /// Anything but `open` (closed, filtered, silence), though never `error`.
     Unreachable,
-    /// `ipdiag wait --udp` without a responder: a reply, or silence (`open|filtered`,
-    /// no-response). Never `filtered`: an ICMP error from a router or firewall (port,
-    /// host or network unreachable, administratively prohibited) proves the datagram was
-    /// turned away, so it is never "ready". Not a word of the check file.
+    /// `ipdiag wait`'s "ready": open, and for a UDP port without a responder also silence
+    /// (`open|filtered`, no-response); [`Expect::for_endpoint`] says which per port. Never
+    /// `filtered`: an ICMP error from a router or firewall (port, host or network
+    /// unreachable, administratively prohibited) proves the datagram was turned away, so it
+    /// is never "ready". Not a word of the check file.
     #[serde(rename = "open or silence", skip_deserializing)]
     OpenOrSilent,
 }
@@ -48,6 +49,18 @@ impl Expect {
         }
     }
 
+    /// The expectation for one port of a check: `wait`'s "ready" is `open` for TCP and for
+    /// UDP with a responder (whose silence is `filtered`), "open or silence" for other UDP.
+    /// A target's ports may mix protocols (`db:5432,53/udp`), so this is decided per port.
+    #[must_use]
+    pub const fn for_endpoint(self, protocol: Protocol, responder: bool) -> Self {
+        match (self, protocol, responder) {
+            (Self::OpenOrSilent, Protocol::Udp, false) => Self::OpenOrSilent,
+            (Self::OpenOrSilent, _, _) => Self::Open,
+            (other, _, _) => other,
+        }
+    }
+
     /// Whether a port in `state` meets this expectation.
     pub fn holds(self, state: State) -> bool {
         match (self, state) {
@@ -58,6 +71,30 @@ impl Expect {
             (Self::OpenOrFiltered, s) => s != State::Closed,
             (Self::Unreachable, s) => s != State::Open,
             (Self::OpenOrSilent, s) => matches!(s, State::Open | State::OpenFiltered),
+        }
+    }
+}
+
+impl Expect {
+    /// Why a loss or RTT budget means nothing for a check expecting this; `None` for `open`
+    /// and `reachable`, the expectations that a service answers (each answer has an RTT,
+    /// each silence is loss). Elsewhere a budget would be skipped or always fail.
+    pub const fn budget_refusal(self) -> Option<&'static str> {
+        match self {
+            Self::Open | Self::Reachable => None,
+            Self::Closed => Some(
+                "a refusal comes from the host's kernel or a firewall, not from a service, so it is no service's latency or loss",
+            ),
+            Self::Filtered => {
+                Some("a filtered port answers nothing: it has no RTT and always 100% loss")
+            }
+            Self::OpenOrFiltered => Some(
+                "a silent port passes it with no RTT and 100% loss; write expect = \"open\" for a service that must answer",
+            ),
+            Self::Unreachable => {
+                Some("it passes closed and filtered ports, which no service answers")
+            }
+            Self::OpenOrSilent => Some("silence passes it, and silence has no RTT"),
         }
     }
 }
@@ -197,6 +234,20 @@ mod tests {
     #[test_case(Expect::OpenOrSilent, State::Error, false)]
     fn states(expect: Expect, state: State, holds: bool) {
         assert_eq!(expect.holds(state), holds);
+    }
+
+    #[test_case(Protocol::Udp, false, Expect::OpenOrSilent)]
+    #[test_case(Protocol::Udp, true, Expect::Open; "a responder must reply")]
+    #[test_case(Protocol::Tcp, false, Expect::Open; "TCP silence is filtered, never ready")]
+    fn ready_per_port(protocol: Protocol, responder: bool, expect: Expect) {
+        assert_eq!(
+            Expect::OpenOrSilent.for_endpoint(protocol, responder),
+            expect
+        );
+        assert_eq!(
+            Expect::Closed.for_endpoint(protocol, responder),
+            Expect::Closed
+        );
     }
 
     #[test]

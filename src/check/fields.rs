@@ -1,7 +1,7 @@
 //! Values of a check file that are checked as they are read, so that the TOML reader puts
 //! the file, line and column of the value in front of the message.
 
-use crate::classify::port_spec::{PortSelection, parse_port_arg};
+use crate::classify::port_spec::{PortSelection, parse_port_arg, refuse_port_zero};
 use crate::model::Protocol;
 use crate::plan::duration::parse_duration;
 use crate::plan::target::{TargetSpec, parse_target};
@@ -45,7 +45,9 @@ impl<'de> Deserialize<'de> for TargetField {
                 f.write_str("a target in quotes: \"HOST:PORT\", \"[IPV6]:PORT\" or \"HOST\"")
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-                parse_target(text).map(TargetField).map_err(E::custom)
+                let target = parse_target(text).map_err(E::custom)?;
+                refuse_port_zero(target.ports.as_deref().unwrap_or_default()).map_err(E::custom)?;
+                Ok(TargetField(target))
             }
         }
         d.deserialize_str(V)
@@ -89,7 +91,9 @@ impl<'de> Deserialize<'de> for PortsField {
 }
 
 fn ports<E: de::Error>(text: &str) -> Result<PortsField, E> {
-    parse_port_arg(text).map(PortsField).map_err(E::custom)
+    let ports = parse_port_arg(text).map_err(E::custom)?;
+    refuse_port_zero(&ports).map_err(E::custom)?;
+    Ok(PortsField(ports))
 }
 
 /// `protocol = "tcp"` or `"udp"`.

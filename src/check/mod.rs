@@ -3,6 +3,7 @@
 //! it ([`expect`]); `app::check` does the probing and `output::check_*` the reports.
 
 pub mod config;
+mod duplicate;
 pub mod expect;
 mod fields;
 pub mod outcome;

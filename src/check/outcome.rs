@@ -17,16 +17,19 @@ pub struct Row {
 }
 
 /// What one check found.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outcome {
     /// The judged rows; empty when the run was stopped before the check was probed.
     pub rows: Vec<Row>,
+    /// Endpoints of the check that the run stopped before probing (Ctrl-C, or the time ran
+    /// out before their turn): a check probed in part proves nothing about the rest.
+    pub unprobed: usize,
 }
 
 impl Outcome {
-    /// The check holds: it was probed, and every row passed.
+    /// The check holds: it was probed in full, and every row passed.
     pub fn holds(&self) -> bool {
-        !self.rows.is_empty() && self.rows.iter().all(|r| r.verdict.holds)
+        self.unprobed == 0 && !self.rows.is_empty() && self.rows.iter().all(|r| r.verdict.holds)
     }
 
     /// The first failing row.
@@ -56,10 +59,16 @@ pub fn judge_check(check: &Check, results: &[ProbeResult]) -> Outcome {
         .filter_map(|list| most_reachable(list))
         .map(|r| Row {
             result: r.clone(),
-            verdict: judge(check.expect, check.budget, r),
+            verdict: judge(
+                check
+                    .expect
+                    .for_endpoint(r.endpoint.protocol, check.responder),
+                check.budget,
+                r,
+            ),
         })
         .collect();
-    Outcome { rows }
+    Outcome { rows, unprobed: 0 }
 }
 
 #[cfg(test)]
@@ -123,5 +132,15 @@ mod tests {
         let c = check("127.0.0.1:1", "closed");
         assert!(!judge_check(&c, &[]).holds());
         assert!(judge_check(&c, &[result("127.0.0.1", "127.0.0.1", 1, State::Closed)]).holds());
+    }
+
+    #[test]
+    fn a_check_probed_in_part_does_not_hold() {
+        let c = check("127.0.0.1:1,2", "closed");
+        let mut outcome = judge_check(&c, &[result("127.0.0.1", "127.0.0.1", 1, State::Closed)]);
+        assert!(outcome.holds());
+        outcome.unprobed = 1;
+        assert!(!outcome.holds());
+        assert_eq!(outcome.first_failure(), None);
     }
 }

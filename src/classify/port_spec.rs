@@ -60,6 +60,20 @@ pub fn parse_port_arg(arg: &str) -> Result<Vec<PortSelection>, InputError> {
     parts.into_iter().map(parse_part).collect()
 }
 
+/// Refuses port 0 for commands that assert a port's state (`wait`, `check`): nothing
+/// listens on it (binding 0 asks the OS for any free port), so no state of it means
+/// anything. `probe` still sends to it, as `nmap -p 0` does. Names the part holding it.
+pub fn refuse_port_zero(selections: &[PortSelection]) -> Result<(), InputError> {
+    let zero = |set: &PortSet| match set {
+        PortSet::Range(first, _) => *first == 0,
+        PortSet::List(ports) => ports.contains(&0),
+    };
+    match selections.iter().find(|s| zero(&s.ports)) {
+        Some(s) => Err(InputError::new("port", &s.label, Problem::PortZero)),
+        None => Ok(()),
+    }
+}
+
 fn parse_part(part: &str) -> Result<PortSelection, InputError> {
     let err = |p| InputError::new("port", part, p);
     let (base, protocol) = match part.split_once('/') {
@@ -158,6 +172,20 @@ mod tests {
             (udp[0].protocol, udp[0].ports.len()),
             (Some(Transport::Udp), 1)
         );
+    }
+
+    #[test]
+    fn port_zero_is_refused_where_a_state_is_asserted() {
+        let refused = |arg: &str| refuse_port_zero(&parse_port_arg(arg).unwrap());
+        assert_eq!(refused("1-65535,ssh"), Ok(()));
+        for (arg, part) in [("0", "0"), ("22,0-10", "0-10"), ("80,0/udp", "0/udp")] {
+            assert_eq!(
+                refused(arg).unwrap_err().to_string(),
+                format!(
+                    "invalid port '{part}': nothing listens on port 0 (binding it asks the OS for any free port), so it has no state to wait for or check"
+                )
+            );
+        }
     }
 
     #[test_case("70000", "invalid port '70000': 70000 is out of range (0-65535)")]

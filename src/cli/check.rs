@@ -20,7 +20,7 @@ The file (TOML; unknown keys are errors):
   name = \"web\"                   # unique; defaults to the target
   target = \"203.0.113.10:443\"    # HOST:PORT, [IPV6]:PORT, or HOST with ports = [80, 443]
   expect = \"open\"                # open, closed, filtered, open|filtered, reachable, unreachable
-  max_rtt_ms = 150               # optional budgets: max_rtt_ms (average), max_loss_pct
+  max_rtt_ms = 150               # optional budgets (open/reachable only): max_rtt_ms, max_loss_pct
 
   [[check]]
   name = \"redis is not exposed\"

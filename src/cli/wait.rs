@@ -12,10 +12,11 @@ Examples:
   ipdiag wait dns:53 --udp --timeout 10s           UDP: an ICMP error is never ready
   ipdiag wait app:7890 --udp --responder --token s3cret   UDP: only the responder's reply
 
-Ready means open (TCP handshake). For UDP it means a reply, or silence: nothing turned the
-datagram away (an ICMP port unreachable from the host, or unreachable / prohibited from a
-firewall on the way, is never ready; with --responder, only a reply is). Names are resolved again on every try, so a
-container that is not up yet is waited for too.
+Ready means open (TCP handshake). For UDP (--udp, or a port written dns:53/udp: each port
+by its own protocol) it means a reply, or silence: nothing turned the datagram away (an
+ICMP port unreachable from the host, or unreachable / prohibited from a firewall on the
+way, is never ready; with --responder, only a reply is). Names are resolved again on every
+try, so a container that is not up yet is waited for too.
 Exit status: 0 when ready (or the command's own), 1 on timeout, 2 on bad input,
 126/127 when the command cannot be run / is not found.";
 

@@ -15,16 +15,12 @@ pub fn render(views: &[CheckView<'_>], rounds: u32, elapsed_ms: f64, style: Styl
     let mut table = style.table();
     table.set_header(["CHECK", "TARGET", "EXPECTED", "GOT", "RTT", "VERDICT"]);
     for view in views {
-        if view.outcome.rows.is_empty() {
-            table.add_row(vec![
-                style.cell(&view.check.name, None),
-                style.cell(&view.check.target.text, None),
-                style.cell(view.check.expect.as_str(), None),
-                style.cell("-", None),
-                style.cell("-", None),
-                style.cell("not run", Some(Color::Magenta)),
-            ]);
-        }
+        // What the run did not reach: the whole check, or the endpoints after its rows.
+        let not_run = match (view.outcome.rows.is_empty(), view.outcome.unprobed) {
+            (true, _) => Some((view.check.name.as_str(), view.check.target.text.clone())),
+            (false, 0) => None,
+            (false, n) => Some(("", format!("{n} more"))),
+        };
         for (i, (row, _)) in view.rows().enumerate() {
             let r = &row.result;
             let (verdict, color) = if row.verdict.holds {
@@ -42,6 +38,16 @@ pub fn render(views: &[CheckView<'_>], rounds: u32, elapsed_ms: f64, style: Styl
                 ),
                 style.cell(rtt_text(r), None),
                 style.cell(verdict, Some(color)),
+            ]);
+        }
+        if let Some((name, target)) = not_run {
+            table.add_row(vec![
+                style.cell(name, None),
+                style.cell(target, None),
+                style.cell(view.check.expect.as_str(), None),
+                style.cell("-", None),
+                style.cell("-", None),
+                style.cell("not run", Some(Color::Magenta)),
             ]);
         }
     }
@@ -99,4 +105,43 @@ fn first_failure<'a>(views: &'a [CheckView<'_>]) -> Option<&'a Endpoint> {
         .iter()
         .find_map(|v| v.outcome.first_failure())
         .map(|row| &row.result.endpoint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{judge_check, parse_check_file};
+    use crate::model::{ProbeResult, Reason, State};
+
+    #[test]
+    fn a_check_the_run_reached_in_part_fails_with_what_is_left() {
+        let file = parse_check_file(
+            "[[check]]\nname = \"db\"\ntarget = \"127.0.0.1:1-3\"\nexpect = \"closed\"\n",
+        )
+        .unwrap();
+        let seen = ProbeResult::sample("127.0.0.1", 1, State::Closed, Reason::ConnRefused);
+        let mut outcome = judge_check(&file.checks[0], &[seen]);
+        outcome.unprobed = 2;
+        let views = [CheckView {
+            check: &file.checks[0],
+            outcome: &outcome,
+            diagnoses: Vec::new(),
+        }];
+        let text = render(&views, 1, 500.0, Style::default());
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        assert_eq!(
+            lines,
+            [
+                "CHECK  TARGET           EXPECTED  GOT                    RTT  VERDICT",
+                "db     127.0.0.1:1/tcp  closed    closed (conn-refused)  -    pass",
+                "       2 more           closed    -                      -    not run",
+                "",
+                "0 of 1 check holds, 1 fails (0.50 s)",
+            ]
+        );
+        assert_eq!(
+            views[0].failure_message(),
+            "2 more endpoints not probed (the run stopped before their turn)"
+        );
+    }
 }

@@ -12,6 +12,8 @@
 //! - **ICMP rationing** (`icmp_limit.rs`): once a host has answered UDP with port
 //!   unreachable, a silent UDP port there always gets a retry, spaced so that the host's
 //!   ICMP allowance has refilled; the silences such a retry explains are not loss.
+//! - **Deadline** (`check --wait`, `wait --timeout`): no wait lasts past it, no send starts
+//!   after it; an endpoint that never got a send before it is not reported at all.
 //!
 //! The engine never prints: it sends [`Event`]s to one consumer that owns the output.
 
@@ -29,7 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
-use tokio::time::{Instant, sleep, sleep_until};
+use tokio::time::{Instant, sleep_until};
 
 /// How long an attempt that found the host out of resources waits before trying again.
 const BUSY_BACKOFF: Duration = Duration::from_millis(10);
@@ -59,6 +61,9 @@ pub struct EngineConfig {
     pub interval: Duration,
     /// Timeouts and retries.
     pub timing: TimingConfig,
+    /// The run ends here whatever is in flight: every wait for an answer is cut to the
+    /// time left, so a caller's time limit is a hard one. `None`: no limit.
+    pub deadline: Option<Instant>,
 }
 
 impl Default for EngineConfig {
@@ -70,6 +75,7 @@ impl Default for EngineConfig {
             count: Some(1),
             interval: Duration::from_secs(1),
             timing: TimingConfig::default(),
+            deadline: None,
         }
     }
 }
@@ -113,7 +119,9 @@ struct Shared<P> {
 }
 
 /// Probes every endpoint; returns when all are done or `stop` turns true (then the
-/// endpoints in flight finish their current attempt and report, the rest are skipped).
+/// endpoints in flight finish their current attempt and report, the rest are skipped), or at
+/// the deadline (the endpoints in flight report what they saw until then, the rest are
+/// skipped).
 pub async fn run<P: Prober>(
     endpoints: Vec<Endpoint>,
     prober: P,
@@ -135,7 +143,7 @@ pub async fn run<P: Prober>(
         let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
             break;
         };
-        if *stop.borrow() {
+        if *stop.borrow() || shared.past_deadline() {
             break;
         }
         let (shared, events, stop) = (Arc::clone(&shared), events.clone(), stop.clone());
@@ -143,7 +151,9 @@ pub async fn run<P: Prober>(
             let result = shared.probe_endpoint(index, endpoint, &events, stop).await;
             drop(permit);
             // The consumer may have gone (closed pipe); then nobody needs the result.
-            let _ = events.send(Event::Done { index, result }).await;
+            if let Some(result) = result {
+                let _ = events.send(Event::Done { index, result }).await;
+            }
         });
         while tasks.try_join_next().is_some() {}
     }
@@ -151,43 +161,47 @@ pub async fn run<P: Prober>(
 }
 
 impl<P: Prober> Shared<P> {
+    /// The endpoint's result; `None` when the deadline came before its first send (a result
+    /// without an attempt would claim a silence nobody waited for).
     async fn probe_endpoint(
         &self,
         index: usize,
         endpoint: Endpoint,
         events: &mpsc::Sender<Event>,
         mut stop: watch::Receiver<bool>,
-    ) -> ProbeResult {
+    ) -> Option<ProbeResult> {
         let mut aggregate = Aggregate::default();
         let Some(address) = endpoint.address else {
-            return aggregate.finish(endpoint);
+            return Some(aggregate.finish(endpoint));
         };
         let mut seq = 0;
         loop {
-            self.attempt_with_retries(
-                index,
-                seq,
-                &endpoint,
-                address,
-                &mut aggregate,
-                events,
-                &stop,
-            )
-            .await;
+            let went_on = self
+                .attempt_with_retries(
+                    index,
+                    seq,
+                    &endpoint,
+                    address,
+                    &mut aggregate,
+                    events,
+                    &stop,
+                )
+                .await;
             seq += 1;
-            if self.config.count.is_some_and(|count| seq >= count) || *stop.borrow() {
+            if !went_on || self.config.count.is_some_and(|count| seq >= count) || *stop.borrow() {
                 break;
             }
             tokio::select! {
-                () = sleep(self.config.interval) => {}
+                () = self.sleep_at_most(self.config.interval) => {}
                 _ = stop.changed() => break,
             }
         }
-        aggregate.finish(endpoint)
+        (aggregate.attempts() > 0).then(|| aggregate.finish(endpoint))
     }
 
     /// One attempt; silence is retried while this host's observed loss justifies it, and a
-    /// silent UDP port on a host that rations ICMP gets a spaced retry in any case.
+    /// silent UDP port on a host that rations ICMP gets a spaced retry in any case. False
+    /// when the deadline stopped it (nothing more may be sent).
     #[expect(
         clippy::too_many_arguments,
         reason = "private plumbing between two methods of one run"
@@ -201,15 +215,18 @@ impl<P: Prober> Shared<P> {
         aggregate: &mut Aggregate,
         events: &mpsc::Sender<Event>,
         stop: &watch::Receiver<bool>,
-    ) {
+    ) -> bool {
         let udp = endpoint.protocol == Protocol::Udp;
         let (mut try_no, mut silences) = (0, 0);
         loop {
             // A spaced retry's answer is no evidence of loss: its try number is not learnt.
             let spaced = try_no > 0 && udp && self.wait_for_icmp_allowance(address, events).await;
-            let answer = self
+            let Some(answer) = self
                 .send(endpoint, address, if spaced { 0 } else { try_no })
-                .await;
+                .await
+            else {
+                return false;
+            };
             let unreachable = udp
                 && judge(Protocol::Udp, address, &answer.observation)
                     == (State::Closed, Reason::PortUnreach);
@@ -237,15 +254,16 @@ impl<P: Prober> Shared<P> {
                     // The target was out of ICMP allowance, not the path out of luck.
                     aggregate.not_lost(silences);
                 }
-                return;
+                return true;
             }
             silences += 1;
             try_no += 1;
         }
     }
 
-    /// Before a UDP retry to a host that rations ICMP: waits for its next allowance (and
-    /// says so, once per host); `false` at once for other hosts.
+    /// Before a UDP retry to a host that rations ICMP: waits for its next allowance, or the
+    /// deadline if that comes first (and says so, once per host); `false` at once for other
+    /// hosts.
     async fn wait_for_icmp_allowance(&self, address: IpAddr, events: &mpsc::Sender<Event>) -> bool {
         let Some(slot) = self.lock_icmp().reserve(address, Instant::now()) else {
             return false;
@@ -253,7 +271,7 @@ impl<P: Prober> Shared<P> {
         if slot.first {
             let _ = events.send(Event::IcmpRationed { address }).await;
         }
-        sleep_until(slot.at).await;
+        sleep_until(self.config.deadline.map_or(slot.at, |d| d.min(slot.at))).await;
         true
     }
 
@@ -262,21 +280,38 @@ impl<P: Prober> Shared<P> {
     }
 
     /// Sends once, waiting out back-pressure; feeds the host's RTT estimate (`try_no` > 0:
-    /// an answer on a retry, which is loss).
-    async fn send(&self, endpoint: &Endpoint, address: IpAddr, try_no: u32) -> Answer {
+    /// an answer on a retry, which is loss). The wait ends at the deadline at the latest;
+    /// `None`: the deadline came before a send could start.
+    async fn send(&self, endpoint: &Endpoint, address: IpAddr, try_no: u32) -> Option<Answer> {
         loop {
             self.pace(address).await;
-            let wait = self.with_host(address, |host| host.timeout(&self.config.timing));
+            let mut wait = self.with_host(address, |host| host.timeout(&self.config.timing));
+            if let Some(deadline) = self.config.deadline {
+                wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+                if wait.is_zero() {
+                    return None;
+                }
+            }
             match self.prober.attempt(endpoint, wait).await {
                 Ok(answer) => {
                     if answer.is_response() && !answer.late {
                         self.with_host(address, |host| host.observe(answer.rtt, try_no));
                     }
-                    return answer;
+                    return Some(answer);
                 }
-                Err(Busy(_)) => sleep(BUSY_BACKOFF).await,
+                Err(Busy(_)) => self.sleep_at_most(BUSY_BACKOFF).await,
             }
         }
+    }
+
+    /// Sleeps `pause`, or until the deadline if that comes first.
+    async fn sleep_at_most(&self, pause: Duration) {
+        let until = Instant::now() + pause;
+        sleep_until(self.config.deadline.map_or(until, |d| until.min(d))).await;
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.config.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     async fn pace(&self, address: IpAddr) {
@@ -288,7 +323,7 @@ impl<P: Prober> Shared<P> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .reserve(Instant::now());
-        sleep_until(slot).await;
+        sleep_until(self.config.deadline.map_or(slot, |d| slot.min(d))).await;
     }
 
     fn retries(&self, address: IpAddr) -> u32 {

@@ -8,6 +8,7 @@ use crate::probe::icmp_limit::ALLOWANCE;
 use crate::probe::reason::IcmpReport;
 use std::io;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use tokio::time::sleep;
 
 #[derive(Debug, Clone, Copy)]
 enum Behaviour {
@@ -456,4 +457,52 @@ async fn tcp_and_hosts_without_port_unreachable_are_not_slowed() {
     assert!(rationed.is_empty());
     // Two one-second waits, nothing more.
     assert_eq!(started.elapsed(), MS(2000));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_cuts_waits_and_skips_what_it_did_not_start() {
+    // One at a time: port 1 answers in 10 ms (its 1 s wait cut to the 300 ms left; then the
+    // host's waits drop to the 100 ms floor); silent port 2 gets its retry; port 3's wait is
+    // cut to the 90 ms left, and its retry is never sent; port 4 never starts.
+    let fake = Fake::new(&[(1, Behaviour::Open(MS(10))), (2, Behaviour::Silent)]);
+    let start = Instant::now();
+    let config = EngineConfig {
+        concurrency: 1,
+        deadline: Some(start + MS(300)),
+        ..EngineConfig::default()
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let (_stop_tx, stop) = watch::channel(false);
+    let engine = tokio::spawn(run(
+        endpoints("198.51.100.7", [1, 2, 3, 4]),
+        fake.clone(),
+        config,
+        tx,
+        stop,
+    ));
+    let mut done = Vec::new();
+    while let Some(event) = rx.recv().await {
+        if let Event::Done { index, result } = event {
+            done.push((index, result.state, result.attempts));
+        }
+    }
+    engine.await.unwrap();
+    assert_eq!(
+        Instant::now() - start,
+        MS(300),
+        "the run ends at the deadline"
+    );
+    assert_eq!(
+        done,
+        [
+            (0, State::Open, 1),
+            (1, State::Filtered, 2),
+            (2, State::Filtered, 1)
+        ]
+    );
+    let waits: Vec<_> = fake.sends().iter().map(|s| (s.1, s.2)).collect();
+    assert_eq!(
+        waits,
+        [(1, MS(300)), (2, MS(100)), (2, MS(100)), (3, MS(90))]
+    );
 }

@@ -298,6 +298,32 @@ fn github_actions_get_an_annotation_on_the_failing_line() {
 }
 
 #[test]
+fn on_github_a_bad_file_is_annotated_at_its_place_too() {
+    let file = CheckFile::new(
+        "github-bad",
+        "[[check]]\ntarget = \"127.0.0.1:22\"\nexpect = \"up\"\n",
+    );
+    let out = ipdiag()
+        .args(["check", file.path()])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    assert_eq!(
+        (out.status.code(), out.stdout.as_slice()),
+        (Some(2), &b""[..])
+    );
+    let message = "unknown variant `up`, expected one of `open`, `closed`, `filtered`, `open|filtered`, `reachable`, `unreachable`";
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "::error file={},line=3,col=10,title=ipdiag check%3A bad check file::{message}\nipdiag: error: {}:3:10: {message}\n",
+            file.path().replace(':', "%3A").replace(',', "%2C"),
+            file.path()
+        )
+    );
+}
+
+#[test]
 fn wait_retries_until_a_late_listener_is_up() {
     let _guard = listening();
     let port = closed_tcp();
@@ -333,6 +359,75 @@ fn wait_gives_up_when_time_runs_out() {
     assert_eq!(report["ok"], false);
     assert!(report["rounds"].as_u64().unwrap() > 1, "{report}");
     assert!(report["elapsed_ms"].as_f64().unwrap() >= 600.0, "{report}");
+}
+
+#[test]
+fn wait_ends_at_its_limit_even_in_the_middle_of_a_probe() {
+    // A silent UDP port with a responder promised: one probe is 2 s and 3 retries; the
+    // 500 ms --wait cuts it, and the report says what was seen and that time ran out.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let file = CheckFile::new(
+        "wait-cut",
+        &format!(
+            "[[check]]\nname = \"silent\"\ntarget = \"127.0.0.1:{port}\"\nprotocol = \"udp\"\nresponder = true\ntimeout = \"2s\"\n"
+        ),
+    );
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = run(&["check", file.path(), "--wait", "500ms", "--json"]);
+    let elapsed = started.elapsed();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (report["rounds"].as_u64(), report["interrupted"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let check = by_name(&report, "silent");
+    assert_eq!(check["results"][0]["state"], "filtered");
+    assert_eq!(
+        check["results"][0]["why"],
+        "expected open, got filtered (no-response); the time ran out while waiting for an answer"
+    );
+    drop(silent);
+}
+
+#[test]
+fn a_junit_path_that_cannot_be_written_fails_before_any_packet() {
+    let _guard = listening();
+    let (listener, port) = tcp_listener();
+    listener.set_nonblocking(true).unwrap();
+    let file = CheckFile::new(
+        "junit-refused",
+        &format!("[[check]]\ntarget = \"127.0.0.1:{port}\"\n"),
+    );
+    let missing = file.dir.join("no-such-dir").join("report.xml");
+    let dir = file.dir.to_str().unwrap();
+    let cases = [
+        (
+            missing.to_str().unwrap(),
+            format!(
+                "cannot write {}: No such file or directory (os error 2)",
+                missing.display()
+            ),
+        ),
+        (
+            dir,
+            format!("cannot write {dir}: Is a directory (os error 21)"),
+        ),
+    ];
+    for (path, message) in cases {
+        let (code, stdout, stderr) = run(&["check", file.path(), "--junit", path]);
+        assert_eq!(
+            (code, stdout.as_str(), stderr.as_str()),
+            (3, "", format!("ipdiag: error: {message}\n").as_str())
+        );
+    }
+    // Nothing was probed: the listener never saw a connection.
+    assert_eq!(
+        listener.accept().map(|_| ()).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock
+    );
 }
 
 #[test]

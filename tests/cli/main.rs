@@ -20,10 +20,13 @@ mod wait;
 
 use assert_cmd::Command;
 
-/// The binary under test, with colour and the user's environment out of the way.
+/// The binary under test, with colour, CI annotations and the user's environment out of
+/// the way.
 fn ipdiag() -> Command {
     let mut cmd = Command::cargo_bin("ipdiag").expect("the ipdiag binary is built for tests");
-    cmd.env_remove("NO_COLOR").env("COLUMNS", "200");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("GITHUB_ACTIONS")
+        .env("COLUMNS", "200");
     cmd
 }
 

@@ -1,4 +1,4 @@
-//! `--version`, `ipdiag data`, `completions` and `man`.
+//! `--version`, `ipdiag data`, `completions`, `man`, and the README's CI jobs.
 
 use super::run;
 use serde_json::Value;
@@ -74,5 +74,54 @@ fn man_pages_for_ipdiag_and_each_command() {
             "",
             "ipdiag: error: no command 'nope' (ipdiag --help lists them)\n"
         )
+    );
+}
+
+/// The fenced block of README.md whose first line is `first`.
+fn readme_block(readme: &str, first: &str) -> String {
+    let start = readme.find(first).unwrap_or_else(|| panic!("no {first}"));
+    let end = readme[start..].find("```").unwrap();
+    readme[start..start + end].to_owned()
+}
+
+#[test]
+fn the_readme_ci_jobs_run_and_may_publish() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let github = readme_block(&readme, "# .github/workflows/reachability.yml");
+    let lines: Vec<&str> = github
+        .lines()
+        .map(|l| l.split(" #").next().unwrap().trim_end())
+        .collect();
+    // A workflow without `on:` never runs; the JUnit action needs `checks: write` (and
+    // checkout `contents: read` once permissions are set).
+    for line in [
+        "on:",
+        "  push:",
+        "  pull_request:",
+        "    permissions:",
+        "      contents: read",
+        "      checks: write",
+    ] {
+        assert!(lines.contains(&line), "{line:?} missing in\n{github}");
+    }
+    let gitlab = readme_block(&readme, "# .gitlab-ci.yml");
+    // Not on crates.io: both jobs build the checked-out repository.
+    for job in [&github, &gitlab] {
+        let installs: Vec<&str> = job
+            .lines()
+            .filter(|l| l.contains("cargo install"))
+            .collect();
+        assert_eq!(installs.len(), 1, "{job}");
+        assert!(
+            installs[0]
+                .trim_end()
+                .ends_with("cargo install --locked --path ."),
+            "{job}"
+        );
+    }
+    assert!(
+        readme.contains("command: [\"ipdiag\", \"wait\", \"db:5432\""),
+        "the compose example"
     );
 }

@@ -4,8 +4,8 @@
 
 use super::probe::{UdpEcho, closed_tcp, closed_udp, listening, tcp_listener};
 use super::{ipdiag, run};
-use std::net::TcpListener;
-use std::time::Duration;
+use std::net::{TcpListener, UdpSocket};
+use std::time::{Duration, Instant};
 
 #[test]
 fn ready_when_a_listener_appears_after_a_delay() {
@@ -42,6 +42,37 @@ fn a_timeout_is_exit_1_with_what_was_seen() {
     );
     let (code, _, stderr) = run(&["wait", &target, "--timeout", "300ms", "-q"]);
     assert_eq!((code, stderr.as_str()), (1, ""));
+}
+
+#[test]
+fn the_timeout_is_a_hard_limit_even_in_the_middle_of_a_probe() {
+    // A UDP socket that never answers: with --responder its silence is a probe of 1 s
+    // (--probe-timeout) and a retry, 2 s a round; the 500 ms --timeout cuts the first one.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = format!("127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let started = Instant::now();
+    let (code, _, stderr) = run(&[
+        "wait",
+        &target,
+        "--udp",
+        "--responder",
+        "--timeout",
+        "500ms",
+    ]);
+    let elapsed = started.elapsed();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+    assert!(
+        stderr.starts_with("ipdiag: timed out after 0.5 s: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(&format!(
+            " s: {target}/udp: expected open, got filtered (no-response); the time ran out while waiting for an answer\n"
+        )),
+        "{stderr}"
+    );
+    drop(silent);
 }
 
 #[test]
@@ -117,6 +148,80 @@ fn udp_port_unreachable_is_never_ready_and_an_answer_is() {
     let (code, _, stderr) = run(&["wait", &target, "--udp", "--responder", "--timeout", "2s"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("/udp is open after "), "{stderr}");
+}
+
+#[test]
+fn each_port_is_ready_by_its_own_protocol() {
+    // `/udp` on the port makes it UDP without --udp: silence is ready (nothing turned the
+    // datagram away), as with --udp.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp = silent.local_addr().unwrap().port();
+    let target = format!("127.0.0.1:{udp}/udp");
+    let (code, _, stderr) = run(&["wait", &target, "-w", "200ms", "--timeout", "3s"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "ipdiag: 127.0.0.1:{udp}/udp is open|filtered after "
+        )),
+        "{stderr}"
+    );
+    // In one target, the TCP port is judged as TCP (open, nothing else), the UDP one as UDP.
+    let tcp = closed_tcp();
+    let target = format!("127.0.0.1:{tcp},{udp}/udp");
+    let (code, _, stderr) = run(&["wait", &target, "-w", "200ms", "--timeout", "600ms"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.ends_with(&format!(
+            " s: 127.0.0.1:{tcp}/tcp: expected open, got closed (conn-refused)\n"
+        )),
+        "{stderr}"
+    );
+    drop(silent);
+}
+
+/// Text without its terminal escape sequences (`ESC [ ... letter`).
+fn without_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_progress_line_is_cut_to_the_terminal_width() {
+    // A 40-column pseudo-terminal (through `script`); the line would be about 80 wide.
+    let port = closed_tcp();
+    let line = format!(
+        "stty cols 40 rows 20; exec {} wait 127.0.0.1:{port} --timeout 1200ms",
+        env!("CARGO_BIN_EXE_ipdiag")
+    );
+    let Ok(out) = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+    else {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    let text = without_escapes(&String::from_utf8_lossy(&out.stdout));
+    let progress: Vec<&str> = text
+        .split(['\r', '\n'])
+        .filter(|l| l.contains("waiting for"))
+        .collect();
+    assert!(!progress.is_empty(), "{text:?}");
+    for line in progress {
+        assert!(line.chars().count() <= 40, "{line:?} in {text:?}");
+    }
+    assert!(text.contains("ipdiag: timed out after "), "{text:?}");
 }
 
 #[test]
