@@ -4,13 +4,15 @@
 //! `cookie.rs` matches replies statelessly, `sockets.rs` opens the raw sockets (with a
 //! kernel filter on our ports), and `syn.rs` runs the scan: paced sending threads that
 //! read their replies between batches, and retry rounds; `tries.rs` says which try a
-//! reply answers (so it is timed from that try).
+//! reply answers (so it is timed from that try), `pacing.rs` shares `--rate` among the
+//! threads.
 //!
 //! The sockets are socket2's rather than pnet's transport channels: those unwrap on a
 //! truncated packet (a panic the network could cause) and hide the descriptor that the
 //! receive buffer and the kernel filter are set on.
 
 pub mod cookie;
+pub mod pacing;
 pub mod packet;
 pub mod sockets;
 pub mod syn;

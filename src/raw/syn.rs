@@ -17,6 +17,7 @@
 //! filtered / no-response.
 
 use super::cookie::Cookies;
+use super::pacing::{pace, paces, share};
 use super::packet::{Reply, Said, icmp4_reply, icmp6_reply, ipv4_payload, syn, tcp_reply};
 use super::sockets::{RawSockets, receive};
 use super::tries::{Sends, try_of};
@@ -82,9 +83,7 @@ pub fn scan(
 ) -> io::Result<Vec<Option<ProbeResult>>> {
     let workers = workers(endpoints.len());
     let share = SynConfig {
-        rate: config
-            .rate
-            .map(|r| r / f64::from(u32::try_from(workers).unwrap_or(1))),
+        rate: share(config.rate, workers),
         ..config.clone()
     };
     let chunk = endpoints.len().div_ceil(workers).max(1);
@@ -369,9 +368,9 @@ impl<'a> Run<'a> {
                 continue;
             };
             if let Some(p) = pacer.as_deref_mut()
-                && (self.config.pace_loopback || !target.ip().is_loopback())
+                && paces(self.config.pace_loopback, target.ip())
             {
-                pace(p);
+                pace(p, tokio::time::Instant::now, std::thread::sleep);
             }
             // Taken before the send: on loopback the reply arrives inside `send_to`.
             let at = Instant::now();
@@ -556,15 +555,6 @@ fn wait_writable(socket: &socket2::Socket, timeout: Duration) -> io::Result<()> 
     match poll(&mut fds, timeout) {
         Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Waits for the pacer's next slot.
-fn pace(pacer: &mut Pacer) {
-    let now = tokio::time::Instant::now();
-    let slot = pacer.reserve(now);
-    if slot > now {
-        std::thread::sleep(slot - now);
     }
 }
 
