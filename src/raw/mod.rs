@@ -2,7 +2,7 @@
 //!
 //! `packet.rs` builds the SYN and reads replies (pure, with pnet's packet types),
 //! `cookie.rs` matches replies statelessly, `sockets.rs` opens the raw sockets (with a
-//! kernel filter on our ports), and `syn.rs` runs the scan: paced sending threads that
+//! kernel filter on our ports, `filter.rs`), and `syn.rs` runs the scan: paced sending threads that
 //! read their replies between batches, and retry rounds; `tries.rs` says which try a
 //! reply answers (so it is timed from that try), `pacing.rs` shares `--rate` among the
 //! threads.
@@ -12,6 +12,7 @@
 //! receive buffer and the kernel filter are set on.
 
 pub mod cookie;
+pub mod filter;
 pub mod pacing;
 pub mod packet;
 pub mod sockets;
