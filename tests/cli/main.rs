@@ -9,6 +9,7 @@ mod classify;
 mod errors;
 mod formats;
 mod meta;
+mod ping;
 mod port;
 mod probe;
 mod raw;
