@@ -33,3 +33,20 @@ loopback_listeners() {
   ss -Hltn | awk '{n = split($4, a, ":"); h = substr($4, 1, length($4) - length(a[n]) - 1)
     if (h == "127.0.0.1" || h == "0.0.0.0" || h == "*" || h == "[::]") print a[n]}' | sort -n -u | tr '\n' ' '
 }
+
+# netns_pair CLIENT SERVER: two network namespaces joined by a veth pair: the client's v0
+# 198.51.100.2/24, the server's v1 198.51.100.1/24, and the host to scan, 203.0.113.10, on
+# the server's loopback, routed from the client through v1. The caller deletes them.
+netns_pair() {
+  local c=$1 s=$2
+  ip netns add "$c"
+  ip netns add "$s"
+  ip link add v0 netns "$c" type veth peer name v1 netns "$s"
+  ip -n "$c" addr add 198.51.100.2/24 dev v0
+  ip -n "$s" addr add 198.51.100.1/24 dev v1
+  ip -n "$s" addr add 203.0.113.10/32 dev lo
+  for ns in "$c" "$s"; do ip -n "$ns" link set lo up; done
+  ip -n "$c" link set v0 up
+  ip -n "$s" link set v1 up
+  ip -n "$c" route add 203.0.113.0/24 via 198.51.100.1
+}

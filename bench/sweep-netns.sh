@@ -31,16 +31,7 @@ cleanup() {
   ip netns del "$s" 2> /dev/null || true
 }
 trap cleanup EXIT
-ip netns add "$c"
-ip netns add "$s"
-ip link add v0 netns "$c" type veth peer name v1 netns "$s"
-ip -n "$c" addr add 198.51.100.2/24 dev v0
-ip -n "$s" addr add 198.51.100.1/24 dev v1
-ip -n "$s" addr add 203.0.113.10/32 dev lo
-for ns in "$c" "$s"; do ip -n "$ns" link set lo up; done
-ip -n "$c" link set v0 up
-ip -n "$s" link set v1 up
-ip -n "$c" route add 203.0.113.0/24 via 198.51.100.1
+netns_pair "$c" "$s"
 ip netns exec "$s" nft -f - <<'NFT'
 table inet sg {
   chain input {

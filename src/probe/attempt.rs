@@ -11,8 +11,11 @@ pub struct Answer {
     pub observation: Observation,
     /// When it came back, from the send (or the timeout for silence).
     pub rtt: Duration,
-    /// TCP only: the answer came after the kernel's first SYN retransmission, so the first
-    /// SYN was lost. The state stands, but for loss statistics the attempt counts as lost.
+    /// TCP only: the answer may be to an earlier SYN than the one timed, so its RTT is
+    /// unknown (Karn's ambiguity): in connect mode it came after the kernel's first SYN
+    /// retransmission (so the first SYN was lost); in a SYN scan its try cannot be told.
+    /// The state stands, but it is no RTT sample, and for loss statistics the attempt
+    /// counts as lost.
     pub late: bool,
     /// UDP only: how many bytes the reply had.
     pub reply_bytes: Option<usize>,

@@ -1,7 +1,8 @@
 //! The sockets of a SYN scan: raw TCP (replies: SYN-ACK, RST) and raw ICMP (errors quoting
 //! our SYN) per address family, and an ordinary TCP socket that holds our source port.
 
-use socket2::{Domain, Protocol, SockFilter, Socket, Type};
+use super::filter::{sock_filters, to_ports};
+use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -59,11 +60,9 @@ impl RawSockets {
         {
             tcp.set_recv_buffer_size(RECV_BUFFER)?;
         }
-        if !v6 {
-            // IPv4 raw sockets see whole packets: let the kernel drop every segment that is
-            // not for our ports (other programs' traffic, and on loopback our own SYNs).
-            tcp.attach_filter(&to_ports_v4(&ports))?;
-        }
+        // Let the kernel drop every segment that is not for our ports (other programs'
+        // traffic, and on loopback our own SYNs).
+        tcp.attach_filter(&sock_filters(&to_ports(&ports, v6)))?;
         Ok(Self {
             tcp,
             icmp,
@@ -89,8 +88,8 @@ impl RawSockets {
     }
 }
 
-/// The most source ports (tries) one scan thread reserves.
-const MAX_PORTS: usize = 16;
+/// The most source ports (tries) one scan thread reserves: as many as the filter takes.
+const MAX_PORTS: usize = super::filter::MAX_PORTS;
 
 /// Binds an ordinary TCP socket to a free port and keeps it (never listening), so replies
 /// to that port find no socket and the kernel answers a SYN-ACK with RST, ending the
@@ -112,31 +111,6 @@ fn reserve_port(v6: bool) -> io::Result<(Socket, u16)> {
     Ok((socket, port))
 }
 
-/// A classic BPF program: accept IPv4 packets whose TCP destination port is one of
-/// `ports` (at most [`MAX_PORTS`]).
-fn to_ports_v4(ports: &[u16]) -> Vec<SockFilter> {
-    // Opcodes from linux/bpf_common.h.
-    const LDX_B_MSH: u16 = 0x01 | 0x10 | 0xa0; // BPF_LDX | BPF_B | BPF_MSH
-    const LD_H_IND: u16 = 0x08 | 0x40; // BPF_LD (0) | BPF_H | BPF_IND
-    const JEQ_K: u16 = 0x05 | 0x10; // BPF_JMP | BPF_JEQ | BPF_K
-    const RET_K: u16 = 0x06; // BPF_RET | BPF_K
-    let ports = &ports[..ports.len().min(MAX_PORTS)];
-    let n = ports.len();
-    // X = IP header length; A = the 16 bits at X + 2 (TCP destination port); then one
-    // comparison per port, each jumping over the rest and the drop to the accept.
-    let mut program = vec![
-        SockFilter::new(LDX_B_MSH, 0, 0, 0),
-        SockFilter::new(LD_H_IND, 0, 0, 2),
-    ];
-    for (i, port) in ports.iter().enumerate() {
-        let to_accept = u8::try_from(n - i).unwrap_or(u8::MAX);
-        program.push(SockFilter::new(JEQ_K, to_accept, 0, u32::from(*port)));
-    }
-    program.push(SockFilter::new(RET_K, 0, 0, 0));
-    program.push(SockFilter::new(RET_K, 0, 0, u32::MAX));
-    program
-}
-
 /// Receives one packet: its length and sender; `None` when none is waiting.
 pub fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<Option<(usize, Option<IpAddr>)>> {
     use nix::sys::socket::{SockaddrLike, SockaddrStorage};
@@ -156,5 +130,57 @@ pub fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<Option<(usize, Opt
         }
         Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => Ok(None),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// On IPv6 loopback a SYN from our reserved port to a closed port puts two segments on
+    /// the wire: our SYN and the RST answering it. The raw socket's kernel filter lets
+    /// only the RST (to our port) through. Needs raw sockets; sends only to `::1`.
+    #[test]
+    fn the_ipv6_filter_passes_replies_to_our_port_only() {
+        if !privileged() {
+            eprintln!("skipping: raw sockets need root or CAP_NET_RAW");
+            return;
+        }
+        if std::net::TcpListener::bind("[::1]:0").is_err() {
+            eprintln!("skipping: no IPv6 loopback here");
+            return;
+        }
+        // Bound, never listening: a SYN to it is answered with RST.
+        let (_holder, closed) = reserve_port(true).unwrap();
+        let closed = SocketAddr::new(Ipv6Addr::LOCALHOST.into(), closed);
+        let sockets = RawSockets::open(true, 1).unwrap();
+        let ours = SocketAddr::new(closed.ip(), sockets.port(0));
+        let syn = super::super::packet::syn(ours, closed, 7).unwrap();
+        sockets
+            .tcp
+            .send_to(&syn, &SocketAddr::new(closed.ip(), 0).into())
+            .unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 2048];
+        let until = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < until && seen.len() < 2 {
+            match receive(&sockets.tcp, &mut buf).unwrap() {
+                Some((n, _)) => seen.push(buf[..n].to_vec()),
+                None => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        let ports: Vec<(u16, u16, u8)> = seen
+            .iter()
+            .map(|s| {
+                let port = |at: usize| u16::from_be_bytes([s[at], s[at + 1]]);
+                (port(0), port(2), s[13])
+            })
+            .collect();
+        assert_eq!(
+            ports,
+            [(closed.port(), ours.port(), 0x14)],
+            "the RST|ACK to our port, and not our SYN"
+        );
     }
 }

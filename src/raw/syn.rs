@@ -9,14 +9,18 @@
 //! ending early once every port answered. The first retry round always runs; the others,
 //! up to `--retries`, only once loss was seen (a port that answered only a retry), as nmap
 //! adapts its retransmissions: on a clean path a silent port costs two tries, on a lossy
-//! one every try allowed. States and reasons come from
+//! one every try allowed. A reply is timed from the try it answers, which its
+//! destination port names (`tries.rs`); one whose try cannot be told gives no RTT sample
+//! (Karn's algorithm). States and reasons come from
 //! `probe::reason::judge`, the same table connect mode uses: SYN-ACK → open, RST →
 //! closed, ICMP unreachable or time exceeded → filtered (naming the sender), silence →
 //! filtered / no-response.
 
 use super::cookie::Cookies;
+use super::pacing::{pace, paces, share};
 use super::packet::{Reply, Said, icmp4_reply, icmp6_reply, ipv4_payload, syn, tcp_reply};
 use super::sockets::{RawSockets, receive};
+use super::tries::{Sends, try_of};
 use crate::model::{Endpoint, Method, ProbeResult};
 use crate::probe::aggregate::Aggregate;
 use crate::probe::attempt::Answer;
@@ -59,8 +63,7 @@ pub struct SynConfig {
 #[derive(Default)]
 struct Slot {
     aggregate: Aggregate,
-    sent_at: Option<Instant>,
-    tries: u32,
+    sends: Sends,
     done: bool,
 }
 
@@ -80,9 +83,7 @@ pub fn scan(
 ) -> io::Result<Vec<Option<ProbeResult>>> {
     let workers = workers(endpoints.len());
     let share = SynConfig {
-        rate: config
-            .rate
-            .map(|r| r / f64::from(u32::try_from(workers).unwrap_or(1))),
+        rate: share(config.rate, workers),
         ..config.clone()
     };
     let chunk = endpoints.len().div_ceil(workers).max(1);
@@ -161,23 +162,7 @@ fn scan_part(
         .unwrap_or(usize::MAX)
         .saturating_add(1);
     let families = Families::open(&targets, tries)?;
-    let (index, same_next) = index_of(&targets);
-    let mut run = Run {
-        endpoints,
-        offset,
-        targets: &targets,
-        index,
-        same_next,
-        slots: std::iter::repeat_with(Slot::default)
-            .take(endpoints.len())
-            .collect(),
-        hosts: HashMap::new(),
-        config,
-        cookies: Cookies::default(),
-        buf: vec![0u8; PACKET_MAX],
-        decided: Vec::new(),
-        tx,
-    };
+    let mut run = Run::new(endpoints, offset, &targets, config, tx);
     let outcome = run.rounds(&families, stop);
     run.flush();
     outcome
@@ -282,19 +267,46 @@ struct Run<'a> {
     /// the consumer per batch, not per port).
     decided: Vec<(usize, ProbeResult)>,
     tx: &'a mpsc::Sender<Vec<(usize, ProbeResult)>>,
+    /// Some reply answered a retry (or a try that cannot be told): loss.
+    retry_answered: bool,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// The state of a scan of `endpoints` (the plan's from index `offset` on), whose
+    /// addresses are `targets`.
+    fn new(
+        endpoints: &'a [Endpoint],
+        offset: usize,
+        targets: &'a [Option<SocketAddr>],
+        config: &'a SynConfig,
+        tx: &'a mpsc::Sender<Vec<(usize, ProbeResult)>>,
+    ) -> Self {
+        let (index, same_next) = index_of(targets);
+        Run {
+            endpoints,
+            offset,
+            targets,
+            index,
+            same_next,
+            slots: std::iter::repeat_with(Slot::default)
+                .take(endpoints.len())
+                .collect(),
+            hosts: HashMap::new(),
+            config,
+            cookies: Cookies::default(),
+            buf: vec![0u8; PACKET_MAX],
+            decided: Vec::new(),
+            tx,
+            retry_answered: false,
+        }
+    }
+
     fn rounds(&mut self, families: &Families, stop: &AtomicBool) -> io::Result<()> {
         let mut pending: Vec<usize> = (0..self.endpoints.len()).collect();
         let mut pacer = self.config.rate.map(Pacer::new);
         let mut round = 0u32;
-        // Loss seen: some port answered only a retry. From then on the silent ports get
-        // every retry --retries allows, since each of their tries may have been lost too.
-        let mut loss_seen = false;
         while !pending.is_empty() && !stop.load(Ordering::Relaxed) {
             let last_send = self.send_round(&pending, families, pacer.as_mut(), stop)?;
-            let before = pending.len();
             self.wait_round(&pending, families, last_send, stop)?;
             for &i in &pending {
                 let slot = &mut self.slots[i];
@@ -304,9 +316,11 @@ impl Run<'_> {
                 }
             }
             pending.retain(|&i| !self.slots[i].done);
-            loss_seen |= round > 0 && pending.len() < before;
             round += 1;
-            if round > self.config.timing.max_retries || (round > 1 && !loss_seen) {
+            // Loss seen: some port answered only a retry (a late answer to its first try
+            // is slowness, not loss). From then on the silent ports get every retry
+            // --retries allows, since each of their tries may have been lost too.
+            if round > self.config.timing.max_retries || (round > 1 && !self.retry_answered) {
                 break;
             }
         }
@@ -347,25 +361,23 @@ impl Run<'_> {
                 self.fail(i, "no route to host".into());
                 continue;
             };
-            let our_port = sockets.port(self.slots[i].tries);
+            let our_port = sockets.port(self.slots[i].sends.count());
             let from = SocketAddr::new(*source, our_port);
             let Some(packet) = syn(from, target, self.cookies.seq(target, our_port)) else {
                 self.fail(i, "no source address of the target's family".into());
                 continue;
             };
             if let Some(p) = pacer.as_deref_mut()
-                && (self.config.pace_loopback || !target.ip().is_loopback())
+                && paces(self.config.pace_loopback, target.ip())
             {
-                pace(p);
+                pace(p, tokio::time::Instant::now, std::thread::sleep);
             }
             // Taken before the send: on loopback the reply arrives inside `send_to`.
             let at = Instant::now();
             match self.send(families, sockets, &packet, target.ip()) {
                 Ok(_) => {
                     last = at;
-                    let slot = &mut self.slots[i];
-                    slot.sent_at = Some(at);
-                    slot.tries += 1;
+                    self.slots[i].sends.record(at);
                 }
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
                     self.fail(i, format!("sending refused by this host's firewall: {e}"));
@@ -452,7 +464,7 @@ impl Run<'_> {
                 if let Some(reply) = parse(packet, from, sockets.v6, tcp).filter(|r| {
                     sockets.owns(r.our_port) && self.cookies.matches(r.target, r.our_port, r.seq)
                 }) {
-                    self.handle(at, reply);
+                    self.handle(at, reply, &sockets.ports);
                 }
             }
         }
@@ -460,21 +472,25 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// A reply decides every endpoint with its target that has been sent to.
-    fn handle(&mut self, at: Instant, reply: Reply) {
+    /// A reply that came at `at` on the sockets whose source ports (one per try) are
+    /// `ports` decides every endpoint with its target that has been sent to.
+    fn handle(&mut self, at: Instant, reply: Reply, ports: &[u16]) {
         let mut next = self.index.get(&reply.target).copied();
         while let Some(i) = next {
             next = self.same_next[i];
-            self.answer(i, at, &reply);
+            self.answer(i, at, &reply, ports);
         }
     }
 
-    fn answer(&mut self, i: usize, at: Instant, reply: &Reply) {
+    /// Decides endpoint `i` by `reply`, timed from the try it answers.
+    fn answer(&mut self, i: usize, at: Instant, reply: &Reply, ports: &[u16]) {
         let slot = &mut self.slots[i];
-        let Some(sent_at) = slot.sent_at.filter(|_| !slot.done) else {
+        if slot.done || slot.sends.count() == 0 {
             return;
-        };
-        let rtt = at.saturating_duration_since(sent_at);
+        }
+        let answered = try_of(ports, reply.our_port, slot.sends.count());
+        let sent_at = answered.and_then(|t| slot.sends.sent_at(t));
+        let rtt = sent_at.map_or(Duration::ZERO, |s| at.saturating_duration_since(s));
         let observation = match reply.said {
             Said::SynAck => Observation::Connected,
             Said::Rst => Observation::Refused,
@@ -485,11 +501,18 @@ impl Run<'_> {
                 from: Some(reply.from),
             }),
         };
-        slot.aggregate.record(&Answer::new(observation, rtt));
-        self.hosts
-            .entry(reply.target.ip())
-            .or_default()
-            .observe(rtt, slot.tries.saturating_sub(1));
+        let mut answer = Answer::new(observation, rtt);
+        // Karn: without the send time the RTT is unknown; the answer proves the state but
+        // is no sample, for the result or for the timeouts.
+        answer.late = sent_at.is_none();
+        slot.aggregate.record(&answer);
+        if let (Some(try_no), Some(_)) = (answered, sent_at) {
+            self.hosts
+                .entry(reply.target.ip())
+                .or_default()
+                .observe(rtt, try_no);
+        }
+        self.retry_answered |= answered != Some(0);
         self.decide(i);
     }
 
@@ -535,43 +558,6 @@ fn wait_writable(socket: &socket2::Socket, timeout: Duration) -> io::Result<()> 
     }
 }
 
-/// Waits for the pacer's next slot.
-fn pace(pacer: &mut Pacer) {
-    let now = tokio::time::Instant::now();
-    let slot = pacer.reserve(now);
-    if slot > now {
-        std::thread::sleep(slot - now);
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replies_are_read_by_the_socket_they_came_on() {
-        let us: SocketAddr = "198.51.100.2:40000".parse().unwrap();
-        let target: SocketAddr = "203.0.113.10:7890".parse().unwrap();
-        let mut segment = syn(target, us, 1).unwrap().to_vec();
-        segment[13] = 0x12; // SYN | ACK
-        segment[8..12].copy_from_slice(&1001u32.to_be_bytes());
-        let mut packet = vec![
-            0x45, 0, 0, 44, 0, 0, 0, 0, 64, 6, 0, 0, 203, 0, 113, 10, 198, 51, 100, 2,
-        ];
-        packet.extend_from_slice(&segment);
-        let reply = parse(&packet, None, false, true).unwrap();
-        assert_eq!(
-            (reply.target, reply.seq, reply.said),
-            (target, 1000, Said::SynAck)
-        );
-        assert_eq!(
-            parse(&packet, None, false, false),
-            None,
-            "not on the ICMP socket"
-        );
-        let v6: IpAddr = "2001:db8::10".parse().unwrap();
-        let reply = parse(&segment, Some(v6), true, true).unwrap();
-        assert_eq!(reply.target, SocketAddr::new(v6, 7890));
-        assert_eq!(parse(&segment, None, true, true), None, "no sender");
-    }
-}
+#[path = "syn_tests.rs"]
+mod tests;

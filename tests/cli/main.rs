@@ -10,6 +10,7 @@ mod errors;
 mod formats;
 mod global_flags;
 mod meta;
+mod ping;
 mod port;
 mod probe;
 mod raw;

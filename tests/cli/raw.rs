@@ -7,10 +7,9 @@
 use super::probe::{closed_tcp, listening, tcp_listener};
 use super::run;
 use serde_json::Value;
-use std::process::Command;
 
 /// Root (or `CAP_NET_RAW`): may this test open raw sockets? Prints why not.
-fn privileged(test: &str) -> bool {
+pub(super) fn privileged(test: &str) -> bool {
     let root = nix::unistd::geteuid().is_root();
     if !root {
         assert!(
@@ -31,7 +30,8 @@ fn records(args: &[&str]) -> (i32, Vec<Value>) {
     (code, records.as_array().cloned().unwrap_or_default())
 }
 
-fn fields(r: &Value) -> (String, String, String) {
+/// A record's method, state and reason.
+pub(super) fn fields(r: &Value) -> (String, String, String) {
     let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
     (s("method"), s("state"), s("reason"))
 }
@@ -126,10 +126,23 @@ fn a_large_sweep_is_a_syn_scan_when_privileged_unless_connect_is_asked() {
 
 /// Runs ipdiag as user `nobody` (no raw sockets), through `setpriv`.
 fn unprivileged(args: &[&str]) -> Option<(i32, String, String)> {
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+    as_nobody(false, args)
+}
+
+/// Runs ipdiag as user `nobody` (uid and gid 65534, no other groups) through `setpriv`;
+/// with `net_raw` holding `CAP_NET_RAW` and no other capability (inheritable and ambient,
+/// so it survives the exec of a binary without file capabilities). Killed after 20 s, so
+/// a hang fails (exit -1) instead of blocking the suite. `None` without `setpriv`.
+pub(super) fn as_nobody(net_raw: bool, args: &[&str]) -> Option<(i32, String, String)> {
+    let mut cmd = assert_cmd::Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+    if net_raw {
+        cmd.args(["--inh-caps=-all,+net_raw", "--ambient-caps=-all,+net_raw"]);
+    }
+    let out = cmd
         .arg(env!("CARGO_BIN_EXE_ipdiag"))
         .args(args)
+        .timeout(std::time::Duration::from_secs(20))
         .output()
         .ok()?;
     Some((

@@ -5,6 +5,7 @@
 //!  c0 198.51.100.2/24 ─veth─ e0 198.51.100.1/24   e1 172.16.0.1/24 ─veth─ s0 172.16.0.10/24
 //!                            owns 203.0.113.10: DNAT → 172.16.0.10
 //!                            "security group": nftables forward chain
+//!                            (`Setup::routed`: 203.0.113.20 → s0, no NAT)
 //! ```
 //!
 //! The client plays a host on the internet with a public address; the server has only its
@@ -27,6 +28,12 @@ pub const PUBLIC: &str = "203.0.113.10";
 pub const SILENT: &str = "203.0.113.99";
 /// The server's private address: the only one on its network card.
 pub const PRIVATE: &str = "172.16.0.10";
+/// With [`Setup::routed`]: a public address of the server's own, which the edge routes to
+/// it without NAT (through a NAT the edge's own ICMP errors leave with the translated
+/// public address as their source, so only here is the router seen as the router).
+pub const ROUTED: &str = "203.0.113.20";
+/// The edge's address on the client's side: the source of its own ICMP errors.
+pub const EDGE: &str = "198.51.100.1";
 
 /// Ports the security group lets in (TCP and UDP lists), and the ports the cases use.
 pub mod ports {
@@ -63,6 +70,8 @@ pub struct Setup {
     pub delay: Option<Duration>,
     /// Rewrite the client's address to this one on its way into the cloud (a carrier NAT).
     pub client_nat: Option<&'static str>,
+    /// Give the server [`ROUTED`] as well, routed by the edge without NAT.
+    pub routed: bool,
 }
 
 /// The namespaces of one test; deleted when dropped, also when the test fails.
@@ -98,6 +107,10 @@ impl Bed {
             run(&["ip", "netns", "add", ns]);
         }
         bed.wire();
+        if setup.routed {
+            ip(&bed.server, &format!("addr add {ROUTED}/32 dev lo"));
+            ip(&bed.edge, &format!("route add {ROUTED}/32 via {PRIVATE}"));
+        }
         bed.edge_rules(setup);
         bed.server_firewall();
         if let Some(delay) = setup.delay {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// Probes `host:port` once from the client and returns the JSON record.
-fn probe(bed: &Bed, host: &str, port: u16, udp: bool, extra: &[&str]) -> Value {
+pub(crate) fn probe(bed: &Bed, host: &str, port: u16, udp: bool, extra: &[&str]) -> Value {
     let target = format!("{host}:{port}");
     let mut args = vec!["probe", "-n", &target, "--json"];
     if udp {

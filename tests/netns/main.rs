@@ -10,6 +10,7 @@ mod chain;
 mod check;
 mod delayline;
 mod direction;
+mod edge_icmp;
 mod loss;
 mod nmap;
 mod ping;

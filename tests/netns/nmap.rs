@@ -38,6 +38,38 @@ fn scan_state(bed: &Bed, host: &str, port: u16, scan: &str) -> String {
         .unwrap_or_else(|| panic!("no state for port {port} in nmap's output:\n{out}"))
 }
 
+/// nmap -sS's verdict for `port` on `host` with its reason and, when someone other than
+/// the target answered, that sender (`--reason`, XML output); `extra` are more options.
+pub fn syn_verdict(
+    bed: &Bed,
+    host: &str,
+    port: u16,
+    extra: &[&str],
+) -> (String, String, Option<String>) {
+    let port = port.to_string();
+    let mut args = vec![
+        "nmap", "-Pn", "-n", "-T4", "-sS", "--reason", "-p", &port, host, "-oX", "-",
+    ];
+    args.extend_from_slice(extra);
+    let out = bed.in_client(&args);
+    xml_verdict(&out).unwrap_or_else(|| panic!("no state for port {port} in nmap's XML:\n{out}"))
+}
+
+/// `state`, `reason` and `reason_ip` of the `<state .../>` element of a one-port scan.
+fn xml_verdict(xml: &str) -> Option<(String, String, Option<String>)> {
+    // With a space in front, every attribute is found by ` NAME="`.
+    let element = format!(" {}", xml.split("<state ").nth(1)?.split("/>").next()?);
+    let attribute = |name: &str| {
+        let (_, rest) = element.split_once(&format!(" {name}=\""))?;
+        rest.split('"').next().map(str::to_owned)
+    };
+    Some((
+        attribute("state")?,
+        attribute("reason")?,
+        attribute("reason_ip"),
+    ))
+}
+
 /// The state field of `PORT/STATE/PROTO//...` in nmap's grepable output.
 fn grepable_state(out: &str, port: &str) -> Option<String> {
     let ports = out
@@ -57,4 +89,22 @@ fn reads_grepable_output() {
         Some("open|filtered")
     );
     assert_eq!(grepable_state(out, "7898"), None);
+}
+
+#[test]
+fn reads_the_xml_state_with_reason_and_sender() {
+    let xml = r#"<port protocol="tcp" portid="7901"><state state="filtered" reason="port-unreach" reason_ttl="64" reason_ip="198.51.100.1"/><service name="x"/></port>"#;
+    assert_eq!(
+        xml_verdict(xml),
+        Some((
+            "filtered".into(),
+            "port-unreach".into(),
+            Some("198.51.100.1".into())
+        ))
+    );
+    let from_target = r#"<state state="open" reason="syn-ack" reason_ttl="63"/>"#;
+    assert_eq!(
+        xml_verdict(from_target),
+        Some(("open".into(), "syn-ack".into(), None))
+    );
 }

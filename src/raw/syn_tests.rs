@@ -1,0 +1,145 @@
+//! The SYN scan's reply handling, with synthetic replies (no sockets).
+
+use super::*;
+
+#[test]
+fn replies_are_read_by_the_socket_they_came_on() {
+    let us: SocketAddr = "198.51.100.2:40000".parse().unwrap();
+    let target: SocketAddr = "203.0.113.10:7890".parse().unwrap();
+    let mut segment = syn(target, us, 1).unwrap().to_vec();
+    segment[13] = 0x12; // SYN | ACK
+    segment[8..12].copy_from_slice(&1001u32.to_be_bytes());
+    let mut packet = vec![
+        0x45, 0, 0, 44, 0, 0, 0, 0, 64, 6, 0, 0, 203, 0, 113, 10, 198, 51, 100, 2,
+    ];
+    packet.extend_from_slice(&segment);
+    let reply = parse(&packet, None, false, true).unwrap();
+    assert_eq!(
+        (reply.target, reply.seq, reply.said),
+        (target, 1000, Said::SynAck)
+    );
+    assert_eq!(
+        parse(&packet, None, false, false),
+        None,
+        "not on the ICMP socket"
+    );
+    let v6: IpAddr = "2001:db8::10".parse().unwrap();
+    let reply = parse(&segment, Some(v6), true, true).unwrap();
+    assert_eq!(reply.target, SocketAddr::new(v6, 7890));
+    assert_eq!(parse(&segment, None, true, true), None, "no sender");
+}
+
+const PORTS: [u16; 3] = [40000, 40001, 40002];
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// A scan of 203.0.113.10:7890 whose SYNs left at `sent` (ms after `t0`), answered by a
+/// synthetic `said` to our port `our_port` at `at_ms`: the result, and the host's
+/// smoothed RTT as the adaptive timeout will use it. `ports`: one source port per try.
+fn answered(
+    sent: &[u64],
+    ports: &[u16],
+    our_port: u16,
+    at_ms: u64,
+    said: Said,
+) -> (ProbeResult, Option<Duration>, bool) {
+    let target: SocketAddr = "203.0.113.10:7890".parse().unwrap();
+    let endpoints = [Endpoint {
+        target: target.to_string(),
+        host: target.ip().to_string(),
+        address: Some(target.ip()),
+        port: target.port(),
+        protocol: crate::model::Protocol::Tcp,
+    }];
+    let targets = [Some(target)];
+    let config = SynConfig {
+        rate: None,
+        pace_loopback: false,
+        timing: crate::probe::timing::TimingConfig::default(),
+    };
+    let (tx, rx) = mpsc::channel();
+    let mut run = Run::new(&endpoints, 0, &targets, &config, &tx);
+    let t0 = Instant::now();
+    for &s in sent {
+        run.slots[0].sends.record(t0 + ms(s));
+    }
+    let reply = Reply {
+        target,
+        our_port,
+        seq: run.cookies.seq(target, our_port),
+        from: target.ip(),
+        said,
+    };
+    run.handle(t0 + ms(at_ms), reply, ports);
+    run.flush();
+    let retry_answered = run.retry_answered;
+    // To the microsecond: the estimator works in floating-point milliseconds.
+    let srtt = run
+        .hosts
+        .get(&target.ip())
+        .and_then(HostTiming::srtt)
+        .map(|d| Duration::from_micros(u64::try_from(d.as_micros()).unwrap()));
+    let mut results = rx.try_iter().flatten();
+    let (index, result) = results.next().expect("the reply decided the port");
+    assert_eq!(index, 0);
+    (result, srtt, retry_answered)
+}
+
+/// The result's average RTT in ms, to the microsecond.
+fn avg_ms(r: &ProbeResult) -> Option<f64> {
+    r.rtt.as_ref().map(|s| (s.avg * 1000.0).round() / 1000.0)
+}
+
+#[test]
+fn a_late_syn_ack_is_timed_from_the_try_it_answers() {
+    // First SYN at 0, the retry at 300 ms; the SYN-ACK to the first comes at 350 ms: its
+    // RTT is 350 ms, not the 50 ms since the retry left.
+    let (result, srtt, retry) = answered(&[0, 300], &PORTS, 40000, 350, Said::SynAck);
+    assert_eq!(result.state, crate::model::State::Open);
+    assert_eq!(avg_ms(&result), Some(350.0));
+    assert_eq!(srtt, Some(ms(350)), "the timeouts learn the real RTT");
+    assert!(!retry, "a slow answer to the first try is not loss");
+    // The same moment, answering the retry: 50 ms, and the retry's answer is loss.
+    let (result, srtt, retry) = answered(&[0, 300], &PORTS, 40001, 350, Said::SynAck);
+    assert_eq!(avg_ms(&result), Some(50.0));
+    assert_eq!(srtt, Some(ms(50)));
+    assert!(retry);
+}
+
+#[test]
+fn rst_and_icmp_are_timed_the_same_way() {
+    let (result, srtt, _) = answered(&[0, 300], &PORTS, 40000, 420, Said::Rst);
+    assert_eq!(
+        (result.state, avg_ms(&result), srtt),
+        (crate::model::State::Closed, Some(420.0), Some(ms(420)))
+    );
+    let icmp = Said::Icmp {
+        v6: false,
+        kind: 3,
+        code: 13,
+    };
+    let (result, srtt, _) = answered(&[0, 300, 600], &PORTS, 40001, 700, icmp);
+    assert_eq!(
+        (result.state, avg_ms(&result), srtt),
+        (crate::model::State::Filtered, Some(400.0), Some(ms(400)))
+    );
+}
+
+#[test]
+fn an_answer_of_unknown_send_time_is_no_rtt_sample() {
+    // Three tries; the answer is to the first, whose send time is no longer kept.
+    let (result, srtt, retry) = answered(&[0, 300, 600], &PORTS, 40000, 650, Said::SynAck);
+    assert_eq!(result.state, crate::model::State::Open, "it still decides");
+    assert_eq!((avg_ms(&result), srtt), (None, None), "Karn: no sample");
+    assert!(!retry, "the first try was answered");
+    // One reserved port for two tries: which one was answered cannot be told.
+    let (result, srtt, retry) = answered(&[0, 300], &[40000], 40000, 350, Said::SynAck);
+    assert_eq!(result.state, crate::model::State::Open);
+    assert_eq!((avg_ms(&result), srtt), (None, None));
+    assert!(
+        retry,
+        "possibly a retry: counted as loss, which buys more retries"
+    );
+}
