@@ -29,7 +29,7 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 
@@ -109,6 +109,16 @@ pub enum Event {
     },
 }
 
+/// What came of waiting for a rationing host's ICMP allowance.
+enum Allowance {
+    /// The host does not ration (or is loopback): retry at once.
+    NotRationed,
+    /// The allowance (or the deadline) came.
+    Waited,
+    /// Ctrl-C while waiting: no more sends.
+    Stopped,
+}
+
 /// State shared by all endpoint tasks of a run.
 struct Shared<P> {
     prober: P,
@@ -116,6 +126,17 @@ struct Shared<P> {
     pacer: Option<Mutex<Pacer>>,
     hosts: Mutex<HashMap<IpAddr, HostTiming>>,
     icmp: Mutex<IcmpLimits>,
+    /// The concurrency bound: one permit per endpoint in flight.
+    permits: Arc<Semaphore>,
+}
+
+/// One endpoint's task: where its events go, the stop switch, and its place in the
+/// concurrency bound (given back while a spaced retry waits, see `wait_for_icmp_allowance`).
+struct Task<'a> {
+    index: usize,
+    events: &'a mpsc::Sender<Event>,
+    stop: watch::Receiver<bool>,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 /// Probes every endpoint; returns when all are done or `stop` turns true (then the
@@ -130,17 +151,17 @@ pub async fn run<P: Prober>(
     stop: watch::Receiver<bool>,
 ) {
     let pacer = config.rate.map(|rate| Mutex::new(Pacer::new(rate)));
-    let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let shared = Arc::new(Shared {
         prober,
-        config,
         pacer,
         hosts: Mutex::new(HashMap::new()),
         icmp: Mutex::new(IcmpLimits::default()),
+        permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
+        config,
     });
     let mut tasks = JoinSet::new();
     for (index, endpoint) in endpoints.into_iter().enumerate() {
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+        let Ok(permit) = Arc::clone(&shared.permits).acquire_owned().await else {
             break;
         };
         if *stop.borrow() || shared.past_deadline() {
@@ -148,8 +169,14 @@ pub async fn run<P: Prober>(
         }
         let (shared, events, stop) = (Arc::clone(&shared), events.clone(), stop.clone());
         tasks.spawn(async move {
-            let result = shared.probe_endpoint(index, endpoint, &events, stop).await;
-            drop(permit);
+            let mut task = Task {
+                index,
+                events: &events,
+                stop,
+                permit: Some(permit),
+            };
+            let result = shared.probe_endpoint(endpoint, &mut task).await;
+            drop(task);
             // The consumer may have gone (closed pipe); then nobody needs the result.
             if let Some(result) = result {
                 let _ = events.send(Event::Done { index, result }).await;
@@ -163,13 +190,7 @@ pub async fn run<P: Prober>(
 impl<P: Prober> Shared<P> {
     /// The endpoint's result; `None` when the deadline came before its first send (a result
     /// without an attempt would claim a silence nobody waited for).
-    async fn probe_endpoint(
-        &self,
-        index: usize,
-        endpoint: Endpoint,
-        events: &mpsc::Sender<Event>,
-        mut stop: watch::Receiver<bool>,
-    ) -> Option<ProbeResult> {
+    async fn probe_endpoint(&self, endpoint: Endpoint, task: &mut Task<'_>) -> Option<ProbeResult> {
         let mut aggregate = Aggregate::default();
         let Some(address) = endpoint.address else {
             return Some(aggregate.finish(endpoint));
@@ -177,23 +198,18 @@ impl<P: Prober> Shared<P> {
         let mut seq = 0;
         loop {
             let went_on = self
-                .attempt_with_retries(
-                    index,
-                    seq,
-                    &endpoint,
-                    address,
-                    &mut aggregate,
-                    events,
-                    &stop,
-                )
+                .attempt_with_retries(seq, &endpoint, address, &mut aggregate, task)
                 .await;
             seq += 1;
-            if !went_on || self.config.count.is_some_and(|count| seq >= count) || *stop.borrow() {
+            if !went_on
+                || self.config.count.is_some_and(|count| seq >= count)
+                || *task.stop.borrow()
+            {
                 break;
             }
             tokio::select! {
                 () = self.sleep_at_most(self.config.interval) => {}
-                _ = stop.changed() => break,
+                _ = task.stop.changed() => break,
             }
         }
         (aggregate.attempts() > 0).then(|| aggregate.finish(endpoint))
@@ -202,25 +218,28 @@ impl<P: Prober> Shared<P> {
     /// One attempt; silence is retried while this host's observed loss justifies it, and a
     /// silent UDP port on a host that rations ICMP gets a spaced retry in any case. False
     /// when the deadline stopped it (nothing more may be sent).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "private plumbing between two methods of one run"
-    )]
     async fn attempt_with_retries(
         &self,
-        index: usize,
         seq: u32,
         endpoint: &Endpoint,
         address: IpAddr,
         aggregate: &mut Aggregate,
-        events: &mpsc::Sender<Event>,
-        stop: &watch::Receiver<bool>,
+        task: &mut Task<'_>,
     ) -> bool {
         let udp = endpoint.protocol == Protocol::Udp;
-        let (mut try_no, mut silences) = (0, 0);
+        let (mut try_no, mut silences, mut spaced_any) = (0, 0, false);
         loop {
+            let spaced = if try_no > 0 && udp {
+                match self.wait_for_icmp_allowance(address, task).await {
+                    Allowance::Stopped => return true,
+                    Allowance::Waited => true,
+                    Allowance::NotRationed => false,
+                }
+            } else {
+                false
+            };
+            spaced_any |= spaced;
             // A spaced retry's answer is no evidence of loss: its try number is not learnt.
-            let spaced = try_no > 0 && udp && self.wait_for_icmp_allowance(address, events).await;
             let Some(answer) = self
                 .send(endpoint, address, if spaced { 0 } else { try_no })
                 .await
@@ -236,9 +255,10 @@ impl<P: Prober> Shared<P> {
             }
             aggregate.record(&answer);
             let silent = answer.observation == Observation::Silence;
-            let _ = events
+            let _ = task
+                .events
                 .send(Event::Attempt {
-                    index,
+                    index: task.index,
                     seq,
                     try_no,
                     answer,
@@ -248,9 +268,10 @@ impl<P: Prober> Shared<P> {
             if silent && udp && self.lock_icmp().rations(address) {
                 retries = retries.max(self.config.timing.max_retries.min(1));
             }
-            let may_retry = self.config.count == Some(1) && try_no < retries && !*stop.borrow();
+            let may_retry =
+                self.config.count == Some(1) && try_no < retries && !*task.stop.borrow();
             if !(silent && may_retry) {
-                if unreachable && try_no > 0 {
+                if unreachable && spaced_any {
                     // The target was out of ICMP allowance, not the path out of luck.
                     aggregate.not_lost(silences);
                 }
@@ -261,18 +282,28 @@ impl<P: Prober> Shared<P> {
         }
     }
 
-    /// Before a UDP retry to a host that rations ICMP: waits for its next allowance, or the
-    /// deadline if that comes first (and says so, once per host); `false` at once for other
-    /// hosts.
-    async fn wait_for_icmp_allowance(&self, address: IpAddr, events: &mpsc::Sender<Event>) -> bool {
+    /// Before a UDP retry to a host that rations ICMP: waits for its next allowance, the
+    /// deadline or Ctrl-C, whichever comes first (and says so, once per host). A rationing
+    /// host can queue a retry for each of its silent ports, a second apart: while one waits
+    /// it gives its concurrency permit back, so other hosts' ports go on meanwhile.
+    async fn wait_for_icmp_allowance(&self, address: IpAddr, task: &mut Task<'_>) -> Allowance {
         let Some(slot) = self.lock_icmp().reserve(address, Instant::now()) else {
-            return false;
+            return Allowance::NotRationed;
         };
         if slot.first {
-            let _ = events.send(Event::IcmpRationed { address }).await;
+            let _ = task.events.send(Event::IcmpRationed { address }).await;
         }
-        sleep_until(self.config.deadline.map_or(slot.at, |d| d.min(slot.at))).await;
-        true
+        task.permit = None;
+        let until = self.config.deadline.map_or(slot.at, |d| d.min(slot.at));
+        tokio::select! {
+            () = sleep_until(until) => {}
+            Ok(()) = task.stop.changed() => {}
+        }
+        if *task.stop.borrow() {
+            return Allowance::Stopped;
+        }
+        task.permit = Arc::clone(&self.permits).acquire_owned().await.ok();
+        Allowance::Waited
     }
 
     fn lock_icmp(&self) -> std::sync::MutexGuard<'_, IcmpLimits> {

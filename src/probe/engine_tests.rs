@@ -445,18 +445,61 @@ async fn without_retries_a_rationed_host_is_not_asked_again() {
 
 #[tokio::test(start_paused = true)]
 async fn tcp_and_hosts_without_port_unreachable_are_not_slowed() {
-    let fake = Fake::new(&[(1, Behaviour::Silent), (2, Behaviour::Closed(MS(5)))]);
+    // A silent UDP port and a silent TCP port on a host that never sent port unreachable:
+    // one plain retry each, with the host's waits, and nothing spaced.
+    let fake = Fake::new(&[(1, Behaviour::Silent), (2, Behaviour::Silent)]);
     let started = Instant::now();
-    let (r, rationed) = run_noting(
-        &fake,
-        udp_endpoints("198.51.100.7", [1]),
-        EngineConfig::default(),
-    )
-    .await;
-    assert_eq!((r[0].state, r[0].attempts), (State::OpenFiltered, 2));
+    let mut both = udp_endpoints("198.51.100.7", [1]);
+    both.extend(endpoints("198.51.100.7", [2]));
+    let config = EngineConfig {
+        concurrency: 1,
+        ..EngineConfig::default()
+    };
+    let (r, rationed) = run_noting(&fake, both, config).await;
+    let got: Vec<_> = r.iter().map(|r| (r.state, r.attempts)).collect();
+    assert_eq!(got, [(State::OpenFiltered, 2), (State::Filtered, 2)]);
     assert!(rationed.is_empty());
-    // Two one-second waits, nothing more.
-    assert_eq!(started.elapsed(), MS(2000));
+    // Four one-second waits, nothing more.
+    assert_eq!(started.elapsed(), MS(4000));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_spaced_retry_gives_way_to_other_hosts_and_to_ctrl_c() {
+    // One port at a time. Host A sends six port unreachables, then its ports 7 and 8 fall
+    // silent and wait for spaced retries (about 1.1 s on); meanwhile host B's port is probed,
+    // and Ctrl-C then ends the run at once, with no retry sent.
+    let mut behaviours: Vec<_> = (1..=8).map(|p| (p, Behaviour::UdpClosed(MS(5)))).collect();
+    behaviours.push((9, Behaviour::Open(MS(5))));
+    let fake = Fake::new(&behaviours);
+    let mut plan = udp_endpoints("198.51.100.7", 1..=8);
+    plan.extend(endpoints("198.51.100.8", [9]));
+    let config = EngineConfig {
+        concurrency: 1,
+        ..EngineConfig::default()
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let (stop_tx, stop) = watch::channel(false);
+    let started = Instant::now();
+    let engine = tokio::spawn(run(plan, fake.clone(), config, tx, stop));
+    let mut done = Vec::new();
+    // Bounded: an engine that kept the waiting ports' permits would never get to host B.
+    tokio::time::timeout(MS(60_000), async {
+        while let Some(event) = rx.recv().await {
+            if let Event::Done { index, result } = event {
+                done.push((index, result.state));
+                if index == 8 {
+                    stop_tx.send(true).unwrap();
+                }
+            }
+        }
+    })
+    .await
+    .expect("the run ends");
+    engine.await.unwrap();
+    assert!(started.elapsed() < ALLOWANCE, "{:?}", started.elapsed());
+    assert_eq!(fake.sends().len(), 9, "no retry after Ctrl-C");
+    assert_eq!(done.iter().filter(|d| d.1 == State::Closed).count(), 6);
+    assert!(done.contains(&(8, State::Open)), "{done:?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -9,8 +9,10 @@
 //! answered a UDP probe with port unreachable, the retries of its silent UDP ports are
 //! spaced one allowance apart ([`ALLOWANCE`], a little over the kernel's second so that
 //! jiffies never make a slot early), and none leaves sooner than an allowance after the
-//! host's latest port unreachable (each one spent a token): each retry finds a token. A
-//! retry that is still silent is silence indeed. Pure data: the engine hands it the time.
+//! host's latest port unreachable (each one spent a token), so a retry finds a token
+//! unless a first probe of another port was answered just before it and took that one (a
+//! sweep's first probes are not spaced). A retry still silent is then almost surely
+//! silence indeed. Pure data: the engine hands it the time.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
