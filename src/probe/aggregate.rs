@@ -37,7 +37,9 @@ impl Aggregate {
             observation => {
                 if !answer.late {
                     self.received += 1;
-                    self.samples.push(answer.rtt);
+                    if !answer.untimed {
+                        self.samples.push(answer.rtt);
+                    }
                 }
                 self.last_answer = Some(observation.clone());
             }

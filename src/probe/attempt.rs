@@ -11,12 +11,14 @@ pub struct Answer {
     pub observation: Observation,
     /// When it came back, from the send (or the timeout for silence).
     pub rtt: Duration,
-    /// TCP only: the answer may be to an earlier SYN than the one timed, so its RTT is
-    /// unknown (Karn's ambiguity): in connect mode it came after the kernel's first SYN
-    /// retransmission (so the first SYN was lost); in a SYN scan its try cannot be told.
-    /// The state stands, but it is no RTT sample, and for loss statistics the attempt
-    /// counts as lost.
+    /// TCP connect mode: the answer came after the kernel's first SYN retransmission, so
+    /// the first SYN was lost and the RTT is unknown (Karn's ambiguity). The state stands,
+    /// but it is no RTT sample, and for loss statistics the attempt counts as lost.
     pub late: bool,
+    /// SYN scan: the answer's send time is unknown (which try it answers cannot be told,
+    /// or that try's time is no longer kept). It was received and proves the state, but it
+    /// is no RTT sample (Karn).
+    pub untimed: bool,
     /// UDP only: how many bytes the reply had.
     pub reply_bytes: Option<usize>,
     /// UDP only: the payload sent (`ipdiag`, `dns`, `custom`, ...).
@@ -34,6 +36,7 @@ impl Answer {
             observation,
             rtt,
             late: false,
+            untimed: false,
             reply_bytes: None,
             payload: None,
             reply_head: None,

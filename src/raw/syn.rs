@@ -504,7 +504,7 @@ impl<'a> Run<'a> {
         let mut answer = Answer::new(observation, rtt);
         // Karn: without the send time the RTT is unknown; the answer proves the state but
         // is no sample, for the result or for the timeouts.
-        answer.late = sent_at.is_none();
+        answer.untimed = sent_at.is_none();
         slot.aggregate.record(&answer);
         if let (Some(try_no), Some(_)) = (answered, sent_at) {
             self.hosts

@@ -133,11 +133,14 @@ fn an_answer_of_unknown_send_time_is_no_rtt_sample() {
     let (result, srtt, retry) = answered(&[0, 300, 600], &PORTS, 40000, 650, Said::SynAck);
     assert_eq!(result.state, crate::model::State::Open, "it still decides");
     assert_eq!((avg_ms(&result), srtt), (None, None), "Karn: no sample");
+    // Received all the same: an open port is never reported with every answer lost.
+    assert_eq!(result.received, 1, "{result:?}");
     assert!(!retry, "the first try was answered");
     // One reserved port for two tries: which one was answered cannot be told.
     let (result, srtt, retry) = answered(&[0, 300], &[40000], 40000, 350, Said::SynAck);
     assert_eq!(result.state, crate::model::State::Open);
     assert_eq!((avg_ms(&result), srtt), (None, None));
+    assert_eq!(result.received, 1, "{result:?}");
     assert!(
         retry,
         "possibly a retry: counted as loss, which buys more retries"
