@@ -99,7 +99,8 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     if let Some((junit, name)) = &mut junit {
         let xml = check_junit::render(&views, &path, report.elapsed)?;
         junit
-            .write_all(xml.as_bytes())
+            .set_len(0)
+            .and_then(|()| junit.write_all(xml.as_bytes()))
             .map_err(|e| cannot_write(name, &e))?;
     }
     if on_github {
@@ -117,10 +118,17 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     })
 }
 
-/// Creates (or empties) the JUnit report's file; exit 3 naming it when the system refuses.
+/// Opens (or creates) the JUnit report's file before the first probe, so a path the system
+/// refuses is exit 3 at once, naming it. An earlier report stays whole until the new one is
+/// written over it (a run that fails in between leaves it as it was).
 fn create_report(path: &Path) -> Result<(std::fs::File, String)> {
     let name = path.display().to_string();
-    let file = std::fs::File::create(path).map_err(|e| cannot_write(&name, &e))?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| cannot_write(&name, &e))?;
     Ok((file, name))
 }
 
