@@ -120,10 +120,11 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
 }
 
 /// `ipdiag probe ADDRESS:PORT --loss-split` when this run counts UDP loss through the
-/// responder (`--responder -c N`): that measurement splits it by direction.
+/// responder (`--responder -c N`, or `-c 0` until Ctrl-C): that measurement splits it by
+/// direction.
 fn loss_split_command(args: &ProbeArgs, plan: &Plan) -> Option<String> {
     let count = args.timing.count.unwrap_or(PROBE_DEFAULTS.count);
-    if !args.responder.responder || count < 2 {
+    if !args.responder.responder || count == 1 {
         return None;
     }
     let mut udp = plan

@@ -1,5 +1,6 @@
-//! The SYN scan: one thread sends paced SYNs and, between batches, reads the replies that
-//! queued up on the raw sockets (non-blocking, so no reply wakes anybody: on loopback a
+//! The SYN scan: each sending thread (one per core, up to four, sharing `--rate`: see
+//! `pacing.rs`) sends paced SYNs and, between batches, reads the replies that queued up on
+//! its raw sockets (non-blocking, so no reply wakes anybody: on loopback a
 //! reply arrives inside our own `sendto`, and a receiver thread woken per packet cost more
 //! than the scan), matching each by its cookie; retry rounds for the ports that stayed
 //! silent.

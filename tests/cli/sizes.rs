@@ -130,9 +130,7 @@ fn ipv6_reads_the_path_mtu_of_its_route() {
 
 #[test]
 fn a_closed_port_says_port_unreach_in_the_reason_words() {
-    let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    let port = super::probe::closed_udp();
     let (code, r) = sizes(port, "64");
     assert_eq!(code, 1, "{r}");
     assert_eq!(r["sizes"][0]["error"], "port-unreach from 127.0.0.1", "{r}");

@@ -62,10 +62,13 @@ fn the_timeout_is_a_hard_limit_even_in_the_middle_of_a_probe() {
     let elapsed = started.elapsed();
     assert_eq!(code, 1, "{stderr}");
     assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
-    assert!(
-        stderr.starts_with("ipdiag: timed out after 0.5 s: "),
-        "{stderr}"
-    );
+    // The time printed is what the run took: 0.5 s, or a little more on a busy machine.
+    let said: f64 = stderr
+        .strip_prefix("ipdiag: timed out after ")
+        .and_then(|rest| rest.split_once(" s: "))
+        .and_then(|(seconds, _)| seconds.parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!((0.5..1.5).contains(&said), "{stderr}");
     assert!(
         stderr.ends_with(&format!(
             " s: {target}/udp: expected open, got filtered (no-response); the time ran out while waiting for an answer\n"

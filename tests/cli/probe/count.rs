@@ -1,7 +1,7 @@
 //! `--count N`: one tcping-style line per attempt, then ping-style statistics and the
 //! table; `--count 0` until SIGINT. Formats from `src/output/probe_live.rs`.
 
-use super::{brief, closed_tcp, listening, probe, records, tcp_listener};
+use super::{brief, closed_tcp, closed_udp, listening, probe, records, tcp_listener};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -108,10 +108,7 @@ fn count_on_a_closed_port_and_count_0_until_interrupted() {
 /// `--loss-split` splits it by direction. Not for one attempt, TCP, or with -q.
 #[test]
 fn counting_udp_through_the_responder_points_to_the_loss_split() {
-    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
-    let target = format!("127.0.0.1:{port}");
+    let target = format!("127.0.0.1:{}", closed_udp());
     let through = [target.as_str(), "--responder", "-i", "10ms"];
     let (_, _, stderr) = probe(&[&through[..], &["--udp", "-c", "2"]].concat());
     assert_eq!(
