@@ -17,6 +17,7 @@ mod options;
 mod ping;
 mod port;
 mod probe;
+mod probe_run;
 mod report;
 mod serve;
 mod sizes;

@@ -3,8 +3,9 @@
 
 use super::Context;
 use super::advise::Adviser;
-use super::drive::{Observer, drive, runtime};
+use super::drive::{drive, runtime};
 use super::options::{Defaults, advice, engine_config, protocols};
+use super::probe_run::{Sink, syn_then_connect};
 use crate::classify::port_spec::parse_port_arg;
 use crate::cli::probe::ProbeArgs;
 use crate::diagnose::{CloudChoice, Diagnosis, HostIndex};
@@ -17,27 +18,21 @@ use crate::output::probe_json::ProbeRecord;
 use crate::output::{Format, probe_csv, probe_live, probe_table};
 use crate::plan::expand::{Plan, PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, TargetSpec, parse_target};
-use crate::probe::attempt::Answer;
-use crate::probe::icmp_limit::ALLOWANCE;
 use crate::probe::{EngineConfig, SocketProber};
-use crate::raw::{self, SynConfig};
+use crate::raw;
 use crate::resolve::SystemResolver;
 use crate::wire::payloads::{PayloadChoice, parse_payload};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use ipnet::IpNet;
 use std::fs::File;
 use std::io::IsTerminal;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::SocketAddr;
 
 /// `probe`'s defaults: one attempt, a second apart when more are asked for.
 pub const PROBE_DEFAULTS: Defaults = Defaults {
     count: 1,
     interval: "1s",
 };
-/// JSON-lines output is written out at least every this many bytes.
-const STREAM_BATCH: usize = 64 * 1024;
 /// Runs with more endpoints than this show a progress bar (on a terminal).
 const PROGRESS_OVER: usize = 100;
 
@@ -157,7 +152,7 @@ fn tcp_count(endpoints: &[Endpoint]) -> usize {
     endpoints.iter().filter(|e| takes_syn(e)).count()
 }
 
-fn takes_syn(e: &Endpoint) -> bool {
+pub(super) fn takes_syn(e: &Endpoint) -> bool {
     e.protocol == Protocol::Tcp && e.address.is_some()
 }
 
@@ -366,185 +361,6 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
             EXIT_FAILURE
         },
     )
-}
-
-/// TCP endpoints by SYN scan, the rest (UDP, unresolved names) by the engine; the results
-/// in plan order. With `fallback` (the scan was picked, not demanded by `--raw`), a scan
-/// that fails before its first result is a note, and every endpoint goes by ordinary
-/// sockets instead.
-async fn syn_then_connect(
-    endpoints: Vec<Endpoint>,
-    unresolved: &[Option<String>],
-    (prober, engine, responder): (SocketProber, EngineConfig, bool),
-    sink: &mut Sink<'_>,
-    fallback: bool,
-) -> Result<Vec<ProbeResult>> {
-    let (raw_at, rest_at): (Vec<usize>, Vec<usize>) =
-        (0..endpoints.len()).partition(|&i| takes_syn(&endpoints[i]));
-    let pick = |at: &[usize]| at.iter().map(|&i| endpoints[i].clone()).collect::<Vec<_>>();
-    // The usual sweep is TCP only: no copy of its endpoints then.
-    let (raw_endpoints, rest) = if rest_at.is_empty() {
-        (std::borrow::Cow::Borrowed(endpoints.as_slice()), Vec::new())
-    } else {
-        (std::borrow::Cow::Owned(pick(&raw_at)), pick(&rest_at))
-    };
-    let rest_unresolved: Vec<Option<String>> = rest_at
-        .iter()
-        .map(|&i| unresolved.get(i).cloned().flatten())
-        .collect();
-    let config = SynConfig {
-        rate: engine.rate,
-        pace_loopback: engine.pace_loopback,
-        timing: engine.timing,
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let interrupt = {
-        let stop = Arc::clone(&stop);
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.store(true, Ordering::Relaxed);
-            }
-        })
-    };
-    let mut sink_error = None;
-    let mut delivered = 0_usize;
-    let scanned = tokio::task::block_in_place(|| {
-        raw::scan(&raw_endpoints, &config, &stop, &mut |r| {
-            delivered += 1;
-            if sink_error.is_none()
-                && let Err(e) = sink.done(r)
-            {
-                sink_error = Some(e);
-            }
-        })
-    });
-    interrupt.abort();
-    if let Some(e) = sink_error {
-        return Err(e);
-    }
-    let scanned = match scanned {
-        Ok(scanned) => scanned,
-        Err(e) if fallback && delivered == 0 => {
-            sink.note(&format!(
-                "the SYN scan could not start ({e}); probing with ordinary connects"
-            ))?;
-            drop(raw_endpoints);
-            return drive(endpoints, unresolved, prober, engine, responder, sink).await;
-        }
-        Err(e) => return Err(Error::Environment(format!("raw mode: {e}"))),
-    };
-    if rest_at.is_empty() {
-        // Sized up front: a sweep's results are megabytes, copied once.
-        let mut results = Vec::with_capacity(scanned.len());
-        results.extend(scanned.into_iter().flatten());
-        return Ok(results);
-    }
-    let mut merged: Vec<Option<ProbeResult>> = vec![None; endpoints.len()];
-    for (i, r) in raw_at.into_iter().zip(scanned) {
-        merged[i] = r;
-    }
-    if !stop.load(Ordering::Relaxed) && !rest.is_empty() {
-        let others = drive(rest, &rest_unresolved, prober, engine, responder, sink).await?;
-        // `drive` returns its results in plan order, so they pair up with their places
-        // (after a Ctrl-C it returns fewer, and the rest stay out).
-        let mut others = others.into_iter().peekable();
-        for i in rest_at {
-            if others.peek().is_some_and(|r| {
-                r.endpoint.target == endpoints[i].target
-                    && r.endpoint.port == endpoints[i].port
-                    && r.endpoint.protocol == endpoints[i].protocol
-            }) {
-                merged[i] = others.next();
-            }
-        }
-    }
-    Ok(merged.into_iter().flatten().collect())
-}
-
-/// Where the engine's events go while a run lasts.
-struct Sink<'a> {
-    out: &'a mut dyn std::io::Write,
-    /// Notes go here (`None` with `-q`).
-    err: Option<&'a mut dyn std::io::Write>,
-    live: bool,
-    progress: Option<&'a ProgressBar>,
-    stream: Option<JsonStream<Vec<u8>>>,
-    adviser: Adviser,
-    /// Results so far, for diagnosing streamed results with what is known at that moment.
-    index: HostIndex,
-}
-
-impl Sink<'_> {
-    /// `ipdiag: note: TEXT` on stderr, above the progress bar (nothing with `-q`).
-    fn note(&mut self, text: &str) -> Result<()> {
-        let Some(err) = self.err.as_mut() else {
-            return Ok(());
-        };
-        let mut write = || writeln!(err, "ipdiag: note: {text}");
-        match self.progress {
-            Some(bar) => bar.suspend(write)?,
-            None => write()?,
-        }
-        Ok(())
-    }
-}
-
-impl Observer for Sink<'_> {
-    fn icmp_rationed(&mut self, address: IpAddr) -> Result<()> {
-        self.note(&format!(
-            "{address} rations its ICMP port unreachable messages (Linux: about one a second \
-             after a burst of 6), so its silent UDP ports are asked again, one every {:.1} s, \
-             lest closed ports pass for open|filtered (--retries 0 skips this)",
-            ALLOWANCE.as_secs_f64()
-        ))
-    }
-
-    fn attempt(
-        &mut self,
-        endpoint: &Endpoint,
-        seq: u32,
-        try_no: u32,
-        answer: &Answer,
-    ) -> Result<()> {
-        if self.live {
-            writeln!(
-                self.out,
-                "{}",
-                probe_live::attempt_line(endpoint, seq, try_no, answer)
-            )?;
-            self.out.flush()?;
-        }
-        Ok(())
-    }
-
-    fn done(&mut self, result: &ProbeResult) -> Result<()> {
-        if let Some(bar) = self.progress {
-            bar.inc(1);
-        }
-        let Some(stream) = self.stream.as_mut() else {
-            return Ok(());
-        };
-        // Streamed results are diagnosed with the other ports finished so far: filtered
-        // ports finish last, so the ports that answered are usually known by then.
-        self.index.add(result);
-        let diagnosis = self.adviser.diagnose(result, &self.index, None);
-        stream.record(&ProbeRecord::new(result, &diagnosis))?;
-        if stream.buffer().len() >= STREAM_BATCH {
-            self.idle()?;
-        }
-        Ok(())
-    }
-
-    /// Writes out the JSON lines gathered so far.
-    fn idle(&mut self) -> Result<()> {
-        if let Some(stream) = self.stream.as_mut()
-            && !stream.buffer().is_empty()
-        {
-            self.out.write_all(&std::mem::take(stream.buffer()))?;
-            self.out.flush()?;
-        }
-        Ok(())
-    }
 }
 
 /// What the table shows besides the results.
