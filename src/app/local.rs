@@ -2,7 +2,7 @@
 //! (for a UDP port also its receive side: `local_receive.rs`).
 
 use super::Context;
-use super::local_receive;
+use super::local_receive::{self, ReceiveSide};
 use crate::classify::classify;
 use crate::cli::local::LocalArgs;
 use crate::error::{EXIT_FAILURE, EXIT_OK, Result};
@@ -16,6 +16,7 @@ use crate::output::local_report::{
     self, FirewallRecord, InterfaceRecord, ListenerRecord, LocalReport, PortRecord,
 };
 use crate::plan::duration::parse_duration;
+use std::collections::HashMap;
 
 /// Runs `ipdiag local`.
 pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
@@ -55,7 +56,11 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
     });
     let owners = owners();
     let mut notes = Vec::new();
-    let sockets: Vec<_> = listening().into_iter().filter(asked).collect();
+    let all = listening();
+    if let Some(port) = args.port.filter(|_| protocol == Transport::Tcp) {
+        notes.extend(udp_instead(port, &all));
+    }
+    let sockets: Vec<_> = all.into_iter().filter(asked).collect();
     let receive = udp_port.map(|port| local_receive::look(port, &sockets, before));
     let hidden = sockets
         .iter()
@@ -66,24 +71,7 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
             "the owners of {hidden} sockets are not visible without root"
         ));
     }
-    let listeners: Vec<ListenerRecord> = sockets
-        .iter()
-        .map(|s| {
-            let owner = owners.get(&s.inode);
-            ListenerRecord {
-                protocol: s.protocol.as_str(),
-                address: s.local.ip().to_string(),
-                port: s.local.port(),
-                pid: owner.map(|o| o.0),
-                process: owner.map(|o| o.1.clone()),
-                reach: Reach::of(s.local).as_str(),
-                drops: s.drops,
-                rx_queue: s.rx_queue,
-                rcvbuf_bytes: receive.as_ref().and_then(|r| r.rcvbuf(s.inode)),
-                drops_delta: receive.as_ref().and_then(|r| r.drops_delta(s)),
-            }
-        })
-        .collect();
+    let listeners = listener_records(&sockets, &owners, receive.as_ref());
     let (port, firewall) = match args.port {
         None => (None, None),
         Some(port) => {
@@ -120,6 +108,46 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         Format::Table | Format::Csv => write!(ctx.out, "{}", local_report::text(&report))?,
     }
     Ok(if ok { EXIT_OK } else { EXIT_FAILURE })
+}
+
+/// The sockets as the report lists them, with their owners and, for the asked UDP port,
+/// its buffer and the drops while watched.
+fn listener_records(
+    sockets: &[SocketEntry],
+    owners: &HashMap<u64, (u32, String)>,
+    receive: Option<&ReceiveSide>,
+) -> Vec<ListenerRecord> {
+    sockets
+        .iter()
+        .map(|s| {
+            let owner = owners.get(&s.inode);
+            ListenerRecord {
+                protocol: s.protocol.as_str(),
+                address: s.local.ip().to_string(),
+                port: s.local.port(),
+                pid: owner.map(|o| o.0),
+                process: owner.map(|o| o.1.clone()),
+                reach: Reach::of(s.local).as_str(),
+                drops: s.drops,
+                rx_queue: s.rx_queue,
+                rcvbuf_bytes: receive.and_then(|r| r.rcvbuf(s.inode)),
+                drops_delta: receive.and_then(|r| r.drops_delta(s)),
+            }
+        })
+        .collect()
+}
+
+/// `local --port P` asks about TCP; when nothing listens there but a UDP socket is bound to
+/// P, the user most likely meant that one (a UDP server is not "listening" in TCP's sense).
+fn udp_instead(port: u16, sockets: &[SocketEntry]) -> Option<String> {
+    let tcp = |s: &&SocketEntry| s.protocol == Transport::Tcp && s.local.port() == port;
+    let udp = |s: &&SocketEntry| s.protocol == Transport::Udp && s.local.port() == port;
+    (!sockets.iter().any(|s| tcp(&s)) && sockets.iter().any(|s| udp(&s))).then(|| {
+        format!(
+            "nothing listens on {port}/tcp, but a UDP socket is bound to {port}: \
+             ipdiag local --port {port} --udp shows it, with its receive queue and drops"
+        )
+    })
 }
 
 /// The rules that stop the port, as lines, and as the JSON record.
