@@ -41,6 +41,11 @@ pub trait Observer {
     fn icmp_rationed(&mut self, _address: IpAddr) -> Result<()> {
         Ok(())
     }
+    /// `address`'s spaced retries are used up: its other silent UDP ports were not asked
+    /// again slowly.
+    fn icmp_budget_spent(&mut self, _address: IpAddr) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// An observer that only collects.
@@ -111,6 +116,7 @@ pub async fn drive(
                 }
             }
             Ok(Event::IcmpRationed { address }) => observer.icmp_rationed(address)?,
+            Ok(Event::IcmpBudgetSpent { address }) => observer.icmp_budget_spent(address)?,
             Err(TryRecvError::Empty) => {
                 observer.idle()?;
                 tokio::time::sleep(DRAIN_TICK).await;

@@ -12,7 +12,7 @@ use crate::output::json_stream::JsonStream;
 use crate::output::probe_json::ProbeRecord;
 use crate::output::probe_live;
 use crate::probe::attempt::Answer;
-use crate::probe::icmp_limit::ALLOWANCE;
+use crate::probe::icmp_limit::{ALLOWANCE, BUDGET};
 use crate::probe::{EngineConfig, SocketProber};
 use crate::raw::{self, SynConfig};
 use indicatif::ProgressBar;
@@ -151,6 +151,15 @@ impl Observer for Sink<'_> {
              after a burst of 6), so its silent UDP ports are asked again, one every {:.1} s, \
              lest closed ports pass for open|filtered (--retries 0 skips this)",
             ALLOWANCE.as_secs_f64()
+        ))
+    }
+
+    fn icmp_budget_spent(&mut self, address: IpAddr) -> Result<()> {
+        self.note(&format!(
+            "{address}: {BUDGET} silent UDP ports were asked again (about {:.0} s); the rest \
+             were not, and some may be closed rather than open|filtered: probe fewer ports \
+             at a time, or with --rate 1 (a probe a second stays within the ration)",
+            (ALLOWANCE * BUDGET).as_secs_f64()
         ))
     }
 

@@ -19,7 +19,7 @@
 
 use super::aggregate::Aggregate;
 use super::attempt::{Answer, Busy};
-use super::icmp_limit::IcmpLimits;
+use super::icmp_limit::{IcmpLimits, Reservation};
 use super::rate::Pacer;
 use super::reason::{Observation, judge};
 use super::timing::{HostTiming, TimingConfig};
@@ -107,11 +107,17 @@ pub enum Event {
         /// The host.
         address: IpAddr,
     },
+    /// The host's spaced retries are used up (`icmp_limit::BUDGET`): its other silent UDP
+    /// ports are retried at once, and may stay `open|filtered` though closed.
+    IcmpBudgetSpent {
+        /// The host.
+        address: IpAddr,
+    },
 }
 
 /// What came of waiting for a rationing host's ICMP allowance.
 enum Allowance {
-    /// The host does not ration (or is loopback): retry at once.
+    /// The host does not ration (or is loopback), or its budget is spent: retry at once.
     NotRationed,
     /// The allowance (or the deadline) came.
     Waited,
@@ -287,8 +293,16 @@ impl<P: Prober> Shared<P> {
     /// host can queue a retry for each of its silent ports, a second apart: while one waits
     /// it gives its concurrency permit back, so other hosts' ports go on meanwhile.
     async fn wait_for_icmp_allowance(&self, address: IpAddr, task: &mut Task<'_>) -> Allowance {
-        let Some(slot) = self.lock_icmp().reserve(address, Instant::now()) else {
-            return Allowance::NotRationed;
+        let reservation = self.lock_icmp().reserve(address, Instant::now());
+        let slot = match reservation {
+            Reservation::Spaced(slot) => slot,
+            Reservation::NotRationed => return Allowance::NotRationed,
+            Reservation::Spent { first } => {
+                if first {
+                    let _ = task.events.send(Event::IcmpBudgetSpent { address }).await;
+                }
+                return Allowance::NotRationed;
+            }
         };
         if slot.first {
             let _ = task.events.send(Event::IcmpRationed { address }).await;

@@ -376,7 +376,7 @@ async fn run_noting(
         match event {
             Event::Done { index, result } => results[index] = Some(result),
             Event::IcmpRationed { address } => rationed.push(address),
-            Event::Attempt { .. } => {}
+            Event::Attempt { .. } | Event::IcmpBudgetSpent { .. } => {}
         }
     }
     engine.await.unwrap();
@@ -429,6 +429,36 @@ async fn closed_udp_ports_stay_closed_behind_an_icmp_ration() {
         retries.windows(2).all(|w| w[1] - w[0] >= ALLOWANCE),
         "{retries:?}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_host_gets_its_budget_of_spaced_retries_and_no_more() {
+    // Fifty closed ports: six answer at once, thirty more on spaced retries (the budget),
+    // and the other fourteen stay open|filtered after a plain retry; said once.
+    let behaviours: Vec<_> = (1..=50).map(|p| (p, Behaviour::UdpClosed(MS(5)))).collect();
+    let fake = Fake::new(&behaviours);
+    let (tx, mut rx) = mpsc::channel(64);
+    let (_stop_tx, stop) = watch::channel(false);
+    let config = EngineConfig::default();
+    let engine = tokio::spawn(run(
+        udp_endpoints("198.51.100.7", 1..=50),
+        fake.clone(),
+        config,
+        tx,
+        stop,
+    ));
+    let (mut closed, mut silent, mut spent) = (0, 0, 0);
+    while let Some(event) = rx.recv().await {
+        match event {
+            Event::Done { result, .. } if result.state == State::Closed => closed += 1,
+            Event::Done { result, .. } if result.state == State::OpenFiltered => silent += 1,
+            Event::IcmpBudgetSpent { .. } => spent += 1,
+            _ => {}
+        }
+    }
+    engine.await.unwrap();
+    let budget = usize::try_from(crate::probe::icmp_limit::BUDGET).unwrap();
+    assert_eq!((closed, silent, spent), (6 + budget, 44 - budget, 1));
 }
 
 #[tokio::test(start_paused = true)]

@@ -12,7 +12,10 @@
 //! host's latest port unreachable (each one spent a token), so a retry finds a token
 //! unless a first probe of another port was answered just before it and took that one (a
 //! sweep's first probes are not spaced). A retry still silent is then almost surely
-//! silence indeed. Pure data: the engine hands it the time.
+//! silence indeed. Each host gets [`BUDGET`] spaced retries (about half a minute): a
+//! sweep of a thousand silent ports would otherwise take twenty minutes (as `nmap -sU`
+//! does); past the budget its silent ports are retried as anywhere else, and the user is
+//! told how to get the rest right. Pure data: the engine hands it the time.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -22,6 +25,9 @@ use tokio::time::Instant;
 /// The spacing of retries to a host that rations ICMP: Linux's default refill (1 s) plus
 /// a margin for timer granularity on both ends.
 pub const ALLOWANCE: Duration = Duration::from_millis(1100);
+
+/// Spaced retries per host at most: 30 allowances, about 33 s.
+pub const BUDGET: u32 = 30;
 
 /// Hosts seen answering UDP with port unreachable, each with its retry spacing.
 #[derive(Debug, Default)]
@@ -33,8 +39,24 @@ pub struct IcmpLimits {
 struct Spacing {
     /// The earliest moment the host has a token for us again.
     next: Instant,
-    /// A spaced retry has been reserved already (the user was told once).
-    used: bool,
+    /// Spaced retries reserved so far (the user is told at the first, and when the
+    /// budget runs out).
+    granted: u32,
+}
+
+/// What a retry to a host gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The host does not ration (or is loopback): retry at once.
+    NotRationed,
+    /// A spaced slot.
+    Spaced(Slot),
+    /// The host's budget of spaced retries is spent: retry at once; `first` for the first
+    /// retry turned away (time to say so).
+    Spent {
+        /// The first retry to this host turned away.
+        first: bool,
+    },
 }
 
 /// A reserved retry: when to send it, and whether it is the host's first (time to say why
@@ -58,25 +80,35 @@ impl IcmpLimits {
         }
         let spacing = self.hosts.entry(address).or_insert(Spacing {
             next: at,
-            used: false,
+            granted: 0,
         });
         spacing.next = spacing.next.max(at + ALLOWANCE);
     }
 
-    /// Whether `address` has answered with port unreachable in this run.
+    /// Whether `address` has answered with port unreachable in this run and has spaced
+    /// retries left (then each silent UDP port there deserves one).
     pub fn rations(&self, address: IpAddr) -> bool {
-        self.hosts.contains_key(&address)
+        self.hosts.get(&address).is_some_and(|s| s.granted < BUDGET)
     }
 
-    /// The next spaced slot for a retry to `address` at or after `now`; `None` for a host
-    /// not seen answering with port unreachable (its retries need no spacing).
-    pub fn reserve(&mut self, address: IpAddr, now: Instant) -> Option<Slot> {
-        let spacing = self.hosts.get_mut(&address)?;
-        let first = !spacing.used;
+    /// The next spaced slot for a retry to `address` at or after `now`, if the host
+    /// rations and its budget lasts.
+    pub fn reserve(&mut self, address: IpAddr, now: Instant) -> Reservation {
+        let Some(spacing) = self.hosts.get_mut(&address) else {
+            return Reservation::NotRationed;
+        };
+        if spacing.granted >= BUDGET {
+            let first = spacing.granted == BUDGET;
+            spacing.granted = BUDGET + 1;
+            return Reservation::Spent { first };
+        }
         let at = spacing.next.max(now);
         spacing.next = at + ALLOWANCE;
-        spacing.used = true;
-        Some(Slot { at, first })
+        spacing.granted += 1;
+        Reservation::Spaced(Slot {
+            at,
+            first: spacing.granted == 1,
+        })
     }
 }
 
@@ -86,41 +118,50 @@ mod tests {
 
     const MS: Duration = Duration::from_millis(1);
 
+    fn slot(r: Reservation) -> Slot {
+        match r {
+            Reservation::Spaced(slot) => slot,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn only_hosts_that_answered_are_spaced_one_allowance_apart() {
         let (a, b): (IpAddr, IpAddr) = ("198.51.100.2".parse().unwrap(), "::1".parse().unwrap());
         let mut limits = IcmpLimits::default();
         let t0 = Instant::now();
-        assert_eq!(limits.reserve(a, t0), None);
+        assert_eq!(limits.reserve(a, t0), Reservation::NotRationed);
         assert!(!limits.rations(a));
         // Two answers, the later at t0 + 300 ms: the host's next token is an allowance on.
         limits.answered_unreachable(a, t0);
         limits.answered_unreachable(a, t0 + MS * 300);
         assert!(limits.rations(a) && !limits.rations(b));
         let next = t0 + MS * 300 + ALLOWANCE;
-        let slots: Vec<Slot> = (0..3).map(|_| limits.reserve(a, t0).unwrap()).collect();
-        assert_eq!(
-            slots,
-            [
-                Slot {
-                    at: next,
-                    first: true
-                },
-                Slot {
-                    at: next + ALLOWANCE,
-                    first: false
-                },
-                Slot {
-                    at: next + ALLOWANCE * 2,
-                    first: false
-                },
-            ]
-        );
+        let slots: Vec<Slot> = (0..3).map(|_| slot(limits.reserve(a, t0))).collect();
+        let want = |k: u32, first| Slot {
+            at: next + ALLOWANCE * k,
+            first,
+        };
+        assert_eq!(slots, [want(0, true), want(1, false), want(2, false)]);
         // Asked long after: then, not in the past.
         let late = next + ALLOWANCE * 10;
-        assert_eq!(limits.reserve(a, late).map(|s| s.at), Some(late));
-        assert_eq!(limits.reserve(b, t0), None);
+        assert_eq!(slot(limits.reserve(a, late)).at, late);
+        assert_eq!(limits.reserve(b, t0), Reservation::NotRationed);
         limits.answered_unreachable(b, t0);
         assert!(!limits.rations(b), "loopback is never rationed");
+    }
+
+    #[test]
+    fn the_budget_ends_the_spacing_and_says_so_once() {
+        let a: IpAddr = "198.51.100.2".parse().unwrap();
+        let mut limits = IcmpLimits::default();
+        let t0 = Instant::now();
+        limits.answered_unreachable(a, t0);
+        for _ in 0..BUDGET {
+            assert!(matches!(limits.reserve(a, t0), Reservation::Spaced(_)));
+        }
+        assert!(!limits.rations(a), "no retry is owed past the budget");
+        assert_eq!(limits.reserve(a, t0), Reservation::Spent { first: true });
+        assert_eq!(limits.reserve(a, t0), Reservation::Spent { first: false });
     }
 }
