@@ -1,5 +1,5 @@
 //! The cases of the simulated cloud: each asserts ipdiag's exact state, reason, ICMP
-//! sender and diagnosis from `--json`, and that nmap (when installed) reports the same state.
+//! sender and diagnosis from `--json`, and that nmap reports the same state.
 
 use crate::bed::{Bed, PRIVATE, PUBLIC, SILENT, Setup, output, ports};
 use crate::nmap;
@@ -65,12 +65,8 @@ fn run(name: &str, case: &Case) {
     );
     assert_eq!(record["cause"], case.cause, "{name}: {record}");
     assert_eq!(record["method"], "connect", "{name}: {record}");
-    if nmap::available() {
-        let theirs = nmap::state(&bed, case.host, case.port, case.udp);
-        assert_eq!(theirs, case.state, "{name}: nmap disagrees with {record}");
-    } else {
-        eprintln!("{name}: nmap is not installed, comparison skipped");
-    }
+    let theirs = nmap::state(&bed, case.host, case.port, case.udp);
+    assert_eq!(theirs, case.state, "{name}: nmap disagrees with {record}");
     if !case.udp {
         syn_agrees(name, &bed, case, &record);
     }
@@ -90,10 +86,8 @@ fn syn_agrees(name: &str, bed: &Bed, case: &Case, connect: &Value) {
     if case.state == "open" {
         half_open_entries_are_reset(name, bed, case.port);
     }
-    if nmap::available() {
-        let theirs = nmap::syn_state(bed, case.host, case.port);
-        assert_eq!(theirs, case.state, "{name}: nmap -sS disagrees with {syn}");
-    }
+    let theirs = nmap::syn_state(bed, case.host, case.port);
+    assert_eq!(theirs, case.state, "{name}: nmap -sS disagrees with {syn}");
 }
 
 /// After a SYN scan of an open port the server holds no half-open (SYN-RECV) or
@@ -129,8 +123,7 @@ fn half_open_entries_are_reset(name: &str, bed: &Bed, port: u16) {
     panic!("{name}: the server still holds connections on {port_text} after the SYN scan: {left}");
 }
 
-#[test]
-fn tcp_open() {
+pub fn tcp_open() {
     run(
         "tcp_open",
         &Case {
@@ -146,8 +139,7 @@ fn tcp_open() {
     );
 }
 
-#[test]
-fn tcp_host_silent() {
+pub fn tcp_host_silent() {
     run(
         "tcp_host_silent",
         &Case {
@@ -163,8 +155,7 @@ fn tcp_host_silent() {
     );
 }
 
-#[test]
-fn tcp_server_bound_to_loopback_only() {
+pub fn tcp_server_bound_to_loopback_only() {
     run(
         "tcp_server_bound_to_loopback_only",
         &Case {
@@ -180,8 +171,7 @@ fn tcp_server_bound_to_loopback_only() {
     );
 }
 
-#[test]
-fn tcp_nothing_listening() {
+pub fn tcp_nothing_listening() {
     run(
         "tcp_nothing_listening",
         &Case {
@@ -197,8 +187,7 @@ fn tcp_nothing_listening() {
     );
 }
 
-#[test]
-fn tcp_dropped_by_security_group() {
+pub fn tcp_dropped_by_security_group() {
     run(
         "tcp_dropped_by_security_group",
         &Case {
@@ -215,8 +204,7 @@ fn tcp_dropped_by_security_group() {
 }
 
 /// The server's ICMP leaves from its private address; the edge translates it back.
-#[test]
-fn tcp_rejected_by_host_firewall() {
+pub fn tcp_rejected_by_host_firewall() {
     run(
         "tcp_rejected_by_host_firewall",
         &Case {
@@ -232,8 +220,7 @@ fn tcp_rejected_by_host_firewall() {
     );
 }
 
-#[test]
-fn tcp_client_dials_the_private_address() {
+pub fn tcp_client_dials_the_private_address() {
     run(
         "tcp_client_dials_the_private_address",
         &Case {
@@ -249,8 +236,7 @@ fn tcp_client_dials_the_private_address() {
     );
 }
 
-#[test]
-fn udp_echo_open() {
+pub fn udp_echo_open() {
     run(
         "udp_echo_open",
         &Case {
@@ -266,8 +252,7 @@ fn udp_echo_open() {
     );
 }
 
-#[test]
-fn udp_nothing_listening() {
+pub fn udp_nothing_listening() {
     run(
         "udp_nothing_listening",
         &Case {
@@ -283,8 +268,7 @@ fn udp_nothing_listening() {
     );
 }
 
-#[test]
-fn udp_dropped_by_security_group() {
+pub fn udp_dropped_by_security_group() {
     run(
         "udp_dropped_by_security_group",
         &Case {
@@ -303,8 +287,7 @@ fn udp_dropped_by_security_group() {
 /// 5 % of SYNs dropped and 50 ms of delay: the state stays right, every dropped SYN is
 /// counted as lost (the kernel's retransmission 1 s later must not hide it), and the RTT
 /// agrees with ping's over the same path.
-#[test]
-fn lossy_delayed_path() {
+pub fn lossy_delayed_path() {
     const ATTEMPTS: u32 = 200;
     let setup = Setup {
         syn_loss_pct: 5,
@@ -347,26 +330,30 @@ fn lossy_delayed_path() {
         "loss {loss} % vs {truth} % dropped"
     );
 
-    let ping_avg = ping_avg_ms(&bed, 50);
+    // The minimum, not the average: both go through the same userspace delay line, whose
+    // scheduling jitter on a busy machine moves averages by a few ms (52.3 vs 53.9 ms was
+    // seen) but not the fastest round trip, which is the path itself.
+    let ping_min = ping_min_ms(&bed, 50);
+    let min = record["rtt_ms"]["min"].as_f64().expect("rtt_ms.min");
     let avg = record["rtt_ms"]["avg"].as_f64().expect("rtt_ms.avg");
     eprintln!(
-        "lossy_delayed_path: loss {loss} % (truth {truth} %), rtt avg {avg:.3} ms, ping avg {ping_avg:.3} ms"
+        "lossy_delayed_path: loss {loss} % (truth {truth} %), rtt min {min:.3} avg {avg:.3} ms, ping min {ping_min:.3} ms"
     );
     assert!(
-        (avg - ping_avg).abs() <= 1.0,
-        "rtt avg {avg} ms vs ping {ping_avg} ms"
+        (min - ping_min).abs() <= 1.0,
+        "rtt min {min} ms vs ping's {ping_min} ms"
     );
-    assert!(avg >= 50.0, "the 50 ms delay shows: {avg} ms");
+    assert!(min >= 50.0, "the 50 ms delay shows: {min} ms");
 }
 
-/// ping's average RTT to the public address over `count` echoes.
-fn ping_avg_ms(bed: &Bed, count: u32) -> f64 {
+/// ping's minimum RTT to the public address over `count` echoes.
+fn ping_min_ms(bed: &Bed, count: u32) -> f64 {
     let count = count.to_string();
     let out = bed.in_client(&["ping", "-n", "-q", "-c", &count, "-i", "0.01", PUBLIC]);
     // "rtt min/avg/max/mdev = 50.1/50.3/50.9/0.2 ms"
     out.lines()
         .find_map(|l| l.split_once(" = ").filter(|_| l.starts_with("rtt")))
-        .and_then(|(_, v)| v.split('/').nth(1)?.parse().ok())
+        .and_then(|(_, v)| v.split('/').next()?.parse().ok())
         .unwrap_or_else(|| panic!("no rtt line in ping's output:\n{out}"))
 }
 
@@ -379,8 +366,7 @@ fn doctor(bed: &Bed, target: &str) -> Value {
 
 /// The port is dropped by the security group while SSH on the same host answers: the
 /// control probe turns "maybe" into a confident `security_group`.
-#[test]
-fn doctor_security_group_with_ssh_open() {
+pub fn doctor_security_group_with_ssh_open() {
     let Some(bed) = Bed::new("doctor_security_group_with_ssh_open", Setup::default()) else {
         return;
     };
@@ -413,8 +399,7 @@ fn doctor_security_group_with_ssh_open() {
 }
 
 /// Nothing answers on any port or to ping: a stopped instance or a wrong IP.
-#[test]
-fn doctor_whole_host_silent() {
+pub fn doctor_whole_host_silent() {
     let Some(bed) = Bed::new("doctor_whole_host_silent", Setup::default()) else {
         return;
     };

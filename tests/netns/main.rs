@@ -1,8 +1,10 @@
 //! Scenario tests in a simulated cloud built from network namespaces (see `bed.rs`).
 //!
-//! They need root (network namespaces, nftables, a TUN device). Without it each test
-//! prints why and passes, except when `IPDIAG_REQUIRE_NETNS=1` (CI), where a skip fails.
-//! Packets go only to addresses inside the namespaces these tests create and delete.
+//! They need root (network namespaces, nftables, a TUN device) and the tools each one
+//! declares below. `harness.rs` checks them before the first test: a test whose needs are
+//! not met is reported as ignored with the package to install, and fails instead when
+//! `IPDIAG_REQUIRE_NETNS=1` (CI). Packets go only to addresses inside the namespaces these
+//! tests create and delete.
 
 mod bed;
 mod cases;
@@ -11,6 +13,7 @@ mod check;
 mod delayline;
 mod direction;
 mod edge_icmp;
+mod harness;
 mod loss;
 mod nmap;
 mod ping;
@@ -20,3 +23,175 @@ mod server_side;
 mod servers;
 mod sizes;
 mod trace;
+
+use harness::NsTest;
+
+/// Every namespace test with what it needs besides ipdiag (`harness::Need`). A test added
+/// to a module is added here too: the harness runs only what this list names.
+const TESTS: &[NsTest] = &[
+    ns_test!(cases::tcp_open, Root, Ip, Nft, Nmap),
+    ns_test!(cases::tcp_host_silent, Root, Ip, Nft, Nmap),
+    ns_test!(
+        cases::tcp_server_bound_to_loopback_only,
+        Root,
+        Ip,
+        Nft,
+        Nmap
+    ),
+    ns_test!(cases::tcp_nothing_listening, Root, Ip, Nft, Nmap),
+    ns_test!(cases::tcp_dropped_by_security_group, Root, Ip, Nft, Nmap),
+    ns_test!(cases::tcp_rejected_by_host_firewall, Root, Ip, Nft, Nmap),
+    ns_test!(
+        cases::tcp_client_dials_the_private_address,
+        Root,
+        Ip,
+        Nft,
+        Nmap
+    ),
+    ns_test!(cases::udp_echo_open, Root, Ip, Nft, Nmap),
+    ns_test!(cases::udp_nothing_listening, Root, Ip, Nft, Nmap),
+    ns_test!(cases::udp_dropped_by_security_group, Root, Ip, Nft, Nmap),
+    ns_test!(cases::lossy_delayed_path, Root, Ip, Nft, Ping),
+    ns_test!(cases::doctor_security_group_with_ssh_open, Root, Ip, Nft),
+    ns_test!(cases::doctor_whole_host_silent, Root, Ip, Nft),
+    ns_test!(
+        check::security_group_drop_is_filtered_and_fails_an_open_check_with_its_cause,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        check::wait_udp_is_never_ready_on_an_icmp_error_from_the_path,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        direction::loss_injected_server_to_client_is_split_by_direction,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        direction::the_probe_command_splits_loss_by_direction,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        edge_icmp::the_edge_rejects_with_port_unreachable,
+        Root,
+        Ip,
+        Nft,
+        Nmap
+    ),
+    ns_test!(
+        edge_icmp::the_edge_rejects_with_admin_prohibited,
+        Root,
+        Ip,
+        Nft,
+        Nmap
+    ),
+    ns_test!(edge_icmp::the_ttl_runs_out_at_the_edge, Root, Ip, Nft, Nmap),
+    ns_test!(loss::a_sweep_under_ten_percent_loss_is_exact, Root, Ip, Nft),
+    ns_test!(nmap::reads_grepable_output),
+    ns_test!(nmap::reads_the_xml_state_with_reason_and_sender),
+    ns_test!(
+        ping::ping_reports_the_injected_delay_and_loss,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        ration::a_udp_sweep_gets_closed_ports_right_behind_the_icmp_ration,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        rcvbuf::a_flooded_receiver_overflows_and_watching_sees_it_rise,
+        Root,
+        Ip
+    ),
+    ns_test!(
+        rcvbuf::a_listener_stays_visible_while_other_sockets_come_and_go,
+        Root,
+        Ip
+    ),
+    ns_test!(
+        server_side::udp_open_through_the_responder_reports_the_natted_source,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        server_side::udp_dropped_with_a_responder_is_filtered,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        server_side::serve_on_the_public_ip_explains_bind_public_ip,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        server_side::local_on_the_server_finds_binds_and_firewall,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        sizes::sizes_above_the_path_mtu_are_lost_as_fragments,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        sizes::the_size_sweep_finds_the_largest_datagram_that_arrives,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        trace::trace_reaches_an_open_port_through_every_router,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        trace::a_drop_at_the_providers_edge_is_the_security_group,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        trace::a_drop_before_the_provider_is_the_clients_network,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        trace::the_table_streams_a_line_per_hop_and_ends_with_the_verdict,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        trace::doctor_trace_makes_the_edge_drop_evidence_for_the_security_group,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        trace::doctor_trace_blames_the_clients_network_when_replies_stop_before_the_provider,
+        Root,
+        Ip,
+        Nft
+    ),
+];
+
+fn main() {
+    harness::main(TESTS)
+}

@@ -6,8 +6,7 @@ use crate::bed::{Bed, PUBLIC, Setup};
 use serde_json::Value;
 use std::time::Duration;
 
-#[test]
-fn ping_reports_the_injected_delay_and_loss() {
+pub fn ping_reports_the_injected_delay_and_loss() {
     const COUNT: u64 = 60;
     let setup = Setup {
         echo_loss_pct: 10,

@@ -9,8 +9,7 @@ use crate::servers::Servers;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-#[test]
-fn a_udp_sweep_gets_closed_ports_right_behind_the_icmp_ration() {
+pub fn a_udp_sweep_gets_closed_ports_right_behind_the_icmp_ration() {
     let Some(bed) = Bed::new("udp_ration", Setup::default()) else {
         return;
     };

@@ -14,8 +14,7 @@ fn probe_json(bed: &Bed, args: &[&str]) -> Value {
 
 /// UDP through the responder is definitive, and the client learns the address the server
 /// saw: here a carrier NAT rewrites 198.51.100.2 to 198.51.100.77 on the way in.
-#[test]
-fn udp_open_through_the_responder_reports_the_natted_source() {
+pub fn udp_open_through_the_responder_reports_the_natted_source() {
     let setup = Setup {
         client_nat: Some("198.51.100.77"),
         ..Setup::default()
@@ -68,8 +67,7 @@ fn udp_open_through_the_responder_reports_the_natted_source() {
 }
 
 /// With a responder known to run there, UDP silence has one meaning: filtered.
-#[test]
-fn udp_dropped_with_a_responder_is_filtered() {
+pub fn udp_dropped_with_a_responder_is_filtered() {
     let Some(bed) = Bed::new("udp_dropped_with_a_responder_is_filtered", Setup::default()) else {
         return;
     };
@@ -88,8 +86,7 @@ fn udp_dropped_with_a_responder_is_filtered() {
 }
 
 /// The classic mistake: binding the public IP, which is not on the VM.
-#[test]
-fn serve_on_the_public_ip_explains_bind_public_ip() {
+pub fn serve_on_the_public_ip_explains_bind_public_ip() {
     let Some(bed) = Bed::new(
         "serve_on_the_public_ip_explains_bind_public_ip",
         Setup::default(),
@@ -120,8 +117,7 @@ fn local_json(bed: &Bed, port: u16) -> Value {
 /// On the server: a listener on 127.0.0.1 only is `loopback_bind`; nothing at all is
 /// `not_listening`; the server's own firewall rule is found (`host_firewall`); the VM has
 /// no public address (NAT).
-#[test]
-fn local_on_the_server_finds_binds_and_firewall() {
+pub fn local_on_the_server_finds_binds_and_firewall() {
     let Some(bed) = Bed::new(
         "local_on_the_server_finds_binds_and_firewall",
         Setup::default(),

@@ -49,8 +49,7 @@ fn rows(r: &Value) -> Vec<(u64, bool, Option<u64>)> {
         .collect()
 }
 
-#[test]
-fn sizes_above_the_path_mtu_are_lost_as_fragments() {
+pub fn sizes_above_the_path_mtu_are_lost_as_fragments() {
     let Some(bed) = Bed::new("sizes_fragments", Setup::default()) else {
         return;
     };
@@ -107,8 +106,7 @@ fn sizes_above_the_path_mtu_are_lost_as_fragments() {
     );
 }
 
-#[test]
-fn the_size_sweep_finds_the_largest_datagram_that_arrives() {
+pub fn the_size_sweep_finds_the_largest_datagram_that_arrives() {
     let Some(bed) = Bed::new("sizes_sweep", Setup::default()) else {
         return;
     };

