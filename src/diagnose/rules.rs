@@ -3,6 +3,7 @@
 //! with synthetic results.
 
 use super::cause::{Cause, Confidence, Finding};
+use super::loss_bound::{self, LossVerdict};
 use super::path::PathVerdict;
 use crate::classify::AddrInfo;
 use crate::model::{ProbeResult, Protocol, Reason, Scope, State};
@@ -10,9 +11,8 @@ use ipnet::IpNet;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-/// Loss (percent) from which an open path counts as lossy, given enough attempts.
-pub const LOSSY_LOSS_PCT: f64 = 2.0;
-/// Attempts needed before loss or jitter says anything about the path.
+/// Answers needed before jitter says anything about the path (loss is judged by its
+/// confidence bound, `loss_bound`, which needs no such floor).
 pub const LOSSY_MIN_ATTEMPTS: u32 = 5;
 /// Jitter (RTT standard deviation) that counts as erratic: above this many milliseconds
 /// and above half the mean.
@@ -136,18 +136,29 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
 }
 
 fn open(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<Finding>) {
-    let loss = result.loss_pct();
-    let enough = result.attempts >= LOSSY_MIN_ATTEMPTS;
+    let lost = result.attempts.saturating_sub(result.received);
     let jitter = result
         .rtt
         .filter(|r| result.received >= LOSSY_MIN_ATTEMPTS && r.stddev > JITTER_MS.max(r.avg / 2.0));
-    if enough && loss >= LOSSY_LOSS_PCT {
-        let confidence = if loss >= 2.0 * LOSSY_LOSS_PCT {
+    let verdict = loss_bound::judge(lost, result.attempts);
+    if let LossVerdict::Lossy | LossVerdict::ClearlyLossy = verdict {
+        let confidence = if verdict == LossVerdict::ClearlyLossy {
             Confidence::High
         } else {
             Confidence::Medium
         };
         push(out, Cause::LossyPath, confidence, vec![this]);
+    } else if verdict == LossVerdict::Unproven && jitter.is_none() {
+        // Some loss, but chance at the usual background could give as much: reachable,
+        // with the lossy path named as possible, not claimed.
+        let attempts = result.attempts;
+        let maybe = format!(
+            "{lost} of {attempts} probes lost: more than the usual background, but too few to \
+             tell it from chance (measure longer, e.g. -c {})",
+            (attempts * 10).clamp(200, 1000)
+        );
+        push(out, Cause::Ok, Confidence::Medium, vec![this]);
+        push(out, Cause::LossyPath, Confidence::Low, vec![maybe]);
     } else if let Some(rtt) = jitter {
         let evidence = format!(
             "{this}; rtt varies by ±{:.1} ms around {:.1} ms",
