@@ -8,6 +8,11 @@ use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
+/// Receive buffer the responder asks for on UDP: 4 MiB, a few thousand datagrams, so a burst
+/// at `--loss-split`'s highest rate waits in the queue instead of overflowing it (the
+/// namespace test lost 167 of 1,000 there on a busy machine with the 208 KiB default).
+const UDP_RECEIVE_BUFFER: usize = 4 << 20;
+
 /// Binds a listening TCP or a UDP socket (IPv6 sockets are IPv6-only, so `0.0.0.0` and
 /// `::` can share a port).
 pub fn bind(transport: Transport, address: SocketAddr) -> io::Result<Socket> {
@@ -23,7 +28,13 @@ pub fn bind(transport: Transport, address: SocketAddr) -> io::Result<Socket> {
     if address.is_ipv6() {
         socket.set_only_v6(true)?;
     }
-    if transport != Transport::Udp {
+    if transport == Transport::Udp {
+        // The responder counts every datagram that arrives (`--loss-split` compares those
+        // counts with the client's): its own receive queue must not be where they are lost
+        // when it is briefly starved of CPU. The kernel caps the size at net.core.rmem_max;
+        // a refusal only leaves the default.
+        let _ = socket.set_recv_buffer_size(UDP_RECEIVE_BUFFER);
+    } else {
         socket.set_reuse_address(true)?;
     }
     socket.bind(&address.into())?;
