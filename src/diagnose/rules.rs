@@ -188,6 +188,13 @@ fn closed(result: &ProbeResult, this: &str, out: &mut Vec<Finding>) {
         vec![reached.clone()],
     );
     push(out, Cause::LoopbackBind, Confidence::Medium, vec![reached]);
+    // The tutorial's first rule: a server told to bind the public IP never starts, since
+    // that address is not on the VM's card (the cloud maps it by NAT).
+    let bind = "if the server was told to bind the public IP, it failed at start with \
+                `OSError: [Errno 99] Cannot assign requested address` (EADDRNOTAVAIL) and is \
+                not running"
+        .to_owned();
+    push(out, Cause::BindPublicIp, Confidence::Low, vec![bind]);
     if result.endpoint.protocol == Protocol::Tcp {
         let evidence = format!("{this}: a firewall rule rejecting with a TCP reset looks the same");
         push(out, Cause::HostFirewall, Confidence::Low, vec![evidence]);
@@ -198,12 +205,33 @@ fn rejected(result: &ProbeResult, facts: &Facts<'_>, this: &str, out: &mut Vec<F
     let target = result.endpoint.address;
     let from = result.icmp_from;
     if from.is_none() || from == target {
-        push(
-            out,
-            Cause::HostFirewall,
-            Confidence::High,
-            vec![format!("{this}: sent by the target itself")],
-        );
+        // A cloud edge that translates the public address sends its own rejections from
+        // that address too: from here only a target on this machine's own network (no
+        // translation between) is surely the host itself.
+        let direct = target.is_some_and(|t| facts.local_networks.iter().any(|n| n.contains(&t)));
+        if direct {
+            let evidence = format!("{this}: sent by the target itself, on this machine's network");
+            push(out, Cause::HostFirewall, Confidence::High, vec![evidence]);
+        } else {
+            let evidence = format!(
+                "{this}: sent from the target's address, which the server's firewall and an \
+                 edge that translates the address (the security group's) both use; \
+                 `ipdiag local --port {}` on the server tells them apart",
+                result.endpoint.port
+            );
+            push(
+                out,
+                Cause::HostFirewall,
+                Confidence::Medium,
+                vec![evidence.clone()],
+            );
+            push(
+                out,
+                Cause::SecurityGroup,
+                Confidence::Medium,
+                vec![evidence],
+            );
+        }
     } else if from.is_some_and(|f| is_local(f, facts.local_networks)) {
         let evidence = format!("{this}: this machine's own firewall rejects the outgoing packet");
         push(out, Cause::HostFirewall, Confidence::Medium, vec![evidence]);
@@ -251,14 +279,25 @@ fn silence(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<
         .collect();
     let udp = result.endpoint.protocol == Protocol::Udp;
     if !alive.is_empty() {
+        // The host answers, this port is silent: something drops it. From this side a
+        // security group and the server's own firewall drop alike; only the server can
+        // tell which (its firewall's verdict for the port, or packets arriving at all).
         let mut evidence = vec![this];
         evidence.extend(alive);
-        let confidence = if udp {
-            Confidence::Medium
-        } else {
-            Confidence::High
-        };
-        push(out, Cause::SecurityGroup, confidence, evidence);
+        let port = result.endpoint.port;
+        let decide = format!(
+            "from here, the security group or the server's own firewall: they drop alike \
+             (`ipdiag local --port {port}{}` on the server tells which)",
+            if udp { " --udp" } else { "" }
+        );
+        evidence.push(decide.clone());
+        push(
+            out,
+            Cause::SecurityGroup,
+            Confidence::Medium,
+            evidence.clone(),
+        );
+        push(out, Cause::HostFirewall, Confidence::Medium, vec![decide]);
         if udp {
             let quiet = "the service may be up and silent: UDP silence proves neither".to_owned();
             push(out, Cause::Ok, Confidence::Low, vec![quiet]);
@@ -310,7 +349,13 @@ fn path_evidence(path: &PathVerdict, out: &mut Vec<Finding>) {
             None => push(out, cause, confidence, vec![evidence.clone()]),
         };
     match path {
-        PathVerdict::DroppedAtEdge { .. } => add(Cause::SecurityGroup, Confidence::High),
+        // Replies stop inside the provider's network: the packets reached it, so the
+        // client's side is cleared; the security group or the server's own firewall (the
+        // hop after the edge is the server, silent either way) — medium, both listed.
+        PathVerdict::DroppedAtEdge { .. } => {
+            add(Cause::SecurityGroup, Confidence::Medium);
+            add(Cause::HostFirewall, Confidence::Medium);
+        }
         PathVerdict::DroppedBeforeProvider { .. } => {
             add(Cause::NoRoute, Confidence::High);
             add(Cause::SecurityGroup, Confidence::Low);

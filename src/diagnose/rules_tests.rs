@@ -99,13 +99,25 @@ fn closed_is_not_listening_or_loopback_bind() {
         [
             (Cause::NotListening, M),
             (Cause::LoopbackBind, M),
+            (Cause::BindPublicIp, L),
             (Cause::HostFirewall, L)
         ]
     );
     let udp = result(PUBLIC, 7890, Protocol::Udp, CLOSED, Reason::PortUnreach);
     assert_eq!(
         ranked(&udp, &[], None, &[]),
-        [(Cause::NotListening, M), (Cause::LoopbackBind, M)]
+        [
+            (Cause::NotListening, M),
+            (Cause::LoopbackBind, M),
+            (Cause::BindPublicIp, L)
+        ]
+    );
+    // The error the user saw is quoted, so the hint reads as their own problem.
+    let facts = Facts::default();
+    assert!(
+        findings(&r, &facts)[2].evidence[0].contains("[Errno 99] Cannot assign requested address"),
+        "{:?}",
+        findings(&r, &facts)
     );
 }
 
@@ -113,14 +125,24 @@ fn closed_is_not_listening_or_loopback_bind() {
 fn silence_with_another_port_open_is_the_security_group() {
     let r = tcp(PUBLIC, 7890, FILTERED, Reason::NoResponse);
     let others = [seen(22, OPEN, Reason::SynAck)];
-    assert_eq!(ranked(&r, &others, None, &[]), [(Cause::SecurityGroup, H)]);
+    // From one side a security group and the server's firewall drop alike: both listed,
+    // neither high, and the command that decides it named.
+    assert_eq!(
+        ranked(&r, &others, None, &[]),
+        [(Cause::SecurityGroup, M), (Cause::HostFirewall, M)]
+    );
     let facts = Facts {
         others: &others,
         ..Facts::default()
     };
     assert_eq!(
         findings(&r, &facts)[0].evidence,
-        ["7890/tcp no-response ×3", "22/tcp open 31.0 ms"]
+        [
+            "7890/tcp no-response ×3",
+            "22/tcp open 31.0 ms",
+            "from here, the security group or the server's own firewall: they drop alike \
+             (`ipdiag local --port 7890` on the server tells which)"
+        ]
     );
 }
 
@@ -134,7 +156,7 @@ fn silence_while_ping_answers_is_the_security_group() {
     };
     assert_eq!(
         ranked(&r, &[], Some(ping), &[]),
-        [(Cause::SecurityGroup, H)]
+        [(Cause::SecurityGroup, M), (Cause::HostFirewall, M)]
     );
 }
 
@@ -176,7 +198,11 @@ fn udp_silence_says_it_proves_neither() {
     );
     assert_eq!(
         ranked(&r, &[seen(22, OPEN, Reason::SynAck)], None, &[]),
-        [(Cause::SecurityGroup, M), (Cause::Ok, L)]
+        [
+            (Cause::SecurityGroup, M),
+            (Cause::HostFirewall, M),
+            (Cause::Ok, L)
+        ]
     );
     assert_eq!(
         ranked(&r, &[], None, &[]),
@@ -188,7 +214,14 @@ fn udp_silence_says_it_proves_neither() {
 fn admin_prohibited_from_the_target_is_the_host_firewall() {
     let mut r = tcp(PUBLIC, 7890, FILTERED, Reason::AdminProhibited);
     r.icmp_from = r.endpoint.address;
-    assert_eq!(ranked(&r, &[], None, &[]), [(Cause::HostFirewall, H)]);
+    // Across the internet an edge that translates the address rejects from it too.
+    assert_eq!(
+        ranked(&r, &[], None, &[]),
+        [(Cause::HostFirewall, M), (Cause::SecurityGroup, M)]
+    );
+    // On this machine's own network nothing translates between: the host itself.
+    let lan: IpNet = "8.8.4.0/24".parse().unwrap();
+    assert_eq!(ranked(&r, &[], None, &[lan]), [(Cause::HostFirewall, H)]);
 }
 
 #[test]
@@ -245,7 +278,11 @@ fn documentation_addresses_are_a_late_suspicion() {
     let ranks = ranked(&r, &[seen(22, OPEN, Reason::SynAck)], None, &[]);
     assert_eq!(
         ranks,
-        [(Cause::SecurityGroup, H), (Cause::SpecialAddress, L)]
+        [
+            (Cause::SecurityGroup, M),
+            (Cause::HostFirewall, M),
+            (Cause::SpecialAddress, L)
+        ]
     );
     assert_eq!(
         ranked(
@@ -331,7 +368,7 @@ fn icmp_unreachables() {
     // A TCP SYN answered with port unreachable by the target: iptables' default REJECT.
     let mut r = tcp(PUBLIC, 7890, FILTERED, Reason::PortUnreach);
     r.icmp_from = r.endpoint.address;
-    assert_eq!(ranked(&r, &[], None, &[])[0], (Cause::HostFirewall, H));
+    assert_eq!(ranked(&r, &[], None, &[])[0], (Cause::HostFirewall, M));
 }
 
 #[test]

@@ -365,7 +365,8 @@ fn doctor(bed: &Bed, target: &str) -> Value {
 }
 
 /// The port is dropped by the security group while SSH on the same host answers: the
-/// control probe turns "maybe" into a confident `security_group`.
+/// control probe shows the host is up, so something drops the port — the security group or
+/// the server's own firewall, which drop alike from here: both medium, the group first.
 pub fn doctor_security_group_with_ssh_open() {
     let Some(bed) = Bed::new("doctor_security_group_with_ssh_open", Setup::default()) else {
         return;
@@ -377,7 +378,9 @@ pub fn doctor_security_group_with_ssh_open() {
     let report = doctor(&bed, &format!("{PUBLIC}:{}", ports::TCP_SG_DROP));
     assert_eq!(report["state"], "filtered", "{report}");
     assert_eq!(report["cause"], "security_group", "{report}");
-    assert_eq!(report["hints"][0]["confidence"], "high", "{report}");
+    assert_eq!(report["hints"][0]["confidence"], "medium", "{report}");
+    assert_eq!(report["hints"][1]["cause"], "host_firewall", "{report}");
+    assert_eq!(report["hints"][1]["confidence"], "medium", "{report}");
     let control = report["control"].as_array().expect("control probes");
     let ssh = control
         .iter()

@@ -178,8 +178,16 @@ pub fn doctor_trace_makes_the_edge_drop_evidence_for_the_security_group() {
     chain.drop_at(3, &format!("tcp dport {PORT}"));
     let record = doctor(&chain, &[]);
     assert_eq!(record["state"], "filtered", "{record}");
+    // The trace clears the client's side, but the hop after the edge is the server, silent
+    // whether the group or its own firewall drops: both medium, never a confident guess.
     assert_eq!(record["cause"], "security_group", "{record}");
-    assert_eq!(record["hints"][0]["confidence"], "high", "{record}");
+    assert_eq!(record["hints"][0]["confidence"], "medium", "{record}");
+    let hints = record["hints"].as_array().expect("hints");
+    let firewall = hints
+        .iter()
+        .find(|h| h["cause"] == "host_firewall")
+        .expect("the server's firewall is listed");
+    assert_eq!(firewall["confidence"], "medium", "{record}");
     let evidence = record["hints"][0]["evidence"].to_string();
     assert!(
         evidence.contains("trace: replies stop after hop 3 (3.5.140.2, aws)"),
