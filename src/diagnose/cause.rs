@@ -72,7 +72,7 @@ impl Cause {
             }
             Self::PrivateAddress => "this is a private address: dial the server's public IP",
             Self::SecurityGroup => "the cloud security group has no inbound rule for this port",
-            Self::HostFirewall => "the server's own firewall rejects the port",
+            Self::HostFirewall => "the server's own firewall drops or rejects the port",
             Self::HostDownOrWrongIp => "nothing answers at this address: stopped or wrong IP",
             Self::LossyPath => "reachable, but the path loses or delays packets",
             Self::Dns => "the name does not resolve",

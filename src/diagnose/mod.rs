@@ -29,6 +29,28 @@ pub struct Diagnosis {
     pub hints: Vec<Hint>,
 }
 
+impl Diagnosis {
+    /// The other causes the evidence ranks equal to the first: the ones a one-sided view
+    /// cannot tell from it (a security group and the server's firewall both drop in
+    /// silence). Empty when the first is `high` (it excludes the rest) or alone; notes about
+    /// the address and "it may be fine" are not alternatives.
+    pub fn alike(&self) -> Vec<Cause> {
+        let Some(top) = self.hints.first() else {
+            return Vec::new();
+        };
+        if top.confidence == Confidence::High {
+            return Vec::new();
+        }
+        self.hints
+            .iter()
+            .skip(1)
+            .take_while(|h| h.confidence == top.confidence)
+            .map(|h| h.cause)
+            .filter(|c| !matches!(c, Cause::Ok | Cause::SpecialAddress))
+            .collect()
+    }
+}
+
 /// The user's side of the advice: which cloud's texts, and the source for rules.
 #[derive(Debug, Clone)]
 pub struct Advice {
@@ -185,5 +207,42 @@ fn kind(state: State) -> u8 {
         State::Open => 0,
         State::Closed => 1,
         _ => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hint(cause: Cause, confidence: Confidence) -> Hint {
+        Hint {
+            cause,
+            confidence,
+            evidence: Vec::new(),
+            fix: Vec::new(),
+        }
+    }
+
+    fn diagnosis(hints: Vec<Hint>) -> Diagnosis {
+        Diagnosis {
+            cause: hints[0].cause,
+            hints,
+        }
+    }
+
+    #[test]
+    fn causes_ranked_alike_are_named_together_but_never_beside_a_high_one() {
+        let (h, m, l) = (Confidence::High, Confidence::Medium, Confidence::Low);
+        let silent = diagnosis(vec![
+            hint(Cause::SecurityGroup, m),
+            hint(Cause::HostFirewall, m),
+            hint(Cause::SpecialAddress, m),
+            hint(Cause::Ok, l),
+        ]);
+        assert_eq!(silent.alike(), [Cause::HostFirewall]);
+        let sure = diagnosis(vec![hint(Cause::HostFirewall, h), hint(Cause::Ok, h)]);
+        assert!(sure.alike().is_empty());
+        let alone = diagnosis(vec![hint(Cause::NotListening, m), hint(Cause::Ok, l)]);
+        assert!(alone.alike().is_empty());
     }
 }

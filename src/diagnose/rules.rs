@@ -89,7 +89,7 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
         }
         (State::Error, _) => push(&mut out, Cause::NoRoute, Confidence::High, vec![this]),
         (State::Open, _) => open(result, facts, this, &mut out),
-        (State::Closed, _) => closed(result, &this, &mut out),
+        (State::Closed, _) => closed(result, scope, &this, &mut out),
         // A rejection (admin-prohibited; port unreachable for TCP, or for UDP from someone
         // other than the target): who sent it tells the host's firewall from a filter on
         // the way (iptables' default REJECT answers a TCP SYN with port unreachable).
@@ -177,7 +177,7 @@ fn open(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<Fin
     }
 }
 
-fn closed(result: &ProbeResult, this: &str, out: &mut Vec<Finding>) {
+fn closed(result: &ProbeResult, scope: Option<Scope>, this: &str, out: &mut Vec<Finding>) {
     // RST or port-unreachable from the host itself: the packet reached the host (so the
     // security group let it in) and nothing listens on that address and port.
     let reached = format!("{this}: the host itself refused, so packets reach it");
@@ -187,7 +187,10 @@ fn closed(result: &ProbeResult, this: &str, out: &mut Vec<Finding>) {
         Confidence::Medium,
         vec![reached.clone()],
     );
-    push(out, Cause::LoopbackBind, Confidence::Medium, vec![reached]);
+    // A server bound to 127.0.0.1 answers a loopback target: not a cause there.
+    if scope != Some(Scope::Loopback) {
+        push(out, Cause::LoopbackBind, Confidence::Medium, vec![reached]);
+    }
     // The tutorial's first rule: a server told to bind the public IP never starts, since
     // that address is not on the VM's card (the cloud maps it by NAT).
     let bind = "if the server was told to bind the public IP, it failed at start with \

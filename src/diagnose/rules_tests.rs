@@ -388,7 +388,7 @@ fn evidence_text() {
 }
 
 #[test]
-fn a_trace_that_stops_at_the_providers_edge_makes_the_security_group_certain() {
+fn a_trace_that_stops_at_the_providers_edge_clears_the_client_side_only() {
     use crate::diagnose::path::{PathVerdict, Place};
     let r = tcp(PUBLIC, 7890, FILTERED, Reason::NoResponse);
     let last = Place {
@@ -402,9 +402,16 @@ fn a_trace_that_stops_at_the_providers_edge_makes_the_security_group_certain() {
         ..Facts::default()
     };
     let found = findings(&r, &facts);
+    // The hop after the edge is the server, silent whether the group or its own firewall
+    // drops: both medium.
+    let ranks: Vec<_> = found.iter().map(|f| (f.cause, f.confidence)).collect();
     assert_eq!(
-        (found[0].cause, found[0].confidence),
-        (Cause::SecurityGroup, H)
+        ranks,
+        [
+            (Cause::SecurityGroup, M),
+            (Cause::HostFirewall, M),
+            (Cause::HostDownOrWrongIp, L)
+        ]
     );
     assert!(
         found[0]

@@ -64,13 +64,29 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
         r.reason
     );
     if let Some(top) = a.diagnosis.hints.first() {
-        let _ = writeln!(
-            out,
-            "Verdict: {} ({} confidence): {}",
-            top.cause,
-            top.confidence.as_str(),
-            top.cause.summary()
-        );
+        let tied: Vec<String> = a
+            .diagnosis
+            .alike()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if tied.is_empty() {
+            let _ = writeln!(
+                out,
+                "Verdict: {} ({} confidence): {}",
+                top.cause,
+                top.confidence.as_str(),
+                top.cause.summary()
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "Verdict: {} or {} ({} confidence each): the evidence from here cannot tell them apart",
+                top.cause,
+                tied.join(" or "),
+                top.confidence.as_str(),
+            );
+        }
     }
     out.push('\n');
     let [_, stats] = summary_lines(r);
