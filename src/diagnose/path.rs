@@ -2,7 +2,10 @@
 //!
 //! The last hop that answered says where replies stop. When it lies inside the network of
 //! the cloud provider the target belongs to, and the target itself never answered, the
-//! packet was dropped at the provider's edge: the security group. When replies stop before
+//! packet was dropped at the provider's edge (the security group) or by the server behind
+//! it (its own firewall): a trace cannot tell those two apart. A hop that answers from the
+//! destination address itself is an edge that translates it (cloud NAT), not a hop before
+//! the destination. When replies stop before
 //! the provider's network, the client's own network or ISP blocks it.
 
 use crate::classify::classify;
@@ -40,6 +43,13 @@ pub enum PathVerdict {
         at: Place,
         /// The ICMP error.
         reason: Reason,
+    },
+    /// Time exceeded came from the destination address itself, yet the port never
+    /// answered: an edge that owns the public address and translates it (cloud NAT)
+    /// answers for the target, and the port's packets die there or behind it.
+    EdgeAnswersForTarget {
+        /// The hop that answered from the destination address.
+        last: Place,
     },
     /// Replies stop after a hop inside the target's provider network.
     DroppedAtEdge {
@@ -100,6 +110,9 @@ pub fn verdict(target: IpAddr, hops: &[Hop]) -> PathVerdict {
     let Some(last) = last else {
         return PathVerdict::NoReplies;
     };
+    if last.address == target {
+        return PathVerdict::EdgeAnswersForTarget { last };
+    }
     match provider_of(target) {
         Some(p) if last.provider == Some(p) => PathVerdict::DroppedAtEdge { last },
         Some(provider) => PathVerdict::DroppedBeforeProvider { last, provider },
@@ -136,9 +149,13 @@ impl fmt::Display for PathVerdict {
                 f,
                 "{at} refused the packet ({reason}): a firewall on the way rejects it"
             ),
+            Self::EdgeAnswersForTarget { last } => write!(
+                f,
+                "{last} answers from the destination address itself, but the port never does: an edge that translates the address answers for it, and the packets are dropped there (security group) or by the server behind it (its own firewall)"
+            ),
             Self::DroppedAtEdge { last } => write!(
                 f,
-                "replies stop after {last}, inside the provider's network, and the server never answered: dropped at the edge (security group)"
+                "replies stop after {last}, inside the provider's network, and the server never answered: dropped at the edge (security group) or by the server (its own firewall)"
             ),
             Self::DroppedBeforeProvider { last, provider } => write!(
                 f,
@@ -197,7 +214,22 @@ mod tests {
         let v = verdict(AWS_SERVER.parse().unwrap(), &hops);
         assert_eq!(
             v.to_string(),
-            "replies stop after hop 3 (3.5.140.2, aws), inside the provider's network, and the server never answered: dropped at the edge (security group)"
+            "replies stop after hop 3 (3.5.140.2, aws), inside the provider's network, and the server never answered: dropped at the edge (security group) or by the server (its own firewall)"
+        );
+    }
+
+    #[test]
+    fn time_exceeded_from_the_target_itself_is_a_translating_edge_not_a_hop_before_it() {
+        // Through a cloud NAT the edge owns 203.0.113.10 and answers time exceeded from it.
+        let hops = [router(1, "203.0.113.10"), silent(2), silent(3)];
+        let v = verdict("203.0.113.10".parse().unwrap(), &hops);
+        assert!(
+            matches!(v, PathVerdict::EdgeAnswersForTarget { .. }),
+            "{v:?}"
+        );
+        assert_eq!(
+            v.to_string(),
+            "hop 1 (203.0.113.10) answers from the destination address itself, but the port never does: an edge that translates the address answers for it, and the packets are dropped there (security group) or by the server behind it (its own firewall)"
         );
     }
 

@@ -355,7 +355,7 @@ fn path_evidence(path: &PathVerdict, out: &mut Vec<Finding>) {
         // Replies stop inside the provider's network: the packets reached it, so the
         // client's side is cleared; the security group or the server's own firewall (the
         // hop after the edge is the server, silent either way) — medium, both listed.
-        PathVerdict::DroppedAtEdge { .. } => {
+        PathVerdict::DroppedAtEdge { .. } | PathVerdict::EdgeAnswersForTarget { .. } => {
             add(Cause::SecurityGroup, Confidence::Medium);
             add(Cause::HostFirewall, Confidence::Medium);
         }

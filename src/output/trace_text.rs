@@ -209,8 +209,8 @@ pub struct DestinationRecord {
 /// The verdict.
 #[derive(Debug, Serialize)]
 pub struct VerdictRecord {
-    /// `reached`, `rejected`, `dropped_at_edge`, `dropped_before_provider`, `dropped_after`,
-    /// `no_replies`.
+    /// `reached`, `rejected`, `edge_answers_for_target`, `dropped_at_edge`,
+    /// `dropped_before_provider`, `dropped_after`, `no_replies`.
     pub kind: &'static str,
     /// The last hop that answered (or the router that refused).
     pub last_hop: Option<PlaceRecord>,
@@ -277,6 +277,9 @@ impl From<&PathVerdict> for VerdictRecord {
         let (kind, last_hop) = match v {
             PathVerdict::Reached { .. } => ("reached", None),
             PathVerdict::RejectedAt { at, .. } => ("rejected", Some(place(at))),
+            PathVerdict::EdgeAnswersForTarget { last } => {
+                ("edge_answers_for_target", Some(place(last)))
+            }
             PathVerdict::DroppedAtEdge { last } => ("dropped_at_edge", Some(place(last))),
             PathVerdict::DroppedBeforeProvider { last, .. } => {
                 ("dropped_before_provider", Some(place(last)))

@@ -185,6 +185,12 @@ const TESTS: &[NsTest] = &[
         Nft
     ),
     ns_test!(
+        trace::a_translating_edge_answers_for_the_target,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
         trace::doctor_trace_blames_the_clients_network_when_replies_stop_before_the_provider,
         Root,
         Ip,

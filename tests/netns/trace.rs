@@ -147,7 +147,7 @@ pub fn the_table_streams_a_line_per_hop_and_ends_with_the_verdict() {
     );
     assert_eq!(
         lines[7],
-        "verdict: replies stop after hop 3 (3.5.140.2, aws), inside the provider's network, and the server never answered: dropped at the edge (security group)"
+        "verdict: replies stop after hop 3 (3.5.140.2, aws), inside the provider's network, and the server never answered: dropped at the edge (security group) or by the server (its own firewall)"
     );
 }
 
@@ -235,6 +235,41 @@ pub fn doctor_trace_blames_the_clients_network_when_replies_stop_before_the_prov
     assert_eq!(sg["confidence"], "low", "{record}");
     assert_eq!(
         record["trace"]["verdict"]["kind"], "dropped_before_provider",
+        "{record}"
+    );
+}
+
+/// Through the simulated cloud's NAT the edge owns the public address, so the first hop's
+/// time exceeded comes from the destination address itself while the port (dropped by the
+/// security group) never answers: the verdict names a translating edge, not "something
+/// after hop 1", and doctor keeps the security group beside the server's firewall.
+pub fn a_translating_edge_answers_for_the_target() {
+    use crate::bed::{Bed, PUBLIC, Setup, ports};
+    let Some(bed) = Bed::new("trace_translating_edge", Setup::default()) else {
+        return;
+    };
+    let target = format!("{PUBLIC}:{}", ports::TCP_SG_DROP);
+    let (code, stdout, stderr) = bed.ipdiag(&[
+        "trace",
+        "-n",
+        &target,
+        "--json",
+        "-w",
+        "300ms",
+        "--max-silent",
+        "2",
+    ]);
+    assert_eq!(code, 1, "{stdout} {stderr}");
+    let record: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+    let verdict = &record["verdict"];
+    assert_eq!(verdict["kind"], "edge_answers_for_target", "{record}");
+    assert_eq!(verdict["last_hop"]["ttl"], 1, "{record}");
+    assert_eq!(verdict["last_hop"]["address"], PUBLIC, "{record}");
+    let text = verdict["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("an edge that translates the address answers for it")
+            && !text.contains("something after it"),
         "{record}"
     );
 }
