@@ -8,6 +8,7 @@ use super::options::{Defaults, advice, engine_config, protocols};
 use crate::classify::classify;
 use crate::cli::doctor::DoctorArgs;
 use crate::diagnose::path::{PathVerdict, verdict};
+use crate::diagnose::rules::CANARY_PORTS;
 use crate::diagnose::{CloudChoice, HostIndex, PingSeen};
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
 use crate::model::{Endpoint, ProbeResult, Protocol, State};
@@ -33,7 +34,8 @@ const DOCTOR_DEFAULTS: Defaults = Defaults {
     count: 3,
     interval: "200ms",
 };
-/// The control ports: SSH, HTTP, HTTPS, RDP — one of them is open on most servers.
+/// The control ports: SSH, HTTP, HTTPS, RDP — one of them is open on most servers (with
+/// `diagnose::rules::CANARY_PORTS` beside them, which should never be).
 pub const CONTROL_PORTS: [u16; 4] = [22, 80, 443, 3389];
 /// ICMP echo requests per address.
 const PINGS: u32 = 3;
@@ -373,7 +375,9 @@ fn control_endpoints(asked: &[Endpoint], addresses: &[IpAddr]) -> Vec<Endpoint> 
             .iter()
             .find(|e| e.address == Some(address))
             .map_or_else(|| address.to_string(), |e| e.host.clone());
-        for port in CONTROL_PORTS {
+        // The canaries (ports nothing should listen on) tell a middlebox that answers
+        // every port from a server that answers this one.
+        for port in CONTROL_PORTS.into_iter().chain(CANARY_PORTS) {
             let taken = asked.iter().any(|e| {
                 e.address == Some(address) && e.port == port && e.protocol == Protocol::Tcp
             });

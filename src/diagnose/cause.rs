@@ -37,6 +37,21 @@ pub enum Cause {
     Truncation,
     /// The receiving socket's buffer overflows.
     ReceiveBufferOverflow,
+    /// UDP reaches the server's socket and nothing goes back (the program never sends).
+    ServerNotReplying,
+    /// The listener's accept queue is full: the program does not accept fast enough.
+    AcceptQueueOverflow,
+    /// Something on the way answers every port (a SYN proxy, a tarpit, a redirect): an
+    /// `open` there proves nothing about the server.
+    AnswersEveryPort,
+    /// The server answers UDP from another of its addresses, which a connected client drops.
+    ReplyFromOtherAddress,
+    /// A port published by DNAT (Docker, Podman) bypasses the input chain's rules.
+    ContainerPublishBypass,
+    /// UDP replies stop after a pause: a NAT or firewall forgot the flow.
+    NatIdleTimeout,
+    /// The address is a CDN's, which forwards only the ports it proxies.
+    ProxiedCdn,
 }
 
 impl Cause {
@@ -58,6 +73,13 @@ impl Cause {
             Self::Fragmentation => "fragmentation",
             Self::Truncation => "truncation",
             Self::ReceiveBufferOverflow => "receive_buffer_overflow",
+            Self::ServerNotReplying => "server_not_replying",
+            Self::AcceptQueueOverflow => "accept_queue_overflow",
+            Self::AnswersEveryPort => "answers_every_port",
+            Self::ReplyFromOtherAddress => "reply_from_other_address",
+            Self::ContainerPublishBypass => "container_publish_bypass",
+            Self::NatIdleTimeout => "nat_idle_timeout",
+            Self::ProxiedCdn => "proxied_cdn",
         }
     }
 
@@ -81,6 +103,19 @@ impl Cause {
             Self::Fragmentation => "large datagrams are lost as fragments",
             Self::Truncation => "the receiver truncates large datagrams",
             Self::ReceiveBufferOverflow => "the receiving socket's buffer overflows",
+            Self::ServerNotReplying => "the datagrams may arrive, but the server never answers",
+            Self::AcceptQueueOverflow => "the server does not accept connections fast enough",
+            Self::AnswersEveryPort => {
+                "something on the way answers every port: this open proves nothing"
+            }
+            Self::ReplyFromOtherAddress => {
+                "the server replies from another of its addresses, which the client drops"
+            }
+            Self::ContainerPublishBypass => {
+                "a published container port bypasses the host firewall's input rules"
+            }
+            Self::NatIdleTimeout => "a NAT or firewall forgets the UDP flow after a pause",
+            Self::ProxiedCdn => "the address is a CDN's, which forwards only the ports it proxies",
         }
     }
 }

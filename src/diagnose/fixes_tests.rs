@@ -46,8 +46,17 @@ fn no_placeholder_is_left_unfilled() {
             Cause::Dns,
             Cause::NoRoute,
             Cause::ReceiveBufferOverflow,
+            Cause::ServerNotReplying,
+            Cause::AcceptQueueOverflow,
+            Cause::AnswersEveryPort,
+            Cause::ReplyFromOtherAddress,
+            Cause::ContainerPublishBypass,
+            Cause::NatIdleTimeout,
+            Cause::ProxiedCdn,
         ] {
-            for line in fix(cause, &params(key, &source)) {
+            let lines = fix(cause, &params(key, &source));
+            assert!(!lines.is_empty(), "{key} {cause}: no fix text");
+            for line in lines {
                 assert!(!line.contains('{'), "{key} {cause}: {line}");
             }
         }

@@ -173,11 +173,14 @@ impl HostIndex {
         };
         let seen = PortSeen::of(result);
         let samples = self.by_address.entry(address).or_default();
-        if samples
-            .iter()
-            .filter(|s| kind(s.state) == kind(seen.state))
-            .count()
-            < SAMPLES
+        // A few samples per kind of state bound the index on a 65,535-port sweep; the
+        // canaries always go in (they decide `answers_every_port`).
+        if rules::CANARY_PORTS.contains(&seen.port)
+            || samples
+                .iter()
+                .filter(|s| kind(s.state) == kind(seen.state))
+                .count()
+                < SAMPLES
         {
             samples.push(seen);
         }
@@ -186,7 +189,7 @@ impl HostIndex {
     /// The other ports seen on `result`'s address (open ones first).
     pub fn others(&self, result: &ProbeResult) -> Vec<PortSeen> {
         let own = (result.endpoint.port, result.endpoint.protocol);
-        let mut others: Vec<PortSeen> = result
+        let others: Vec<PortSeen> = result
             .endpoint
             .address
             .and_then(|a| self.by_address.get(&a))
@@ -195,8 +198,13 @@ impl HostIndex {
             .filter(|s| (s.port, s.protocol) != own)
             .copied()
             .collect();
+        // The canaries always stay: whether they answered decides `answers_every_port`.
+        let (canaries, mut others): (Vec<PortSeen>, Vec<PortSeen>) = others
+            .into_iter()
+            .partition(|s| rules::CANARY_PORTS.contains(&s.port));
         others.sort_by_key(|s| kind(s.state));
         others.truncate(SAMPLES);
+        others.extend(canaries);
         others
     }
 }

@@ -18,6 +18,17 @@ pub const LOSSY_MIN_ATTEMPTS: u32 = 5;
 /// and above half the mean.
 pub const JITTER_MS: f64 = 20.0;
 
+/// Ports that nothing should listen on, which `doctor` probes beside the control ports
+/// (TCP, in the dynamic range, assigned to no service): when they answer `open`, something
+/// on the way answers every port and an `open` proves nothing.
+pub const CANARY_PORTS: [u16; 2] = [61009, 62011];
+
+/// The ports a CDN proxies (Cloudflare's documented HTTP and HTTPS ports); anything else
+/// to its addresses stops at the CDN.
+const CDN_PROXIED_PORTS: [u16; 13] = [
+    80, 8080, 8880, 2052, 2082, 2086, 2095, 443, 2053, 2083, 2087, 2096, 8443,
+];
+
 /// Another probe of the same address (a control port, or another port the user asked for).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PortSeen {
@@ -83,6 +94,9 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let this = evidence_of(result);
     let scope = facts.target.map(|t| t.scope);
+    if result.state != State::Open && result.state != State::Error {
+        proxied_cdn(result, facts, &this, &mut out);
+    }
     match (result.state, result.reason) {
         (State::Error, Reason::DnsError) => {
             push(&mut out, Cause::Dns, Confidence::High, vec![this]);
@@ -165,6 +179,10 @@ fn open(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<Fin
             rtt.stddev, rtt.avg
         );
         push(out, Cause::LossyPath, Confidence::Medium, vec![evidence]);
+    } else if let Some(canaries) = canaries_open(result, facts) {
+        push(out, Cause::AnswersEveryPort, canaries.0, canaries.1);
+        let doubt = "open, but so are ports nothing listens on".to_owned();
+        push(out, Cause::Ok, Confidence::Low, vec![this, doubt]);
     } else {
         push(out, Cause::Ok, Confidence::High, vec![this]);
     }
@@ -302,6 +320,15 @@ fn silence(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<
         );
         push(out, Cause::HostFirewall, Confidence::Medium, vec![decide]);
         if udp {
+            let mute = "from here a UDP server that receives and never answers looks the same \
+                        (`ipdiag local --port P --udp` on the server counts datagrams in and out)"
+                .replace('P', &port.to_string());
+            push(
+                out,
+                Cause::ServerNotReplying,
+                Confidence::Medium,
+                vec![mute],
+            );
             let quiet = "the service may be up and silent: UDP silence proves neither".to_owned();
             push(out, Cause::Ok, Confidence::Low, vec![quiet]);
         }
@@ -336,6 +363,56 @@ fn silence(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<
             vec![this, unchecked],
         );
     }
+}
+
+/// The canary ports of this address that answered `open` (`doctor` probes them): all of
+/// them open is certain (`high`), some of them likely (`medium`). `None` when none did.
+fn canaries_open(result: &ProbeResult, facts: &Facts<'_>) -> Option<(Confidence, Vec<String>)> {
+    if CANARY_PORTS.contains(&result.endpoint.port) {
+        return None;
+    }
+    let open: Vec<&PortSeen> = facts
+        .others
+        .iter()
+        .filter(|o| {
+            CANARY_PORTS.contains(&o.port)
+                && o.protocol == result.endpoint.protocol
+                && o.state == State::Open
+        })
+        .collect();
+    if open.is_empty() {
+        return None;
+    }
+    let confidence = if open.len() == CANARY_PORTS.len() {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    let ports: Vec<String> = open.iter().map(|o| seen_text(o)).collect();
+    let evidence = format!(
+        "ports nothing should listen on answer too ({}): something on the way answers for any port",
+        ports.join(", ")
+    );
+    Some((confidence, vec![evidence]))
+}
+
+/// A target in a CDN's range on a port the CDN does not proxy: the CDN is where it stops.
+fn proxied_cdn(result: &ProbeResult, facts: &Facts<'_>, this: &str, out: &mut Vec<Finding>) {
+    let Some(cloud) = facts.target.and_then(|t| t.cloud.as_ref()) else {
+        return;
+    };
+    let tcp = result.endpoint.protocol == Protocol::Tcp;
+    if cloud.provider.id != "cloudflare"
+        || (tcp && CDN_PROXIED_PORTS.contains(&result.endpoint.port))
+    {
+        return;
+    }
+    let evidence = format!(
+        "{this}; {} is Cloudflare's (AS{}), which forwards only the HTTP(S) ports it proxies",
+        address_text(result),
+        cloud.asn
+    );
+    push(out, Cause::ProxiedCdn, Confidence::High, vec![evidence]);
 }
 
 /// What a trace adds: replies stopping inside the target's provider network make the

@@ -201,6 +201,7 @@ fn udp_silence_says_it_proves_neither() {
         [
             (Cause::SecurityGroup, M),
             (Cause::HostFirewall, M),
+            (Cause::ServerNotReplying, M),
             (Cause::Ok, L)
         ]
     );
@@ -440,5 +441,56 @@ fn a_trace_that_stops_at_the_providers_edge_clears_the_client_side_only() {
     assert!(
         ranked.contains(&(Cause::SecurityGroup, Confidence::Low)),
         "{ranked:?}"
+    );
+}
+
+#[test]
+fn open_beside_open_canaries_is_a_middlebox_answering_every_port() {
+    let r = tcp(PUBLIC, 7890, OPEN, Reason::SynAck);
+    let both = [
+        seen(CANARY_PORTS[0], OPEN, Reason::SynAck),
+        seen(CANARY_PORTS[1], OPEN, Reason::SynAck),
+    ];
+    assert_eq!(
+        ranked(&r, &both, None, &[]),
+        [(Cause::AnswersEveryPort, H), (Cause::Ok, L)]
+    );
+    let one = [
+        seen(CANARY_PORTS[0], OPEN, Reason::SynAck),
+        seen(CANARY_PORTS[1], CLOSED, Reason::ConnRefused),
+    ];
+    assert_eq!(
+        ranked(&r, &one, None, &[]),
+        [(Cause::AnswersEveryPort, M), (Cause::Ok, L)]
+    );
+    // Closed canaries: the open port is the server's.
+    let none = [seen(CANARY_PORTS[0], CLOSED, Reason::ConnRefused)];
+    assert_eq!(ranked(&r, &none, None, &[]), [(Cause::Ok, H)]);
+}
+
+#[test]
+fn udp_silence_on_a_live_host_allows_a_server_that_never_answers() {
+    let r = result(
+        PUBLIC,
+        8000,
+        Protocol::Udp,
+        State::OpenFiltered,
+        Reason::NoResponse,
+    );
+    let ranks = ranked(&r, &[seen(22, OPEN, Reason::SynAck)], None, &[]);
+    assert!(ranks.contains(&(Cause::ServerNotReplying, M)), "{ranks:?}");
+    assert!(!ranks.iter().any(|(_, c)| *c == H), "{ranks:?}");
+}
+
+#[test]
+fn a_cdn_address_on_a_port_it_does_not_proxy_stops_at_the_cdn() {
+    // 104.16.0.0/13 is Cloudflare's (AS13335) in the embedded table.
+    let r = tcp("104.16.1.1", 7890, FILTERED, Reason::NoResponse);
+    assert_eq!(ranked(&r, &[], None, &[])[0], (Cause::ProxiedCdn, H));
+    let https = tcp("104.16.1.1", 443, FILTERED, Reason::NoResponse);
+    assert!(
+        !ranked(&https, &[], None, &[])
+            .iter()
+            .any(|(c, _)| *c == Cause::ProxiedCdn)
     );
 }

@@ -16,6 +16,7 @@ mod edge_icmp;
 mod harness;
 mod loss;
 mod nmap;
+mod one_side;
 mod ping;
 mod ration;
 mod rcvbuf;
@@ -27,7 +28,8 @@ mod trace;
 use harness::NsTest;
 
 /// Every namespace test with what it needs besides ipdiag (`harness::Need`). A test added
-/// to a module is added here too: the harness runs only what this list names.
+/// to a module is added here too: the harness runs only what this list names (one left out
+/// is dead code, which clippy's `-D warnings` refuses).
 const TESTS: &[NsTest] = &[
     ns_test!(cases::tcp_open, Root, Ip, Nft, Nmap),
     ns_test!(cases::tcp_host_silent, Root, Ip, Nft, Nmap),
@@ -96,6 +98,18 @@ const TESTS: &[NsTest] = &[
     ns_test!(loss::a_sweep_under_ten_percent_loss_is_exact, Root, Ip, Nft),
     ns_test!(nmap::reads_grepable_output),
     ns_test!(nmap::reads_the_xml_state_with_reason_and_sender),
+    ns_test!(
+        one_side::a_middlebox_answering_every_port_is_not_ok,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        one_side::a_udp_server_that_never_answers_is_not_blamed_on_the_group_alone,
+        Root,
+        Ip,
+        Nft
+    ),
     ns_test!(
         ping::ping_reports_the_injected_delay_and_loss,
         Root,

@@ -60,6 +60,26 @@ impl Servers {
         })
     }
 
+    /// The tutorial's UDP server: receives every datagram with `recv_from` and never
+    /// answers. Returns the count of datagrams it received.
+    pub fn udp_mute(&mut self, ns: &str, addr: &str) -> Arc<std::sync::atomic::AtomicU64> {
+        let addr: SocketAddr = addr.parse().expect("a socket address");
+        let got = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = Arc::clone(&got);
+        self.spawn(ns, move |stop, ready| {
+            let socket = UdpSocket::bind(addr).expect("bind in the namespace");
+            socket.set_read_timeout(Some(TICK)).expect("timeout");
+            ready.send(()).expect("the test waits");
+            let mut buf = vec![0u8; 65_536];
+            while !stop.load(Ordering::Relaxed) {
+                if socket.recv_from(&mut buf).is_ok() {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        got
+    }
+
     fn spawn(
         &mut self,
         ns: &str,
