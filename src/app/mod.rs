@@ -11,6 +11,7 @@ mod doctor;
 mod drive;
 pub mod load;
 mod local;
+mod local_firewall;
 mod local_receive;
 mod meta;
 mod options;
