@@ -11,6 +11,7 @@ mod check;
 mod delayline;
 mod direction;
 mod edge_icmp;
+mod firewall;
 mod loss;
 mod nmap;
 mod ping;
