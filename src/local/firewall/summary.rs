@@ -107,6 +107,9 @@ const OTHER: &str = "\0other";
 /// More pieces than this and the source is left unknown: its rules then "may apply".
 const MAX_SOURCES: usize = 512;
 
+/// The same for interface names (with the sources, at most 512 × 33 walks a packet).
+const MAX_INTERFACES: usize = 32;
+
 /// Evaluates the packet against the ruleset.
 pub fn evaluate(set: &Ruleset, packet: &Packet) -> FirewallVerdict {
     let sources = pieces(set, packet);
@@ -312,6 +315,9 @@ fn interfaces(set: &Ruleset, packet: &Packet) -> Vec<Option<String>> {
                 }
             }
         }
+    }
+    if names.len() > MAX_INTERFACES {
+        return vec![None];
     }
     names.push(Some(OTHER.to_owned()));
     names
