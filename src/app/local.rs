@@ -4,6 +4,7 @@
 use super::Context;
 use super::local_firewall::FirewallSide;
 use super::local_receive::{self, ReceiveSide};
+use super::local_trace::{Tracing, pause};
 use crate::classify::classify;
 use crate::cli::local::LocalArgs;
 use crate::error::{EXIT_FAILURE, EXIT_OK, Result};
@@ -46,14 +47,19 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
     };
     // The port's UDP receive side; with --watch its counters are read once more, first.
     let udp_port = args.port.filter(|_| protocol == Transport::Udp);
-    let before = udp_port.zip(watch).map(|(_, pause)| {
+    let mut tracing = Tracing::begin(args.trace_firewall, protocol, args.port)?;
+    let before = udp_port.zip(watch).map(|(_, d)| {
         let first: Vec<_> = listening().into_iter().filter(asked).collect();
         let first = local_receive::sample(&first);
-        std::thread::sleep(pause);
-        (first, pause)
+        pause(tracing.as_mut(), d);
+        (first, d)
     });
+    if let (None, Some(d), Some(t)) = (udp_port, watch, tracing.as_mut()) {
+        t.pause(d);
+    }
     let owners = owners();
     let mut notes = Vec::new();
+    let trace = tracing.map(|t| t.end(&mut notes));
     let all = listening();
     if let Some(port) = args.port.filter(|_| protocol == Transport::Tcp) {
         notes.extend(udp_instead(port, &all));
@@ -98,6 +104,7 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         port,
         firewall,
         receive: receive.map(|r| r.record),
+        trace,
         notes,
     };
     match ctx.format {

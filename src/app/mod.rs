@@ -13,6 +13,7 @@ pub mod load;
 mod local;
 mod local_firewall;
 mod local_receive;
+mod local_trace;
 mod meta;
 mod options;
 mod ping;

@@ -1,6 +1,7 @@
 //! `ipdiag local`: the server's view as text or JSON.
 
 use super::local_receive::{self, ReceiveRecord};
+use crate::local::firewall::trace::TracedPacket;
 use crate::local::firewall::{Access, FirewallVerdict};
 use crate::local::verdict::{PortVerdict, Reach};
 use serde::Serialize;
@@ -21,6 +22,9 @@ pub struct LocalReport {
     pub firewall: Option<FirewallRecord>,
     /// With `--port` and `--udp`: its receive queue, buffer and drops.
     pub receive: Option<ReceiveRecord>,
+    /// With `--trace-firewall`: each new connection that arrived, and the rule that
+    /// decided it, as the kernel traced it.
+    pub trace: Option<Vec<TracedPacket>>,
     /// What could not be seen (other users' processes without root, say).
     pub notes: Vec<String>,
 }
@@ -244,6 +248,13 @@ pub fn text(r: &LocalReport) -> String {
     }
     if let Some(receive) = &r.receive {
         local_receive::text(receive, &mut out);
+    }
+    for p in r.trace.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "Traced: {} {} by {} {}: {}",
+            p.source, p.fate, p.table, p.chain, p.rule
+        );
     }
     for note in &r.notes {
         let _ = writeln!(out, "Note: {note}");

@@ -12,6 +12,7 @@ mod delayline;
 mod direction;
 mod edge_icmp;
 mod firewall;
+mod firewall_trace;
 mod loss;
 mod nmap;
 mod ping;
