@@ -57,6 +57,9 @@ pub struct Tools {
     pub iptables_save: PathBuf,
     /// `ip6tables-save`.
     pub ip6tables_save: PathBuf,
+    /// `iptables-legacy-save` and `ip6tables-legacy-save`: where `iptables` is the
+    /// `nf_tables` variant, rules loaded by the legacy one still filter, unseen by it.
+    pub legacy_saves: [PathBuf; 2],
 }
 
 impl Tools {
@@ -79,6 +82,10 @@ impl Tools {
             nft: find("nft", "IPDIAG_NFT"),
             iptables_save: find("iptables-save", "IPDIAG_IPTABLES_SAVE"),
             ip6tables_save: find("ip6tables-save", "IPDIAG_IP6TABLES_SAVE"),
+            legacy_saves: [
+                find("iptables-legacy-save", "IPDIAG_IPTABLES_LEGACY_SAVE"),
+                find("ip6tables-legacy-save", "IPDIAG_IP6TABLES_LEGACY_SAVE"),
+            ],
         }
     }
 }
@@ -99,7 +106,7 @@ pub fn read(tools: &Tools) -> FirewallView {
             None
         }
     };
-    let mut saves = Vec::new();
+    let mut saves: Vec<(String, Backend)> = Vec::new();
     for (path, backend) in [
         (&tools.iptables_save, Backend::Iptables),
         (&tools.ip6tables_save, Backend::Ip6tables),
@@ -107,6 +114,26 @@ pub fn read(tools: &Tools) -> FirewallView {
         match run(path, &[]) {
             Ok(text) => saves.push((text, backend)),
             Err(why) => problems.extend(why),
+        }
+    }
+    // The legacy tools too (not installed is the usual case); where the ordinary ones are
+    // the legacy ones, the same tables are not read twice.
+    for (path, backend) in [
+        (&tools.legacy_saves[0], Backend::Iptables),
+        (&tools.legacy_saves[1], Backend::Ip6tables),
+    ] {
+        let rules = |t: &str| {
+            t.lines()
+                .filter(|l| !l.starts_with('#'))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        if let Ok(text) = run(path, &[])
+            && !saves
+                .iter()
+                .any(|(t, b)| *b == backend && rules(t) == rules(&text))
+        {
+            saves.push((text, backend));
         }
     }
     if nft.is_none() && saves.is_empty() {

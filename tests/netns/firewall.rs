@@ -333,3 +333,25 @@ fn the_listing_says_how_far_each_port_is_let_in() {
         "{listing}"
     );
 }
+
+/// Rules loaded by the legacy iptables filter too, unseen by nft and by the `nf_tables`
+/// `iptables-save`: `iptables-legacy-save` is read as well.
+#[test]
+fn legacy_iptables_rules_are_read_too() {
+    let test = "legacy_iptables_rules_are_read_too";
+    if !std::path::Path::new("/usr/sbin/iptables-legacy").exists() {
+        eprintln!("skipping {test}: iptables-legacy is not installed");
+        return;
+    }
+    let Some((ns, _servers)) = bed(test, "fwlegacy", &[8088]) else {
+        return;
+    };
+    let mut args = vec!["ip", "netns", "exec", &ns.0, "iptables-legacy"];
+    args.extend(["-A", "INPUT", "-p", "tcp", "--dport", "8088", "-j", "DROP"]);
+    run(&args);
+    let v = stopped(&ns.0, 8088, "-A INPUT -p tcp -m tcp --dport 8088 -j DROP");
+    assert_eq!(v["rule"]["backend"], "iptables", "{v}");
+    let (_, report) = local(&ns.0, 8088);
+    let read = report["firewall"]["read_from"].to_string();
+    assert!(read.contains("iptables-save (legacy)"), "{read}");
+}
