@@ -133,7 +133,7 @@ fn firewall_text(f: &FirewallRecord, out: &mut String) {
         return;
     };
     match (v.access, &v.rule) {
-        (Access::Open, _) | (_, None) => out.push_str("Firewall: lets it in from anywhere\n"),
+        (Access::Open, _) | (_, None) => out.push_str("Firewall: no rule drops or rejects it\n"),
         (Access::Restricted, Some(rule)) => {
             let allowed = crate::local::verdict::allowed_text(&v.allowed);
             let _ = writeln!(
