@@ -117,7 +117,7 @@ pub fn evaluate(set: &Ruleset, packet: &Packet) -> FirewallVerdict {
     let mut results = Vec::new();
     let mut may_apply: Vec<MayApply> = Vec::new();
     for interface in &interfaces {
-        for piece in &sources {
+        for piece in sources.iter().filter(|p| !never_remote(**p)) {
             let mut p = packet.clone();
             p.interface.clone_from(interface);
             if let Some((start, _)) = piece {
@@ -170,6 +170,31 @@ fn dedup(unknowns: &[(RuleId, String)]) -> Vec<(RuleId, String)> {
 
 type Piece = Option<(IpAddr, IpAddr)>;
 
+/// A piece no packet from another machine comes from: loopback, "this network",
+/// multicast and reserved sources are martians the kernel drops before any rule (so
+/// `ip saddr 127.0.0.0/8 accept` lets nobody in).
+fn never_remote(piece: Piece) -> bool {
+    let martian = |a: IpAddr| match a {
+        IpAddr::V4(a) => a.is_loopback() || a.octets()[0] == 0 || a.octets()[0] >= 224,
+        IpAddr::V6(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast(),
+    };
+    let Some((first, last)) = piece else {
+        return false;
+    };
+    // Pieces are cut at the rules' edges; one inside a martian block starts and ends there.
+    let block = |a: IpAddr| match a {
+        IpAddr::V4(a) => match a.octets()[0] {
+            0 => 0,
+            127 => 127,
+            224.. => 224,
+            _ => 1,
+        },
+        IpAddr::V6(a) if a.is_multicast() => 2,
+        IpAddr::V6(_) => 3,
+    };
+    martian(first) && martian(last) && block(first) == block(last)
+}
+
 fn summarise(
     set: &Ruleset,
     family: IpFamily,
@@ -187,7 +212,8 @@ fn summarise(
             None => stops.push((w, 1)),
         }
     }
-    let top = stops.iter().max_by_key(|(_, n)| *n).map(|(w, _)| *w);
+    // On a tie, the first found (reversed: `max_by_key` keeps the last of equals).
+    let top = stops.iter().rev().max_by_key(|(_, n)| *n).map(|(w, _)| *w);
     let access = if accepted == results.len() {
         Access::Open
     } else if accepted == 0 {

@@ -208,3 +208,20 @@ fn networks_from_ranges() {
         ["2001:db8::/112"]
     );
 }
+
+#[test]
+fn sources_no_other_machine_has_are_not_counted() {
+    // `ip saddr 127.0.0.0/8 accept`, then the policy: nobody from elsewhere gets in.
+    let save = "*filter\n:INPUT DROP [0:0]\n-A INPUT -s 127.0.0.0/8 -j ACCEPT\n-A INPUT -s 224.0.0.0/4 -j ACCEPT\n";
+    let set = crate::local::firewall::read_save(save, crate::local::firewall::Backend::Iptables);
+    let v = evaluate(&set, &Packet::new(V4, Tcp, 80));
+    assert_eq!(v.access, Access::Blocked, "{v:?}");
+    // A real network next to them still counts.
+    let save = "*filter\n:INPUT DROP [0:0]\n-A INPUT -s 126.0.0.0/7 -j ACCEPT\n";
+    let set = crate::local::firewall::read_save(save, crate::local::firewall::Backend::Iptables);
+    let v = evaluate(&set, &Packet::new(V4, Tcp, 80));
+    assert_eq!(
+        (v.access, v.allowed[0].sources.clone()),
+        (Access::Restricted, vec!["126.0.0.0/7".to_owned()])
+    );
+}
