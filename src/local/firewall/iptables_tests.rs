@@ -269,3 +269,23 @@ fn splits_quoted_words() {
     );
     assert_eq!(words(r#"--comment """#), ["--comment", ""]);
 }
+
+#[test]
+fn goto_returns_to_the_caller_of_the_chain_that_went() {
+    // After `-g B` returns, A's own drop is never reached; after `-j B` it is.
+    let save = |how: &str| {
+        format!(
+            "*filter\n:INPUT DROP [0:0]\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A INPUT -p tcp --dport 80 -j ACCEPT\n-A A {how} B\n-A A -p tcp --dport 80 -j DROP\n-A B -p tcp --dport 81 -j RETURN\n"
+        )
+    };
+    assert_eq!(ipt(&save("-g"), Tcp, 80), open());
+    assert_eq!(
+        ipt(&save("-j"), Tcp, 80),
+        blocked("-A A -p tcp --dport 80 -j DROP")
+    );
+    // 81: B returns it, A and INPUT do not take it: the policy does.
+    assert_eq!(
+        ipt(&save("-j"), Tcp, 81),
+        blocked("filter INPUT: policy drop")
+    );
+}

@@ -225,3 +225,23 @@ fn sources_no_other_machine_has_are_not_counted() {
         (Access::Restricted, vec!["126.0.0.0/7".to_owned()])
     );
 }
+
+proptest::proptest! {
+    /// Ranges written as networks cover exactly the ranges: the networks are aligned,
+    /// disjoint, in order, and their sizes add up.
+    #[test]
+    fn networks_cover_exactly_their_ranges(a in proptest::prelude::any::<u32>(), b in proptest::prelude::any::<u32>()) {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let range = (
+            std::net::IpAddr::from(std::net::Ipv4Addr::from(lo)),
+            std::net::IpAddr::from(std::net::Ipv4Addr::from(hi)),
+        );
+        let mut next = u64::from(lo);
+        for text in networks(V4, &[range]) {
+            let net: ipnet::Ipv4Net = text.parse().unwrap();
+            proptest::prop_assert_eq!(u64::from(u32::from(net.network())), next, "{}", text);
+            next = u64::from(u32::from(net.broadcast())) + 1;
+        }
+        proptest::prop_assert_eq!(next, u64::from(hi) + 1);
+    }
+}
