@@ -6,7 +6,7 @@
 //! address per piece is walked, and the pieces let in are written back as networks. The
 //! interface likewise: each name the rules use, and one that none of them names.
 
-use super::eval::{Fate, Packet, RuleId, Walked, interface_is, walk};
+use super::eval::{Fate, Holds, Packet, RuleId, Walked, holds, interface_is, walk};
 use super::model::{Action, Backend, IpFamily, Match, Ruleset};
 use super::owner::{Owner, fix, owner};
 use ipnet::IpNet;
@@ -314,15 +314,30 @@ pub fn rule_ref(set: &Ruleset, (chain, rule): RuleId) -> RuleRef {
     }
 }
 
-/// Every match of the ruleset, map entries included.
-fn every_match(set: &Ruleset) -> impl Iterator<Item = &Match> {
-    set.chains.iter().flat_map(|c| &c.rules).flat_map(|r| {
-        let entries: &[(Vec<Match>, Action)] = match &r.action {
-            Action::Map(entries) => entries,
-            _ => &[],
-        };
-        r.matches.iter().chain(entries.iter().flat_map(|(m, _)| m))
-    })
+/// Every match of the rules that may hold for the packet (map entries included): a rule
+/// whose protocol, port or state already rules the packet out cannot make its source or
+/// interface matter, so a ruleset naming thousands of networks for other ports still
+/// gives this port a short answer.
+fn every_match<'a>(set: &'a Ruleset, packet: &'a Packet) -> impl Iterator<Item = &'a Match> {
+    // Whether the matches other than source and interface leave the rule possible.
+    let possible = |matches: &[Match]| {
+        !matches.iter().any(|m| {
+            !matches!(m, Match::Source { .. } | Match::InInterface { .. })
+                && holds(m, packet) == Holds::No
+        })
+    };
+    set.chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .filter(move |r| possible(&r.matches))
+        .flat_map(move |r| {
+            let entries: &[(Vec<Match>, Action)] = match &r.action {
+                Action::Map(entries) => entries,
+                _ => &[],
+            };
+            let entries = entries.iter().filter(move |(m, _)| possible(m));
+            r.matches.iter().chain(entries.flat_map(|(m, _)| m))
+        })
 }
 
 /// The interfaces to walk: the packet's, or each named in the rules (but `lo`, where no
@@ -332,7 +347,7 @@ fn interfaces(set: &Ruleset, packet: &Packet) -> Vec<Option<String>> {
         return vec![packet.interface.clone()];
     }
     let mut names: Vec<Option<String>> = Vec::new();
-    for m in every_match(set) {
+    for m in every_match(set, packet) {
         if let Match::InInterface { names: n, .. } = m {
             for name in n {
                 let name = name.trim_end_matches(['*', '+']).to_owned();
@@ -357,7 +372,7 @@ fn pieces(set: &Ruleset, packet: &Packet) -> Vec<Piece> {
     }
     let v6 = packet.family == IpFamily::V6;
     let mut edges: Vec<u128> = vec![0];
-    for m in every_match(set) {
+    for m in every_match(set, packet) {
         if let Match::Source { nets, .. } = m {
             for net in nets.iter().filter(|n| matches!(n, IpNet::V6(_)) == v6) {
                 let (lo, hi) = (number(net.network()), number(net.broadcast()));
