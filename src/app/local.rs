@@ -2,19 +2,18 @@
 //! (for a UDP port also its receive side: `local_receive.rs`).
 
 use super::Context;
+use super::local_firewall::FirewallSide;
 use super::local_receive::{self, ReceiveSide};
+use super::local_trace::{Tracing, pause};
 use crate::classify::classify;
 use crate::cli::local::LocalArgs;
 use crate::error::{EXIT_FAILURE, EXIT_OK, Result};
-use crate::local::firewall::{self, FirewallView, Verdict};
 use crate::local::interfaces;
 use crate::local::sockets::{SocketEntry, listening, owners};
 use crate::local::verdict::{Reach, verdict};
 use crate::model::{Scope, Transport};
 use crate::output::Format;
-use crate::output::local_report::{
-    self, FirewallRecord, InterfaceRecord, ListenerRecord, LocalReport, PortRecord,
-};
+use crate::output::local_report::{self, InterfaceRecord, ListenerRecord, LocalReport, PortRecord};
 use crate::plan::duration::parse_duration;
 use std::collections::HashMap;
 
@@ -48,14 +47,19 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
     };
     // The port's UDP receive side; with --watch its counters are read once more, first.
     let udp_port = args.port.filter(|_| protocol == Transport::Udp);
-    let before = udp_port.zip(watch).map(|(_, pause)| {
+    let mut tracing = Tracing::begin(args.trace_firewall, protocol, args.port)?;
+    let before = udp_port.zip(watch).map(|(_, d)| {
         let first: Vec<_> = listening().into_iter().filter(asked).collect();
         let first = local_receive::sample(&first);
-        std::thread::sleep(pause);
-        (first, pause)
+        pause(tracing.as_mut(), d);
+        (first, d)
     });
+    if let (None, Some(d), Some(t)) = (udp_port, watch, tracing.as_mut()) {
+        t.pause(d);
+    }
     let owners = owners();
     let mut notes = Vec::new();
+    let trace = tracing.map(|t| t.end(&mut notes));
     let all = listening();
     if let Some(port) = args.port.filter(|_| protocol == Transport::Tcp) {
         notes.extend(udp_instead(port, &all));
@@ -71,17 +75,19 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
             "the owners of {hidden} sockets are not visible without root"
         ));
     }
-    let listeners = listener_records(&sockets, &owners, receive.as_ref());
+    let firewall_side = FirewallSide::read(&interfaces);
+    let mut listeners = listener_records(&sockets, &owners, receive.as_ref());
+    firewall_side.annotate(&mut listeners);
     let (port, firewall) = match args.port {
         None => (None, None),
         Some(port) => {
-            let (hits, record) = firewall_record(firewall::check(protocol, port), &mut notes);
             let binds: Vec<_> = sockets.iter().map(|s| s.local).collect();
+            let (found, record) = firewall_side.port(protocol, port, &binds, &mut notes);
             let v = verdict(
                 port,
                 protocol.as_str(),
                 &binds,
-                &hits,
+                found.as_ref(),
                 receive.as_ref().map(|r| &r.verdict),
             );
             (
@@ -98,6 +104,7 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         port,
         firewall,
         receive: receive.map(|r| r.record),
+        trace,
         notes,
     };
     match ctx.format {
@@ -132,6 +139,7 @@ fn listener_records(
                 rx_queue: s.rx_queue,
                 rcvbuf_bytes: receive.and_then(|r| r.rcvbuf(s.inode)),
                 drops_delta: receive.and_then(|r| r.drops_delta(s)),
+                firewall: None,
             }
         })
         .collect()
@@ -150,55 +158,12 @@ fn udp_instead(port: u16, sockets: &[SocketEntry]) -> Option<String> {
     })
 }
 
-/// The rules that stop the port, as lines, and as the JSON record.
-/// Hits behind jumps that were not followed do not decide the verdict (they would wrongly
-/// blame every port on a ufw or firewalld host); they are noted instead.
-fn firewall_record(view: FirewallView, notes: &mut Vec<String>) -> (Vec<String>, FirewallRecord) {
-    match view {
-        FirewallView::Rules(hits) => {
-            for h in hits.iter().filter(|h| h.uncertain) {
-                notes.push(format!(
-                    "{}: {} stops the port unless a chain jumped to before it accepts it (those chains were not read)",
-                    h.tool, h.rule
-                ));
-            }
-            let texts: Vec<String> = hits
-                .iter()
-                .filter(|h| !h.uncertain)
-                .map(|h| {
-                    let v = match h.verdict {
-                        Verdict::Drop => "drop",
-                        Verdict::Reject => "reject",
-                    };
-                    format!("{}: {} ({v})", h.tool, h.rule)
-                })
-                .collect();
-            (
-                texts.clone(),
-                FirewallRecord {
-                    available: true,
-                    hits: texts,
-                    error: None,
-                },
-            )
-        }
-        FirewallView::Unavailable(why) => (
-            Vec::new(),
-            FirewallRecord {
-                available: false,
-                hits: Vec::new(),
-                error: Some(why),
-            },
-        ),
-    }
-}
-
 /// `-v`: what this run reads or does, on stderr.
 fn say_what_runs(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<()> {
     if ctx.verbose > 0 {
         writeln!(
             ctx.err,
-            "ipdiag: reading interfaces (getifaddrs), sockets (/proc/net/tcp, tcp6, udp, udp6; owners from /proc/PID/fd), firewall rules (nft -j list ruleset, iptables-save){}",
+            "ipdiag: reading interfaces (getifaddrs), sockets (/proc/net/tcp, tcp6, udp, udp6; owners from /proc/PID/fd), firewall rules (/usr/sbin/nft -j list ruleset, iptables-save, ip6tables-save){}",
             if args.udp && args.port.is_some() {
                 ", the receive side (sock_diag, /proc/net/snmp)"
             } else {

@@ -1,6 +1,6 @@
 //! `ipdiag local`: arguments.
 
-use clap::Args;
+use clap::{ArgGroup, Args};
 
 /// Examples shown under `ipdiag local --help`.
 pub const EXAMPLES: &str = "\
@@ -13,12 +13,16 @@ Examples:
   ipdiag local --port 7890 --udp --watch 10s
                                    is its receive buffer overflowing now? (drops counted
                                    twice, 10s apart: receive_buffer_overflow if they rise)
+  ipdiag local --port 7890 --watch 30s --trace-firewall
+                                   (root) for 30s, which chain and rule decides each new
+                                   connection to 7890 that arrives, as the kernel says
 
 Run it on the server. Reading other users' processes and the firewall needs root; without
 it, ipdiag says what it could not see.";
 
 /// The server's view: interfaces, listeners, bind addresses, firewall.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("watched").args(["udp", "trace_firewall"]).multiple(true)))]
 pub struct LocalArgs {
     /// Look at this port only, with a verdict: not listening, loopback only, or firewalled
     #[arg(short, long, value_name = "PORT")]
@@ -28,7 +32,12 @@ pub struct LocalArgs {
     pub udp: bool,
     /// With --port and --udp: read the drop counters twice, DURATION apart (1s, 10s), and
     /// report the increase; drops that rise while watched mean the receive buffer
-    /// overflows now
-    #[arg(short, long, value_name = "DURATION", requires_all = ["port", "udp"])]
+    /// overflows now. With --trace-firewall: how long to trace
+    #[arg(short, long, value_name = "DURATION", requires_all = ["port", "watched"])]
     pub watch: Option<String>,
+    /// With --port and --watch (root): add a temporary nftables trace rule for the port (a
+    /// table of ipdiag's own, removed on exit, Ctrl-C included) and report, per arriving
+    /// new connection, the chain and rule that decided it (`nft monitor trace`)
+    #[arg(long, requires_all = ["port", "watch"])]
+    pub trace_firewall: bool,
 }

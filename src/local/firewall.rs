@@ -1,126 +1,199 @@
-//! Read-only: does this host's firewall drop or reject a port? From `nft -j list ruleset`,
-//! or `iptables-save` where nft is not installed.
+//! Does this host's firewall let a port in, and from where? The ruleset is read from
+//! `nft -j list ruleset` and `iptables-save` / `ip6tables-save` (legacy, or the `nf_tables`
+//! variant whose rules read better in its own words) into one model (`model.rs`), and a
+//! packet is walked through it the way the kernel does (`eval.rs`, `summary.rs`): every
+//! base chain on the way in, by priority, jumps and gotos followed, policies applied.
 //!
-//! The question is narrow on purpose: would a new connection (TCP) or datagram (UDP) to the
-//! port, from anywhere, be stopped on the way in? So only the chains a packet for this host
-//! passes are read: nftables base chains on the `input` hook (tables of family `ip`, `ip6` or
-//! `inet`) and the iptables `filter` table's `INPUT` chain.
-//!
-//! Rules are read in order, as the kernel does, so `tcp dport 22 accept` before a `drop`
-//! policy means 22 is open. A rule only counts when it surely applies: its matches are all
-//! on the port, the transport, or a connection state that includes `new`. A rule that also
-//! needs a source address, an interface or anything else unknown here (`ip saddr 10.0.0.0/8
-//! tcp dport 3306 drop`) may or may not apply and is passed over, for an accept as for a drop.
-//!
-//! Jumps are not followed (keeping this simple): rules in a chain reached by `jump`/`goto`
-//! are not read. A hit found after such a jump says so in its text, since the chain jumped
-//! to may have accepted the packet first (firewalld and ufw keep their accepts there).
+//! `evaluate(&Ruleset, &Packet) -> FirewallVerdict` is pure and is the API the two-sided
+//! diagnosis builds on; `read` is the only I/O, and runs the tools read-only, from the
+//! system's own directories (`/usr/sbin`, `/sbin`), never from `$PATH`: as root, a `nft`
+//! earlier in a user's `PATH` would run with root's rights. `trace.rs` is the one writer:
+//! a temporary trace table for `local --trace-firewall`, removed again.
 
-use crate::model::Transport;
-use serde_json::Value;
+mod eval;
+mod iptables;
+pub mod model;
+mod nft;
+mod nft_text;
+mod owner;
+mod summary;
+pub mod trace;
+
+pub use eval::{Packet, protocol_number};
+pub use iptables::{nft_backed, read_save};
+pub use model::{Backend, IpFamily, Ruleset};
+pub use nft::read_nft;
+pub use owner::{Owner, fix};
+pub use summary::{Access, Allowance, FirewallVerdict, MayApply, RuleRef, Stop, evaluate};
+
 use std::io;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod iptables;
-mod nft;
-
-pub use iptables::iptables_hits;
-pub use nft::nft_hits;
-use nft::{items, nft_hits_in, nft_input_chains};
-
-/// What a rule does to the packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Silently dropped: the client waits until it times out.
-    Drop,
-    /// Refused with an ICMP error or a TCP reset: the client fails at once.
-    Reject,
+/// The rules as read, and from where.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    /// Every table's chains, one model.
+    pub ruleset: Ruleset,
+    /// What was read: `nft -j list ruleset`, `iptables-save (legacy)`, ...
+    pub read_from: Vec<String>,
 }
 
-/// A rule that stops the port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FirewallHit {
-    /// `nftables` or `iptables`.
-    pub tool: &'static str,
-    /// The rule in short, where it lives first: `inet host input: tcp dport 7890 drop`,
-    /// `inet filter input: policy drop`, `-A INPUT -p tcp -m tcp --dport 7890 -j DROP`.
-    pub rule: String,
-    /// Drop or reject.
-    pub verdict: Verdict,
-    /// Jumps to other chains came first and were not followed (firewalld and ufw keep
-    /// their accepts there): the packet may have been accepted before this rule.
-    pub uncertain: bool,
-}
-
-/// The firewall's view of one port.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The firewall as this run could see it.
+#[derive(Debug, Clone)]
 pub enum FirewallView {
-    /// The rules that drop or reject it, at most one per chain (the first that applies: the
-    /// packet never reaches the rest). Empty: nothing here stops the port.
-    Rules(Vec<FirewallHit>),
+    /// Read.
+    Read(Reading),
     /// Why the rules could not be read (not installed; without root, the tool's own error).
     Unavailable(String),
 }
 
-const NFT: &str = "nftables";
-const IPTABLES: &str = "iptables";
+/// Where the tools are. By default the system's own directories only.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    /// `nft`.
+    pub nft: PathBuf,
+    /// `iptables-save`.
+    pub iptables_save: PathBuf,
+    /// `ip6tables-save`.
+    pub ip6tables_save: PathBuf,
+    /// `iptables-legacy-save` and `ip6tables-legacy-save`: where `iptables` is the
+    /// `nf_tables` variant, rules loaded by the legacy one still filter, unseen by it.
+    pub legacy_saves: [PathBuf; 2],
+}
 
-/// Reads the rules (nftables first) and finds those stopping `port`. Runs the tools
-/// read-only and changes nothing.
-pub fn check(protocol: Transport, port: u16) -> FirewallView {
-    match run("nft", &["-j", "list", "ruleset"]) {
-        Ok(out) if out.status.success() => {
-            let Ok(root) = serde_json::from_slice::<Value>(&out.stdout) else {
-                return FirewallView::Unavailable(
-                    "nft -j printed no JSON (nftables older than 0.9.1?)".into(),
-                );
-            };
-            if nft_input_chains(items(&root)).next().is_some() {
-                return FirewallView::Rules(nft_hits_in(&root, protocol, port));
-            }
-            // Nothing hooks input in nftables: the rules, if any, may be in legacy iptables.
-            match iptables(protocol, port) {
-                FirewallView::Rules(hits) => FirewallView::Rules(hits),
-                FirewallView::Unavailable(_) => FirewallView::Rules(Vec::new()),
-            }
+impl Tools {
+    /// `/usr/sbin/TOOL`, else `/sbin/TOOL`; `IPDIAG_NFT`, `IPDIAG_IPTABLES_SAVE` and
+    /// `IPDIAG_IP6TABLES_SAVE` name others (an explicit choice, unlike `$PATH`).
+    pub fn system() -> Self {
+        let find = |tool: &str, variable: &str| {
+            std::env::var_os(variable).map_or_else(
+                || {
+                    ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+                        .iter()
+                        .map(|dir| Path::new(dir).join(tool))
+                        .find(|p| p.exists())
+                        .unwrap_or_else(|| Path::new("/usr/sbin").join(tool))
+                },
+                PathBuf::from,
+            )
+        };
+        Self {
+            nft: find("nft", "IPDIAG_NFT"),
+            iptables_save: find("iptables-save", "IPDIAG_IPTABLES_SAVE"),
+            ip6tables_save: find("ip6tables-save", "IPDIAG_IP6TABLES_SAVE"),
+            legacy_saves: [
+                find("iptables-legacy-save", "IPDIAG_IPTABLES_LEGACY_SAVE"),
+                find("ip6tables-legacy-save", "IPDIAG_IP6TABLES_LEGACY_SAVE"),
+            ],
         }
-        Ok(out) => FirewallView::Unavailable(failure("nft", &out)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => match iptables(protocol, port) {
-            FirewallView::Unavailable(why) if why.is_empty() => {
-                FirewallView::Unavailable("neither nft nor iptables-save is installed".into())
-            }
-            view => view,
-        },
-        Err(e) => FirewallView::Unavailable(format!("nft: {e}")),
     }
 }
 
-/// `iptables-save`; `Unavailable("")` when it is not installed.
-fn iptables(protocol: Transport, port: u16) -> FirewallView {
-    match run("iptables-save", &[]) {
-        Ok(out) if out.status.success() => FirewallView::Rules(iptables_hits(
-            &String::from_utf8_lossy(&out.stdout),
-            protocol,
-            port,
-        )),
-        Ok(out) => FirewallView::Unavailable(failure("iptables-save", &out)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => FirewallView::Unavailable(String::new()),
-        Err(e) => FirewallView::Unavailable(format!("iptables-save: {e}")),
-    }
-}
-
-/// Runs a tool from `PATH`, then from the sbin directories (often not in a user's `PATH`).
-fn run(tool: &str, args: &[&str]) -> io::Result<Output> {
-    let mut last = Command::new(tool).args(args).output();
-    for dir in ["/usr/sbin", "/sbin"] {
-        match last {
-            Err(ref e) if e.kind() == io::ErrorKind::NotFound => {
-                last = Command::new(format!("{dir}/{tool}")).args(args).output();
+/// Reads every ruleset on the way in. Changes nothing.
+pub fn read(tools: &Tools) -> FirewallView {
+    let mut problems = Vec::new();
+    let nft = match run(&tools.nft, &["-j", "list", "ruleset"]) {
+        Ok(text) => {
+            let set = read_nft(&text);
+            if set.is_none() {
+                problems.push("nft -j printed no JSON (nftables older than 0.9.1?)".to_owned());
             }
-            _ => break,
+            set
+        }
+        Err(why) => {
+            problems.extend(why);
+            None
+        }
+    };
+    let mut saves: Vec<(String, Backend)> = Vec::new();
+    for (path, backend) in [
+        (&tools.iptables_save, Backend::Iptables),
+        (&tools.ip6tables_save, Backend::Ip6tables),
+    ] {
+        match run(path, &[]) {
+            Ok(text) => saves.push((text, backend)),
+            Err(why) => problems.extend(why),
         }
     }
-    last
+    // The legacy tools too (not installed is the usual case); where the ordinary ones are
+    // the legacy ones, the same tables are not read twice.
+    for (path, backend) in [
+        (&tools.legacy_saves[0], Backend::Iptables),
+        (&tools.legacy_saves[1], Backend::Ip6tables),
+    ] {
+        let rules = |t: &str| {
+            t.lines()
+                .filter(|l| !l.starts_with('#'))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        if let Ok(text) = run(path, &[])
+            && !saves
+                .iter()
+                .any(|(t, b)| *b == backend && rules(t) == rules(&text))
+        {
+            saves.push((text, backend));
+        }
+    }
+    if nft.is_none() && saves.is_empty() {
+        return FirewallView::Unavailable(if problems.is_empty() {
+            "neither nft nor iptables-save is installed".to_owned()
+        } else {
+            problems.join("; ")
+        });
+    }
+    FirewallView::Read(merge(nft, &saves))
+}
+
+/// One model from nft's ruleset and the `*-save` texts. A legacy iptables' tables are
+/// hooks of their own, added; an `nf_tables` iptables' tables are already in nft's ruleset,
+/// where its extensions show as opaque `xt` expressions, so they are taken from its own
+/// text instead (unless it calls a table incompatible: nft made it, nft's reading stands).
+pub fn merge(nft: Option<Ruleset>, saves: &[(String, Backend)]) -> Reading {
+    let mut reading = Reading::default();
+    if let Some(set) = nft {
+        reading.ruleset = set;
+        reading.read_from.push("nft -j list ruleset".to_owned());
+    }
+    for (text, backend) in saves {
+        let tool = if *backend == Backend::Ip6tables {
+            "ip6tables-save"
+        } else {
+            "iptables-save"
+        };
+        let set = read_save(text, *backend);
+        if set.chains.is_empty() || text.contains("incompatible") {
+            continue;
+        }
+        if nft_backed(text) {
+            let family = set.chains[0].family;
+            let tables = iptables::tables(text);
+            reading.ruleset.chains.retain(|c| {
+                !(c.backend == Backend::Nftables && c.family == family && tables.contains(&c.table))
+            });
+            reading.read_from.push(format!("{tool} (nf_tables)"));
+        } else {
+            reading.read_from.push(format!("{tool} (legacy)"));
+        }
+        reading.ruleset.chains.extend(set.chains);
+    }
+    reading
+}
+
+/// A tool's standard output; `Err(None)` when it is not installed, `Err(Some(why))` when
+/// it failed.
+fn run(tool: &Path, args: &[&str]) -> Result<String, Option<String>> {
+    let name = tool.file_name().map_or_else(
+        || tool.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    match Command::new(tool).args(args).output() {
+        Ok(out) if out.status.success() => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Ok(out) => Err(Some(failure(&name, &out))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(None),
+        Err(e) => Err(Some(format!("{name}: {e}"))),
+    }
 }
 
 /// `tool: its stderr` on one line, or the exit status when it said nothing.
@@ -135,101 +208,6 @@ fn failure(tool: &str, out: &Output) -> String {
         format!("{tool}: {}", out.status)
     } else {
         format!("{tool}: {}", lines.join("; "))
-    }
-}
-
-/// The packet in question: a new connection or datagram to `port`, from anywhere.
-#[derive(Debug, Clone, Copy)]
-struct Packet {
-    protocol: Transport,
-    port: u16,
-}
-
-/// Whether a condition holds for the packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Holds {
-    Yes,
-    No,
-    /// Depends on something not known here (the source, the interface, ...).
-    Maybe,
-}
-
-impl Holds {
-    fn from_bool(yes: bool) -> Self {
-        if yes { Self::Yes } else { Self::No }
-    }
-
-    fn not(self) -> Self {
-        match self {
-            Self::Yes => Self::No,
-            Self::No => Self::Yes,
-            Self::Maybe => Self::Maybe,
-        }
-    }
-
-    /// Both: `No` wins over `Maybe`, which wins over `Yes`.
-    fn and(self, other: Self) -> Self {
-        match (self, other) {
-            (Self::No, _) | (_, Self::No) => Self::No,
-            (Self::Maybe, _) | (_, Self::Maybe) => Self::Maybe,
-            _ => Self::Yes,
-        }
-    }
-}
-
-/// What a rule ends with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Ending {
-    Accept,
-    Stop(Verdict),
-    /// `jump`/`goto` (or an iptables user chain): not followed.
-    Jump(String),
-    /// Back to the base chain's policy.
-    Return,
-    /// No verdict: a counter, a log, `continue`, an extension target such as LOG.
-    Nothing,
-}
-
-/// How a chain ends for the packet.
-enum Decision<T> {
-    /// A rule accepts it: nothing in this chain stops it.
-    Accept,
-    /// This rule drops or rejects it.
-    Stop(T, Verdict),
-    /// No rule decides (or one returns): the chain's policy does.
-    Policy,
-}
-
-/// The first rule that surely decides; `jumps` collects the jumps passed on the way. A rule
-/// that only may apply decides nothing, whichever its verdict.
-fn decide<T>(
-    rules: impl IntoIterator<Item = (T, (Holds, Ending))>,
-    jumps: &mut Vec<String>,
-) -> Decision<T> {
-    for (rule, (holds, ending)) in rules {
-        match (holds, ending) {
-            (Holds::Yes | Holds::Maybe, Ending::Jump(target)) => jumps.push(target),
-            (Holds::No | Holds::Maybe, _) | (_, Ending::Nothing) => {}
-            (Holds::Yes, Ending::Accept) => return Decision::Accept,
-            (Holds::Yes, Ending::Return) => return Decision::Policy,
-            (Holds::Yes, Ending::Stop(verdict)) => return Decision::Stop(rule, verdict),
-        }
-    }
-    Decision::Policy
-}
-
-/// A hit, with the jumps passed on the way (which may have accepted the packet first).
-fn hit(tool: &'static str, rule: String, verdict: Verdict, jumps: &[String]) -> FirewallHit {
-    let rule = if jumps.is_empty() {
-        rule
-    } else {
-        format!("{rule} (after jumps not followed: {})", jumps.join(", "))
-    };
-    FirewallHit {
-        tool,
-        rule,
-        verdict,
-        uncertain: !jumps.is_empty(),
     }
 }
 

@@ -1,5 +1,9 @@
-use super::iptables::words;
+//! The readers and the walk on real `nft -j` output: what stops each packet, in nft's
+//! words; `merge` of nft's and iptables' views; the readers never panic. (Whole rulesets:
+//! `firewall/summary_tests.rs`; iptables: `firewall/iptables_tests.rs`.)
+
 use super::*;
+use crate::model::Transport;
 use proptest::prelude::*;
 
 // The JSON below is `nft -j list ruleset` (nftables 1.0.6) after `nft -f` of the ruleset
@@ -42,32 +46,36 @@ const MISC: &str = r#"{"nftables": [{"metainfo": {"version": "1.0.6", "release_n
 const TCP: Transport = Transport::Tcp;
 const UDP: Transport = Transport::Udp;
 
-/// The hits as (rule, verdict), for short assertions.
-fn nft(json: &str, protocol: Transport, port: u16) -> Vec<(String, Verdict)> {
-    nft_hits(json, protocol, port)
-        .into_iter()
-        .map(|h| {
-            assert_eq!(h.tool, "nftables");
-            (h.rule, h.verdict)
-        })
-        .collect()
+/// (access, the stopping rule as printed) for an IPv4 packet.
+fn nft(json: &str, protocol: Transport, port: u16) -> (Access, String) {
+    nft_in(json, IpFamily::V4, protocol, port)
 }
 
-fn one(rule: &str, verdict: Verdict) -> Vec<(String, Verdict)> {
-    vec![(rule.to_owned(), verdict)]
+fn nft_in(json: &str, family: IpFamily, protocol: Transport, port: u16) -> (Access, String) {
+    let set = read_nft(json).expect("nft JSON");
+    let v = evaluate(&set, &Packet::new(family, protocol, port));
+    (v.access, v.rule.map(|r| r.text()).unwrap_or_default())
+}
+
+fn open() -> (Access, String) {
+    (Access::Open, String::new())
+}
+
+fn blocked(rule: &str) -> (Access, String) {
+    (Access::Blocked, rule.to_owned())
 }
 
 #[test]
 fn nft_single_port_drop() {
     assert_eq!(
         nft(SINGLE, TCP, 7890),
-        one("inet host input: tcp dport 7890 drop", Verdict::Drop)
+        blocked("inet host input: tcp dport 7890 drop")
     );
-    assert_eq!(nft(SINGLE, TCP, 7889), [], "another port");
-    assert_eq!(nft(SINGLE, UDP, 7890), [], "udp, the rule is tcp");
+    assert_eq!(nft(SINGLE, TCP, 7889), open(), "another port");
+    assert_eq!(nft(SINGLE, UDP, 7890), open(), "udp, the rule is tcp");
     assert_eq!(
         nft(SINGLE, TCP, 7891),
-        [],
+        open(),
         "forward hook: not for this host"
     );
 }
@@ -76,131 +84,125 @@ fn nft_single_port_drop() {
 fn nft_reject_and_conditions() {
     assert_eq!(
         nft(REJECT, TCP, 7894),
-        one(
-            "ip filter input: tcp dport 7894 reject with icmp admin-prohibited",
-            Verdict::Reject
-        )
+        blocked("ip filter input: tcp dport 7894 reject with icmp admin-prohibited")
     );
     // `ct state new` holds for a new connection; the counter changes nothing.
     assert_eq!(
         nft(REJECT, TCP, 1234),
-        one(
-            "ip filter input: tcp dport 1234 ct state new counter reject with tcp reset",
-            Verdict::Reject
-        )
+        blocked("ip filter input: tcp dport 1234 ct state new counter reject with tcp reset")
     );
-    assert_eq!(nft(REJECT, TCP, 3306), [], "only from 10.0.0.0/8");
+    let from_ten = nft(REJECT, TCP, 3306);
+    assert_eq!(
+        from_ten,
+        (
+            Access::Restricted,
+            "ip filter input: ip saddr 10.0.0.0/8 tcp dport 3306 drop".into()
+        ),
+        "dropped from 10.0.0.0/8 only"
+    );
+    assert_eq!(
+        nft_in(REJECT, IpFamily::V6, TCP, 7894),
+        open(),
+        "an ip table"
+    );
 }
 
 #[test]
 fn nft_sets_and_ranges() {
-    let set = "inet host input: tcp dport { 22, 7000-7100, 8443 } drop";
+    let set = blocked("inet host input: tcp dport { 22, 7000-7100, 8443 } drop");
     for port in [22, 7000, 7050, 7100, 8443] {
-        assert_eq!(nft(SETS, TCP, port), one(set, Verdict::Drop), "{port}");
+        assert_eq!(nft(SETS, TCP, port), set, "{port}");
     }
-    assert_eq!(nft(SETS, TCP, 7101), []);
-    assert_eq!(nft(SETS, UDP, 22), []);
-    let range = "inet host input: udp dport 7895-7899 reject";
-    assert_eq!(nft(SETS, UDP, 7897), one(range, Verdict::Reject));
-    assert_eq!(nft(SETS, TCP, 7897), []);
-    let named = "inet host input: tcp dport @blocked drop";
-    assert_eq!(nft(SETS, TCP, 5005), one(named, Verdict::Drop));
-    assert_eq!(nft(SETS, TCP, 6000), one(named, Verdict::Drop));
-    assert_eq!(nft(SETS, TCP, 5011), []);
+    assert_eq!(nft(SETS, TCP, 7101), open());
+    assert_eq!(nft(SETS, UDP, 22), open());
+    let range = blocked("inet host input: udp dport 7895-7899 reject");
+    assert_eq!(nft(SETS, UDP, 7897), range);
+    assert_eq!(nft(SETS, TCP, 7897), open());
+    let named = blocked("inet host input: tcp dport @blocked drop");
+    assert_eq!(nft(SETS, TCP, 5005), named);
+    assert_eq!(nft(SETS, TCP, 6000), named);
+    assert_eq!(nft(SETS, TCP, 5011), open());
     // `th dport`: whichever the transport.
-    let th = one("inet host input: th dport 9000 drop", Verdict::Drop);
+    let th = blocked("inet host input: th dport 9000 drop");
     assert_eq!(nft(SETS, TCP, 9000), th);
     assert_eq!(nft(SETS, UDP, 9000), th);
 }
 
 #[test]
-fn nft_policy_drop_after_the_accepts() {
-    assert_eq!(nft(POLICY, TCP, 22), [], "accepted before the policy");
-    assert_eq!(nft(POLICY, UDP, 53), []);
-    let policy = one(
-        "inet filter input: policy drop (after jumps not followed: jump extra)",
-        Verdict::Drop,
-    );
-    // 4444 is accepted in `extra`, which is not read: the text says so.
-    assert_eq!(nft(POLICY, TCP, 4444), policy);
-    assert_eq!(nft(POLICY, UDP, 22), policy);
-    let no_jump = POLICY.replace(r#"{"jump": {"target": "extra"}}"#, r#"{"counter": null}"#);
+fn nft_policy_drop_after_the_accepts_and_the_jump() {
+    assert_eq!(nft(POLICY, TCP, 22), open(), "accepted before the policy");
+    assert_eq!(nft(POLICY, UDP, 53), open());
     assert_eq!(
-        nft(&no_jump, TCP, 80),
-        one("inet filter input: policy drop", Verdict::Drop)
+        nft(POLICY, TCP, 4444),
+        open(),
+        "accepted in the chain jumped to"
+    );
+    let policy = blocked("inet filter input: policy drop");
+    assert_eq!(nft(POLICY, UDP, 22), policy);
+    assert_eq!(
+        nft(POLICY, TCP, 80),
+        policy,
+        "`iifname lo` is not another machine's"
     );
 }
 
 #[test]
 fn nft_rules_in_order() {
-    assert_eq!(nft(ORDER, TCP, 8080), []);
-    assert_eq!(nft(ORDER, TCP, 7000), [], "`!= 443 accept` takes it");
-    assert_eq!(
-        nft(ORDER, TCP, 443),
-        one("inet host input: drop", Verdict::Drop),
-        "only 443 reaches the blanket drop"
-    );
+    assert_eq!(nft(ORDER, TCP, 8080), open());
+    assert_eq!(nft(ORDER, TCP, 7000), open(), "`!= 443 accept` takes it");
+    assert_eq!(nft(ORDER, TCP, 443), blocked("inet host input: drop"));
     assert_eq!(
         nft(ORDER, UDP, 8080),
-        one("inet host input: meta l4proto udp reject", Verdict::Reject)
+        blocked("inet host input: meta l4proto udp reject")
     );
 }
 
 #[test]
 fn nft_timeouts_vmaps_and_priorities() {
-    // 7001 is accepted by ip6 early, but chains are passed one after the other: inet host
-    // still drops it (and IPv4 never sees ip6 early).
-    let recent = one("inet host input: tcp dport @recent drop", Verdict::Drop);
+    // 7001 is accepted by ip6 early, but base chains are passed one after the other: inet
+    // host still drops it (and IPv4 never sees ip6 early).
+    let recent = blocked("inet host input: tcp dport @recent drop");
     assert_eq!(nft(MISC, TCP, 7001), recent);
+    assert_eq!(nft_in(MISC, IpFamily::V6, TCP, 7001), recent);
     assert_eq!(nft(MISC, TCP, 7002), recent);
-    assert_eq!(nft(MISC, TCP, 7003), [], "only over a rate");
+    let set = read_nft(MISC).unwrap();
+    let v = evaluate(&set, &Packet::new(IpFamily::V4, TCP, 7003));
+    assert_eq!(v.access, Access::Open);
+    assert_eq!(
+        v.may_apply[0].unknown, "limit rate over 10/second",
+        "only over a rate"
+    );
     let vmap = "inet host input: tcp dport vmap { 7004 : drop, 7005 : accept }";
-    assert_eq!(nft(MISC, TCP, 7004), one(vmap, Verdict::Drop));
-    assert_eq!(nft(MISC, TCP, 7005), []);
+    assert_eq!(nft(MISC, TCP, 7004), blocked(vmap));
+    assert_eq!(nft(MISC, TCP, 7005), open());
     assert_eq!(
         nft(MISC, UDP, 7006),
-        one(
-            "inet host input: ip protocol udp udp dport 7006 drop",
-            Verdict::Drop
-        )
+        blocked("inet host input: ip protocol udp udp dport 7006 drop")
     );
-    assert_eq!(nft(MISC, TCP, 7006), []);
+    assert_eq!(nft(MISC, TCP, 7006), open());
     assert_eq!(
         nft(MISC, TCP, 7007),
-        one(
-            "inet host input: tcp dport 7007 ct state != established reject with tcp reset",
-            Verdict::Reject
-        )
+        blocked("inet host input: tcp dport 7007 ct state != established reject with tcp reset")
     );
-    let both = one(
-        "ip6 early input: meta l4proto { tcp, udp } th dport 7008 log drop",
-        Verdict::Drop,
+    let both = blocked(
+        r#"ip6 early input: meta l4proto { tcp, udp } th dport 7008 log prefix "bye " drop"#,
     );
-    assert_eq!(nft(MISC, UDP, 7008), both);
-    assert_eq!(nft(MISC, TCP, 7008), both);
+    assert_eq!(nft_in(MISC, IpFamily::V6, UDP, 7008), both);
+    assert_eq!(nft_in(MISC, IpFamily::V6, TCP, 7008), both);
+    assert_eq!(nft(MISC, TCP, 7008), open(), "an ip6 table");
     assert_eq!(
         nft(MISC, TCP, 7009),
-        [],
+        open(),
         "ct state invalid: not a new connection"
     );
 }
 
 #[test]
-fn nft_hits_from_two_chains_by_priority() {
+fn nft_base_chains_by_priority() {
     // A second base chain, listed last but passed first (priority -5 before 0).
     let early = r#"{"chain": {"family": "ip", "table": "t", "name": "c", "hook": "input", "prio": -5, "policy": "drop"}}"#;
     let early = format!("{}, {early}]}}", SINGLE.strip_suffix("]}").unwrap());
-    let rules: Vec<String> = nft_hits(&early, TCP, 7890)
-        .into_iter()
-        .map(|h| h.rule)
-        .collect();
-    assert_eq!(
-        rules,
-        [
-            "ip t c: policy drop",
-            "inet host input: tcp dport 7890 drop"
-        ]
-    );
+    assert_eq!(nft(&early, TCP, 7890), blocked("ip t c: policy drop"));
 }
 
 #[test]
@@ -215,130 +217,86 @@ fn nft_never_panics_on_odd_json() {
         r#"{"nftables": [{"chain": {"family": "inet", "hook": "input", "policy": 1, "prio": "x"}}, {"rule": {"family": "inet", "expr": [null, 5, {}, {"match": null}, {"match": {"op": 3, "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": {"range": [1]}}}, {"vmap": {"key": {"payload": {"protocol": "tcp", "field": "dport"}}, "data": {"set": [5, [], [7890], [7890, 5]]}}}, {"drop": null}]}}]}"#,
         r#"{"nftables": [{"chain": {"family": "inet", "hook": "input"}}, {"set": {"family": "inet", "name": "a", "elem": ["@a", {"set": "x"}, {"elem": 1}, -1, 1.5, 99999999999999999999]}}, {"rule": {"family": "inet", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "th", "field": "dport"}}, "right": "@a"}}, {"drop": null}]}}]}"#,
     ] {
-        let _ = nft_hits(json, TCP, 7890);
+        if let Some(set) = read_nft(json) {
+            let _ = evaluate(&set, &Packet::new(IpFamily::V4, TCP, 7890));
+        }
     }
-    // The blanket `drop` after unknown matches is passed over, not guessed.
-    let unknown = r#"{"nftables": [{"chain": {"family": "inet", "table": "t", "name": "c", "hook": "input"}}, {"rule": {"family": "inet", "table": "t", "chain": "c", "expr": [{"xt": {"type": "match", "name": "recent"}}, {"drop": null}]}}]}"#;
-    assert_eq!(nft(unknown, TCP, 1), []);
+    // A blanket `drop` after a match ipdiag does not know may apply: said, not guessed.
+    let unknown = r#"{"nftables": [{"chain": {"family": "inet", "table": "t", "name": "c", "hook": "input", "type": "filter"}}, {"rule": {"family": "inet", "table": "t", "chain": "c", "expr": [{"xt": {"type": "match", "name": "recent"}}, {"drop": null}]}}]}"#;
+    let v = evaluate(
+        &read_nft(unknown).unwrap(),
+        &Packet::new(IpFamily::V4, TCP, 1),
+    );
+    assert_eq!(v.access, Access::Open);
     assert_eq!(
-        nft(
-            &unknown.replace(r#"{"xt": {"type": "match", "name": "recent"}}, "#, ""),
-            TCP,
-            1
+        (
+            v.may_apply[0].rule.text().as_str(),
+            v.may_apply[0].unknown.as_str(),
+            v.may_apply[0].would
         ),
-        one("inet t c: drop", Verdict::Drop)
+        ("inet t c: xt match recent drop", "xt match recent", "drop")
     );
-}
-
-/// Written by hand in the shape of `iptables-save` (iptables 1.8).
-const SAVE: &str = r#"# Generated by iptables-save v1.8.7 on Wed Nov 25 06:00:00 2026
-*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
--A INPUT -p tcp -m tcp --dport 7777 -j DROP
-COMMIT
-*filter
-:INPUT ACCEPT [120:9000]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [80:6400]
-:ufw-user-input - [0:0]
--A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
--A INPUT -i lo -j ACCEPT
--A INPUT -p tcp -m tcp --dport 7890 -j DROP
--A INPUT -p udp -m multiport --dports 53,5000:5010 -m comment --comment "no dns -j ACCEPT here" -j REJECT --reject-with icmp-port-unreachable
--A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 3306 -j DROP
--A INPUT -p tcp -m tcp ! --dport 22 -m conntrack --ctstate NEW -j LOG --log-prefix "new: "
--A INPUT -p tcp -m tcp --dport 8080 -j ACCEPT
--A INPUT -p tcp -m tcp --dport 8080 -j DROP
--A INPUT -p tcp -m tcp --dport ssh -j DROP
--A INPUT -j ufw-user-input
--A INPUT -p tcp -m tcp --dport 9000 -j REJECT --reject-with tcp-reset
--A FORWARD -p tcp -m tcp --dport 7891 -j DROP
-COMMIT
-# Completed on Wed Nov 25 06:00:00 2026
-"#;
-
-fn ipt(save: &str, protocol: Transport, port: u16) -> Vec<(String, Verdict)> {
-    iptables_hits(save, protocol, port)
-        .into_iter()
-        .map(|h| {
-            assert_eq!(h.tool, "iptables");
-            (h.rule, h.verdict)
-        })
-        .collect()
+    let known = unknown.replace(r#"{"xt": {"type": "match", "name": "recent"}}, "#, "");
+    assert_eq!(nft(&known, TCP, 1), blocked("inet t c: drop"));
 }
 
 #[test]
-fn iptables_rules() {
+fn jumps_that_loop_or_lead_nowhere_end() {
+    // The kernel refuses loops, but the JSON may say anything.
+    let looped = r#"{"nftables": [{"chain": {"family": "ip", "table": "t", "name": "c", "hook": "input", "type": "filter", "policy": "drop"}}, {"chain": {"family": "ip", "table": "t", "name": "d"}}, {"rule": {"family": "ip", "table": "t", "chain": "c", "expr": [{"jump": {"target": "d"}}]}}, {"rule": {"family": "ip", "table": "t", "chain": "d", "expr": [{"jump": {"target": "c"}}]}}, {"rule": {"family": "ip", "table": "t", "chain": "c", "expr": [{"jump": {"target": "nowhere"}}]}}]}"#;
+    assert_eq!(nft(looped, TCP, 1), blocked("ip t c: policy drop"));
+}
+
+const LEGACY: &str = "# Generated by iptables-save v1.8.9 (legacy) on Sun Dec  6 20:00:00 2026\n*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m tcp --dport 7890 -j REJECT\nCOMMIT\n";
+const NF: &str = "# Generated by iptables-save v1.8.9 (nf_tables) on Sun Dec  6 20:00:00 2026\n*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m multiport --dports 7890,7891 -j DROP\nCOMMIT\n";
+
+#[test]
+fn merge_adds_legacy_tables_and_replaces_nf_tables_ones() {
+    // nft's view of an iptables-nft table: the multiport match is an opaque `xt`.
+    let xt = r#"{"nftables": [{"chain": {"family": "ip", "table": "filter", "name": "INPUT", "hook": "input", "type": "filter", "prio": 0, "policy": "accept"}}, {"rule": {"family": "ip", "table": "filter", "chain": "INPUT", "expr": [{"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "tcp"}}, {"xt": {"type": "match", "name": "multiport"}}, {"drop": null}]}}]}"#;
+    let packet = Packet::new(IpFamily::V4, TCP, 7891);
+    let both = merge(read_nft(xt), &[(NF.to_owned(), Backend::Iptables)]);
     assert_eq!(
-        ipt(SAVE, TCP, 7890),
-        one("-A INPUT -p tcp -m tcp --dport 7890 -j DROP", Verdict::Drop)
+        both.read_from,
+        ["nft -j list ruleset", "iptables-save (nf_tables)"]
     );
-    assert_eq!(ipt(SAVE, UDP, 7890), []);
-    let multiport = ipt(SAVE, UDP, 5005);
-    assert_eq!(multiport.len(), 1);
-    assert!(
-        multiport[0].0.contains("--dports 53,5000:5010"),
-        "{multiport:?}"
-    );
-    assert_eq!(multiport[0].1, Verdict::Reject);
-    assert_eq!(ipt(SAVE, UDP, 53), multiport);
-    assert_eq!(ipt(SAVE, UDP, 5011), []);
-    assert_eq!(ipt(SAVE, TCP, 53), [], "the multiport rule is udp");
-    assert_eq!(ipt(SAVE, TCP, 3306), [], "only from 10.0.0.0/8");
-    assert_eq!(ipt(SAVE, TCP, 8080), [], "accepted before the drop");
-    assert_eq!(ipt(SAVE, TCP, 22), [], "a service name is not guessed");
+    let v = evaluate(&both.ruleset, &packet);
+    assert_eq!(v.access, Access::Blocked);
     assert_eq!(
-        ipt(SAVE, TCP, 9000),
-        one(
-            "-A INPUT -p tcp -m tcp --dport 9000 -j REJECT --reject-with tcp-reset (after jumps not followed: -j ufw-user-input)",
-            Verdict::Reject
-        )
+        v.rule.map(|r| r.text()).as_deref(),
+        Some("-A INPUT -p tcp -m multiport --dports 7890,7891 -j DROP")
     );
-    assert_eq!(ipt(SAVE, TCP, 7891), [], "FORWARD");
-    assert_eq!(ipt(SAVE, TCP, 7777), [], "mangle");
+    assert!(v.may_apply.is_empty());
+    // A legacy table is a hook of its own: both are passed.
+    let legacy = merge(read_nft(SINGLE), &[(LEGACY.to_owned(), Backend::Iptables)]);
+    assert_eq!(
+        legacy.read_from,
+        ["nft -j list ruleset", "iptables-save (legacy)"]
+    );
+    assert_eq!(
+        legacy.ruleset.chains.len(),
+        2,
+        "nft's input (not its forward), INPUT"
+    );
+    let v = evaluate(&legacy.ruleset, &Packet::new(IpFamily::V4, TCP, 7890));
+    assert_eq!(
+        v.stop,
+        Some(Stop::Drop),
+        "nft's drop comes first (listed first)"
+    );
+    // Empty output (no tables) adds nothing.
+    let none = merge(None, &[(String::new(), Backend::Ip6tables)]);
+    assert!(none.ruleset.chains.is_empty() && none.read_from.is_empty());
 }
 
 #[test]
-fn iptables_policy_and_blanket_rules() {
-    let save = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT -p udp -m udp --dport 1024: -j ACCEPT\nCOMMIT\n";
-    assert_eq!(ipt(save, TCP, 22), []);
-    assert_eq!(ipt(save, UDP, 2000), []);
-    let policy = one("INPUT policy DROP", Verdict::Drop);
-    assert_eq!(ipt(save, TCP, 80), policy);
-    assert_eq!(ipt(save, UDP, 53), policy);
-    let blanket = "*filter\n:INPUT ACCEPT [0:0]\n[3:180] -A INPUT -p tcp -j REJECT --reject-with tcp-reset\n-A INPUT -j DROP\n";
-    assert_eq!(
-        ipt(blanket, TCP, 1),
-        one(
-            "-A INPUT -p tcp -j REJECT --reject-with tcp-reset",
-            Verdict::Reject
-        ),
-        "with the counters of iptables-save -c"
-    );
-    assert_eq!(ipt(blanket, UDP, 1), one("-A INPUT -j DROP", Verdict::Drop));
-    assert_eq!(ipt(":INPUT DROP [0:0]\n", TCP, 1), policy, "no table line");
-    assert_eq!(ipt("-A INPUT -p 17 --dport 1:3 -j DROP", UDP, 2).len(), 1);
-    assert_eq!(ipt("-A INPUT ! -p tcp -j DROP", TCP, 2), []);
-    assert_eq!(
-        ipt("-A INPUT -p tcp -j RETURN\n-A INPUT -j DROP", TCP, 2),
-        []
-    );
-}
-
-#[test]
-fn splits_quoted_words() {
-    assert_eq!(
-        words(r#"-m comment --comment "a \"b\" c" -j  DROP"#),
-        ["-m", "comment", "--comment", r#"a "b" c"#, "-j", "DROP"]
-    );
-    assert_eq!(words(r#"--comment """#), ["--comment", ""]);
-}
-
-#[test]
-fn check_reads_this_host_without_panicking() {
-    match check(TCP, 7890) {
-        FirewallView::Rules(hits) => assert!(hits.iter().all(|h| !h.rule.is_empty())),
+fn tools_come_from_the_system_directories() {
+    let tools = Tools::system();
+    for path in [&tools.nft, &tools.iptables_save, &tools.ip6tables_save] {
+        assert!(path.is_absolute(), "{}", path.display());
+    }
+    match read(&tools) {
+        FirewallView::Read(r) => assert!(!r.read_from.is_empty() || r.ruleset.chains.is_empty()),
         FirewallView::Unavailable(why) => assert!(!why.is_empty()),
     }
 }
@@ -346,17 +304,16 @@ fn check_reads_this_host_without_panicking() {
 proptest! {
     #[test]
     fn nft_never_panics(s in "\\PC{0,200}", port in any::<u16>()) {
-        let _ = nft_hits(&s, TCP, port);
+        if let Some(set) = read_nft(&s) {
+            let _ = evaluate(&set, &Packet::new(IpFamily::V4, TCP, port));
+        }
     }
 
     #[test]
     fn nft_never_panics_on_json_like_text(s in r#"[\[\]{}":, 0-9a-z@-]{0,200}"#) {
-        let _ = nft_hits(&format!(r#"{{"nftables": [{{"chain": {{"family": "inet", "hook": "input"}}}}, {s}]}}"#), UDP, 53);
-    }
-
-    #[test]
-    fn iptables_never_panics(s in "\\PC{0,200}", port in any::<u16>()) {
-        let _ = iptables_hits(&s, UDP, port);
-        let _ = iptables_hits(&format!("-A INPUT {s}"), TCP, port);
+        let json = format!(r#"{{"nftables": [{{"chain": {{"family": "inet", "table": "t", "name": "c", "hook": "input"}}}}, {s}]}}"#);
+        if let Some(set) = read_nft(&json) {
+            let _ = evaluate(&set, &Packet::new(IpFamily::V6, UDP, 53));
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! What the host's listeners and firewall mean for one port (pure).
 
+use super::firewall::{Access, Allowance, FirewallVerdict, Stop};
 use super::overflow::ReceiveVerdict;
 use crate::diagnose::Cause;
 use std::net::SocketAddr;
@@ -56,8 +57,8 @@ pub struct PortVerdict {
     pub detail: String,
 }
 
-/// From the bind addresses on the port (protocol already filtered), the firewall rules
-/// that drop or reject it, and (UDP) what its receive counters say. An overflowing buffer
+/// From the bind addresses on the port (protocol already filtered), the firewall's verdict
+/// on a new connection to it, and (UDP) what its receive counters say. An overflowing buffer
 /// is the cause only when nothing stops the datagrams before they reach the socket: with
 /// a wrong bind or a firewall rule, that is what the user must fix first (the receive
 /// side is still reported on its own).
@@ -65,7 +66,7 @@ pub fn verdict(
     port: u16,
     protocol: &str,
     binds: &[SocketAddr],
-    firewall_hits: &[String],
+    firewall: Option<&FirewallVerdict>,
     receive: Option<&ReceiveVerdict>,
 ) -> PortVerdict {
     let listening = if binds.is_empty() {
@@ -86,13 +87,12 @@ pub fn verdict(
     } else {
         Ok(format!("{port}/{protocol} listens on {}", list(binds)))
     };
-    match (listening, firewall_hits.first()) {
+    let stopped = firewall.filter(|f| f.access != Access::Open);
+    match (listening, stopped) {
         (Err(v), _) => v,
-        (Ok(seen), Some(rule)) => PortVerdict {
+        (Ok(seen), Some(f)) => PortVerdict {
             cause: Cause::HostFirewall,
-            detail: format!(
-                "{seen}, but this host's firewall stops it ({rule}): allow the port in the firewall"
-            ),
+            detail: format!("{seen}, but {}", firewall_text(f)),
         },
         (Ok(seen), None) => match receive.filter(|r| r.overflow.is_some()) {
             Some(r) => PortVerdict {
@@ -104,10 +104,75 @@ pub fn verdict(
             },
             None => PortVerdict {
                 cause: Cause::Ok,
-                detail: format!("{seen}; no firewall rule here stops it"),
+                detail: match firewall.and_then(|f| f.may_apply.first()) {
+                    Some(m) => format!(
+                        "{seen}; the firewall lets it in unless this rule applies, which would {} it: {} (ipdiag cannot evaluate {})",
+                        m.would,
+                        m.rule.text(),
+                        m.unknown
+                    ),
+                    None => format!("{seen}; no firewall rule here stops it"),
+                },
             },
         },
     }
+}
+
+/// What the firewall does to a port it does not let in from everywhere, and the fix.
+pub fn firewall_text(f: &FirewallVerdict) -> String {
+    let does = match f.stop {
+        Some(Stop::Reject) => "rejects",
+        _ => "drops",
+    };
+    let rule = f
+        .rule
+        .as_ref()
+        .map_or_else(String::new, super::firewall::RuleRef::text);
+    let whose = match &f.owner {
+        Some(o) if o.zone.is_some() => {
+            format!(" ({}, zone {})", o.tool, o.zone.as_deref().unwrap_or(""))
+        }
+        Some(o) if !matches!(o.tool, "nftables" | "iptables" | "ip6tables") => {
+            format!(" ({}'s rule)", o.tool)
+        }
+        _ => String::new(),
+    };
+    let unless = f.may_apply.first().map_or_else(String::new, |m| {
+        format!(
+            "; unless {} applies, which would {} it (ipdiag cannot evaluate {})",
+            m.rule.text(),
+            m.would,
+            m.unknown
+        )
+    });
+    let fix = f
+        .fix
+        .as_ref()
+        .map_or_else(String::new, |fix| format!("; fix: {fix}"));
+    match f.access {
+        Access::Restricted => format!(
+            "this host's firewall lets it in only from some places: allowed only {}; it {does} the rest: {rule}{whose}{unless}{fix}",
+            allowed_text(&f.allowed)
+        ),
+        _ => format!("this host's firewall {does} it: {rule}{whose}{unless}{fix}"),
+    }
+}
+
+/// `from 192.0.2.0/24`, `on eth1`, `from 10.0.0.0/8 on eth1`, joined by `or`.
+pub fn allowed_text(allowed: &[Allowance]) -> String {
+    let parts: Vec<String> = allowed
+        .iter()
+        .map(|a| {
+            let from = (!a.sources.is_empty()).then(|| format!("from {}", a.sources.join(", ")));
+            let on = a.interface.as_ref().map(|i| format!("on {i}"));
+            [from, on]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    parts.join(" or ")
 }
 
 fn list(binds: &[SocketAddr]) -> String {
@@ -125,34 +190,40 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn blocked() -> FirewallVerdict {
+        let set = crate::local::firewall::read_nft(
+            r#"{"nftables": [{"chain": {"family": "inet", "table": "filter", "name": "input", "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}}, {"rule": {"family": "inet", "table": "filter", "chain": "input", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 7890}}, {"drop": null}]}}]}"#,
+        )
+        .unwrap();
+        let packet = crate::local::firewall::Packet::new(
+            crate::local::firewall::IpFamily::V4,
+            crate::model::Transport::Tcp,
+            7890,
+        );
+        crate::local::firewall::evaluate(&set, &packet)
+    }
+
     #[test]
     fn verdicts() {
         assert_eq!(
-            verdict(7890, "tcp", &[], &[], None).cause,
+            verdict(7890, "tcp", &[], None, None).cause,
             Cause::NotListening
         );
-        let v = verdict(7890, "tcp", &[a("127.0.0.1:7890")], &[], None);
+        let v = verdict(7890, "tcp", &[a("127.0.0.1:7890")], None, None);
         assert_eq!(v.cause, Cause::LoopbackBind);
         assert_eq!(
             v.detail,
             "7890/tcp listens on 127.0.0.1 only: other machines cannot connect; bind 0.0.0.0 or the private IP"
         );
         assert_eq!(
-            verdict(7890, "tcp", &[a("0.0.0.0:7890")], &[], None).cause,
+            verdict(7890, "tcp", &[a("0.0.0.0:7890")], None, None).cause,
             Cause::Ok
         );
-        let v = verdict(
-            7890,
-            "tcp",
-            &[a("[::]:7890")],
-            &["nftables: tcp dport 7890 drop".into()],
-            None,
-        );
+        let v = verdict(7890, "tcp", &[a("[::]:7890")], Some(&blocked()), None);
         assert_eq!(v.cause, Cause::HostFirewall);
-        assert!(
-            v.detail.contains("(nftables: tcp dport 7890 drop)"),
-            "{}",
-            v.detail
+        assert_eq!(
+            v.detail,
+            "7890/tcp listens on ::, but this host's firewall drops it: inet filter input: tcp dport 7890 drop; fix: nft insert rule inet filter input tcp dport 7890 accept"
         );
         assert_eq!(Reach::of(a("172.16.0.10:1")), Reach::OneAddress);
     }
@@ -169,19 +240,24 @@ mod tests {
             suggested_rcvbuf: 0,
         };
         let over = receive(Some(Confidence::Medium));
-        let v = verdict(7901, "udp", &[a("0.0.0.0:7901")], &[], Some(&over));
+        let v = verdict(7901, "udp", &[a("0.0.0.0:7901")], None, Some(&over));
         assert_eq!(v.cause, Cause::ReceiveBufferOverflow);
         assert_eq!(
             v.detail,
             "7901/udp listens on 0.0.0.0, but its receive buffer overflows: 730 datagrams dropped since the socket was opened; read faster or raise SO_RCVBUF"
         );
         let fine = receive(None);
-        let v = verdict(7901, "udp", &[a("0.0.0.0:7901")], &[], Some(&fine));
+        let v = verdict(7901, "udp", &[a("0.0.0.0:7901")], None, Some(&fine));
         assert_eq!(v.cause, Cause::Ok);
-        let v = verdict(7901, "udp", &[a("127.0.0.1:7901")], &[], Some(&over));
+        let v = verdict(7901, "udp", &[a("127.0.0.1:7901")], None, Some(&over));
         assert_eq!(v.cause, Cause::LoopbackBind);
-        let hits = ["nftables: udp dport 7901 drop".to_owned()];
-        let v = verdict(7901, "udp", &[a("0.0.0.0:7901")], &hits, Some(&over));
+        let v = verdict(
+            7901,
+            "udp",
+            &[a("0.0.0.0:7901")],
+            Some(&blocked()),
+            Some(&over),
+        );
         assert_eq!(v.cause, Cause::HostFirewall);
     }
 }

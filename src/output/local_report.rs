@@ -1,6 +1,8 @@
 //! `ipdiag local`: the server's view as text or JSON.
 
 use super::local_receive::{self, ReceiveRecord};
+use crate::local::firewall::trace::TracedPacket;
+use crate::local::firewall::{Access, FirewallVerdict};
 use crate::local::verdict::{PortVerdict, Reach};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -20,6 +22,9 @@ pub struct LocalReport {
     pub firewall: Option<FirewallRecord>,
     /// With `--port` and `--udp`: its receive queue, buffer and drops.
     pub receive: Option<ReceiveRecord>,
+    /// With `--trace-firewall`: each new connection that arrived, and the rule that
+    /// decided it, as the kernel traced it.
+    pub trace: Option<Vec<TracedPacket>>,
     /// What could not be seen (other users' processes without root, say).
     pub notes: Vec<String>,
 }
@@ -60,6 +65,20 @@ pub struct ListenerRecord {
     pub rcvbuf_bytes: Option<u64>,
     /// With `--watch`: datagrams dropped while watched.
     pub drops_delta: Option<u64>,
+    /// Whether the firewall lets a new connection to it in (not for loopback binds, nor
+    /// when the rules cannot be read).
+    pub firewall: Option<ListenerFirewall>,
+}
+
+/// The firewall's answer for one listener.
+#[derive(Debug, Serialize)]
+pub struct ListenerFirewall {
+    /// `open` (from anywhere), `restricted` (from some sources or interfaces), `blocked`.
+    pub access: Access,
+    /// `allowed only from 192.0.2.0/24`, or the rule that blocks it.
+    pub detail: Option<String>,
+    /// Rules ipdiag could not evaluate that would change the answer if they apply.
+    pub may_apply: Vec<String>,
 }
 
 /// The verdict on the asked port.
@@ -92,10 +111,73 @@ impl PortRecord {
 pub struct FirewallRecord {
     /// Whether the rules could be read.
     pub available: bool,
-    /// Rules that drop or reject the port (`tool: rule → verdict`).
+    /// The rule that stops the port, when it is not let in from everywhere
+    /// (`nftables: inet filter input: policy drop`).
     pub hits: Vec<String>,
     /// Why they could not be read.
     pub error: Option<String>,
+    /// What was read (`nft -j list ruleset`, `iptables-save (legacy)`).
+    pub read_from: Vec<String>,
+    /// The evaluation: open, restricted or blocked, the deciding rule, its owner and fix,
+    /// where it is let in from, and the rules that may apply.
+    pub verdict: Option<FirewallVerdict>,
+}
+
+/// The firewall lines under the port's verdict.
+fn firewall_text(f: &FirewallRecord, out: &mut String) {
+    if let Some(why) = &f.error {
+        let _ = writeln!(out, "Firewall: not readable: {why}");
+        return;
+    }
+    let Some(v) = &f.verdict else {
+        return;
+    };
+    match (v.access, &v.rule) {
+        (Access::Open, _) | (_, None) => out.push_str("Firewall: no rule drops or rejects it\n"),
+        (Access::Restricted, Some(rule)) => {
+            let allowed = crate::local::verdict::allowed_text(&v.allowed);
+            let _ = writeln!(
+                out,
+                "Firewall: allowed only {allowed}; the rest stopped by {}",
+                rule.text()
+            );
+        }
+        (Access::Blocked, Some(rule)) => {
+            let _ = writeln!(
+                out,
+                "Firewall: stopped by {} ({})",
+                rule.text(),
+                rule.backend
+            );
+        }
+    }
+    let managed = |tool: &str| !matches!(tool, "nftables" | "iptables" | "ip6tables");
+    let owner = v
+        .owner
+        .as_ref()
+        .filter(|o| v.access != Access::Open && managed(o.tool));
+    if let Some(owner) = owner {
+        let zone = owner
+            .zone
+            .as_ref()
+            .map_or_else(String::new, |z| format!(", zone {z}"));
+        let _ = writeln!(out, "Firewall: owned by {}{zone}", owner.tool);
+    }
+    if let Some(fix) = &v.fix {
+        let _ = writeln!(out, "Firewall: fix: {fix}");
+    }
+    for m in &v.may_apply {
+        let _ = writeln!(
+            out,
+            "Firewall: may apply (would {}): {} (ipdiag cannot evaluate {})",
+            m.would,
+            m.rule.text(),
+            m.unknown
+        );
+    }
+    if !f.read_from.is_empty() {
+        let _ = writeln!(out, "Firewall: read from {}", f.read_from.join(", "));
+    }
 }
 
 /// The report as text.
@@ -129,9 +211,26 @@ pub fn text(r: &LocalReport) -> String {
             "this_machine" => Reach::ThisMachine.text(),
             _ => Reach::OneAddress.text(),
         };
+        let firewall = l.firewall.as_ref().map_or_else(String::new, |f| {
+            let access = match f.access {
+                Access::Open => "open",
+                Access::Restricted => "restricted",
+                Access::Blocked => "blocked",
+            };
+            let detail = f
+                .detail
+                .as_ref()
+                .map_or_else(String::new, |d| format!(" ({d})"));
+            let may = if f.may_apply.is_empty() {
+                ""
+            } else {
+                ", a rule may apply"
+            };
+            format!(", firewall: {access}{detail}{may}")
+        });
         let _ = writeln!(
             out,
-            "  {:<3} {:<28} {:<20} {reach}{drops}",
+            "  {:<3} {:<28} {:<20} {reach}{drops}{firewall}",
             l.protocol,
             format!("{}:{}", l.address, l.port),
             process
@@ -145,20 +244,17 @@ pub fn text(r: &LocalReport) -> String {
         );
     }
     if let Some(f) = &r.firewall {
-        match (&f.error, f.hits.is_empty()) {
-            (Some(why), _) => {
-                let _ = writeln!(out, "Firewall: not readable: {why}");
-            }
-            (None, true) => out.push_str("Firewall: no rule drops or rejects it\n"),
-            (None, false) => {
-                for hit in &f.hits {
-                    let _ = writeln!(out, "Firewall: {hit}");
-                }
-            }
-        }
+        firewall_text(f, &mut out);
     }
     if let Some(receive) = &r.receive {
         local_receive::text(receive, &mut out);
+    }
+    for p in r.trace.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "Traced: {} {} by {} {}: {}",
+            p.source, p.fate, p.table, p.chain, p.rule
+        );
     }
     for note in &r.notes {
         let _ = writeln!(out, "Note: {note}");

@@ -23,6 +23,8 @@ pub enum Need {
     Nmap,
     /// The system's `ping` (iputils), the reference for RTTs.
     Ping,
+    /// `iptables` (nft-backed and legacy): rulesets as ufw, Docker and kube-proxy write them.
+    Iptables,
 }
 
 impl Need {
@@ -34,6 +36,7 @@ impl Need {
             Need::Nft => Some(("nft", &["-v"], "nftables")),
             Need::Nmap => Some(("nmap", &["--version"], "nmap")),
             Need::Ping => Some(("ping", &["-V"], "iputils-ping")),
+            Need::Iptables => Some(("iptables-legacy", &["-V"], "iptables")),
         }
     }
 

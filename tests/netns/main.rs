@@ -13,6 +13,8 @@ mod check;
 mod delayline;
 mod direction;
 mod edge_icmp;
+mod firewall;
+mod firewall_trace;
 mod harness;
 mod loss;
 mod nmap;
@@ -95,6 +97,53 @@ const TESTS: &[NsTest] = &[
         Nmap
     ),
     ns_test!(edge_icmp::the_ttl_runs_out_at_the_edge, Root, Ip, Nft, Nmap),
+    ns_test!(
+        firewall::iptables_rows_of_the_issue,
+        Root,
+        Ip,
+        Nft,
+        Iptables
+    ),
+    ns_test!(firewall::nftables_policy_and_jump, Root, Ip, Nft),
+    ns_test!(firewall::firewalld_style_zones, Root, Ip, Nft),
+    ns_test!(
+        firewall::tables_at_other_priorities_all_must_accept,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        firewall::established_accept_does_not_let_new_connections_in,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        firewall::a_source_restriction_and_an_unknown_match,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        firewall::the_listing_says_how_far_each_port_is_let_in,
+        Root,
+        Ip,
+        Nft,
+        Iptables
+    ),
+    ns_test!(
+        firewall::legacy_iptables_rules_are_read_too,
+        Root,
+        Ip,
+        Nft,
+        Iptables
+    ),
+    ns_test!(
+        firewall_trace::the_trace_names_the_deciding_rule_and_leaves_the_ruleset_as_found,
+        Root,
+        Ip,
+        Nft
+    ),
     ns_test!(loss::a_sweep_under_ten_percent_loss_is_exact, Root, Ip, Nft),
     ns_test!(nmap::reads_grepable_output),
     ns_test!(nmap::reads_the_xml_state_with_reason_and_sender),

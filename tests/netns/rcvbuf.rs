@@ -18,10 +18,10 @@ const FLOOD: u64 = 2000;
 
 /// One namespace with loopback up; deleted when dropped. The `ipds-PID-` prefix lets
 /// `bed::may_build` remove it if this run is killed before the guard drops.
-struct Netns(String);
+pub(crate) struct Netns(pub(crate) String);
 
 impl Netns {
-    fn new(tag: &str) -> Self {
+    pub(crate) fn new(tag: &str) -> Self {
         let ns = Self(format!("ipds-{}-{tag}", std::process::id()));
         run(&["ip", "netns", "add", &ns.0]);
         ip(&ns.0, "link set lo up");
@@ -29,7 +29,7 @@ impl Netns {
     }
 
     /// Runs `work` on a thread inside the namespace and returns its result.
-    fn within<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
+    pub(crate) fn within<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
         let ns = self.0.clone();
         std::thread::spawn(move || {
             enter(&ns);

@@ -1,368 +1,473 @@
-//! The nftables side: base chains on the input hook of `nft -j list ruleset`, rule by rule.
+//! The nftables reader: `nft -j list ruleset` into the ruleset model.
+//!
+//! Pure: JSON in, chains out. Tables of the `ip`, `ip6` and `inet` families; base chains on
+//! the `prerouting` and `input` hooks (not `nat` chains, which rewrite rather than filter)
+//! and every regular chain a jump may reach. Named sets are looked up at read time. What
+//! ipdiag does not understand becomes `Match::Unknown` / `Action::Unknown` with its text,
+//! never a silent pass.
 
-use super::{Decision, Ending, FirewallHit, Holds, NFT, Packet, Verdict, decide, hit};
-use crate::model::Transport;
+use super::model::{
+    Action, Backend, Base, Chain, Hook, IpFamily, Match, Policy, Ports, Rule, Ruleset, TableFamily,
+};
+use super::nft_text::{render_operand, render_rule};
+use ipnet::IpNet;
 use serde_json::Value;
+use std::fmt::Write as _;
+use std::net::IpAddr;
 
-/// The hits in nft's JSON ruleset (`nft -j list ruleset`); text that is not such JSON has
-/// none.
-pub fn nft_hits(json: &str, protocol: Transport, port: u16) -> Vec<FirewallHit> {
-    serde_json::from_str::<Value>(json)
-        .map_or_else(|_| Vec::new(), |root| nft_hits_in(&root, protocol, port))
+/// Reads nft's JSON text; `None` when it is not nft's JSON.
+pub fn read_nft(json: &str) -> Option<Ruleset> {
+    let root: Value = serde_json::from_str(json).ok()?;
+    let items = root.get("nftables")?.as_array()?;
+    Some(read_items(items))
 }
 
-/// The hits in a parsed ruleset, base chains in priority order (the order packets see them).
-pub(super) fn nft_hits_in(root: &Value, protocol: Transport, port: u16) -> Vec<FirewallHit> {
-    let items = items(root);
-    let mut chains: Vec<&Value> = nft_input_chains(items).collect();
-    chains.sort_by_key(|c| c["prio"].as_i64().unwrap_or(0));
-    let packet = Packet { protocol, port };
-    chains
-        .into_iter()
-        .filter_map(|chain| nft_chain_hit(items, chain, packet))
-        .collect()
-}
-
-/// The top-level array: `{"nftables": [{"metainfo": ..}, {"table": ..}, {"chain": ..}, ..]}`.
-pub(super) fn items(root: &Value) -> &[Value] {
-    root["nftables"].as_array().map_or(&[], Vec::as_slice)
-}
-
-/// The chains packets for this host pass: base chains on the input hook. (The `bridge` family
-/// also has an input hook, for frames crossing a bridge, which is another question.)
-pub(super) fn nft_input_chains(items: &[Value]) -> impl Iterator<Item = &Value> {
-    items.iter().map(|i| &i["chain"]).filter(|c| {
-        c["hook"] == "input" && matches!(c["family"].as_str(), Some("ip" | "ip6" | "inet"))
-    })
-}
-
-/// Walks one chain's rules in order to the first that surely accepts, drops or rejects the
-/// packet, then its policy.
-fn nft_chain_hit(items: &[Value], chain: &Value, packet: Packet) -> Option<FirewallHit> {
-    let (family, table, name) = (&chain["family"], &chain["table"], &chain["name"]);
-    let place = format!(
-        "{} {} {}",
-        family.as_str().unwrap_or("?"),
-        table.as_str().unwrap_or("?"),
-        name.as_str().unwrap_or("?")
-    );
-    let sets = NamedSets {
-        items,
-        family,
-        table,
-    };
-    let mut jumps = Vec::new();
-    let rules = items
-        .iter()
-        .map(|i| &i["rule"])
-        .filter(|r| r["family"] == *family && r["table"] == *table && r["chain"] == *name)
-        .map(|rule| {
-            let exprs = rule["expr"].as_array().map_or(&[][..], Vec::as_slice);
-            (exprs, nft_rule(exprs, &sets, packet))
-        });
-    match decide(rules, &mut jumps) {
-        Decision::Accept => None,
-        Decision::Stop(exprs, verdict) => {
-            let text: Vec<String> = exprs.iter().map(render_expr).collect();
-            Some(hit(
-                NFT,
-                format!("{place}: {}", text.join(" ")),
-                verdict,
-                &jumps,
-            ))
-        }
-        Decision::Policy => (chain["policy"] == "drop")
-            .then(|| hit(NFT, format!("{place}: policy drop"), Verdict::Drop, &jumps)),
-    }
-}
-
-/// Whether all of a rule's matches hold for the packet, and its verdict.
-fn nft_rule(exprs: &[Value], sets: &NamedSets<'_>, packet: Packet) -> (Holds, Ending) {
-    let mut holds = Holds::Yes;
-    let mut ending = Ending::Nothing;
-    for expr in exprs {
-        let Some((key, value)) = expr.as_object().and_then(|o| o.iter().next()) else {
-            holds = Holds::Maybe;
+fn read_items(items: &[Value]) -> Ruleset {
+    let mut set = Ruleset::default();
+    for chain in items.iter().filter_map(|i| i.get("chain")) {
+        let Some(family) = family(&chain["family"]) else {
             continue;
         };
-        match key.as_str() {
-            "match" => holds = holds.and(nft_match(value, sets, packet)),
-            "vmap" => {
-                let (held, end) = nft_vmap(value, sets, packet);
-                holds = holds.and(held);
-                ending = end;
-            }
-            // Statements that let every packet through unchanged in verdict.
-            "counter" | "log" | "notrack" | "mangle" | "continue" => {}
-            // A verdict, or `limit`, `quota`, `xt` (iptables-nft), `queue`, ...: things that
-            // may or may not stop the packet.
-            key => match verdict_ending(key, value) {
-                Some(end) => ending = end,
-                None => holds = Holds::Maybe,
-            },
-        }
-    }
-    (holds, ending)
-}
-
-/// `{"drop": null}`, `{"reject": {...}}`, `{"jump": {"target": "x"}}`, ...
-fn verdict_ending(key: &str, value: &Value) -> Option<Ending> {
-    Some(match key {
-        "accept" => Ending::Accept,
-        "drop" => Ending::Stop(Verdict::Drop),
-        "reject" => Ending::Stop(Verdict::Reject),
-        "return" => Ending::Return,
-        "jump" | "goto" => {
-            Ending::Jump(format!("{key} {}", value["target"].as_str().unwrap_or("?")))
-        }
-        _ => return None,
-    })
-}
-
-/// `tcp dport vmap { 22 : accept, 7004 : drop }`: `{"vmap": {"key": <payload>, "data":
-/// {"set": [[22, {"accept": null}], ...]}}}`. The entry holding the port gives the verdict;
-/// none holding it, the rule does nothing. A named map (`vmap @ports`) is not looked up.
-fn nft_vmap(vmap: &Value, sets: &NamedSets<'_>, packet: Packet) -> (Holds, Ending) {
-    let payload = &vmap["key"]["payload"];
-    let (proto, ours) = (payload["protocol"].as_str(), packet.protocol.as_str());
-    match proto {
-        Some(p) if is_transport(p) && p != ours => return (Holds::No, Ending::Nothing),
-        Some(p) if (p == ours || p == "th") && payload["field"] == "dport" => {}
-        _ => return (Holds::Maybe, Ending::Nothing),
-    }
-    let Some(entries) = vmap["data"]["set"].as_array() else {
-        return (Holds::Maybe, Ending::Nothing);
-    };
-    for entry in entries {
-        let verdict = entry[1]
-            .as_object()
-            .and_then(|o| o.iter().next())
-            .and_then(|(key, value)| verdict_ending(key, value));
-        match (member(&entry[0], sets, u64::from(packet.port)), verdict) {
-            (Some(true), Some(end)) => return (Holds::Yes, end),
-            (Some(false), _) => {}
-            _ => return (Holds::Maybe, Ending::Nothing),
-        }
-    }
-    (Holds::Yes, Ending::Nothing)
-}
-
-/// One `{"match": {"op", "left", "right"}}`.
-fn nft_match(m: &Value, sets: &NamedSets<'_>, packet: Packet) -> Holds {
-    let (op, left, right) = (m["op"].as_str().unwrap_or("=="), &m["left"], &m["right"]);
-    let ours = packet.protocol.as_str();
-    if let Some(payload) = left.get("payload") {
-        let (proto, field) = (payload["protocol"].as_str(), payload["field"].as_str());
-        return match (proto, field) {
-            // `tcp dport` carries "and the packet is TCP", whatever the operator.
-            (Some(p), _) if is_transport(p) && p != ours => Holds::No,
-            (Some(p), Some("dport")) if p == ours || p == "th" => {
-                compare(op, right, sets, u64::from(packet.port))
-            }
-            (Some("ip"), Some("protocol")) | (Some("ip6"), Some("nexthdr")) => {
-                protocol_match(op, right, packet.protocol)
-            }
-            _ => Holds::Maybe,
+        let base = match (chain["hook"].as_str(), chain["type"].as_str()) {
+            (None, _) => None,
+            (Some(_), Some("nat")) => continue,
+            (Some("prerouting"), _) => Some(Hook::Prerouting),
+            (Some("input"), _) => Some(Hook::Input),
+            (Some(_), _) => continue,
         };
+        set.chains.push(Chain {
+            backend: Backend::Nftables,
+            family,
+            table: text(&chain["table"]),
+            name: text(&chain["name"]),
+            base: base.map(|hook| Base {
+                hook,
+                priority: chain["prio"]
+                    .as_i64()
+                    .and_then(|p| i32::try_from(p).ok())
+                    .unwrap_or(0),
+                policy: if chain["policy"] == "drop" {
+                    Policy::Drop
+                } else {
+                    Policy::Accept
+                },
+            }),
+            rules: Vec::new(),
+        });
     }
-    match (left["meta"]["key"].as_str(), left["ct"]["key"].as_str()) {
-        (Some("l4proto"), _) => protocol_match(op, right, packet.protocol),
-        (_, Some("state")) => {
-            let new = strings(right).any(|s| s == "new");
-            match op {
-                "==" | "in" => Holds::from_bool(new),
-                "!=" => Holds::from_bool(!new),
-                _ => Holds::Maybe,
-            }
-        }
-        _ => Holds::Maybe,
+    for rule in items.iter().filter_map(|i| i.get("rule")) {
+        let Some(family) = family(&rule["family"]) else {
+            continue;
+        };
+        let (table, name) = (text(&rule["table"]), text(&rule["chain"]));
+        let Some(chain) = set
+            .chains
+            .iter_mut()
+            .find(|c| c.family == family && c.table == table && c.name == name)
+        else {
+            continue;
+        };
+        let sets = Sets {
+            items,
+            family: &rule["family"],
+            table: &rule["table"],
+        };
+        let exprs = rule["expr"].as_array().map_or(&[][..], Vec::as_slice);
+        chain
+            .rules
+            .push(read_rule(exprs, rule["comment"].as_str(), &sets));
+    }
+    set
+}
+
+fn family(value: &Value) -> Option<TableFamily> {
+    match value.as_str()? {
+        "ip" => Some(TableFamily::Ip),
+        "ip6" => Some(TableFamily::Ip6),
+        "inet" => Some(TableFamily::Inet),
+        _ => None,
     }
 }
 
-/// The transports nft names in payload matches (`th` is "any of them").
-fn is_transport(name: &str) -> bool {
-    matches!(name, "tcp" | "udp" | "udplite" | "sctp" | "dccp")
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or("?").to_owned()
 }
 
-/// `meta l4proto tcp`, `ip protocol { tcp, udp }`, `meta l4proto 6`.
-fn protocol_match(op: &str, right: &Value, protocol: Transport) -> Holds {
-    let number = match protocol {
-        Transport::Tcp => 6,
-        Transport::Udp => 17,
-        Transport::Dccp => 33,
-        Transport::Sctp => 132,
-    };
-    let one = |v: &Value| v.as_str() == Some(protocol.as_str()) || v.as_u64() == Some(number);
-    let member = one(right) || right["set"].as_array().is_some_and(|s| s.iter().any(one));
-    match op {
-        "==" | "in" => Holds::from_bool(member),
-        "!=" => Holds::from_bool(!member),
-        _ => Holds::Maybe,
-    }
-}
-
-/// A string or an array of strings (`ct state new`, `ct state established,related`).
-fn strings(value: &Value) -> impl Iterator<Item = &str> {
-    value.as_str().into_iter().chain(
-        value
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str),
-    )
-}
-
-/// The named sets of one table, for `tcp dport @blocked`.
-struct NamedSets<'a> {
+/// The named sets of one table, for `@name`.
+struct Sets<'a> {
     items: &'a [Value],
     family: &'a Value,
     table: &'a Value,
 }
 
-impl NamedSets<'_> {
-    /// The elements of `@name` (`{"set": {"name", "elem": [...]}}`), if the set is there.
-    fn elements(&self, name: &str) -> Option<&[Value]> {
-        let set = self.items.iter().map(|i| &i["set"]).find(|s| {
-            s["family"] == *self.family && s["table"] == *self.table && s["name"] == name
-        })?;
-        // A set with no elements has no "elem" at all.
-        Some(set["elem"].as_array().map_or(&[][..], Vec::as_slice))
-    }
-}
-
-/// `port <op> right`: a number, `{"range": [lo, hi]}`, `{"set": [...]}` or `"@name"`.
-fn compare(op: &str, right: &Value, sets: &NamedSets<'_>, port: u64) -> Holds {
-    match op {
-        "==" | "in" => member(right, sets, port).map_or(Holds::Maybe, Holds::from_bool),
-        "!=" => member(right, sets, port).map_or(Holds::Maybe, |m| Holds::from_bool(!m)),
-        "<" | ">" | "<=" | ">=" => right.as_u64().map_or(Holds::Maybe, |n| {
-            Holds::from_bool(match op {
-                "<" => port < n,
-                ">" => port > n,
-                "<=" => port <= n,
-                _ => port >= n,
-            })
-        }),
-        _ => Holds::Maybe,
-    }
-}
-
-/// Whether `right` holds the port; `None` when it cannot be told (an unknown shape).
-fn member(right: &Value, sets: &NamedSets<'_>, port: u64) -> Option<bool> {
-    if let Some(n) = right.as_u64() {
-        return Some(n == port);
-    }
-    if let Some(name) = right.as_str().and_then(|s| s.strip_prefix('@')) {
-        // Inside a named set, no further names: a set naming itself would never end.
-        let inner = NamedSets {
-            items: &[],
-            ..*sets
-        };
-        return any_member(sets.elements(name)?, &inner, port);
-    }
-    if let Some(range) = right.get("range") {
-        let (lo, hi) = (range[0].as_u64()?, range[1].as_u64()?);
-        return Some((lo..=hi).contains(&port));
-    }
-    if let Some(elem) = right.get("elem") {
-        // A set element with options (timeout, counter): `{"elem": {"val": 22, ...}}`.
-        return member(&elem["val"], sets, port);
-    }
-    any_member(right.get("set")?.as_array()?, sets, port)
-}
-
-/// Any element holds the port: `Some(true)` as soon as one does, even if others are unknown.
-fn any_member(elements: &[Value], sets: &NamedSets<'_>, port: u64) -> Option<bool> {
-    let mut known = true;
-    for element in elements {
-        match member(element, sets, port) {
-            Some(true) => return Some(true),
-            Some(false) => {}
-            None => known = false,
-        }
-    }
-    known.then_some(false)
-}
-
-/// One expression the way `nft list ruleset` writes it (near enough for a reader to find it).
-fn render_expr(expr: &Value) -> String {
-    let Some((key, value)) = expr.as_object().and_then(|o| o.iter().next()) else {
-        return "?".into();
-    };
-    match key.as_str() {
-        "match" => {
-            let op = match value["op"].as_str() {
-                Some("==" | "in") | None => String::new(),
-                Some(op) => format!("{op} "),
-            };
-            format!(
-                "{} {op}{}",
-                render_operand(&value["left"]),
-                render_operand(&value["right"])
-            )
-        }
-        "reject" => match (value["type"].as_str(), value["expr"].as_str()) {
-            (None | Some("icmpx"), None | Some("port-unreachable")) => "reject".into(),
-            (Some(kind), Some(code)) => format!("reject with {kind} {code}"),
-            (Some(kind), None) => format!("reject with {kind}"),
-            (None, Some(code)) => format!("reject with {code}"),
-        },
-        "jump" | "goto" => format!("{key} {}", value["target"].as_str().unwrap_or("?")),
-        "vmap" => {
-            let entries: Vec<String> = value["data"]["set"]
-                .as_array()
-                .map_or(&[][..], Vec::as_slice)
-                .iter()
-                .map(|e| format!("{} : {}", render_operand(&e[0]), render_expr(&e[1])))
-                .collect();
-            format!(
-                "{} vmap {{ {} }}",
-                render_operand(&value["key"]),
-                entries.join(", ")
-            )
-        }
-        other => other.to_owned(),
-    }
-}
-
-/// The left or right side of a match.
-fn render_operand(value: &Value) -> String {
-    match value {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items
+impl Sets<'_> {
+    /// The elements of `@name` (a set or a map: a map's keys), if it is there.
+    fn elements(&self, name: &str) -> Option<Vec<Value>> {
+        let found = self
+            .items
             .iter()
-            .map(render_operand)
-            .collect::<Vec<_>>()
-            .join(","),
-        Value::Object(o) => {
-            if let Some(p) = o.get("payload") {
-                format!(
-                    "{} {}",
-                    render_operand(&p["protocol"]),
-                    render_operand(&p["field"])
-                )
-            } else if let Some(k) = o.get("meta") {
-                format!("meta {}", render_operand(&k["key"]))
-            } else if let Some(k) = o.get("ct") {
-                format!("ct {}", render_operand(&k["key"]))
-            } else if let Some(r) = o.get("range") {
-                format!("{}-{}", render_operand(&r[0]), render_operand(&r[1]))
-            } else if let Some(p) = o.get("prefix") {
-                format!(
-                    "{}/{}",
-                    render_operand(&p["addr"]),
-                    render_operand(&p["len"])
-                )
-            } else if let Some(s) = o.get("set").and_then(Value::as_array) {
-                let items: Vec<String> = s.iter().map(render_operand).collect();
-                format!("{{ {} }}", items.join(", "))
-            } else if let Some(e) = o.get("elem") {
-                render_operand(&e["val"])
-            } else {
-                "?".into()
-            }
-        }
-        Value::Null | Value::Bool(_) => "?".into(),
+            .filter_map(|i| i.get("set").or_else(|| i.get("map")))
+            .find(|s| {
+                s["family"] == *self.family && s["table"] == *self.table && s["name"] == name
+            })?;
+        let elements = found["elem"].as_array().map_or(&[][..], Vec::as_slice);
+        Some(
+            elements
+                .iter()
+                .map(|e| {
+                    // A map's element is `[key, value]`; an element with options `{"elem": {"val"}}`.
+                    let e = if found.get("map").is_some() { &e[0] } else { e };
+                    e.get("elem").map_or(e, |inner| &inner["val"]).clone()
+                })
+                .collect(),
+        )
     }
+}
+
+fn read_rule(exprs: &[Value], comment: Option<&str>, sets: &Sets<'_>) -> Rule {
+    let mut matches = Vec::new();
+    let mut action = Action::Continue;
+    for expr in exprs {
+        let Some((key, value)) = expr.as_object().and_then(|o| o.iter().next()) else {
+            matches.push(Match::Unknown("an empty expression".into()));
+            continue;
+        };
+        match key.as_str() {
+            "match" => matches.extend(read_match(value, sets)),
+            "vmap" => action = read_vmap(value, sets),
+            // No effect on whether the packet passes.
+            "counter" | "log" | "notrack" | "mangle" | "continue" | "set" | "meta" | "ct"
+            | "nftrace" => {}
+            "xt" => match (value["type"].as_str(), value["name"].as_str()) {
+                (Some("target"), Some("REJECT")) => action = Action::Reject,
+                (Some("target"), Some("DROP")) => action = Action::Drop,
+                (Some("target"), Some("LOG" | "NFLOG")) => {}
+                _ => matches.push(Match::Unknown(render_rule(std::slice::from_ref(expr)))),
+            },
+            key => match verdict(key, value) {
+                Some(a) => action = a,
+                // `limit`, `quota`, ...: conditions ipdiag does not evaluate.
+                None => matches.push(Match::Unknown(render_rule(std::slice::from_ref(expr)))),
+            },
+        }
+    }
+    let mut text = render_rule(exprs);
+    if let Some(c) = comment {
+        let _ = write!(text, " comment {c:?}");
+    }
+    Rule {
+        text,
+        matches,
+        action,
+        comment: comment.map(str::to_owned),
+    }
+}
+
+/// `{"accept": null}`, `{"jump": {"target": "x"}}`, ...
+fn verdict(key: &str, value: &Value) -> Option<Action> {
+    Some(match key {
+        "accept" => Action::Accept,
+        "drop" => Action::Drop,
+        "reject" => Action::Reject,
+        "return" => Action::Return,
+        "jump" => Action::Jump(text(&value["target"])),
+        "goto" => Action::Goto(text(&value["target"])),
+        "queue" | "dnat" | "snat" | "redirect" | "masquerade" | "tproxy" | "synproxy" => {
+            Action::Unknown(key.to_owned())
+        }
+        _ => return None,
+    })
+}
+
+/// `tcp dport vmap { 22 : accept, 7004 : drop }`, `ct state vmap { ... }`, or `@map`.
+fn read_vmap(vmap: &Value, sets: &Sets<'_>) -> Action {
+    let key = &vmap["key"];
+    let entries: Vec<Value> = match &vmap["data"] {
+        Value::String(name) => {
+            let Some(map) = name.strip_prefix('@').and_then(|n| named_map(sets, n)) else {
+                return Action::Unknown(format!("vmap {name}"));
+            };
+            map
+        }
+        data => data["set"].as_array().cloned().unwrap_or_default(),
+    };
+    let mut out = Vec::new();
+    for entry in &entries {
+        let matched = serde_json::json!({"op": "==", "left": key, "right": entry[0]});
+        let action = entry[1]
+            .as_object()
+            .and_then(|o| o.iter().next())
+            .and_then(|(k, v)| verdict(k, v))
+            .unwrap_or_else(|| Action::Unknown(render_operand(&entry[1])));
+        out.push((read_match(&matched, sets), action));
+    }
+    Action::Map(out)
+}
+
+/// A named verdict map's `[key, verdict]` pairs.
+fn named_map(sets: &Sets<'_>, name: &str) -> Option<Vec<Value>> {
+    let map =
+        sets.items.iter().filter_map(|i| i.get("map")).find(|m| {
+            m["family"] == *sets.family && m["table"] == *sets.table && m["name"] == name
+        })?;
+    Some(map["elem"].as_array().cloned().unwrap_or_default())
+}
+
+/// One `{"match": {"op", "left", "right"}}` as the model's matches (`tcp dport 22` is two:
+/// the protocol and the port).
+fn read_match(m: &Value, sets: &Sets<'_>) -> Vec<Match> {
+    let (op, left, right) = (m["op"].as_str().unwrap_or("=="), &m["left"], &m["right"]);
+    let negated = op == "!=";
+    let unknown = || {
+        let op = if matches!(op, "==" | "in") {
+            String::new()
+        } else {
+            format!("{op} ")
+        };
+        vec![Match::Unknown(format!(
+            "{} {op}{}",
+            render_operand(left),
+            render_operand(right)
+        ))]
+    };
+    let right = &expand(right, sets);
+    if let Some(payload) = left.get("payload") {
+        return read_payload(payload, op, right).unwrap_or_else(unknown);
+    }
+    let words = strings(right);
+    let read = match (left["meta"]["key"].as_str(), left["ct"]["key"].as_str()) {
+        (Some("l4proto"), _) => protocols(op, right),
+        (Some("nfproto"), _) if op == "==" && words.len() == 1 => match words[0].as_str() {
+            "ipv4" => Some(Match::Family(IpFamily::V4)),
+            "ipv6" => Some(Match::Family(IpFamily::V6)),
+            _ => None,
+        },
+        (Some("iifname" | "iif"), _) if !words.is_empty() && matches!(op, "==" | "!=" | "in") => {
+            Some(Match::InInterface {
+                negated,
+                names: words,
+            })
+        }
+        // A packet from another machine to this one is addressed to the host.
+        (Some("pkttype"), _) if matches!(op, "==" | "!=" | "in") => {
+            Some(Match::Known(words.iter().any(|w| w == "host") != negated))
+        }
+        (_, Some("state")) if matches!(op, "==" | "!=" | "in") => Some(Match::CtState {
+            negated,
+            states: words.iter().map(|w| w.to_lowercase()).collect(),
+        }),
+        // `ct status dnat accept` (firewalld): a packet to this host's own port was not
+        // translated on its way.
+        (_, Some("status"))
+            if matches!(op, "==" | "in") && words.iter().all(|w| w == "dnat" || w == "snat") =>
+        {
+            Some(Match::Known(false))
+        }
+        _ => fib(left, op, right),
+    };
+    read.map_or_else(unknown, |m| vec![m])
+}
+
+/// A match on a header field: `tcp dport`, `ip saddr`, `ip protocol`; `None` when not
+/// understood.
+fn read_payload(payload: &Value, op: &str, right: &Value) -> Option<Vec<Match>> {
+    let negated = op == "!=";
+    let (proto, field) = (
+        payload["protocol"].as_str().unwrap_or(""),
+        payload["field"].as_str().unwrap_or(""),
+    );
+    let transport = transport_number(proto).or(match proto {
+        "icmp" => Some(1),
+        "icmpv6" => Some(58),
+        _ => None,
+    });
+    Some(match (proto, field) {
+        (_, "dport") if transport_number(proto).is_some() || proto == "th" => {
+            let ports = ports(op, right)?;
+            let mut out: Vec<Match> = transport
+                .map(|n| Match::Protocol {
+                    negated: false,
+                    numbers: vec![n],
+                })
+                .into_iter()
+                .collect();
+            out.push(Match::DestinationPort { negated, ports });
+            out
+        }
+        ("ip" | "ip6", "saddr" | "daddr") => {
+            let nets = nets(right).filter(|_| matches!(op, "==" | "!=" | "in"))?;
+            let family = Match::Family(if proto == "ip" {
+                IpFamily::V4
+            } else {
+                IpFamily::V6
+            });
+            let m = if field == "saddr" {
+                Match::Source { negated, nets }
+            } else {
+                Match::Destination { negated, nets }
+            };
+            vec![family, m]
+        }
+        ("ip", "protocol") | ("ip6", "nexthdr") => {
+            let family = Match::Family(if proto == "ip" {
+                IpFamily::V4
+            } else {
+                IpFamily::V6
+            });
+            vec![family, protocols(op, right)?]
+        }
+        // Any other field of a transport header still says which transport.
+        _ if transport.is_some() => vec![
+            Match::Protocol {
+                negated: false,
+                numbers: transport.into_iter().collect(),
+            },
+            Match::Unknown(format!("{proto} {field} {}", render_operand(right))),
+        ],
+        _ => return None,
+    })
+}
+
+/// `fib saddr . iif oif missing` (reverse-path filter): taken as passing, since a client's
+/// packet arrives where its route points; `fib daddr type local`: the packet is to this host.
+fn fib(left: &Value, op: &str, right: &Value) -> Option<Match> {
+    let fib = left.get("fib")?;
+    let negated = op == "!=";
+    match (fib["result"].as_str()?, right) {
+        ("oif" | "oifname", Value::Bool(exists)) => Some(Match::Known(*exists != negated)),
+        ("type", _) if matches!(op, "==" | "!=" | "in") => Some(Match::Known(
+            strings(right).iter().any(|t| t == "local") != negated,
+        )),
+        _ => None,
+    }
+}
+
+/// `@name` replaced by the named set's elements (once: a set cannot name a set).
+fn expand(right: &Value, sets: &Sets<'_>) -> Value {
+    match right.as_str().and_then(|s| s.strip_prefix('@')) {
+        Some(name) => sets
+            .elements(name)
+            .map_or_else(|| right.clone(), |e| serde_json::json!({ "set": e })),
+        None => right.clone(),
+    }
+}
+
+fn transport_number(name: &str) -> Option<u8> {
+    match name {
+        "tcp" => Some(6),
+        "udp" => Some(17),
+        "dccp" => Some(33),
+        "udplite" => Some(136),
+        "sctp" => Some(132),
+        _ => None,
+    }
+}
+
+/// The elements of a right-hand side: itself, or the members of `{"set": [...]}` / an array.
+fn elements(right: &Value) -> Vec<&Value> {
+    if let Some(set) = right.get("set").and_then(Value::as_array) {
+        set.iter()
+            .map(|e| e.get("elem").map_or(e, |inner| &inner["val"]))
+            .collect()
+    } else if let Some(list) = right.as_array() {
+        list.iter().collect()
+    } else {
+        vec![right]
+    }
+}
+
+/// Strings of a right-hand side (`ct state established,related`, `iifname { "a", "b" }`).
+fn strings(right: &Value) -> Vec<String> {
+    elements(right)
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// `tcp dport 22`, `{ 22, 7000-7100 }`, `< 1024`; `None` for shapes not understood.
+fn ports(op: &str, right: &Value) -> Option<Ports> {
+    let port = |v: &Value| v.as_u64().and_then(|n| u16::try_from(n).ok());
+    if let Some(n) = port(right) {
+        let range = match op {
+            "==" | "!=" | "in" => (n, n),
+            "<" => (0, n.checked_sub(1)?),
+            "<=" => (0, n),
+            ">" => (n.checked_add(1)?, u16::MAX),
+            ">=" => (n, u16::MAX),
+            _ => return None,
+        };
+        return Some(Ports {
+            ranges: vec![range],
+            unknown: false,
+        });
+    }
+    if !matches!(op, "==" | "!=" | "in") {
+        return None;
+    }
+    let mut out = Ports::default();
+    for e in elements(right) {
+        if let Some(n) = port(e) {
+            out.ranges.push((n, n));
+        } else if let (Some(lo), Some(hi)) = (port(&e["range"][0]), port(&e["range"][1])) {
+            out.ranges.push((lo, hi));
+        } else {
+            // A service name (`ssh`) or a shape not read here.
+            out.unknown = true;
+        }
+    }
+    Some(out)
+}
+
+/// `ip saddr 192.0.2.0/24`, `{ 10.0.0.1, 198.51.100.0/24 }`, a range of addresses.
+fn nets(right: &Value) -> Option<Vec<IpNet>> {
+    let mut out = Vec::new();
+    for e in elements(right) {
+        if let Some(a) = e.as_str().and_then(|s| s.parse::<IpAddr>().ok()) {
+            out.push(IpNet::from(a));
+        } else if let Some(p) = e.get("prefix") {
+            let addr: IpAddr = p["addr"].as_str()?.parse().ok()?;
+            let len = u8::try_from(p["len"].as_u64()?).ok()?;
+            out.push(IpNet::new(addr, len).ok()?.trunc());
+        } else if let Some(r) = e.get("range") {
+            let lo: IpAddr = r[0].as_str()?.parse().ok()?;
+            let hi: IpAddr = r[1].as_str()?.parse().ok()?;
+            out.extend(range_nets(lo, hi)?);
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// An address range as networks.
+fn range_nets(lo: IpAddr, hi: IpAddr) -> Option<Vec<IpNet>> {
+    Some(match (lo, hi) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => ipnet::Ipv4Subnets::new(a, b, 0).map(IpNet::V4).collect(),
+        (IpAddr::V6(a), IpAddr::V6(b)) => ipnet::Ipv6Subnets::new(a, b, 0).map(IpNet::V6).collect(),
+        _ => return None,
+    })
+}
+
+/// `meta l4proto tcp`, `ip protocol { tcp, udp }`, `meta l4proto 6`.
+fn protocols(op: &str, right: &Value) -> Option<Match> {
+    if !matches!(op, "==" | "!=" | "in") {
+        return None;
+    }
+    let mut numbers = Vec::new();
+    for e in elements(right) {
+        let n = match e.as_str() {
+            Some("icmp") => 1,
+            Some("ipv6-icmp" | "icmpv6") => 58,
+            Some("gre") => 47,
+            Some("esp") => 50,
+            Some("ah") => 51,
+            Some(name) => transport_number(name)?,
+            None => u8::try_from(e.as_u64()?).ok()?,
+        };
+        numbers.push(n);
+    }
+    Some(Match::Protocol {
+        negated: op == "!=",
+        numbers,
+    })
 }

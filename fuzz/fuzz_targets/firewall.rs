@@ -1,0 +1,8 @@
+//! The `firewall` fuzz target. Its assertions live in `checks/firewall.rs`, which `cargo test` also
+//! runs on every committed input (`tests/fuzz_inputs.rs` in the main crate).
+#![no_main]
+
+#[path = "../checks/firewall.rs"]
+mod check;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::run(data));
