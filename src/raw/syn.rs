@@ -506,7 +506,14 @@ impl<'a> Run<'a> {
         // Karn: without the send time the RTT is unknown; the answer proves the state but
         // is no sample, for the result or for the timeouts.
         answer.untimed = sent_at.is_none();
-        slot.aggregate.record(&answer);
+        // An answer to a try whose wait already ended (its silence is recorded) is late:
+        // it decides the port and is no loss.
+        match answered {
+            Some(try_no) if try_no < slot.aggregate.attempts() => {
+                slot.aggregate.record_late(&answer, try_no);
+            }
+            _ => slot.aggregate.record(&answer),
+        }
         if let (Some(try_no), Some(_)) = (answered, sent_at) {
             self.hosts
                 .entry(reply.target.ip())
