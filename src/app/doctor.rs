@@ -7,6 +7,7 @@ use super::drive::{Quiet, drive, runtime};
 use super::options::{Defaults, advice, engine_config, protocols};
 use crate::classify::classify;
 use crate::cli::doctor::DoctorArgs;
+use crate::diagnose::hops::{HopSummary, summarise};
 use crate::diagnose::path::{PathVerdict, verdict};
 use crate::diagnose::{CloudChoice, HostIndex, PingSeen};
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
@@ -74,6 +75,8 @@ struct Traced {
     endpoint: SocketAddr,
     protocol: Protocol,
     hops: Vec<Hop>,
+    /// Each hop's figures, worked out once for every format.
+    summaries: Vec<HopSummary>,
     verdict: PathVerdict,
 }
 
@@ -232,10 +235,12 @@ async fn gather(request: Request) -> Result<Gathered> {
         for (endpoint, protocol, task) in traces {
             if let Ok(hops) = task.await {
                 let verdict = verdict(endpoint.ip(), &hops);
+                let summaries = hops.iter().map(summarise).collect();
                 out.push(Traced {
                     endpoint,
                     protocol,
                     hops,
+                    summaries,
                     verdict,
                 });
             }
@@ -311,7 +316,7 @@ fn write_report(g: &Gathered, adviser: &mut Adviser, ctx: &mut Context<'_>) -> R
                     .find(|t| {
                         Some(t.endpoint.ip()) == address && t.protocol == result.endpoint.protocol
                     })
-                    .map(|t| (t.hops.as_slice(), &t.verdict)),
+                    .map(|t| (t.hops.as_slice(), t.summaries.as_slice(), &t.verdict)),
                 sends_from: adviser.sends_from(address),
             }
         })

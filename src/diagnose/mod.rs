@@ -6,6 +6,7 @@
 
 pub mod cause;
 pub mod fixes;
+pub mod hops;
 pub mod path;
 pub mod rules;
 

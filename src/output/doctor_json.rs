@@ -83,8 +83,12 @@ pub fn record<'a>(
             },
         }),
         cloud,
-        trace: asked.trace.map(|(hops, verdict)| TraceRecord {
-            hops: hops.iter().map(HopRecord::from).collect(),
+        trace: asked.trace.map(|(hops, summaries, verdict)| TraceRecord {
+            hops: hops
+                .iter()
+                .zip(summaries)
+                .map(|(h, s)| HopRecord::new(h, s))
+                .collect(),
             verdict: VerdictRecord::from(verdict),
         }),
     }

@@ -4,9 +4,9 @@
 use super::Style;
 use super::probe_live::summary_lines;
 use super::probe_text::endpoint_text;
-use super::trace_text::summarise;
 use crate::classify::{AddrInfo, classify};
 use crate::diagnose::Diagnosis;
+use crate::diagnose::hops::HopSummary;
 use crate::diagnose::path::PathVerdict;
 use crate::diagnose::rules::ms;
 use crate::model::ProbeResult;
@@ -31,7 +31,7 @@ pub struct Asked<'a> {
     /// This machine's source address towards it.
     pub sends_from: Option<IpAddr>,
     /// The trace to the port and its verdict (`--trace`).
-    pub trace: Option<(&'a [Hop], &'a PathVerdict)>,
+    pub trace: Option<(&'a [Hop], &'a [HopSummary], &'a PathVerdict)>,
 }
 
 /// The whole report.
@@ -101,8 +101,8 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
             address_text(&classify(from))
         );
     }
-    if let Some((hops, verdict)) = a.trace {
-        let _ = writeln!(out, "  path     {}", path_text(hops));
+    if let Some((_, summaries, verdict)) = a.trace {
+        let _ = writeln!(out, "  path     {}", path_text(summaries));
         let _ = writeln!(out, "           {verdict}");
     }
     let _ = writeln!(out, "  cloud    {cloud_note}");
@@ -129,14 +129,11 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
 }
 
 /// `198.51.100.1 → 192.0.2.2 → 3.5.140.2 (aws) → * → *`: the first answer of each hop.
-fn path_text(hops: &[Hop]) -> String {
-    let hop = |h: &Hop| {
-        let s = summarise(h);
-        match (s.addresses.first(), s.network) {
-            (None, _) => "*".to_owned(),
-            (Some(a), None) => a.to_string(),
-            (Some(a), Some((provider, _))) => format!("{a} ({provider})"),
-        }
+fn path_text(hops: &[HopSummary]) -> String {
+    let hop = |s: &HopSummary| match (s.addresses.first(), s.network) {
+        (None, _) => "*".to_owned(),
+        (Some(a), None) => a.to_string(),
+        (Some(a), Some((provider, _))) => format!("{a} ({provider})"),
     };
     hops.iter().map(hop).collect::<Vec<_>>().join(" → ")
 }
