@@ -188,21 +188,29 @@ fn interrupted(args: &[&str]) -> (Option<i32>, String, String) {
     std::thread::sleep(Duration::from_millis(1500));
     let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).expect("a pid"));
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT sent");
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut stdout)
-        .expect("stdout read");
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("stderr read");
-    let status = child.wait().expect("ipdiag ends");
-    (status.code(), stdout, stderr)
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).expect("a pipe read");
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+    // Bounded: a run that ignored Ctrl-C would otherwise hang the test.
+    let bound = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("a child") {
+            break status;
+        }
+        if Instant::now() > bound {
+            let _ = child.kill();
+            panic!("{args:?}: still running a minute after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = |t: std::thread::JoinHandle<String>| t.join().expect("a reader");
+    (status.code(), text(stdout), text(stderr))
 }
 
 /// `ipdiag: interrupted: N of T endpoints not probed` on stderr: N.
@@ -269,6 +277,28 @@ fn ctrl_c_in_a_sweep_keeps_every_finished_result_once_and_says_what_was_not_prob
             }
         }
     }
+}
+
+/// Issue 18 item 9: at `--rate 1` the admitted probes wait for their pacing slots, and
+/// Ctrl-C ends them there.
+#[test]
+fn ctrl_c_ends_a_run_at_rate_1() {
+    let args = [
+        "probe",
+        "-n",
+        "127.0.0.1",
+        "-p",
+        "1-100",
+        "--rate",
+        "1",
+        "--format",
+        "jsonl",
+    ];
+    let (code, stdout, stderr) = interrupted(&args);
+    assert_eq!(code, Some(130), "{stderr}");
+    let missing = not_probed(&stderr, 100);
+    let records = keys_of("jsonl", &stdout).expect("JSON lines");
+    assert_eq!(records.len() + missing, 100, "{stdout}");
 }
 
 #[test]
