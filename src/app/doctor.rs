@@ -111,7 +111,17 @@ pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
         )?;
     }
     let mut adviser = Adviser::new(request.cloud, request.source);
-    let gathered = runtime()?.block_on(gather(request))?;
+    // Ctrl-C ends the run at once: the pings and the trace would go on for seconds.
+    let gathered = runtime()?.block_on(async {
+        tokio::select! {
+            gathered = gather(request) => gathered.map(Some),
+            _ = tokio::signal::ctrl_c() => Ok(None),
+        }
+    })?;
+    let Some(gathered) = gathered else {
+        writeln!(ctx.err, "ipdiag: interrupted")?;
+        return Ok(super::check::EXIT_INTERRUPTED);
+    };
     for t in &gathered.traces {
         adviser.add_path(t.endpoint.ip(), t.protocol, t.verdict.clone());
     }
