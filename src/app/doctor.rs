@@ -20,7 +20,6 @@ use crate::plan::expand::{Plan, PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::icmp::{PingOutcome, ping};
 use crate::probe::socket_prober::Nonces;
-use crate::probe::stats::rtt_stats;
 use crate::probe::trace::{Hop, TraceConfig, trace};
 use crate::probe::{EngineConfig, SocketProber};
 use crate::resolve::SystemResolver;
@@ -413,7 +412,7 @@ fn ping_seen(
 ) -> Option<PingSeen> {
     let (_, outcome) = pings.iter().find(|(a, _)| Some(*a) == address)?;
     let outcome = outcome.as_ref().ok()?;
-    let avg = rtt_stats(&outcome.rtts).map(|s| s.avg);
+    let avg = outcome.rtt.stats().map(|s| s.avg);
     Some(PingSeen {
         sent: outcome.sent,
         received: outcome.received,

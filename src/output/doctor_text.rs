@@ -11,7 +11,6 @@ use crate::diagnose::path::PathVerdict;
 use crate::diagnose::rules::ms;
 use crate::model::ProbeResult;
 use crate::probe::icmp::PingOutcome;
-use crate::probe::stats::rtt_stats;
 use crate::probe::trace::Hop;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -148,7 +147,7 @@ fn control_text(c: &ProbeResult) -> String {
 
 fn ping_text(p: &PingOutcome) -> String {
     let mut text = format!("{}/{} answered", p.received, p.sent);
-    if let Some(rtt) = rtt_stats(&p.rtts) {
+    if let Some(rtt) = p.rtt.stats() {
         let _ = write!(text, ", rtt {}", ms(rtt.avg));
     }
     let _ = write!(text, " (ICMP echo, {} socket)", p.method);
