@@ -326,7 +326,7 @@ fn write_report(g: &Gathered, adviser: &mut Adviser, ctx: &mut Context<'_>) -> R
                         Some(t.endpoint.ip()) == address && t.protocol == result.endpoint.protocol
                     })
                     .map(|t| (t.hops.as_slice(), t.summaries.as_slice(), &t.verdict)),
-                sends_from: adviser.sends_from(address),
+                sends_from: adviser.sends_from(address).map(classify),
             }
         })
         .collect();

@@ -4,7 +4,7 @@
 use super::Style;
 use super::probe_live::summary_lines;
 use super::probe_text::endpoint_text;
-use crate::classify::{AddrInfo, classify};
+use crate::classify::AddrInfo;
 use crate::diagnose::Diagnosis;
 use crate::diagnose::hops::HopSummary;
 use crate::diagnose::path::PathVerdict;
@@ -13,7 +13,6 @@ use crate::model::ProbeResult;
 use crate::probe::icmp::PingOutcome;
 use crate::probe::trace::Hop;
 use std::fmt::Write as _;
-use std::net::IpAddr;
 
 /// One asked endpoint and everything gathered about it.
 pub struct Asked<'a> {
@@ -27,8 +26,8 @@ pub struct Asked<'a> {
     pub ping: Option<&'a Result<PingOutcome, String>>,
     /// The address, classified.
     pub target: Option<AddrInfo>,
-    /// This machine's source address towards it.
-    pub sends_from: Option<IpAddr>,
+    /// This machine's source address towards it, classified.
+    pub sends_from: Option<AddrInfo>,
     /// The trace to the port and its verdict (`--trace`).
     pub trace: Option<(&'a [Hop], &'a [HopSummary], &'a PathVerdict)>,
 }
@@ -93,12 +92,8 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
     if let Some(info) = &a.target {
         let _ = writeln!(out, "  target   {}", address_text(info));
     }
-    if let Some(from) = a.sends_from {
-        let _ = writeln!(
-            out,
-            "  client   sends from {}",
-            address_text(&classify(from))
-        );
+    if let Some(from) = &a.sends_from {
+        let _ = writeln!(out, "  client   sends from {}", address_text(from));
     }
     if let Some((_, summaries, verdict)) = a.trace {
         let _ = writeln!(out, "  path     {}", path_text(summaries));
