@@ -137,6 +137,7 @@ fn a_full_sweep_prints_each_endpoint_exactly_once_in_every_mode_and_format() {
     }
     let mut runs = 0;
     for (what, args, planned) in &modes {
+        let mode_started = Instant::now();
         for format in FORMATS {
             let mut all = vec!["probe", "-n", "-p", "1-65535", "--format", format];
             all.extend(args);
@@ -150,6 +151,11 @@ fn a_full_sweep_prints_each_endpoint_exactly_once_in_every_mode_and_format() {
             exactly_once(what, format, &stdout, planned);
             runs += 1;
         }
+        eprintln!(
+            "{what}: 5 sweeps of {} endpoints in {:.0} s",
+            planned.len(),
+            mode_started.elapsed().as_secs_f64()
+        );
     }
     eprintln!(
         "{runs} full sweeps, every endpoint once, in {:.0} s",
