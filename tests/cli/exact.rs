@@ -285,26 +285,33 @@ fn ctrl_c_in_a_sweep_keeps_every_finished_result_once_and_says_what_was_not_prob
     }
 }
 
-/// Issue 18 item 9: at `--rate 1` the admitted probes wait for their pacing slots, and
-/// Ctrl-C ends them there.
+/// Issue 18 item 9: at `--rate 1` the admitted probes wait for their pacing slots (connect
+/// mode) or the sending thread for its next SYN (raw), and Ctrl-C ends them there.
 #[test]
 fn ctrl_c_ends_a_run_at_rate_1() {
-    let args = [
-        "probe",
-        "-n",
-        "127.0.0.1",
-        "-p",
-        "1-100",
-        "--rate",
-        "1",
-        "--format",
-        "jsonl",
-    ];
-    let (code, stdout, stderr) = interrupted(&args);
-    assert_eq!(code, Some(130), "{stderr}");
-    let missing = not_probed(&stderr, 100);
-    let records = keys_of("jsonl", &stdout).expect("JSON lines");
-    assert_eq!(records.len() + missing, 100, "{stdout}");
+    let mut modes = vec!["--connect"];
+    if super::raw::privileged("ctrl_c_ends_a_run_at_rate_1 (raw)") {
+        modes.push("--raw");
+    }
+    for mode in modes {
+        let args = [
+            "probe",
+            "-n",
+            "127.0.0.1",
+            "-p",
+            "1-100",
+            mode,
+            "--rate",
+            "1",
+            "--format",
+            "jsonl",
+        ];
+        let (code, stdout, stderr) = interrupted(&args);
+        assert_eq!(code, Some(130), "{mode}: {stderr}");
+        let missing = not_probed(&stderr, 100);
+        let records = keys_of("jsonl", &stdout).expect("JSON lines");
+        assert_eq!(records.len() + missing, 100, "{mode}: {stdout}");
+    }
 }
 
 #[test]
