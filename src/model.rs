@@ -309,8 +309,11 @@ pub struct ProbeResult {
     pub icmp_from: Option<std::net::IpAddr>,
     /// Probes sent (retries included).
     pub attempts: u32,
-    /// Probes answered within their timeout.
+    /// Probes answered (within their timeout, or late).
     pub received: u32,
+    /// Of those, answers that came after their timeout (the probe had been given up and
+    /// retried): a slow path, not loss.
+    pub late: u32,
     /// RTT over the answered probes.
     pub rtt: Option<RttStats>,
     /// The system's message, for `error` states.
@@ -356,6 +359,7 @@ impl ProbeResult {
             icmp_from: None,
             attempts: 1,
             received: u32::from(!matches!(state, State::Filtered | State::OpenFiltered)),
+            late: 0,
             rtt: None,
             error: None,
             payload: None,

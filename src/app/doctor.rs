@@ -7,6 +7,7 @@ use super::drive::{Quiet, drive, runtime};
 use super::options::{Defaults, advice, engine_config, protocols};
 use crate::classify::classify;
 use crate::cli::doctor::DoctorArgs;
+use crate::diagnose::hops::{HopSummary, summarise};
 use crate::diagnose::path::{PathVerdict, verdict};
 use crate::diagnose::rules::CANARY_PORTS;
 use crate::diagnose::{CloudChoice, HostIndex, PingSeen};
@@ -20,7 +21,6 @@ use crate::plan::expand::{Plan, PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::icmp::{PingOutcome, ping};
 use crate::probe::socket_prober::Nonces;
-use crate::probe::stats::rtt_stats;
 use crate::probe::trace::{Hop, TraceConfig, trace};
 use crate::probe::{EngineConfig, SocketProber};
 use crate::resolve::SystemResolver;
@@ -76,6 +76,8 @@ struct Traced {
     endpoint: SocketAddr,
     protocol: Protocol,
     hops: Vec<Hop>,
+    /// Each hop's figures, worked out once for every format.
+    summaries: Vec<HopSummary>,
     verdict: PathVerdict,
 }
 
@@ -110,7 +112,17 @@ pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
         )?;
     }
     let mut adviser = Adviser::new(request.cloud, request.source);
-    let gathered = runtime()?.block_on(gather(request))?;
+    // Ctrl-C ends the run at once: the pings and the trace would go on for seconds.
+    let gathered = runtime()?.block_on(async {
+        tokio::select! {
+            gathered = gather(request) => gathered.map(Some),
+            _ = tokio::signal::ctrl_c() => Ok(None),
+        }
+    })?;
+    let Some(gathered) = gathered else {
+        writeln!(ctx.err, "ipdiag: interrupted")?;
+        return Ok(super::check::EXIT_INTERRUPTED);
+    };
     for t in &gathered.traces {
         adviser.add_path(t.endpoint.ip(), t.protocol, t.verdict.clone());
     }
@@ -234,10 +246,12 @@ async fn gather(request: Request) -> Result<Gathered> {
         for (endpoint, protocol, task) in traces {
             if let Ok(hops) = task.await {
                 let verdict = verdict(endpoint.ip(), &hops);
+                let summaries = hops.iter().map(summarise).collect();
                 out.push(Traced {
                     endpoint,
                     protocol,
                     hops,
+                    summaries,
                     verdict,
                 });
             }
@@ -313,8 +327,8 @@ fn write_report(g: &Gathered, adviser: &mut Adviser, ctx: &mut Context<'_>) -> R
                     .find(|t| {
                         Some(t.endpoint.ip()) == address && t.protocol == result.endpoint.protocol
                     })
-                    .map(|t| (t.hops.as_slice(), &t.verdict)),
-                sends_from: adviser.sends_from(address),
+                    .map(|t| (t.hops.as_slice(), t.summaries.as_slice(), &t.verdict)),
+                sends_from: adviser.sends_from(address).map(classify),
             }
         })
         .collect();
@@ -402,7 +416,7 @@ fn ping_seen(
 ) -> Option<PingSeen> {
     let (_, outcome) = pings.iter().find(|(a, _)| Some(*a) == address)?;
     let outcome = outcome.as_ref().ok()?;
-    let avg = rtt_stats(&outcome.rtts).map(|s| s.avg);
+    let avg = outcome.rtt.stats().map(|s| s.avg);
     Some(PingSeen {
         sent: outcome.sent,
         received: outcome.received,

@@ -64,6 +64,15 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Environment(format!("cannot start the I/O runtime: {e}")))
 }
 
+/// What a run came to: the results finished, in plan order, and whether Ctrl-C ended it.
+#[derive(Debug, Default)]
+pub struct Driven {
+    /// The finished results, in plan order (after a Ctrl-C, fewer than planned).
+    pub results: Vec<ProbeResult>,
+    /// Ctrl-C ended the run.
+    pub interrupted: bool,
+}
+
 /// Probes `endpoints` (`unresolved[i]`: why endpoint i has no address) until done or
 /// Ctrl-C; returns the results in plan order (those finished, after a Ctrl-C). With
 /// `responder`, the user vouches that an ipdiag responder answers on the target, so UDP
@@ -76,10 +85,27 @@ pub async fn drive(
     responder: bool,
     observer: &mut impl Observer,
 ) -> Result<Vec<ProbeResult>> {
+    Ok(
+        drive_run(endpoints, unresolved, prober, engine, responder, observer)
+            .await?
+            .results,
+    )
+}
+
+/// [`drive`], saying also whether Ctrl-C ended the run.
+pub async fn drive_run(
+    endpoints: Vec<Endpoint>,
+    unresolved: &[Option<String>],
+    prober: SocketProber,
+    engine: EngineConfig,
+    responder: bool,
+    observer: &mut (impl Observer + ?Sized),
+) -> Result<Driven> {
     let total = endpoints.len();
     let plan = endpoints.clone();
     let (events_tx, mut events) = mpsc::channel(EVENT_QUEUE);
     let (stop_tx, stop) = watch::channel(false);
+    let stopped = stop.clone();
     let engine = tokio::spawn(crate::probe::run(
         endpoints, prober, engine, events_tx, stop,
     ));
@@ -131,5 +157,9 @@ pub async fn drive(
         .await
         .map_err(|e| Error::Environment(format!("the probe engine failed: {e}")))?;
     interrupt.abort();
-    Ok(results.into_iter().flatten().collect())
+    let interrupted = *stopped.borrow();
+    Ok(Driven {
+        results: results.into_iter().flatten().collect(),
+        interrupted,
+    })
 }

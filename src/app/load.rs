@@ -18,6 +18,7 @@ use crate::plan::expand::{PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::load::{self as measure, LoadConfig};
 use crate::probe::load_split::split;
+use crate::probe::load_trend::{loss_grows, trend_of};
 use crate::resolve::SystemResolver;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -81,8 +82,9 @@ pub fn run(load: &LoadArgs, args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u
         }
         Ok(false)
     })?;
+    let trend = trend_of(rows.iter().map(|r| (&r.run, &r.split)));
     match ctx.format {
-        Format::Table => write!(ctx.out, "{}", load_text::notes(&rows, target.port()))?,
+        Format::Table => write!(ctx.out, "{}", load_text::notes(&rows, target.port(), trend))?,
         Format::Json => {
             let record = LoadRecord {
                 target: &text,
@@ -91,7 +93,7 @@ pub fn run(load: &LoadArgs, args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u
                 count: request.count,
                 wait_ms: u64::try_from(request.wait.as_millis()).unwrap_or(u64::MAX),
                 rates: rows.iter().map(RateRecord::from).collect(),
-                loss_grows_with_rate: load_text::grows(&rows),
+                loss_grows_with_rate: loss_grows(trend),
             };
             serde_json::to_writer(&mut *ctx.out, &record).map_err(std::io::Error::from)?;
             writeln!(ctx.out)?;

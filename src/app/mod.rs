@@ -20,6 +20,7 @@ mod ping;
 mod port;
 mod probe;
 mod probe_run;
+mod probe_stage;
 mod report;
 mod serve;
 mod sizes;

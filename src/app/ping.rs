@@ -10,7 +10,7 @@ use crate::output::ping_text::{self, EchoRecord, PingRecord};
 use crate::output::probe_json::RttRecord;
 use crate::plan::duration::parse_duration;
 use crate::probe::icmp::{Echo, PingOutcome, Pinger};
-use crate::probe::stats::rtt_stats;
+use crate::probe::stats::RunningRtt;
 use crate::resolve::{Resolver, SystemResolver};
 use std::net::IpAddr;
 
@@ -55,11 +55,22 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
         )?;
         ctx.out.flush()?;
     }
+    // JSON lists every reply; the table needs only the counts (-c 0 runs on).
     let mut echoes: Vec<Echo> = Vec::new();
+    // What came so far, for the summary after a Ctrl-C.
+    let mut so_far = PingOutcome {
+        sent: 0,
+        received: 0,
+        rtt: RunningRtt::default(),
+        method: pinger.method(),
+    };
     let mut write_error = None;
     let outcome = rt.block_on(async {
         let mut each = |echo: Echo| {
-            echoes.push(echo);
+            if !table {
+                echoes.push(echo);
+            }
+            so_far.add(echo);
             if table && write_error.is_none() {
                 let line = ping_text::echo_line(address, echo);
                 if let Err(e) = writeln!(ctx.out, "{line}").and_then(|()| ctx.out.flush()) {
@@ -78,15 +89,9 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let outcome = match outcome {
         Some(outcome) => outcome,
         // Ctrl-C: the summary of what was sent so far, as ping does.
-        None => PingOutcome {
-            sent: u32::try_from(echoes.len()).unwrap_or(u32::MAX),
-            received: u32::try_from(echoes.iter().filter(|e| e.rtt.is_some()).count())
-                .unwrap_or(u32::MAX),
-            rtts: echoes.iter().filter_map(|e| e.rtt).collect(),
-            method: pinger.method(),
-        },
+        None => so_far,
     };
-    let rtt = rtt_stats(&outcome.rtts);
+    let rtt = outcome.rtt.stats();
     if table {
         write!(
             ctx.out,

@@ -3,19 +3,17 @@
 
 use super::Context;
 use super::advise::Adviser;
-use super::drive::{drive, runtime};
+use super::drive::{drive_run, runtime};
 use super::options::{Defaults, advice, engine_config, protocols};
-use super::probe_run::{Sink, syn_then_connect};
+use super::probe_run::syn_then_connect;
+use super::probe_stage::{Shown, Stage, Verdict};
 use crate::classify::port_spec::parse_port_arg;
 use crate::cli::probe::ProbeArgs;
-use crate::diagnose::{CloudChoice, Diagnosis, HostIndex};
-use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, LineError, Problem, Result};
+use crate::diagnose::CloudChoice;
+use crate::error::{Error, InputError, LineError, Problem, Result};
 use crate::lines::{Line, LineReader, MAX_LINE};
-use crate::model::{Endpoint, ProbeResult, Protocol, State};
-use crate::output::diagnosis_text::{self, Group};
-use crate::output::json_stream::JsonStream;
-use crate::output::probe_json::ProbeRecord;
-use crate::output::{Format, probe_csv, probe_live, probe_table};
+use crate::model::{Endpoint, Protocol, State};
+use crate::output::Format;
 use crate::plan::expand::{Plan, PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, TargetSpec, parse_target};
 use crate::probe::{EngineConfig, SocketProber};
@@ -329,139 +327,30 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         (total > PROGRESS_OVER && !live && !ctx.quiet && std::io::stderr().is_terminal()).then(
             || ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr()),
         );
-    let mut sink = Sink {
-        out: &mut *ctx.out,
-        err: (!ctx.quiet).then_some(&mut *ctx.err as &mut dyn std::io::Write),
-        live,
-        progress: progress.as_ref(),
-        stream: (ctx.format == Format::Jsonl).then(|| JsonStream::new(Vec::new(), false)),
-        adviser: Adviser::new(cloud, source),
-        index: HostIndex::default(),
+    let verdict = Verdict {
+        expect,
+        until_stopped: engine.count.is_none(),
     };
+    let shown = Shown { live, all, hints };
+    let mut stage = Stage::new(ctx, shown, progress, Adviser::new(cloud, source));
     let Plan {
         endpoints,
         unresolved,
     } = plan;
     let prober = SocketProber::new(payload).with_token(token);
-    let results = if syn {
+    let driven = if syn {
         let probers = (prober, engine, responder);
-        syn_then_connect(endpoints, &unresolved, probers, &mut sink, !syn_demanded).await?
+        syn_then_connect(endpoints, &unresolved, probers, &mut stage, !syn_demanded).await?
     } else {
-        drive(endpoints, &unresolved, prober, engine, responder, &mut sink).await?
+        drive_run(
+            endpoints,
+            &unresolved,
+            prober,
+            engine,
+            responder,
+            &mut stage,
+        )
+        .await?
     };
-    if let Some(bar) = sink.progress {
-        bar.finish_and_clear();
-    }
-    let mut adviser = sink.adviser;
-    render(&results, &mut adviser, ctx, Shown { live, all, hints })?;
-    Ok(
-        if results.iter().all(|r| r.state == expect) && !results.is_empty() {
-            EXIT_OK
-        } else {
-            EXIT_FAILURE
-        },
-    )
-}
-
-/// What the table shows besides the results.
-#[derive(Clone, Copy)]
-struct Shown {
-    live: bool,
-    all: bool,
-    hints: bool,
-}
-
-fn render(
-    results: &[ProbeResult],
-    adviser: &mut Adviser,
-    ctx: &mut Context<'_>,
-    shown: Shown,
-) -> Result<()> {
-    let index = HostIndex::new(results);
-    match ctx.format {
-        Format::Jsonl => {}
-        Format::Json => {
-            let mut json = JsonStream::new(&mut *ctx.out, true);
-            for r in results {
-                json.record(&ProbeRecord::new(r, &adviser.diagnose(r, &index, None)))?;
-            }
-            json.finish()?;
-        }
-        Format::Csv => {
-            ctx.out.write_all(probe_csv::HEADER.as_bytes())?;
-            for r in results {
-                ctx.out
-                    .write_all(probe_csv::row(r, adviser.cause(r, &index)).as_bytes())?;
-            }
-        }
-        Format::Table => {
-            if shown.live {
-                for r in results {
-                    let [head, stats] = probe_live::summary_lines(r);
-                    writeln!(ctx.out, "\n{head}\n{stats}")?;
-                }
-                writeln!(ctx.out)?;
-            }
-            write!(
-                ctx.out,
-                "{}",
-                probe_table::render(results, shown.all, ctx.style)
-            )?;
-            if shown.hints {
-                let (groups, diagnoses) = group_by_cause(results, &index, adviser);
-                let groups: Vec<Group<'_>> = groups
-                    .into_iter()
-                    .zip(&diagnoses)
-                    .map(|((results, provider_note), diagnosis)| Group {
-                        results,
-                        diagnosis,
-                        provider_note,
-                    })
-                    .collect();
-                write!(ctx.out, "{}", diagnosis_text::render(&groups))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Ports of one address with the same state, reason and most likely cause, in plan order;
-/// only the first of each group is diagnosed in full (a sweep has tens of thousands of
-/// ports and a handful of groups). Confident `ok`s are left out.
-#[expect(clippy::type_complexity, reason = "a private pair of parallel lists")]
-pub fn group_by_cause<'a>(
-    results: &'a [ProbeResult],
-    index: &HostIndex,
-    adviser: &mut Adviser,
-) -> (Vec<(Vec<&'a ProbeResult>, Option<String>)>, Vec<Diagnosis>) {
-    let mut groups: Vec<(Vec<&'a ProbeResult>, Option<String>)> = Vec::new();
-    let mut diagnoses: Vec<Diagnosis> = Vec::new();
-    // Each key with its group, or `None` for a group not worth showing.
-    let mut keys: Vec<(_, Option<usize>)> = Vec::new();
-    for r in results {
-        let key = (
-            r.endpoint.address,
-            r.endpoint.protocol,
-            r.state,
-            r.reason,
-            adviser.cause(r, index),
-        );
-        if let Some((_, group)) = keys.iter().find(|(k, _)| *k == key) {
-            if let Some(i) = *group {
-                groups[i].0.push(r);
-            }
-            continue;
-        }
-        let first = adviser.diagnose(r, index, None);
-        if !diagnosis_text::worth_showing(&first) {
-            keys.push((key, None));
-            continue;
-        }
-        keys.push((key, Some(groups.len())));
-        let note = diagnosis_text::uses_provider(&first)
-            .then(|| adviser.provider_note(r.endpoint.address));
-        groups.push((vec![r], note));
-        diagnoses.push(first);
-    }
-    (groups, diagnoses)
+    stage.finish(&driven, total, verdict)
 }

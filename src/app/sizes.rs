@@ -63,26 +63,18 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let tries = args.timing.retries.saturating_add(1);
     let token = args.responder.token.as_ref().map(|t| t.as_bytes().to_vec());
     let mut prober = SizeProber::new(target, token, engine.timing, tries);
-    let (path, outcomes) = runtime()?
+    let measured = runtime()?
         .block_on(async {
-            let (path, answered) = prober.path_mtu().await?;
-            let mut outcomes = Vec::new();
-            for size in sizes {
-                outcomes.push(prober.probe(size).await?);
+            tokio::select! {
+                measured = measure(&mut prober, sizes, args.size_sweep) => measured.map(Some),
+                _ = tokio::signal::ctrl_c() => Ok(None),
             }
-            // The path-MTU probe's answer is evidence like any size (a size asked for
-            // keeps its own row).
-            if let Some(answered) = answered
-                && !outcomes.iter().any(|o| o.size == answered.size)
-            {
-                outcomes.push(answered);
-            }
-            if args.size_sweep {
-                sweep(&mut prober, path, &mut outcomes).await?;
-            }
-            Ok::<_, std::io::Error>((path, outcomes))
         })
         .map_err(|e| Error::Environment(format!("cannot probe sizes to {target}: {e}")))?;
+    let Some((path, outcomes)) = measured else {
+        writeln!(ctx.err, "ipdiag: interrupted")?;
+        return Ok(super::check::EXIT_INTERRUPTED);
+    };
     let mut outcomes = outcomes;
     outcomes.sort_by_key(|o| o.size);
     outcomes.dedup_by_key(|o| o.size);
@@ -111,6 +103,30 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     }
     let whole = outcomes.iter().all(|o| o.arrived) && hints.is_empty();
     Ok(if whole { EXIT_OK } else { EXIT_FAILURE })
+}
+
+/// The path MTU, then each size asked for, then (`--size-sweep`) the search.
+async fn measure(
+    prober: &mut SizeProber,
+    sizes: Vec<usize>,
+    size_sweep: bool,
+) -> std::io::Result<(PathMtu, Vec<SizeOutcome>)> {
+    let (path, answered) = prober.path_mtu().await?;
+    let mut outcomes = Vec::new();
+    for size in sizes {
+        outcomes.push(prober.probe(size).await?);
+    }
+    // The path-MTU probe's answer is evidence like any size (a size asked for keeps its
+    // own row).
+    if let Some(answered) = answered
+        && !outcomes.iter().any(|o| o.size == answered.size)
+    {
+        outcomes.push(answered);
+    }
+    if size_sweep {
+        sweep(prober, path, &mut outcomes).await?;
+    }
+    Ok((path, outcomes))
 }
 
 /// The largest size that arrives: the floor first (if even that is lost, sizes are not

@@ -4,6 +4,7 @@
 use super::Context;
 use super::drive::runtime;
 use crate::cli::trace::TraceArgs;
+use crate::diagnose::hops::summarise;
 use crate::diagnose::path::{PathVerdict, provider_of, verdict};
 use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result};
 use crate::model::{Protocol, State};
@@ -55,7 +56,7 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let hops = runtime()?.block_on(async {
         let each = |hop: &Hop| {
             if table && write_error.is_none() {
-                let line = trace_text::hop_line(target, hop);
+                let line = trace_text::hop_line(target, hop, &summarise(hop));
                 if let Err(e) = writeln!(ctx.out, "{line}").and_then(|()| ctx.out.flush()) {
                     write_error = Some(e);
                 }
@@ -83,7 +84,10 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
             port: target.port(),
             protocol: config.protocol,
             provider: provider_of(target.ip()),
-            hops: hops.iter().map(HopRecord::from).collect(),
+            hops: hops
+                .iter()
+                .map(|h| HopRecord::new(h, &summarise(h)))
+                .collect(),
             destination: trace_text::destination(&found),
             verdict: VerdictRecord::from(&found),
         };

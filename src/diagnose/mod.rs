@@ -6,6 +6,7 @@
 
 pub mod cause;
 pub mod fixes;
+pub mod hops;
 pub mod loss_bound;
 pub mod path;
 pub mod rules;

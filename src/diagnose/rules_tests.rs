@@ -28,6 +28,7 @@ fn result(
         icmp_from: None,
         attempts: if answered { 1 } else { 3 },
         received: u32::from(answered),
+        late: 0,
         rtt: answered.then_some(RttStats {
             min: 30.0,
             avg: 31.0,

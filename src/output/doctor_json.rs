@@ -5,7 +5,6 @@ use super::doctor_text::Asked;
 use super::probe_json::{ProbeRecord, RttRecord};
 use super::trace_text::{HopRecord, VerdictRecord};
 use crate::diagnose::Diagnosis;
-use crate::probe::stats::rtt_stats;
 use serde::Serialize;
 
 /// One asked endpoint.
@@ -70,7 +69,7 @@ pub fn record<'a>(
                 method: Some(p.method),
                 sent: p.sent,
                 received: p.received,
-                rtt_ms: rtt_stats(&p.rtts).as_ref().map(RttRecord::from),
+                rtt_ms: p.rtt.stats().as_ref().map(RttRecord::from),
                 error: None,
             },
             Err(why) => PingRecord {
@@ -83,8 +82,12 @@ pub fn record<'a>(
             },
         }),
         cloud,
-        trace: asked.trace.map(|(hops, verdict)| TraceRecord {
-            hops: hops.iter().map(HopRecord::from).collect(),
+        trace: asked.trace.map(|(hops, summaries, verdict)| TraceRecord {
+            hops: hops
+                .iter()
+                .zip(summaries)
+                .map(|(h, s)| HopRecord::new(h, s))
+                .collect(),
             verdict: VerdictRecord::from(verdict),
         }),
     }

@@ -4,17 +4,15 @@
 use super::Style;
 use super::probe_live::summary_lines;
 use super::probe_text::endpoint_text;
-use super::trace_text::summarise;
-use crate::classify::{AddrInfo, classify};
+use crate::classify::AddrInfo;
 use crate::diagnose::Diagnosis;
+use crate::diagnose::hops::HopSummary;
 use crate::diagnose::path::PathVerdict;
 use crate::diagnose::rules::ms;
 use crate::model::ProbeResult;
 use crate::probe::icmp::PingOutcome;
-use crate::probe::stats::rtt_stats;
 use crate::probe::trace::Hop;
 use std::fmt::Write as _;
-use std::net::IpAddr;
 
 /// One asked endpoint and everything gathered about it.
 pub struct Asked<'a> {
@@ -28,10 +26,10 @@ pub struct Asked<'a> {
     pub ping: Option<&'a Result<PingOutcome, String>>,
     /// The address, classified.
     pub target: Option<AddrInfo>,
-    /// This machine's source address towards it.
-    pub sends_from: Option<IpAddr>,
+    /// This machine's source address towards it, classified.
+    pub sends_from: Option<AddrInfo>,
     /// The trace to the port and its verdict (`--trace`).
-    pub trace: Option<(&'a [Hop], &'a PathVerdict)>,
+    pub trace: Option<(&'a [Hop], &'a [HopSummary], &'a PathVerdict)>,
 }
 
 /// The whole report.
@@ -110,15 +108,11 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
     if let Some(info) = &a.target {
         let _ = writeln!(out, "  target   {}", address_text(info));
     }
-    if let Some(from) = a.sends_from {
-        let _ = writeln!(
-            out,
-            "  client   sends from {}",
-            address_text(&classify(from))
-        );
+    if let Some(from) = &a.sends_from {
+        let _ = writeln!(out, "  client   sends from {}", address_text(from));
     }
-    if let Some((hops, verdict)) = a.trace {
-        let _ = writeln!(out, "  path     {}", path_text(hops));
+    if let Some((_, summaries, verdict)) = a.trace {
+        let _ = writeln!(out, "  path     {}", path_text(summaries));
         let _ = writeln!(out, "           {verdict}");
     }
     let _ = writeln!(out, "  cloud    {cloud_note}");
@@ -145,14 +139,11 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
 }
 
 /// `198.51.100.1 → 192.0.2.2 → 3.5.140.2 (aws) → * → *`: the first answer of each hop.
-fn path_text(hops: &[Hop]) -> String {
-    let hop = |h: &Hop| {
-        let s = summarise(h);
-        match (s.addresses.first(), s.network) {
-            (None, _) => "*".to_owned(),
-            (Some(a), None) => a.to_string(),
-            (Some(a), Some((provider, _))) => format!("{a} ({provider})"),
-        }
+fn path_text(hops: &[HopSummary]) -> String {
+    let hop = |s: &HopSummary| match (s.addresses.first(), s.network) {
+        (None, _) => "*".to_owned(),
+        (Some(a), None) => a.to_string(),
+        (Some(a), Some((provider, _))) => format!("{a} ({provider})"),
     };
     hops.iter().map(hop).collect::<Vec<_>>().join(" → ")
 }
@@ -167,7 +158,7 @@ fn control_text(c: &ProbeResult) -> String {
 
 fn ping_text(p: &PingOutcome) -> String {
     let mut text = format!("{}/{} answered", p.received, p.sent);
-    if let Some(rtt) = rtt_stats(&p.rtts) {
+    if let Some(rtt) = p.rtt.stats() {
         let _ = write!(text, ", rtt {}", ms(rtt.avg));
     }
     let _ = write!(text, " (ICMP echo, {} socket)", p.method);

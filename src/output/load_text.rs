@@ -1,9 +1,10 @@
 //! `probe --loss-split`'s output: a header, a row per send rate as it finishes (loss by
 //! direction), notes that say what the numbers mean and what to do, and the JSON records.
+//! The trend test (does loss grow with the rate?) is run by the caller; this renders it.
 
 use crate::probe::load::LoadRun;
 use crate::probe::load_split::{Directions, Split};
-use crate::probe::load_trend::{self, MIN_TRAVELLED, RateLoss, Trend, Verdict};
+use crate::probe::load_trend::{MIN_TRAVELLED, Trend, Verdict};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -81,8 +82,9 @@ fn rate_text(rate: f64) -> String {
     }
 }
 
-/// What the rows mean, a line each, and what to do.
-pub fn notes(rows: &[Row], port: u16) -> String {
+/// What the rows mean, a line each, and what to do; `trend`: whether loss grows with the
+/// rate, as the caller tested it (`load_trend::trend_of`).
+pub fn notes(rows: &[Row], port: u16, trend: Option<Trend>) -> String {
     let mut out = String::new();
     for r in rows {
         let rate = rate_text(r.run.rate);
@@ -112,7 +114,7 @@ pub fn notes(rows: &[Row], port: u16) -> String {
         };
         let _ = writeln!(out, "{verdict}");
     }
-    if let Some(line) = trend(rows).and_then(trend_text) {
+    if let Some(line) = trend.and_then(trend_text) {
         let _ = writeln!(out, "{line}");
     }
     out
@@ -162,28 +164,6 @@ fn row_notes(out: &mut String, rate: &str, run: &LoadRun, d: &Directions) {
             "at {rate}/s: {} sends failed on this host (not counted as sent)",
             run.send_errors
         );
-    }
-}
-
-/// The lowest rate against the highest, from the rows with a tally (`load_trend`'s test).
-pub fn trend(rows: &[Row]) -> Option<Trend> {
-    let losses: Vec<RateLoss> = rows
-        .iter()
-        .filter_map(|r| {
-            let d = r.split.directions?;
-            Some(RateLoss::of(r.run.rate, r.run.counts.sent, &d))
-        })
-        .collect();
-    load_trend::trend(&losses)
-}
-
-/// `loss_grows_with_rate` in the JSON: what the trend line says, `null` when it says
-/// nothing (one rate) or that there are too few datagrams.
-pub fn grows(rows: &[Row]) -> Option<bool> {
-    match trend(rows)?.verdict {
-        Verdict::Grows => Some(true),
-        Verdict::NoGrowth => Some(false),
-        Verdict::TooFew => None,
     }
 }
 

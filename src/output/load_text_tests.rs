@@ -1,6 +1,16 @@
 use super::*;
 use crate::probe::load_split::{ClientCounts, split};
+use crate::probe::load_trend::{loss_grows, trend_of};
 use crate::wire::responder::Tally;
+
+/// The notes, with the trend the caller tests.
+fn noted(rows: &[Row], port: u16) -> String {
+    notes(
+        rows,
+        port,
+        trend_of(rows.iter().map(|r| (&r.run, &r.split))),
+    )
+}
 
 fn run(rate: f64, sent: u32, answered: u32) -> LoadRun {
     LoadRun {
@@ -50,7 +60,7 @@ fn a_table_with_loss_on_the_way_back_that_grows_with_the_rate() {
         text.push_str(&super::row(r));
         text.push('\n');
     }
-    text.push_str(&notes(&rows, 7895));
+    text.push_str(&noted(&rows, 7895));
     insta::assert_snapshot!(text, @r"
     LOSS SPLIT 203.0.113.10:7895 udp through the ipdiag responder: 500 requests per rate, replies awaited 1000 ms after the last
       rate/s     sent  server got  withheld  replies     client→server     server→client
@@ -75,7 +85,7 @@ fn rows_without_a_tally_say_why() {
         ..run(100.0, 10, 10)
     };
     let lost = run(100.0, 10, 9);
-    let text = notes(
+    let text = noted(
         &[
             row(refused, None),
             row(silent, None),
@@ -121,7 +131,7 @@ fn records() {
     let unknown = serde_json::to_value(RateRecord::from(&row(run(100.0, 3, 1), None))).unwrap();
     assert_eq!(unknown["tally"], false);
     assert!(unknown["to_client_lost"].is_null());
-    assert!(notes(&[row(run(100.0, 3, 3), Some(tally(3, 0)))], 1).starts_with("No loss"));
+    assert!(noted(&[row(run(100.0, 3, 3), Some(tally(3, 0)))], 1).starts_with("No loss"));
 }
 
 /// The trend line and `loss_grows_with_rate` say the same, whatever the counts.
@@ -133,7 +143,7 @@ fn the_trend_line_and_the_json_agree() {
             row(run(5000.0, count, high_answered), Some(tally(count, 0))),
         ]
     };
-    let last_line = |rows: &[Row]| notes(rows, 7895).lines().last().unwrap_or("").to_owned();
+    let last_line = |rows: &[Row]| noted(rows, 7895).lines().last().unwrap_or("").to_owned();
     let record = |rows: &[Row]| {
         let record = LoadRecord {
             target: "t",
@@ -142,7 +152,7 @@ fn the_trend_line_and_the_json_agree() {
             count: 1000,
             wait_ms: 500,
             rates: rows.iter().map(RateRecord::from).collect(),
-            loss_grows_with_rate: grows(rows),
+            loss_grows_with_rate: loss_grows(trend_of(rows.iter().map(|r| (&r.run, &r.split)))),
         };
         serde_json::to_value(record).unwrap()["loss_grows_with_rate"].clone()
     };
@@ -172,6 +182,6 @@ fn the_trend_line_and_the_json_agree() {
     assert_eq!(last_line(&clean), "No loss in either direction.");
     assert_eq!(record(&clean), false);
     let one = [row(run(500.0, 1000, 800), Some(tally(1000, 0)))];
-    assert!(!notes(&one, 7895).contains("send rate"));
+    assert!(!noted(&one, 7895).contains("send rate"));
     assert!(record(&one).is_null());
 }

@@ -137,7 +137,7 @@ mod tests {
         let outcome = PingOutcome {
             sent: 4,
             received: 3,
-            rtts: Vec::new(),
+            rtt: crate::probe::stats::RunningRtt::default(),
             method: "ping",
         };
         assert_eq!(

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 /// The header row.
 pub const HEADER: &str = "target,host,address,port,protocol,method,state,reason,icmp_from,attempts,received,\
-loss_pct,rtt_min_ms,rtt_avg_ms,rtt_max_ms,rtt_stddev_ms,payload,error,responder,observed_source,cause\n";
+loss_pct,rtt_min_ms,rtt_avg_ms,rtt_max_ms,rtt_stddev_ms,payload,error,responder,observed_source,cause,late\n";
 
 /// One row.
 pub fn row(result: &ProbeResult, cause: Cause) -> String {
@@ -40,6 +40,7 @@ pub fn row(result: &ProbeResult, cause: Cause) -> String {
     fields.push(r.responder.to_string());
     fields.push(r.observed_source.unwrap_or_default());
     fields.push(r.cause.to_owned());
+    fields.push(r.late.to_string());
     let mut buf = Vec::new();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {

@@ -28,8 +28,10 @@ pub struct ProbeRecord<'a> {
     pub icmp_from: Option<String>,
     /// Probes sent, retries included.
     pub attempts: u32,
-    /// Probes answered within their timeout.
+    /// Probes answered (late ones included).
     pub received: u32,
+    /// Of those, answers that came after their timeout: a slow path, not loss.
+    pub late: u32,
     /// Percent of attempts without an answer.
     pub loss_pct: f64,
     /// RTT over the answers; `null` when nothing came back.
@@ -46,6 +48,19 @@ pub struct ProbeRecord<'a> {
     pub cause: &'static str,
     /// Every likely cause, ranked: `{cause, confidence, evidence, fix}`.
     pub hints: &'a [Hint],
+}
+
+/// The closing object of a run that Ctrl-C ended before every endpoint was probed: the
+/// JSON array's last element, the last JSON line. Its fields tell it from a probe record
+/// (it has no `target`).
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Interrupted {
+    /// Always true: the run was interrupted.
+    pub interrupted: bool,
+    /// Endpoints with a record above.
+    pub probed: usize,
+    /// Endpoints of the plan never probed.
+    pub not_probed: usize,
 }
 
 /// RTT in milliseconds, rounded to the microsecond.
@@ -92,6 +107,7 @@ impl<'a> ProbeRecord<'a> {
             icmp_from: r.icmp_from.map(|a| a.to_string()),
             attempts: r.attempts,
             received: r.received,
+            late: r.late,
             loss_pct: (r.loss_pct() * 10.0).round() / 10.0,
             rtt_ms: r.rtt.as_ref().map(RttRecord::from),
             payload: r.payload,

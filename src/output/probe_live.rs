@@ -1,51 +1,85 @@
 //! tcping-style lines, one per attempt, for `--count N` and `--count 0` runs.
+//!
+//! Renders an attempt already judged (state and reason decided by the caller, `app/`):
+//! nothing here reads evidence.
 
-use super::probe_text::endpoint_text;
-use crate::model::{Endpoint, ProbeResult, Protocol};
-use crate::probe::attempt::Answer;
-use crate::probe::reason::{Observation, judge};
+use super::probe_text::{endpoint_text, late_text};
+use crate::model::{Endpoint, ProbeResult, Protocol, Reason, State};
 use std::fmt::Write as _;
+use std::net::IpAddr;
+
+/// One attempt, as decided before it is shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptView<'a> {
+    /// What was probed.
+    pub endpoint: &'a Endpoint,
+    /// Which attempt (0-based).
+    pub seq: u32,
+    /// Which send of it (0 = first, then retries).
+    pub try_no: u32,
+    /// Milliseconds from the send to the answer (the wait, for a silence).
+    pub ms: f64,
+    /// What it came to.
+    pub outcome: AttemptOutcome<'a>,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome<'a> {
+    /// The endpoint has no address.
+    NoAddress,
+    /// Nothing came back within the wait.
+    Silence,
+    /// This host could not send: the system's message.
+    Local(&'a str),
+    /// An answer, judged.
+    Answered {
+        /// The state it proves.
+        state: State,
+        /// The evidence.
+        reason: Reason,
+        /// Who sent the ICMP error, when not the target itself.
+        icmp_from: Option<IpAddr>,
+        /// UDP: the reply's size.
+        reply_bytes: Option<usize>,
+        /// Connect mode: it came only after a SYN retransmission (counted as lost).
+        after_retransmission: bool,
+    },
+}
 
 /// `203.0.113.10:7890/tcp seq=3 open (syn-ack) time=0.412 ms`, or `... no answer within 200 ms`.
-pub fn attempt_line(endpoint: &Endpoint, seq: u32, try_no: u32, answer: &Answer) -> String {
-    let target = endpoint_text(endpoint);
-    let retry = if try_no > 0 {
-        format!(" retry {try_no}")
+pub fn attempt_line(view: &AttemptView<'_>) -> String {
+    let target = endpoint_text(view.endpoint);
+    let retry = if view.try_no > 0 {
+        format!(" retry {}", view.try_no)
     } else {
         String::new()
     };
-    let ms = answer.rtt.as_secs_f64() * 1000.0;
-    let Some(address) = endpoint.address else {
-        return format!("{target} seq={}{retry} no address", seq + 1);
-    };
-    match &answer.observation {
-        Observation::Silence => format!(
-            "{target} seq={}{retry} no answer within {ms:.0} ms",
-            seq + 1
-        ),
-        Observation::Local(message) => format!("{target} seq={}{retry} error: {message}", seq + 1),
-        observation => {
-            let (state, reason) = judge(endpoint.protocol, address, observation);
+    let (seq, ms) = (view.seq + 1, view.ms);
+    match &view.outcome {
+        AttemptOutcome::NoAddress => format!("{target} seq={seq}{retry} no address"),
+        AttemptOutcome::Silence => format!("{target} seq={seq}{retry} no answer within {ms:.0} ms"),
+        AttemptOutcome::Local(message) => format!("{target} seq={seq}{retry} error: {message}"),
+        AttemptOutcome::Answered {
+            state,
+            reason,
+            icmp_from,
+            reply_bytes,
+            after_retransmission,
+        } => {
             let mut detail = reason.as_str().to_owned();
-            if let Observation::Icmp(report) = observation
-                && let Some(from) = report
-                    .from
-                    .filter(|f| f.to_canonical() != address.to_canonical())
-            {
+            if let Some(from) = icmp_from {
                 let _ = write!(detail, " from {from}");
             }
-            if let (Protocol::Udp, Some(bytes)) = (endpoint.protocol, answer.reply_bytes) {
+            if let (Protocol::Udp, Some(bytes)) = (view.endpoint.protocol, reply_bytes) {
                 let _ = write!(detail, ", {bytes} bytes");
             }
-            let late = if answer.late {
+            let late = if *after_retransmission {
                 " (after a SYN retransmission: counted as lost)"
             } else {
                 ""
             };
-            format!(
-                "{target} seq={}{retry} {state} ({detail}) time={ms:.3} ms{late}",
-                seq + 1
-            )
+            format!("{target} seq={seq}{retry} {state} ({detail}) time={ms:.3} ms{late}")
         }
     }
 }
@@ -64,9 +98,10 @@ pub fn summary_lines(result: &ProbeResult) -> [String; 2] {
     [
         format!("--- {} ---", endpoint_text(&result.endpoint)),
         format!(
-            "{} probes, {} answered, {:.1}% loss; {}; {} ({})",
+            "{} probes, {} answered{}, {:.1}% loss; {}; {} ({})",
             result.attempts,
             result.received,
+            late_text(result),
             result.loss_pct(),
             rtt,
             result.state,

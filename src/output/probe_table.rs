@@ -139,6 +139,14 @@ pub fn totals(results: &[ProbeResult]) -> String {
     format!("{} {noun}: {}", results.len(), parts.join(", "))
 }
 
+/// `interrupted: 17036 of 20000 endpoints not probed` (after Ctrl-C).
+pub fn not_probed(probed: usize, not_probed: usize) -> String {
+    format!(
+        "interrupted: {not_probed} of {} endpoints not probed",
+        probed + not_probed
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,11 +30,22 @@ pub fn loss_text(result: &ProbeResult) -> String {
 
 /// The reason, with the ICMP sender when it is not the target itself.
 pub fn reason_text(result: &ProbeResult) -> String {
-    match (result.icmp_from, result.endpoint.address) {
+    let mut text = match (result.icmp_from, result.endpoint.address) {
         (Some(from), Some(target)) if from.to_canonical() != target.to_canonical() => {
             format!("{} from {from}", result.reason)
         }
         _ => result.reason.as_str().to_owned(),
+    };
+    text.push_str(&late_text(result));
+    text
+}
+
+/// ` (1 late)` when answers came after their timeout (a slow path, not loss), else empty.
+pub fn late_text(result: &ProbeResult) -> String {
+    if result.late == 0 {
+        String::new()
+    } else {
+        format!(" ({} late)", result.late)
     }
 }
 

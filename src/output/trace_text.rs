@@ -1,61 +1,15 @@
 //! `ipdiag trace`'s output: a header, a line per hop as it is done (address, network, loss,
-//! RTT), what the destination answered, and the verdict; and the JSON record.
+//! RTT), what the destination answered, and the verdict; and the JSON record. A hop's
+//! figures come summarised (`diagnose::hops`): nothing here computes or looks up.
 
 use super::probe_json::RttRecord;
-use crate::classify::cloud;
+use crate::diagnose::hops::HopSummary;
 use crate::diagnose::path::{PathVerdict, provider_of};
-use crate::model::{Protocol, RttStats};
-use crate::probe::stats::rtt_stats;
+use crate::model::Protocol;
 use crate::probe::trace::{Hop, HopAnswer, HopProbe};
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::net::{IpAddr, SocketAddr};
-
-/// What one hop comes to: who answered, from which network, loss and RTT.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HopSummary {
-    /// The hop number.
-    pub ttl: u8,
-    /// The addresses that answered, in order of first answer (several: load balancing).
-    pub addresses: Vec<IpAddr>,
-    /// The provider and ASN of the first address, from the embedded prefix table.
-    pub network: Option<(&'static str, u32)>,
-    /// Percent of probes without an answer.
-    pub loss_pct: f64,
-    /// RTT over the answers.
-    pub rtt: Option<RttStats>,
-}
-
-/// Summarises a hop (pure).
-pub fn summarise(hop: &Hop) -> HopSummary {
-    let mut addresses: Vec<IpAddr> = Vec::new();
-    for a in hop.probes.iter().filter_map(|p| p.from) {
-        if !addresses.contains(&a) {
-            addresses.push(a);
-        }
-    }
-    let network = addresses.first().and_then(|a| network_of(*a));
-    let answered: Vec<_> = hop.probes.iter().filter_map(|p| p.rtt).collect();
-    let total = hop.probes.len().max(1);
-    #[allow(clippy::cast_precision_loss)] // a handful of probes
-    let loss_pct = 100.0 * (total - answered.len().min(total)) as f64 / total as f64;
-    HopSummary {
-        ttl: hop.ttl,
-        addresses,
-        network,
-        loss_pct,
-        rtt: rtt_stats(&answered),
-    }
-}
-
-/// The provider id and ASN of an address.
-fn network_of(address: IpAddr) -> Option<(&'static str, u32)> {
-    let matched = match address {
-        IpAddr::V4(a) => cloud::lookup_v4(u32::from(a)),
-        IpAddr::V6(a) => cloud::lookup_v6(u128::from(a)),
-    }?;
-    Some((matched.provider.id, matched.asn))
-}
+use std::net::SocketAddr;
 
 /// The address column's width: room for the family's longest address.
 fn width(target: SocketAddr) -> usize {
@@ -87,8 +41,7 @@ pub fn header(
 }
 
 /// One hop's line: `  3  3.5.140.2        aws AS16509        0%  0.061/0.072/0.090 ms`.
-pub fn hop_line(target: SocketAddr, hop: &Hop) -> String {
-    let s = summarise(hop);
+pub fn hop_line(target: SocketAddr, hop: &Hop, s: &HopSummary) -> String {
     let w = width(target);
     let address = if s.addresses.is_empty() {
         "*".to_owned()
@@ -229,9 +182,9 @@ pub struct PlaceRecord {
     pub provider: Option<&'static str>,
 }
 
-impl From<&Hop> for HopRecord {
-    fn from(hop: &Hop) -> Self {
-        let s = summarise(hop);
+impl HopRecord {
+    /// The record of a hop and its summary.
+    pub fn new(hop: &Hop, s: &HopSummary) -> Self {
         Self {
             ttl: hop.ttl,
             addresses: s.addresses.iter().map(ToString::to_string).collect(),
@@ -310,6 +263,7 @@ pub fn destination(verdict: &PathVerdict) -> Option<DestinationRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnose::hops::summarise;
     use crate::model::{Reason, State};
     use std::time::Duration;
 
@@ -341,7 +295,7 @@ mod tests {
             ],
         };
         assert_eq!(
-            hop_line(target, &hop),
+            hop_line(target, &hop, &summarise(&hop)),
             "  3  3.5.140.2        aws AS16509       33%  1.000/2.000/3.000 ms"
         );
         let quiet = Hop {
@@ -349,7 +303,7 @@ mod tests {
             probes: vec![silent(), silent()],
         };
         assert_eq!(
-            hop_line(target, &quiet),
+            hop_line(target, &quiet, &summarise(&quiet)),
             "  4  *                                 100%"
         );
         let end = Hop {
@@ -361,9 +315,10 @@ mod tests {
             )],
         };
         assert!(
-            hop_line(target, &end).ends_with("2.000/2.000/2.000 ms  destination: open (syn-ack)"),
+            hop_line(target, &end, &summarise(&end))
+                .ends_with("2.000/2.000/2.000 ms  destination: open (syn-ack)"),
             "{}",
-            hop_line(target, &end)
+            hop_line(target, &end, &summarise(&end))
         );
     }
 

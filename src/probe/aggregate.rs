@@ -9,16 +9,17 @@
 
 use super::attempt::Answer;
 use super::reason::{Observation, judge};
-use super::stats::rtt_stats;
+use super::stats::RunningRtt;
 use crate::model::{Endpoint, Method, ProbeResult, Protocol, Reason, State};
-use std::time::Duration;
 
 /// The attempts so far.
 #[derive(Debug, Default, Clone)]
 pub struct Aggregate {
     attempts: u32,
     received: u32,
-    samples: Vec<Duration>,
+    late: u32,
+    /// Running statistics, not the samples: `-c 0` never ends (issue 18).
+    rtt: RunningRtt,
     last_answer: Option<Observation>,
     last_local: Option<String>,
     payload: Option<&'static str>,
@@ -38,12 +39,22 @@ impl Aggregate {
                 if !answer.late {
                     self.received += 1;
                     if !answer.untimed {
-                        self.samples.push(answer.rtt);
+                        self.rtt.add(answer.rtt);
                     }
                 }
                 self.last_answer = Some(observation.clone());
             }
         }
+    }
+
+    /// Adds an answer to try `try_no` (0 = first) that came after that try's wait ended,
+    /// when its silence and those of the tries after it were already recorded: it decides
+    /// the state and is an RTT sample, and those silences are taken back out (the path was
+    /// slow, not lossy: a server answering 1.5 s late lost nothing).
+    pub fn record_late(&mut self, answer: &Answer, try_no: u32) {
+        self.attempts = self.attempts.min(try_no);
+        self.late += 1;
+        self.record(answer);
     }
 
     /// Takes `silences` silent attempts back out of the count: a later answer showed them
@@ -84,7 +95,8 @@ impl Aggregate {
             icmp_from,
             attempts: self.attempts,
             received: self.received,
-            rtt: rtt_stats(&self.samples),
+            late: self.late,
+            rtt: self.rtt.stats(),
             error,
             payload: (protocol == Protocol::Udp)
                 .then_some(self.payload)
@@ -100,6 +112,7 @@ impl Aggregate {
 mod tests {
     use super::*;
     use crate::probe::reason::IcmpReport;
+    use std::time::Duration;
 
     fn endpoint(protocol: Protocol) -> Endpoint {
         Endpoint {
@@ -178,6 +191,28 @@ mod tests {
         });
         let r = agg.finish(endpoint(Protocol::Tcp));
         assert_eq!((r.state, r.received, r.rtt), (State::Open, 0, None));
+    }
+
+    #[test]
+    fn an_answer_after_its_timeout_is_late_not_lost() {
+        // Try 0 timed out (silence recorded) and was retried; then try 0's answer came.
+        let mut agg = Aggregate::default();
+        agg.record(&answer(Observation::Silence, 1000));
+        agg.record_late(&answer(Observation::Connected, 1500), 0);
+        let r = agg.finish(endpoint(Protocol::Tcp));
+        assert_eq!(
+            (r.state, r.attempts, r.received, r.late),
+            (State::Open, 1, 1, 1)
+        );
+        assert!(r.loss_pct().abs() < 1e-9);
+        assert!((r.rtt.unwrap().avg - 1500.0).abs() < 1e-9);
+        // An answer to the retry after the first try's silence: that first try was lost.
+        let mut agg = Aggregate::default();
+        agg.record(&answer(Observation::Silence, 1000));
+        agg.record(&answer(Observation::Silence, 1000));
+        agg.record_late(&answer(Observation::Connected, 1200), 1);
+        let r = agg.finish(endpoint(Protocol::Tcp));
+        assert_eq!((r.attempts, r.received, r.late), (2, 1, 1));
     }
 
     #[test]

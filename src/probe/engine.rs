@@ -247,7 +247,12 @@ impl<P: Prober> Shared<P> {
             spaced_any |= spaced;
             // A spaced retry's answer is no evidence of loss: its try number is not learnt.
             let Some(answer) = self
-                .send(endpoint, address, if spaced { 0 } else { try_no })
+                .send(
+                    endpoint,
+                    address,
+                    if spaced { 0 } else { try_no },
+                    &mut task.stop,
+                )
                 .await
             else {
                 return false;
@@ -326,18 +331,34 @@ impl<P: Prober> Shared<P> {
 
     /// Sends once, waiting out back-pressure; feeds the host's RTT estimate (`try_no` > 0:
     /// an answer on a retry, which is loss). The wait ends at the deadline at the latest;
-    /// `None`: the deadline came before a send could start.
-    async fn send(&self, endpoint: &Endpoint, address: IpAddr, try_no: u32) -> Option<Answer> {
+    /// `None`: the deadline or Ctrl-C came first. Ctrl-C cuts the wait for a pacing slot
+    /// (at `--rate 1` a hundred admitted probes wait up to a hundred seconds for theirs) and
+    /// the wait for an answer: that attempt is not counted, nothing having been learnt.
+    async fn send(
+        &self,
+        endpoint: &Endpoint,
+        address: IpAddr,
+        try_no: u32,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<Answer> {
         loop {
-            self.pace(address).await;
-            let mut wait = self.with_host(address, |host| host.timeout(&self.config.timing));
-            if let Some(deadline) = self.config.deadline {
-                wait = wait.min(deadline.saturating_duration_since(Instant::now()));
-                if wait.is_zero() {
-                    return None;
+            let attempt = async {
+                self.pace(address).await;
+                let mut wait = self.with_host(address, |host| host.timeout(&self.config.timing));
+                if let Some(deadline) = self.config.deadline {
+                    wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+                    if wait.is_zero() {
+                        return None;
+                    }
                 }
-            }
-            match self.prober.attempt(endpoint, wait).await {
+                Some(self.prober.attempt(endpoint, wait).await)
+            };
+            let outcome = tokio::select! {
+                biased;
+                () = stopped(stop) => return None,
+                outcome = attempt => outcome?,
+            };
+            match outcome {
                 Ok(answer) => {
                     if answer.is_response() && !answer.late {
                         self.with_host(address, |host| host.observe(answer.rtt, try_no));
@@ -378,6 +399,14 @@ impl<P: Prober> Shared<P> {
     fn with_host<T>(&self, address: IpAddr, f: impl FnOnce(&mut HostTiming) -> T) -> T {
         let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
         f(hosts.entry(address).or_default())
+    }
+}
+
+/// Returns once Ctrl-C was pressed (at once if it already was); never, when nobody can
+/// press it any more (the sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|stopped| *stopped).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

@@ -10,6 +10,9 @@ use std::io;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use tokio::time::sleep;
 
+#[path = "engine_stop_tests.rs"]
+mod stop;
+
 #[derive(Debug, Clone, Copy)]
 enum Behaviour {
     Open(Duration),

@@ -3,6 +3,7 @@
 //! `net.ipv4.ping_group_range`) when permitted, else a raw socket when privileged. Either
 //! is driven through tokio's UDP socket type, which is only `sendto`/`recvfrom`.
 
+use super::stats::RunningRtt;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -25,10 +26,21 @@ pub struct PingOutcome {
     pub sent: u32,
     /// Replies within the timeout.
     pub received: u32,
-    /// RTT of each reply.
-    pub rtts: Vec<Duration>,
+    /// RTT statistics over the replies (running: `ping -c 0` never ends).
+    pub rtt: RunningRtt,
     /// `ping` (unprivileged ping socket) or `raw`.
     pub method: &'static str,
+}
+
+impl PingOutcome {
+    /// Counts one echo request and its reply, if one came.
+    pub fn add(&mut self, echo: Echo) {
+        self.sent += 1;
+        if let Some(rtt) = echo.rtt {
+            self.received += 1;
+            self.rtt.add(rtt);
+        }
+    }
 }
 
 /// How a socket delivers replies: a raw IPv4 socket includes the IP header.
@@ -108,7 +120,7 @@ impl Pinger {
         let mut outcome = PingOutcome {
             sent: 0,
             received: 0,
-            rtts: Vec::new(),
+            rtt: RunningRtt::default(),
             method: self.method(),
         };
         let mut next = Instant::now();
@@ -133,7 +145,7 @@ impl Pinger {
                 {
                     let elapsed = start.elapsed();
                     outcome.received += 1;
-                    outcome.rtts.push(elapsed);
+                    outcome.rtt.add(elapsed);
                     rtt = Some(elapsed);
                     break;
                 }

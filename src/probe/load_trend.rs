@@ -75,6 +75,31 @@ pub struct Trend {
     pub verdict: Verdict,
 }
 
+/// The trend over finished rates (`LoadRun` and its `Split`); rates without a tally from the
+/// server are left out.
+pub fn trend_of<'a>(
+    runs: impl IntoIterator<Item = (&'a super::load::LoadRun, &'a super::load_split::Split)>,
+) -> Option<Trend> {
+    let losses: Vec<RateLoss> = runs
+        .into_iter()
+        .filter_map(|(run, split)| {
+            let d = split.directions?;
+            Some(RateLoss::of(run.rate, run.counts.sent, &d))
+        })
+        .collect();
+    trend(&losses)
+}
+
+/// Whether loss grows with the rate, given the trend: `None` when nothing can be said
+/// (one rate, or too few datagrams).
+pub fn loss_grows(trend: Option<Trend>) -> Option<bool> {
+    match trend?.verdict {
+        Verdict::Grows => Some(true),
+        Verdict::NoGrowth => Some(false),
+        Verdict::TooFew => None,
+    }
+}
+
 /// Compares the lowest rate with the highest; `None` without two different rates.
 pub fn trend(rates: &[RateLoss]) -> Option<Trend> {
     // No more lost than travelled, whoever built the counts.

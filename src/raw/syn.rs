@@ -371,7 +371,12 @@ impl<'a> Run<'a> {
             if let Some(p) = pacer.as_deref_mut()
                 && paces(self.config.pace_loopback, target.ip())
             {
-                pace(p, tokio::time::Instant::now, std::thread::sleep);
+                pace(p, tokio::time::Instant::now, |pause| {
+                    sleep_unless(stop, pause);
+                });
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
             }
             // Taken before the send: on loopback the reply arrives inside `send_to`.
             let at = Instant::now();
@@ -506,7 +511,14 @@ impl<'a> Run<'a> {
         // Karn: without the send time the RTT is unknown; the answer proves the state but
         // is no sample, for the result or for the timeouts.
         answer.untimed = sent_at.is_none();
-        slot.aggregate.record(&answer);
+        // An answer to a try whose wait already ended (its silence is recorded) is late:
+        // it decides the port and is no loss.
+        match answered {
+            Some(try_no) if try_no < slot.aggregate.attempts() => {
+                slot.aggregate.record_late(&answer, try_no);
+            }
+            _ => slot.aggregate.record(&answer),
+        }
         if let (Some(try_no), Some(_)) = (answered, sent_at) {
             self.hosts
                 .entry(reply.target.ip())
@@ -539,6 +551,18 @@ impl<'a> Run<'a> {
             // The receiver is gone only when the scan is being torn down.
             let _ = self.tx.send(std::mem::take(&mut self.decided));
         }
+    }
+}
+
+/// Sleeps `pause` a tick at a time, ending at Ctrl-C (at `--rate 1` a pause is a second).
+fn sleep_unless(stop: &AtomicBool, pause: Duration) {
+    let until = Instant::now() + pause;
+    while !stop.load(Ordering::Relaxed) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        std::thread::sleep(left.min(TICK));
     }
 }
 

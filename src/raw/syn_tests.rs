@@ -38,8 +38,10 @@ fn ms(n: u64) -> Duration {
 /// A scan of 203.0.113.10:7890 whose SYNs left at `sent` (ms after `t0`), answered by a
 /// synthetic `said` to our port `our_port` at `at_ms`: the result, and the host's
 /// smoothed RTT as the adaptive timeout will use it. `ports`: one source port per try.
+/// `sent`: the send times; `rounds_over`: how many of those tries' rounds had ended in
+/// silence (recorded as the scan does) before the answer came.
 fn answered(
-    sent: &[u64],
+    (sent, rounds_over): (&[u64], u32),
     ports: &[u16],
     our_port: u16,
     at_ms: u64,
@@ -64,6 +66,10 @@ fn answered(
     let t0 = Instant::now();
     for &s in sent {
         run.slots[0].sends.record(t0 + ms(s));
+    }
+    for _ in 0..rounds_over {
+        let silence = Answer::new(Observation::Silence, Duration::ZERO);
+        run.slots[0].aggregate.record(&silence);
     }
     let reply = Reply {
         target,
@@ -96,13 +102,13 @@ fn avg_ms(r: &ProbeResult) -> Option<f64> {
 fn a_late_syn_ack_is_timed_from_the_try_it_answers() {
     // First SYN at 0, the retry at 300 ms; the SYN-ACK to the first comes at 350 ms: its
     // RTT is 350 ms, not the 50 ms since the retry left.
-    let (result, srtt, retry) = answered(&[0, 300], &PORTS, 40000, 350, Said::SynAck);
+    let (result, srtt, retry) = answered((&[0, 300], 0), &PORTS, 40000, 350, Said::SynAck);
     assert_eq!(result.state, crate::model::State::Open);
     assert_eq!(avg_ms(&result), Some(350.0));
     assert_eq!(srtt, Some(ms(350)), "the timeouts learn the real RTT");
     assert!(!retry, "a slow answer to the first try is not loss");
     // The same moment, answering the retry: 50 ms, and the retry's answer is loss.
-    let (result, srtt, retry) = answered(&[0, 300], &PORTS, 40001, 350, Said::SynAck);
+    let (result, srtt, retry) = answered((&[0, 300], 0), &PORTS, 40001, 350, Said::SynAck);
     assert_eq!(avg_ms(&result), Some(50.0));
     assert_eq!(srtt, Some(ms(50)));
     assert!(retry);
@@ -110,7 +116,7 @@ fn a_late_syn_ack_is_timed_from_the_try_it_answers() {
 
 #[test]
 fn rst_and_icmp_are_timed_the_same_way() {
-    let (result, srtt, _) = answered(&[0, 300], &PORTS, 40000, 420, Said::Rst);
+    let (result, srtt, _) = answered((&[0, 300], 0), &PORTS, 40000, 420, Said::Rst);
     assert_eq!(
         (result.state, avg_ms(&result), srtt),
         (crate::model::State::Closed, Some(420.0), Some(ms(420)))
@@ -120,7 +126,7 @@ fn rst_and_icmp_are_timed_the_same_way() {
         kind: 3,
         code: 13,
     };
-    let (result, srtt, _) = answered(&[0, 300, 600], &PORTS, 40001, 700, icmp);
+    let (result, srtt, _) = answered((&[0, 300, 600], 0), &PORTS, 40001, 700, icmp);
     assert_eq!(
         (result.state, avg_ms(&result), srtt),
         (crate::model::State::Filtered, Some(400.0), Some(ms(400)))
@@ -130,14 +136,14 @@ fn rst_and_icmp_are_timed_the_same_way() {
 #[test]
 fn an_answer_of_unknown_send_time_is_no_rtt_sample() {
     // Three tries; the answer is to the first, whose send time is no longer kept.
-    let (result, srtt, retry) = answered(&[0, 300, 600], &PORTS, 40000, 650, Said::SynAck);
+    let (result, srtt, retry) = answered((&[0, 300, 600], 0), &PORTS, 40000, 650, Said::SynAck);
     assert_eq!(result.state, crate::model::State::Open, "it still decides");
     assert_eq!((avg_ms(&result), srtt), (None, None), "Karn: no sample");
     // Received all the same: an open port is never reported with every answer lost.
     assert_eq!(result.received, 1, "{result:?}");
     assert!(!retry, "the first try was answered");
     // One reserved port for two tries: which one was answered cannot be told.
-    let (result, srtt, retry) = answered(&[0, 300], &[40000], 40000, 350, Said::SynAck);
+    let (result, srtt, retry) = answered((&[0, 300], 0), &[40000], 40000, 350, Said::SynAck);
     assert_eq!(result.state, crate::model::State::Open);
     assert_eq!((avg_ms(&result), srtt), (None, None));
     assert_eq!(result.received, 1, "{result:?}");
@@ -145,4 +151,24 @@ fn an_answer_of_unknown_send_time_is_no_rtt_sample() {
         retry,
         "possibly a retry: counted as loss, which buys more retries"
     );
+}
+
+#[test]
+fn an_answer_after_its_round_ended_is_late_not_lost() {
+    // The first SYN at 0 went unanswered for its round (silence recorded), the retry left
+    // at 1000 ms; then the answer to the first SYN came at 1500 ms: a slow server, not
+    // loss (it was 50 % loss).
+    let (result, srtt, retry) = answered((&[0, 1000], 1), &PORTS, 40000, 1500, Said::SynAck);
+    assert_eq!(
+        (result.state, result.attempts, result.received, result.late),
+        (crate::model::State::Open, 1, 1, 1)
+    );
+    assert!(result.loss_pct().abs() < 1e-9, "{result:?}");
+    assert_eq!(avg_ms(&result), Some(1500.0));
+    assert_eq!(srtt, Some(ms(1500)), "the timeouts learn the slow path");
+    assert!(!retry);
+    // The retry's own answer after the first try's silence: that try was lost.
+    let (result, _, retry) = answered((&[0, 1000], 1), &PORTS, 40001, 1050, Said::SynAck);
+    assert_eq!((result.attempts, result.received, result.late), (2, 1, 0));
+    assert!(retry);
 }

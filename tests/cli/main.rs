@@ -7,6 +7,7 @@ mod bad_inputs;
 mod check;
 mod classify;
 mod errors;
+mod exact;
 mod formats;
 mod global_flags;
 mod local;

@@ -121,7 +121,7 @@ fn sorted_keys(v: &Value) -> Vec<&str> {
 }
 
 /// A record's fields (DESIGN.md, README "JSON fields", `src/output/probe_json.rs`), sorted.
-const FIELDS: [&str; 19] = [
+const FIELDS: [&str; 20] = [
     "address",
     "attempts",
     "cause",
@@ -129,6 +129,7 @@ const FIELDS: [&str; 19] = [
     "hints",
     "host",
     "icmp_from",
+    "late",
     "loss_pct",
     "method",
     "observed_source",
@@ -478,10 +479,10 @@ fn json_jsonl_and_csv() {
     assert_eq!(
         rows[0],
         "target,host,address,port,protocol,method,state,reason,icmp_from,attempts,received,loss_pct,\
-         rtt_min_ms,rtt_avg_ms,rtt_max_ms,rtt_stddev_ms,payload,error,responder,observed_source,cause"
+         rtt_min_ms,rtt_avg_ms,rtt_max_ms,rtt_stddev_ms,payload,error,responder,observed_source,cause,late"
     );
     let fields: Vec<&str> = rows[1].split(',').collect();
-    assert_eq!(fields.len(), 21, "{}", rows[1]);
+    assert_eq!(fields.len(), 22, "{}", rows[1]);
     let head =
         format!("{target},127.0.0.1,127.0.0.1,{closed},tcp,connect,closed,conn-refused,,1,1,0");
     assert_eq!(fields[..12].join(","), head);
@@ -490,7 +491,7 @@ fn json_jsonl_and_csv() {
         "{}",
         rows[1]
     );
-    assert_eq!(fields[16..], ["", "", "false", "", "not_listening"]);
+    assert_eq!(fields[16..], ["", "", "false", "", "not_listening", "0"]);
 }
 
 #[test]
