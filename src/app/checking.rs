@@ -278,6 +278,7 @@ mod tests {
             address: Some([127, 0, 0, 1].into()),
             port,
             protocol: Protocol::Tcp,
+            scope_id: 0,
         }
     }
 

@@ -17,7 +17,7 @@ use crate::output::json_stream::JsonStream;
 use crate::output::probe_json::ProbeRecord;
 use crate::output::{Format, probe_csv, probe_live, probe_table};
 use crate::plan::expand::{Plan, PlanOptions, build_plan};
-use crate::plan::target::{HostSpec, TargetSpec, parse_target};
+use crate::plan::target::{HostSpec, TargetSpec, parse_target, parse_targets};
 use crate::probe::{EngineConfig, SocketProber};
 use crate::raw;
 use crate::resolve::SystemResolver;
@@ -207,10 +207,7 @@ enum Syn {
 }
 
 fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
-    let mut specs = Vec::new();
-    for token in &args.targets {
-        specs.push(parse_target(token)?);
-    }
+    let mut specs = parse_targets(&args.targets, true)?;
     for path in &args.file {
         specs.extend(targets_from_file(path)?);
     }

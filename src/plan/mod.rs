@@ -5,4 +5,5 @@
 
 pub mod duration;
 pub mod expand;
+pub mod guess;
 pub mod target;

@@ -20,3 +20,4 @@ mod server_side;
 mod servers;
 mod sizes;
 mod trace;
+mod zone;
