@@ -9,6 +9,7 @@ mod classify;
 mod errors;
 mod formats;
 mod global_flags;
+mod help;
 mod local;
 mod meta;
 mod ping;
