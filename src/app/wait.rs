@@ -97,7 +97,8 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return Ok(EXIT_FAILURE);
     }
     if !ctx.quiet {
-        for outcome in &report.outcomes {
+        for (outcome, held_at) in report.outcomes.iter().zip(&report.held_at) {
+            let seconds = held_at.unwrap_or(report.elapsed).as_secs_f64();
             for row in &outcome.rows {
                 writeln!(
                     ctx.err,

@@ -19,6 +19,7 @@ mod raw;
 mod serve_pressure;
 mod sizes;
 mod trace;
+mod truths;
 mod wait;
 
 use assert_cmd::Command;
