@@ -113,6 +113,8 @@ pub enum Problem {
     UnknownInterface(String),
     #[error("a link-local address needs its interface: write {0} (ip -6 addr shows which)")]
     LinkLocalNeedsZone(String),
+    #[error("unknown state '{0}' (open, closed, filtered, open|filtered, error, or any)")]
+    UnknownState(String),
     #[error("looks like a port: write {0}")]
     LooksLikePort(String),
     #[error("a URL, not a target: write {0}")]

@@ -11,12 +11,13 @@ use crate::cli::probe::ProbeArgs;
 use crate::diagnose::{CloudChoice, Diagnosis, HostIndex};
 use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, LineError, Problem, Result};
 use crate::lines::{Line, LineReader, MAX_LINE};
-use crate::model::{Endpoint, ProbeResult, Protocol, State};
+use crate::model::{Endpoint, ProbeResult, Protocol};
 use crate::output::diagnosis_text::{self, Group};
 use crate::output::json_stream::JsonStream;
 use crate::output::probe_json::ProbeRecord;
 use crate::output::{Format, probe_csv, probe_live, probe_table};
 use crate::plan::expand::{Plan, PlanOptions, build_plan};
+use crate::plan::expect::Expected;
 use crate::plan::target::{HostSpec, TargetSpec, parse_target, parse_targets};
 use crate::probe::{EngineConfig, SocketProber};
 use crate::raw;
@@ -41,7 +42,7 @@ struct Request {
     plan: Plan,
     engine: EngineConfig,
     payload: PayloadChoice,
-    expect: State,
+    expect: Expected,
     live: bool,
     all: bool,
     cloud: CloudChoice,
@@ -250,8 +251,9 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         expect: args
             .expect
             .as_deref()
-            .and_then(State::parse)
-            .unwrap_or(State::Open),
+            .map(Expected::parse)
+            .transpose()?
+            .unwrap_or_default(),
         live: args.timing.count.unwrap_or(PROBE_DEFAULTS.count) != 1 && format == Format::Table,
         all: args.all,
         cloud,
@@ -351,13 +353,11 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
     }
     let mut adviser = sink.adviser;
     render(&results, &mut adviser, ctx, Shown { live, all, hints })?;
-    Ok(
-        if results.iter().all(|r| r.state == expect) && !results.is_empty() {
-            EXIT_OK
-        } else {
-            EXIT_FAILURE
-        },
-    )
+    Ok(if expect.holds(results.iter().map(|r| r.state)) {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
 }
 
 /// What the table shows besides the results.

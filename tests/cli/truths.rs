@@ -3,6 +3,7 @@
 
 use super::probe::{closed_tcp, closed_udp, listening, tcp_listener};
 use super::run;
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::Duration;
@@ -76,4 +77,47 @@ fn wait_tells_each_target_its_own_ready_time() {
     assert!(times[0].1 < times[1].1, "{stderr}");
     assert!(times[1].1 >= 0.7, "{stderr}");
     opener.join().unwrap();
+}
+
+#[test]
+fn a_sweep_exits_as_expected_with_expect_and_help_says_why() {
+    let _guard = listening();
+    let (_open, open) = tcp_listener();
+    // Ports that were free a moment ago beside the open one: a sweep that is mostly closed.
+    let mut ports: BTreeSet<u16> = (0..5).map(|_| closed_tcp()).collect();
+    ports.insert(open);
+    let list = ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let sweep = |expect: Option<&str>| {
+        let mut args = vec!["probe", "127.0.0.1", "-p", &list, "--json"];
+        args.extend(expect.map(|e| ["--expect", e]).into_iter().flatten());
+        let (code, stdout, stderr) = run(&args);
+        let records: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+        let states: BTreeSet<String> = records
+            .as_array()
+            .expect("an array")
+            .iter()
+            .filter_map(|r| r["state"].as_str().map(str::to_owned))
+            .collect();
+        (code, states)
+    };
+    let both: BTreeSet<String> = ["closed", "open"].map(str::to_owned).into();
+    assert_eq!(
+        sweep(None),
+        (1, both.clone()),
+        "open only is expected by default"
+    );
+    assert_eq!(sweep(Some("open,closed")), (0, both.clone()));
+    assert_eq!(sweep(Some("any")), (0, both.clone()));
+    assert_eq!(sweep(Some("open,filtered")).0, 1);
+    let (_, help, _) = run(&["probe", "--help"]);
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("So a sweep where most ports are closed exits 1 (nmap exits 0 after any completed scan): --expect open,closed, or --expect any"),
+        "{help}"
+    );
 }
