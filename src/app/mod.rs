@@ -18,6 +18,7 @@ mod ping;
 mod port;
 mod probe;
 mod probe_run;
+mod progress;
 mod report;
 mod serve;
 mod sizes;

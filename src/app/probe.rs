@@ -6,6 +6,7 @@ use super::advise::Adviser;
 use super::drive::{drive, runtime};
 use super::options::{Defaults, advice, engine_config, protocols};
 use super::probe_run::{Sink, syn_then_connect};
+use super::progress::Progress;
 use crate::classify::port_spec::parse_port_arg;
 use crate::cli::probe::ProbeArgs;
 use crate::diagnose::{CloudChoice, Diagnosis, HostIndex};
@@ -23,7 +24,6 @@ use crate::probe::{EngineConfig, SocketProber};
 use crate::raw;
 use crate::resolve::SystemResolver;
 use crate::wire::payloads::{PayloadChoice, parse_payload};
-use indicatif::{ProgressBar, ProgressDrawTarget};
 use ipnet::IpNet;
 use std::fs::File;
 use std::io::IsTerminal;
@@ -34,8 +34,6 @@ pub const PROBE_DEFAULTS: Defaults = Defaults {
     count: 1,
     interval: "1s",
 };
-/// Runs with more endpoints than this show a progress bar (on a terminal).
-const PROGRESS_OVER: usize = 100;
 
 /// Everything `probe` needs, parsed and checked.
 struct Request {
@@ -322,17 +320,14 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         syn_demanded,
         syn_wanted_privilege: _,
     } = request;
-    let total = plan.endpoints.len();
     // Only where someone sees it: a hidden bar still takes a lock per result.
-    let progress =
-        (total > PROGRESS_OVER && !live && !ctx.quiet && std::io::stderr().is_terminal()).then(
-            || ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr()),
-        );
+    let visible = !live && !ctx.quiet && std::io::stderr().is_terminal();
+    let progress = Progress::new(plan.endpoints.len(), visible);
     let mut sink = Sink {
         out: &mut *ctx.out,
         err: (!ctx.quiet).then_some(&mut *ctx.err as &mut dyn std::io::Write),
         live,
-        progress: progress.as_ref(),
+        progress,
         stream: (ctx.format == Format::Jsonl).then(|| JsonStream::new(Vec::new(), false)),
         adviser: Adviser::new(cloud, source),
         index: HostIndex::default(),
@@ -348,9 +343,7 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
     } else {
         drive(endpoints, &unresolved, prober, engine, responder, &mut sink).await?
     };
-    if let Some(bar) = sink.progress {
-        bar.finish_and_clear();
-    }
+    sink.progress.finish();
     let mut adviser = sink.adviser;
     render(&results, &mut adviser, ctx, Shown { live, all, hints })?;
     Ok(if expect.holds(results.iter().map(|r| r.state)) {

@@ -5,6 +5,7 @@
 use super::advise::Adviser;
 use super::drive::{Observer, drive};
 use super::probe::takes_syn;
+use super::progress::Progress;
 use crate::diagnose::HostIndex;
 use crate::error::{Error, Result};
 use crate::model::{Endpoint, ProbeResult};
@@ -15,7 +16,6 @@ use crate::probe::attempt::Answer;
 use crate::probe::icmp_limit::{ALLOWANCE, BUDGET};
 use crate::probe::{EngineConfig, SocketProber};
 use crate::raw::{self, SynConfig};
-use indicatif::ProgressBar;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -122,7 +122,7 @@ pub(super) struct Sink<'a> {
     /// Notes go here (`None` with `-q`).
     pub(super) err: Option<&'a mut dyn std::io::Write>,
     pub(super) live: bool,
-    pub(super) progress: Option<&'a ProgressBar>,
+    pub(super) progress: Progress,
     pub(super) stream: Option<JsonStream<Vec<u8>>>,
     pub(super) adviser: Adviser,
     /// Results so far, for diagnosing streamed results with what is known at that moment.
@@ -135,17 +135,18 @@ impl Sink<'_> {
         let Some(err) = self.err.as_mut() else {
             return Ok(());
         };
-        let mut write = || writeln!(err, "ipdiag: note: {text}");
-        match self.progress {
-            Some(bar) => bar.suspend(write)?,
-            None => write()?,
-        }
+        self.progress
+            .suspend(|| writeln!(err, "ipdiag: note: {text}"))?;
         Ok(())
     }
 }
 
 impl Observer for Sink<'_> {
     fn icmp_rationed(&mut self, address: IpAddr) -> Result<()> {
+        self.progress.slow(&format!(
+            "{address} rations ICMP (retries {:.1} s apart)",
+            ALLOWANCE.as_secs_f64()
+        ));
         self.note(&format!(
             "{address} rations its ICMP port unreachable messages (Linux: about one a second \
              after a burst of 6), so its silent UDP ports are asked again, one every {:.1} s, \
@@ -182,9 +183,7 @@ impl Observer for Sink<'_> {
     }
 
     fn done(&mut self, result: &ProbeResult) -> Result<()> {
-        if let Some(bar) = self.progress {
-            bar.inc(1);
-        }
+        self.progress.done(result.state);
         let Some(stream) = self.stream.as_mut() else {
             return Ok(());
         };
@@ -201,6 +200,7 @@ impl Observer for Sink<'_> {
 
     /// Writes out the JSON lines gathered so far.
     fn idle(&mut self) -> Result<()> {
+        self.progress.tick();
         if let Some(stream) = self.stream.as_mut()
             && !stream.buffer().is_empty()
         {

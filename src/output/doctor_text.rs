@@ -3,6 +3,7 @@
 
 use super::Style;
 use super::probe_live::summary_lines;
+use super::probe_table::state_color;
 use super::probe_text::endpoint_text;
 use super::trace_text::summarise;
 use crate::classify::{AddrInfo, classify};
@@ -43,18 +44,18 @@ pub struct Report<'a> {
 }
 
 /// Renders the report.
-pub fn render(report: &Report<'_>, _style: Style) -> String {
+pub fn render(report: &Report<'_>, style: Style) -> String {
     let mut out = String::new();
     for (i, asked) in report.asked.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        asked_text(&mut out, asked, report.cloud_note);
+        asked_text(&mut out, asked, report.cloud_note, style);
     }
     out
 }
 
-fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
+fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str, style: Style) {
     let r = a.result;
     let _ = writeln!(
         out,
@@ -64,13 +65,14 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
         r.reason
     );
     if let Some(top) = a.diagnosis.hints.first() {
-        let _ = writeln!(
-            out,
+        // The line that matters most, in the colour of the port's state (as probe's STATE).
+        let verdict = format!(
             "Verdict: {} ({} confidence): {}",
             top.cause,
             top.confidence.as_str(),
             top.cause.summary()
         );
+        let _ = writeln!(out, "{}", style.paint(&verdict, state_color(r.state)));
     }
     out.push('\n');
     let [_, stats] = summary_lines(r);

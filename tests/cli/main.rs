@@ -15,6 +15,8 @@ mod meta;
 mod ping;
 mod port;
 mod probe;
+mod progress;
+mod pty;
 mod raw;
 mod serve_pressure;
 mod sizes;

@@ -121,3 +121,34 @@ fn a_sweep_exits_as_expected_with_expect_and_help_says_why() {
         "{help}"
     );
 }
+
+/// The first colour code on the line that contains `marker`.
+fn colour_of<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
+    let line = text.lines().find(|l| l.contains(marker))?;
+    let start = line.find("\x1b[")?;
+    let end = start + line[start..].find('m')?;
+    Some(&line[start..=end])
+}
+
+#[test]
+fn doctors_verdict_is_coloured_like_the_state_column() {
+    let _guard = listening();
+    let (_listener, open) = tcp_listener();
+    for port in [open, closed_tcp()] {
+        let target = format!("127.0.0.1:{port}");
+        let (_, probe, _) = run(&["probe", &target, "--color", "always", "--no-hints"]);
+        let (_, doctor, stderr) = run(&["doctor", &target, "--color", "always"]);
+        let state = colour_of(&probe, &format!("{port}/tcp")).unwrap_or_else(|| panic!("{probe}"));
+        let verdict = doctor
+            .lines()
+            .find(|l| l.contains("Verdict: "))
+            .unwrap_or_else(|| panic!("{doctor} {stderr}"));
+        assert!(
+            verdict.starts_with(&format!("{state}Verdict: ")),
+            "{verdict:?} vs {state:?}"
+        );
+        assert!(verdict.ends_with("\x1b[39m"), "{verdict:?}");
+        let (_, plain, _) = run(&["doctor", &target, "--color", "never"]);
+        assert!(!plain.contains('\x1b'), "{plain}");
+    }
+}

@@ -15,6 +15,8 @@ mod lone;
 mod loss;
 mod nmap;
 mod ping;
+#[path = "../cli/pty.rs"]
+mod pty;
 mod ration;
 mod rcvbuf;
 mod server_side;
