@@ -18,6 +18,7 @@ mod probe;
 mod progress;
 mod pty;
 mod raw;
+mod readme;
 mod serve_pressure;
 mod sizes;
 mod trace;
