@@ -37,7 +37,7 @@ status mean 'as expected'.";
 /// Probe TCP and UDP reachability.
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// Targets: HOST:PORT, [IPV6]:PORT, HOST (with -p), NETWORK/LEN:PORT
+    /// Targets: HOST:PORT, [IPV6]:PORT, [IPV6%IFACE]:PORT (link-local), HOST (with -p), NETWORK/LEN:PORT
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Ports for targets given without one: 22,80,8000-8100, ssh, 53/udp
