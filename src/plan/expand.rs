@@ -224,14 +224,19 @@ fn check_broadcast(
 /// The host addresses of a network: without the network and broadcast addresses for IPv4
 /// networks larger than /31 (RFC 3021), every address otherwise.
 fn hosts(spec: &TargetSpec, net: IpNet) -> Result<Vec<IpAddr>, InputError> {
-    let size = 1u128
-        .checked_shl(u32::from(net.max_prefix_len() - net.prefix_len()))
-        .unwrap_or(u128::MAX);
+    let bits = u32::from(net.max_prefix_len() - net.prefix_len());
+    let size = 1u128.checked_shl(bits).unwrap_or(u128::MAX);
     if size > MAX_NETWORK_ADDRESSES {
+        // 2^128 reads better than its 39 digits (and is exact, which u128 is not).
+        let count = if bits > 32 {
+            format!("2^{bits}")
+        } else {
+            size.to_string()
+        };
         return Err(InputError::new(
             "target",
             &spec.text,
-            Problem::TooManyAddresses(size.to_string()),
+            Problem::TooManyAddresses(count),
         ));
     }
     Ok(match net {
