@@ -121,6 +121,8 @@ pub enum Problem {
     Url(String),
     #[error("looks like a command: it goes after -- ({0})")]
     CommandWithoutDashes(String),
+    #[error("no port: write HOST:PORT; a command to run goes after -- ({0})")]
+    NoPortOrCommand(String),
     #[error("an IPv6 network with a port is written [NETWORK]/LEN:PORT ({0})")]
     V6NetworkWithPort(String),
     #[error("an empty item in the list (two commas, or one at an end)")]

@@ -128,7 +128,13 @@ pub fn wait_command(index: usize, before: &[String], rest: &[String]) -> Option<
         line.push(' ');
         line.push_str(word);
     }
-    Some(Problem::CommandWithoutDashes(printable(&line)))
+    let line = printable(&line);
+    // `wait db:5432 cache` may be a target without its port as much as a command.
+    Some(if path_like {
+        Problem::CommandWithoutDashes(line)
+    } else {
+        Problem::NoPortOrCommand(line)
+    })
 }
 
 /// `[fe80::1]:80` without `%IFACE`: a link-local address exists on every link, so the
@@ -197,7 +203,7 @@ mod tests {
         );
         assert_eq!(
             wait_command(1, &words(&["db:5432"]), &words(&["make"])),
-            Some(Problem::CommandWithoutDashes(
+            Some(Problem::NoPortOrCommand(
                 "ipdiag wait db:5432 -- make".to_owned()
             ))
         );
