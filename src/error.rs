@@ -107,10 +107,24 @@ pub enum Problem {
     NetworkNotHost,
     #[error("brackets are for IPv6 addresses: write ADDRESS:PORT")]
     BracketsNotV6,
-    #[error("IPv6 zones (%IFACE) are not supported here: give a global or loopback address")]
-    ZoneUnsupported,
     #[error("the zone after '%' must be an interface name or index")]
     BadZone,
+    #[error("no interface '{0}' on this host (ip link lists them)")]
+    UnknownInterface(String),
+    #[error("a link-local address needs its interface: write {0} (ip -6 addr shows which)")]
+    LinkLocalNeedsZone(String),
+    #[error("unknown state '{0}' (open, closed, filtered, open|filtered, error, or any)")]
+    UnknownState(String),
+    #[error("looks like a port: write {0}")]
+    LooksLikePort(String),
+    #[error("a URL, not a target: write {0}")]
+    Url(String),
+    #[error("looks like a command: it goes after -- ({0})")]
+    CommandWithoutDashes(String),
+    #[error("no port: write HOST:PORT; a command to run goes after -- ({0})")]
+    NoPortOrCommand(String),
+    #[error("an IPv6 network with a port is written [NETWORK]/LEN:PORT ({0})")]
+    V6NetworkWithPort(String),
     #[error("an empty item in the list (two commas, or one at an end)")]
     EmptyItem,
     #[error(

@@ -260,6 +260,20 @@ pub struct Endpoint {
     pub port: u16,
     /// TCP or UDP.
     pub protocol: Protocol,
+    /// The interface index of an IPv6 address written with a zone (`fe80::1%eth0`), else 0.
+    pub scope_id: u32,
+}
+
+impl Endpoint {
+    /// The socket address to probe, with the IPv6 scope id (a link-local address is
+    /// reachable only through its interface).
+    pub fn socket_addr(&self) -> Option<std::net::SocketAddr> {
+        use std::net::{IpAddr, SocketAddr, SocketAddrV6};
+        Some(match self.address? {
+            IpAddr::V6(a) => SocketAddr::V6(SocketAddrV6::new(a, self.port, 0, self.scope_id)),
+            a @ IpAddr::V4(_) => SocketAddr::new(a, self.port),
+        })
+    }
 }
 
 /// RTT summary in milliseconds.
@@ -353,6 +367,7 @@ impl ProbeResult {
                 address: Some(address),
                 port,
                 protocol: Protocol::Tcp,
+                scope_id: 0,
             },
             state,
             reason,

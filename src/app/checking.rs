@@ -55,6 +55,9 @@ pub struct Report {
     pub rounds: u32,
     /// From the first probe to the last answer.
     pub elapsed: Duration,
+    /// One per check: how long after the start it held (the end of the round in which it
+    /// did), so `wait` tells each target's own ready time.
+    pub held_at: Vec<Option<Duration>>,
     /// Ctrl-C stopped the run.
     pub interrupted: bool,
 }
@@ -105,6 +108,7 @@ pub async fn until_hold(
         Until::Once | Until::Forever => None,
     };
     let mut outcomes = vec![Outcome::default(); checks.len()];
+    let mut held_at = vec![None; checks.len()];
     let mut pending: Vec<usize> = (0..checks.len()).collect();
     let mut rounds = 0;
     let mut backoff = FIRST_BACKOFF;
@@ -117,11 +121,17 @@ pub async fn until_hold(
                 outcomes[i] = outcome;
             }
         }
+        for &i in &pending {
+            if outcomes[i].holds() {
+                held_at[i] = Some(start.elapsed());
+            }
+        }
         pending.retain(|&i| !outcomes[i].holds());
         let report = |interrupted| Report {
             outcomes: outcomes.clone(),
             rounds,
             elapsed: start.elapsed(),
+            held_at: held_at.clone(),
             interrupted,
         };
         if interrupted || pending.is_empty() {
@@ -278,6 +288,7 @@ mod tests {
             address: Some([127, 0, 0, 1].into()),
             port,
             protocol: Protocol::Tcp,
+            scope_id: 0,
         }
     }
 

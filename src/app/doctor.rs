@@ -278,7 +278,7 @@ fn trace_each(
     endpoints
         .iter()
         .filter_map(|e| {
-            let target = SocketAddr::new(e.address?, e.port);
+            let target = e.socket_addr()?;
             let config = TraceConfig {
                 protocol: e.protocol,
                 max_hops: TRACE_MAX_HOPS,
@@ -385,10 +385,9 @@ fn distinct_addresses(endpoints: &[Endpoint]) -> Vec<IpAddr> {
 fn control_endpoints(asked: &[Endpoint], addresses: &[IpAddr]) -> Vec<Endpoint> {
     let mut out = Vec::new();
     for &address in addresses {
-        let host = asked
-            .iter()
-            .find(|e| e.address == Some(address))
-            .map_or_else(|| address.to_string(), |e| e.host.clone());
+        let same = asked.iter().find(|e| e.address == Some(address));
+        let host = same.map_or_else(|| address.to_string(), |e| e.host.clone());
+        let scope_id = same.map_or(0, |e| e.scope_id);
         // The canaries (ports nothing should listen on) tell a middlebox that answers
         // every port from a server that answers this one.
         for port in CONTROL_PORTS.into_iter().chain(CANARY_PORTS) {
@@ -402,6 +401,7 @@ fn control_endpoints(asked: &[Endpoint], addresses: &[IpAddr]) -> Vec<Endpoint> 
                     address: Some(address),
                     port,
                     protocol: Protocol::Tcp,
+                    scope_id,
                 });
             }
         }

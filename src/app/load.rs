@@ -203,7 +203,7 @@ fn request(load: &LoadArgs, args: &ProbeArgs) -> Result<Option<Request>> {
     let Some(target) = plan
         .endpoints
         .iter()
-        .find_map(|e| e.address.map(|a| SocketAddr::new(a, e.port)))
+        .find_map(crate::model::Endpoint::socket_addr)
     else {
         return Ok(None);
     };

@@ -34,8 +34,12 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
             scope: classify(net.addr()).scope.as_str(),
         })
         .collect();
-    let nat =
-        !interfaces.is_empty() && !interfaces.iter().any(|i| i.scope == Scope::Public.as_str());
+    // Behind NAT means a network interface with private addresses only; a host with
+    // nothing but loopback (and link-local) is not on a network at all.
+    let networked = interfaces
+        .iter()
+        .any(|i| i.scope != Scope::Loopback.as_str() && i.scope != Scope::LinkLocal.as_str());
+    let nat = networked && !interfaces.iter().any(|i| i.scope == Scope::Public.as_str());
     let protocol = if args.udp {
         Transport::Udp
     } else {

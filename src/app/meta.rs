@@ -2,11 +2,9 @@
 
 use super::Context;
 use crate::classify::datasets::datasets;
-use crate::cli::Cli;
 use crate::cli::meta::{CompletionsArgs, ManArgs};
 use crate::error::{EXIT_OK, Error, Result};
 use crate::output::Format;
-use clap::CommandFactory;
 
 /// `ipdiag data`: a block per dataset, or a JSON array.
 pub fn data(ctx: &mut Context<'_>) -> Result<u8> {
@@ -34,7 +32,7 @@ pub fn data(ctx: &mut Context<'_>) -> Result<u8> {
 /// `ipdiag completions SHELL`. Generated into memory first: the generator panics on a
 /// write error, and a closed stdout (`| head`) must end quietly.
 pub fn completions(args: &CompletionsArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    let mut command = Cli::command();
+    let mut command = crate::cli::formats::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "ipdiag", &mut script);
     ctx.out.write_all(&script)?;
@@ -43,7 +41,7 @@ pub fn completions(args: &CompletionsArgs, ctx: &mut Context<'_>) -> Result<u8> 
 
 /// `ipdiag man [COMMAND]`.
 pub fn man(args: &ManArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    let root = Cli::command();
+    let root = crate::cli::formats::command();
     let page = match args.command.as_deref() {
         None => root,
         Some(name) => {

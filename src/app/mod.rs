@@ -21,6 +21,7 @@ mod port;
 mod probe;
 mod probe_run;
 mod probe_stage;
+mod progress;
 mod report;
 mod serve;
 mod sizes;

@@ -7,20 +7,21 @@ use super::drive::{drive_run, runtime};
 use super::options::{Defaults, advice, engine_config, protocols};
 use super::probe_run::syn_then_connect;
 use super::probe_stage::{Shown, Stage, Verdict};
+use super::progress::Progress;
 use crate::classify::port_spec::parse_port_arg;
 use crate::cli::probe::ProbeArgs;
 use crate::diagnose::CloudChoice;
 use crate::error::{Error, InputError, LineError, Problem, Result};
 use crate::lines::{Line, LineReader, MAX_LINE};
-use crate::model::{Endpoint, Protocol, State};
+use crate::model::{Endpoint, Protocol};
 use crate::output::Format;
 use crate::plan::expand::{Plan, PlanOptions, build_plan};
-use crate::plan::target::{HostSpec, TargetSpec, parse_target};
+use crate::plan::expect::Expected;
+use crate::plan::target::{HostSpec, TargetSpec, parse_target, parse_targets};
 use crate::probe::{EngineConfig, SocketProber};
 use crate::raw;
 use crate::resolve::SystemResolver;
 use crate::wire::payloads::{PayloadChoice, parse_payload};
-use indicatif::{ProgressBar, ProgressDrawTarget};
 use ipnet::IpNet;
 use std::fs::File;
 use std::io::IsTerminal;
@@ -31,15 +32,13 @@ pub const PROBE_DEFAULTS: Defaults = Defaults {
     count: 1,
     interval: "1s",
 };
-/// Runs with more endpoints than this show a progress bar (on a terminal).
-const PROGRESS_OVER: usize = 100;
 
 /// Everything `probe` needs, parsed and checked.
 struct Request {
     plan: Plan,
     engine: EngineConfig,
     payload: PayloadChoice,
-    expect: State,
+    expect: Expected,
     live: bool,
     all: bool,
     cloud: CloudChoice,
@@ -205,10 +204,7 @@ enum Syn {
 }
 
 fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
-    let mut specs = Vec::new();
-    for token in &args.targets {
-        specs.push(parse_target(token)?);
-    }
+    let mut specs = parse_targets(&args.targets, true)?;
     for path in &args.file {
         specs.extend(targets_from_file(path)?);
     }
@@ -251,8 +247,9 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         expect: args
             .expect
             .as_deref()
-            .and_then(State::parse)
-            .unwrap_or(State::Open),
+            .map(Expected::parse)
+            .transpose()?
+            .unwrap_or_default(),
         live: args.timing.count.unwrap_or(PROBE_DEFAULTS.count) != 1 && format == Format::Table,
         all: args.all,
         cloud,
@@ -323,10 +320,8 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
     } = request;
     let total = plan.endpoints.len();
     // Only where someone sees it: a hidden bar still takes a lock per result.
-    let progress =
-        (total > PROGRESS_OVER && !live && !ctx.quiet && std::io::stderr().is_terminal()).then(
-            || ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr()),
-        );
+    let visible = !live && !ctx.quiet && std::io::stderr().is_terminal();
+    let progress = Progress::new(total, visible);
     let verdict = Verdict {
         expect,
         until_stopped: engine.count.is_none(),
@@ -352,5 +347,5 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         )
         .await?
     };
-    stage.finish(&driven, total, verdict)
+    stage.finish(&driven, total, &verdict)
 }

@@ -10,18 +10,19 @@ use super::Context;
 use super::advise::Adviser;
 use super::check::EXIT_INTERRUPTED;
 use super::drive::{Driven, Observer};
+use super::progress::Progress;
 use crate::diagnose::{Diagnosis, HostIndex};
 use crate::error::{EXIT_FAILURE, EXIT_OK, Result};
-use crate::model::{Endpoint, ProbeResult, State};
+use crate::model::{Endpoint, ProbeResult};
 use crate::output::diagnosis_text::{self, Group};
 use crate::output::json_stream::JsonStream;
 use crate::output::probe_json::{Interrupted, ProbeRecord};
 use crate::output::probe_live::{self, AttemptOutcome, AttemptView};
 use crate::output::{Format, probe_csv, probe_table};
+use crate::plan::expect::Expected;
 use crate::probe::attempt::Answer;
 use crate::probe::icmp_limit::{ALLOWANCE, BUDGET};
 use crate::probe::reason::{Observation, judge};
-use indicatif::ProgressBar;
 use std::net::IpAddr;
 
 /// What the table shows besides the results.
@@ -36,10 +37,9 @@ pub(super) struct Shown {
 }
 
 /// How the exit status is decided.
-#[derive(Clone, Copy)]
 pub(super) struct Verdict {
-    /// The state every endpoint should have for exit 0.
-    pub expect: State,
+    /// The states every endpoint may have for exit 0 (`--expect`, `open` by default).
+    pub expect: Expected,
     /// `-c 0`: the run lasts until Ctrl-C by design, so Ctrl-C is no interruption.
     pub until_stopped: bool,
 }
@@ -48,7 +48,7 @@ pub(super) struct Verdict {
 pub(super) struct Stage<'a, 'b> {
     ctx: &'a mut Context<'b>,
     shown: Shown,
-    progress: Option<ProgressBar>,
+    progress: Progress,
     pub(super) adviser: Adviser,
     /// Results streamed so far: a streamed record is diagnosed with what is known when it
     /// is written (filtered ports finish last, so the ports that answered are known then).
@@ -61,7 +61,7 @@ impl<'a, 'b> Stage<'a, 'b> {
     pub(super) fn new(
         ctx: &'a mut Context<'b>,
         shown: Shown,
-        progress: Option<ProgressBar>,
+        progress: Progress,
         adviser: Adviser,
     ) -> Self {
         Self {
@@ -80,21 +80,16 @@ impl<'a, 'b> Stage<'a, 'b> {
             return Ok(());
         }
         let err = &mut *self.ctx.err;
-        let mut write = || writeln!(err, "ipdiag: note: {text}");
-        match &self.progress {
-            Some(bar) => bar.suspend(write)?,
-            None => write()?,
-        }
+        self.progress
+            .suspend(|| writeln!(err, "ipdiag: note: {text}"))?;
         Ok(())
     }
 
     /// Ends the run: renders what only the whole run can give (table, JSON, CSV), writes
     /// out everything buffered, says what Ctrl-C left unprobed; returns the exit status
     /// (130 when Ctrl-C cut a run that was meant to end by itself).
-    pub(super) fn finish(mut self, driven: &Driven, total: usize, verdict: Verdict) -> Result<u8> {
-        if let Some(bar) = &self.progress {
-            bar.finish_and_clear();
-        }
+    pub(super) fn finish(mut self, driven: &Driven, total: usize, verdict: &Verdict) -> Result<u8> {
+        self.progress.finish();
         let results = &driven.results;
         let not_probed = total.saturating_sub(results.len());
         let cut = driven.interrupted && !verdict.until_stopped;
@@ -116,7 +111,7 @@ impl<'a, 'b> Stage<'a, 'b> {
         }
         Ok(if cut {
             EXIT_INTERRUPTED
-        } else if !results.is_empty() && results.iter().all(|r| r.state == verdict.expect) {
+        } else if verdict.expect.holds(results.iter().map(|r| r.state)) {
             EXIT_OK
         } else {
             EXIT_FAILURE
@@ -193,6 +188,10 @@ impl<'a, 'b> Stage<'a, 'b> {
 
 impl Observer for Stage<'_, '_> {
     fn icmp_rationed(&mut self, address: IpAddr) -> Result<()> {
+        self.progress.slow(&format!(
+            "{address} rations ICMP (retries {:.1} s apart)",
+            ALLOWANCE.as_secs_f64()
+        ));
         self.note(&format!(
             "{address} rations its ICMP port unreachable messages (Linux: about one a second \
              after a burst of 6), so its silent UDP ports are asked again, one every {:.1} s, \
@@ -226,9 +225,7 @@ impl Observer for Stage<'_, '_> {
     }
 
     fn done(&mut self, result: &ProbeResult) -> Result<()> {
-        if let Some(bar) = &self.progress {
-            bar.inc(1);
-        }
+        self.progress.done(result.state);
         if self.ctx.format != Format::Jsonl {
             return Ok(());
         }
@@ -241,6 +238,7 @@ impl Observer for Stage<'_, '_> {
 
     /// Shows the JSON lines written so far (the output is buffered).
     fn idle(&mut self) -> Result<()> {
+        self.progress.tick();
         if std::mem::take(&mut self.unflushed) {
             self.ctx.out.flush()?;
         }

@@ -103,15 +103,30 @@ pub fn run(args: &ServeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         let c = &counters;
         writeln!(
             ctx.out,
-            "stopped: {} datagrams ({} bytes in, {} bytes out in {} replies), {} TCP connections",
-            c.datagrams.load(Ordering::Relaxed),
-            c.bytes_in.load(Ordering::Relaxed),
-            c.bytes_out.load(Ordering::Relaxed),
-            c.replies.load(Ordering::Relaxed),
-            c.connections.load(Ordering::Relaxed),
+            "{}",
+            stopped_line(
+                c.datagrams.load(Ordering::Relaxed),
+                c.bytes_in.load(Ordering::Relaxed),
+                c.bytes_out.load(Ordering::Relaxed),
+                c.replies.load(Ordering::Relaxed),
+                c.connections.load(Ordering::Relaxed),
+            )
         )?;
     }
     Ok(EXIT_OK)
+}
+
+/// `stopped: 1 datagram (48 bytes in, 25 bytes out in 1 reply), 0 TCP connections`.
+fn stopped_line(datagrams: u64, bytes_in: u64, bytes_out: u64, replies: u64, tcp: u64) -> String {
+    let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "stopped: {} ({}, {} out in {}), {}",
+        count(datagrams, "datagram", "datagrams"),
+        count(bytes_in, "byte in", "bytes in"),
+        count(bytes_out, "byte", "bytes"),
+        count(replies, "reply", "replies"),
+        count(tcp, "TCP connection", "TCP connections"),
+    )
 }
 
 fn ports(args: &[String]) -> Result<Vec<u16>> {

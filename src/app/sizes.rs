@@ -224,5 +224,5 @@ fn target(args: &ProbeArgs) -> Result<Option<SocketAddr>> {
     Ok(plan
         .endpoints
         .first()
-        .and_then(|e| e.address.map(|a| SocketAddr::new(a, e.port))))
+        .and_then(crate::model::Endpoint::socket_addr))
 }

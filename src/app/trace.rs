@@ -147,7 +147,7 @@ fn request(args: &TraceArgs) -> Result<(Option<SocketAddr>, TraceConfig)> {
     let target = plan
         .endpoints
         .first()
-        .and_then(|e| e.address.map(|a| SocketAddr::new(a, e.port)));
+        .and_then(crate::model::Endpoint::socket_addr);
     let choice = args
         .payload
         .as_deref()

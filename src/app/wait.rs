@@ -13,6 +13,7 @@ use crate::model::Protocol;
 use crate::output::check_report::{failure_line, unprobed_line};
 use crate::output::probe_text::endpoint_text;
 use crate::plan::duration::parse_duration;
+use crate::plan::guess;
 use crate::plan::target::parse_target;
 use std::time::Duration;
 
@@ -96,7 +97,8 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return Ok(EXIT_FAILURE);
     }
     if !ctx.quiet {
-        for outcome in &report.outcomes {
+        for (outcome, held_at) in report.outcomes.iter().zip(&report.held_at) {
+            let seconds = held_at.unwrap_or(report.elapsed).as_secs_f64();
             for row in &outcome.rows {
                 writeln!(
                     ctx.err,
@@ -138,10 +140,25 @@ fn checks(args: &WaitArgs) -> Result<Vec<Check>> {
         _ => Expect::OpenOrSilent,
     };
     let mut checks = Vec::new();
-    for token in &args.targets {
-        let target = parse_target(token)?;
+    for (index, token) in args.targets.iter().enumerate() {
+        // `wait db:5432 ./migrate.sh`: the command was meant to follow `--`.
+        let command = || {
+            guess::wait_command(index, &args.targets[..index], &args.targets[index..])
+                .map(|problem| InputError::new("target", token, problem))
+        };
+        let target = match parse_target(token) {
+            Ok(target) => target,
+            Err(e) => {
+                let previous = index.checked_sub(1).map(|i| args.targets[i].as_str());
+                let port = guess::bare_port(token, previous, false)
+                    .map(|problem| InputError::new("target", token, problem));
+                return Err(port.or_else(command).unwrap_or(e).into());
+            }
+        };
         let Some(ports) = &target.ports else {
-            return Err(InputError::new("target", token, Problem::NoPortGiven).into());
+            let error =
+                command().unwrap_or_else(|| InputError::new("target", token, Problem::NoPortGiven));
+            return Err(error.into());
         };
         refuse_port_zero(ports)?;
         let check = Check {

@@ -74,7 +74,7 @@ pub fn datasets() -> Vec<Dataset> {
         Dataset {
             file: "providers.tsv",
             what: "cloud providers and their ASNs",
-            source: "../shared/data/cloud-asns.csv",
+            source: "data/sources/cloud-asns.csv (compiled by hand from the ASN data)",
             as_of: "2026-06",
             licence: "facts",
             rows: PROVIDERS.len(),

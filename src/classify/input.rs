@@ -105,7 +105,7 @@ fn parse_ipv6(text: &str) -> Result<Ipv6Addr, InputError> {
 }
 
 /// A zone: an interface name (at most 15 characters, as Linux allows) or index.
-fn valid_zone(zone: &str) -> bool {
+pub(crate) fn valid_zone(zone: &str) -> bool {
     (1..=15).contains(&zone.len())
         && zone
             .bytes()

@@ -8,14 +8,17 @@ Examples:
   ipdiag data            the registries and prefix tables compiled in: source, rows, date
   ipdiag data --json
 
-The data is compiled in: nothing is read from disk or the network at run time. To refresh
-it, see data/README.md (scripts/gen-data.py rebuilds the tables from ../shared/data).";
+The data is compiled in: nothing is read from disk or the network at run time. Its sources
+and licences are in the repository's data/sources/; data/README.md says how to refresh it
+(scripts/gen-data.py rebuilds the tables).";
 
 /// Examples shown under `ipdiag completions --help`.
 pub const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
+  mkdir -p ~/.local/share/bash-completion/completions
   ipdiag completions bash > ~/.local/share/bash-completion/completions/ipdiag
-  ipdiag completions zsh > ~/.zfunc/_ipdiag        (with fpath+=~/.zfunc in ~/.zshrc)
+  mkdir -p ~/.zfunc && ipdiag completions zsh > ~/.zfunc/_ipdiag   (fpath+=~/.zfunc in ~/.zshrc)
+  mkdir -p ~/.config/fish/completions
   ipdiag completions fish > ~/.config/fish/completions/ipdiag.fish
   ipdiag completions powershell >> $PROFILE";
 
@@ -23,6 +26,7 @@ Examples:
 pub const MAN_EXAMPLES: &str = "\
 Examples:
   ipdiag man | man -l -                       read it now
+  mkdir -p ~/.local/share/man/man1
   ipdiag man > ~/.local/share/man/man1/ipdiag.1
   ipdiag man probe > ~/.local/share/man/man1/ipdiag-probe.1";
 

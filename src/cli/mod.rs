@@ -9,6 +9,7 @@
 pub mod check;
 pub mod classify;
 pub mod doctor;
+pub mod formats;
 pub mod load;
 pub mod local;
 pub mod meta;
@@ -45,8 +46,10 @@ const LONG_VERSION: &str = concat!(
 
 /// IP and port classification and network-reachability diagnostics.
 ///
-/// ipdiag answers "what kind of address / port is this?" from embedded IANA registries
-/// and cloud-provider prefix tables, with no network access.
+/// classify, port and data need no network: they answer from IANA registries and
+/// cloud-provider prefix tables compiled in. probe, doctor, ping, trace, check and wait
+/// send packets to the targets you name and nothing else; serve answers them; local reads
+/// this host's own interfaces, sockets and firewall.
 #[derive(Debug, Parser)]
 #[command(name = "ipdiag", version, long_version = LONG_VERSION, about, long_about, after_help = EXAMPLES)]
 #[command(propagate_version = true, max_term_width = 100)]

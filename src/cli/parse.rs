@@ -3,8 +3,8 @@
 
 use super::Cli;
 use crate::error::Error;
-use clap::Parser;
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, FromArgMatches};
 use std::ffi::OsString;
 
 /// The result of reading argv.
@@ -22,7 +22,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let parsed = super::formats::command()
+        .try_get_matches_from(&args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    match parsed {
         Ok(cli) => Ok(Parsed::Run(Box::new(cli))),
         Err(e) => match e.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
@@ -34,8 +38,53 @@ where
                 let _ = e.print();
                 Ok(Parsed::Exit(crate::error::EXIT_USAGE))
             }
-            _ => Err(Error::Usage(one_line(&e.render().to_string()))),
+            _ => {
+                let mut line = one_line(&e.render().to_string());
+                if let Some(tip) = habit_tip(&args, &e) {
+                    line.push_str("; tip: ");
+                    line.push_str(&tip);
+                }
+                Err(Error::Usage(line))
+            }
         },
+    }
+}
+
+/// What an argument clap does not know was probably meant to be, from the habits of nmap
+/// (`-sS`, `-Pn`), nc (`HOST PORT`) and other servers (`serve 8000`). `None` when no habit
+/// explains it.
+fn habit_tip(args: &[OsString], error: &clap::Error) -> Option<String> {
+    if error.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    let nmap = |flag: &str| words.contains(&flag);
+    if nmap("-sS") {
+        return Some("nmap's SYN scan (-sS) is --raw here (root or CAP_NET_RAW)".into());
+    }
+    if nmap("-sU") {
+        return Some("nmap's UDP scan (-sU) is --udp here (--both for TCP and UDP)".into());
+    }
+    if nmap("-sT") {
+        return Some(
+            "a connect scan (nmap -sT) is what probe does by default: leave -sT out".into(),
+        );
+    }
+    if nmap("-Pn") {
+        return Some("ipdiag never pings before it probes: leave -Pn out".into());
+    }
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let port: u16 = arg.parse().ok()?;
+    let command = words
+        .iter()
+        .find(|w| Cli::command().find_subcommand(w).is_some())?;
+    match *command {
+        "serve" => Some(format!("serve listens on --tcp {port} and/or --udp {port}")),
+        "local" => Some(format!("the port is given as --port {port}")),
+        "doctor" | "trace" => Some(format!("the port goes with the host: HOST:{port}")),
+        _ => None,
     }
 }
 

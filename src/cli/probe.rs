@@ -28,13 +28,16 @@ admin-prohibited, ...), open|filtered (UDP silence), error (dns-error, local-err
 With root or CAP_NET_RAW, TCP sweeps of 1000 ports or more run as a SYN scan (method
 syn: crafted SYNs, replies matched by a cookie, the handshake never completed; --connect
 keeps ordinary sockets); --raw asks for it for any TCP probe.
-Exit status: 0 when every port is open (or in the --expect state), 1 otherwise, 3 when
---raw was given without the privilege.";
+Exit status: 0 when every port is open (or in a state --expect lists), 1 otherwise, 3 when
+--raw was given without the privilege. So a sweep where most ports are closed exits 1
+(nmap exits 0 after any completed scan): --expect open,closed, or --expect any (every
+port got a state; a probe that could not be made, an error, still fails), makes the exit
+status mean 'as expected'.";
 
 /// Probe TCP and UDP reachability.
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// Targets: HOST:PORT, [IPV6]:PORT, HOST (with -p), NETWORK/LEN:PORT
+    /// Targets: HOST:PORT, [IPV6]:PORT, [IPV6%IFACE]:PORT (link-local), HOST (with -p), NETWORK/LEN:PORT
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Ports for targets given without one: 22,80,8000-8100, ssh, 53/udp
@@ -52,8 +55,10 @@ pub struct ProbeArgs {
     /// UDP payload: 0xHEX or text; '' sends an empty datagram [default: per service]
     #[arg(long, value_name = "BYTES", allow_hyphen_values = true)]
     pub payload: Option<String>,
-    /// Exit 0 when every port is in this state instead of open
-    #[arg(long, value_name = "STATE", value_parser = ["open", "closed", "filtered", "open|filtered", "error"])]
+    /// Exit 0 when every port is in one of these states instead of open: a comma list of
+    /// open, closed, filtered, open|filtered, error, or any (every state but error), e.g.
+    /// --expect open,closed for a sweep
+    #[arg(long, value_name = "STATES")]
     pub expect: Option<String>,
     /// List every port in the table (by default the most common state of a sweep is summarised)
     #[arg(short, long)]

@@ -22,6 +22,7 @@ fn result(
             address: Some(address),
             port,
             protocol,
+            scope_id: 0,
         },
         state,
         reason,

@@ -3,6 +3,7 @@
 
 use super::Style;
 use super::probe_live::summary_lines;
+use super::probe_table::state_color;
 use super::probe_text::endpoint_text;
 use crate::classify::AddrInfo;
 use crate::diagnose::Diagnosis;
@@ -41,18 +42,18 @@ pub struct Report<'a> {
 }
 
 /// Renders the report.
-pub fn render(report: &Report<'_>, _style: Style) -> String {
+pub fn render(report: &Report<'_>, style: Style) -> String {
     let mut out = String::new();
     for (i, asked) in report.asked.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        asked_text(&mut out, asked, report.cloud_note);
+        asked_text(&mut out, asked, report.cloud_note, style);
     }
     out
 }
 
-fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
+fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str, style: Style) {
     let r = a.result;
     let _ = writeln!(
         out,
@@ -68,23 +69,23 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str) {
             .iter()
             .map(ToString::to_string)
             .collect();
-        if tied.is_empty() {
-            let _ = writeln!(
-                out,
+        // The line that matters most, in the colour of the port's state (as probe's STATE).
+        let verdict = if tied.is_empty() {
+            format!(
                 "Verdict: {} ({} confidence): {}",
                 top.cause,
                 top.confidence.as_str(),
                 top.cause.summary()
-            );
+            )
         } else {
-            let _ = writeln!(
-                out,
+            format!(
                 "Verdict: {} or {} ({} confidence each): the evidence from here cannot tell them apart",
                 top.cause,
                 tied.join(" or "),
                 top.confidence.as_str(),
-            );
-        }
+            )
+        };
+        let _ = writeln!(out, "{}", style.paint(&verdict, state_color(r.state)));
     }
     out.push('\n');
     let [_, stats] = summary_lines(r);

@@ -183,11 +183,24 @@ fn firewall_text(f: &FirewallRecord, out: &mut String) {
 /// The report as text.
 pub fn text(r: &LocalReport) -> String {
     let mut out = String::from("Interfaces:\n");
+    if r.interfaces.is_empty() {
+        out.push_str("  (none)\n");
+    }
+    let cidr = |i: &InterfaceRecord| format!("{}/{}", i.address, i.prefix);
+    let name_width = r.interfaces.iter().map(|i| i.name.len()).max().unwrap_or(0);
+    let cidr_width = r
+        .interfaces
+        .iter()
+        .map(|i| cidr(i).len())
+        .max()
+        .unwrap_or(0);
     for i in &r.interfaces {
         let _ = writeln!(
             out,
-            "  {:<10} {}/{:<4} {}",
-            i.name, i.address, i.prefix, i.scope
+            "  {:<name_width$}  {:<cidr_width$}  {}",
+            i.name,
+            cidr(i),
+            i.scope
         );
     }
     if r.nat {

@@ -15,8 +15,12 @@ pub fn rtt_text(result: &ProbeResult) -> String {
     }
 }
 
-/// `0%`, or `10.0% (18/20)` when something was lost.
+/// `0%`, or `10.0% (18/20)` when something was lost; `-` for a name that never resolved
+/// (nothing was sent, so nothing was lost).
 pub fn loss_text(result: &ProbeResult) -> String {
+    if result.endpoint.address.is_none() {
+        return "-".to_owned();
+    }
     if result.received >= result.attempts {
         return "0%".to_owned();
     }
@@ -69,4 +73,22 @@ pub fn endpoint_text(e: &Endpoint) -> String {
         None => e.host.clone(),
     };
     format!("{host}:{}/{}", e.port, e.protocol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Reason, State};
+
+    #[test]
+    fn loss_is_a_dash_for_a_name_that_never_resolved() {
+        let mut unresolved = ProbeResult::sample("192.0.2.1", 5432, State::Error, Reason::DnsError);
+        unresolved.endpoint.address = None;
+        unresolved.endpoint.host = "nosuchhost".into();
+        unresolved.received = 0;
+        assert_eq!(loss_text(&unresolved), "-");
+        let mut lost = ProbeResult::sample("192.0.2.1", 5432, State::Filtered, Reason::NoResponse);
+        (lost.attempts, lost.received) = (4, 1);
+        assert_eq!(loss_text(&lost), "75.0% (1/4)");
+    }
 }

@@ -79,6 +79,26 @@ impl Style {
         }
     }
 
+    /// Text in a colour when colour is on, with the codes a table cell of that colour gets
+    /// (so a line reads like the column it echoes).
+    pub fn paint(self, text: &str, color: Color) -> String {
+        // The 256-colour codes crossterm writes for comfy-table's bright named colours.
+        let code = match color {
+            Color::Red => 9,
+            Color::Green => 10,
+            Color::Yellow => 11,
+            Color::Blue => 12,
+            Color::Magenta => 13,
+            Color::Cyan => 14,
+            _ => 15,
+        };
+        if self.color {
+            format!("\x1b[38;5;{code}m{text}\x1b[39m")
+        } else {
+            text.to_owned()
+        }
+    }
+
     /// Text in bold when colour is on.
     pub fn bold(self, text: &str) -> String {
         if self.color {

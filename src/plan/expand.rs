@@ -63,7 +63,8 @@ pub fn build_plan(
             }
         };
         let (addresses, failure) = addresses(spec, options, resolver)?;
-        let host = spec.host.text();
+        let scope_id = scope_id(spec, resolver)?;
+        let host = spec.host_text();
         let list: Vec<Option<IpAddr>> = if addresses.is_empty() {
             vec![None]
         } else {
@@ -82,6 +83,7 @@ pub fn build_plan(
                             address,
                             port,
                             protocol,
+                            scope_id,
                         });
                         plan.unresolved
                             .push(address.is_none().then(|| failure.clone()).flatten());
@@ -99,6 +101,20 @@ pub fn build_plan(
         }
     }
     Ok(plan)
+}
+
+/// The interface index of the target's zone (0 without one).
+fn scope_id(spec: &TargetSpec, resolver: &dyn Resolver) -> Result<u32, InputError> {
+    let Some(zone) = &spec.zone else {
+        return Ok(0);
+    };
+    resolver.interface_index(zone).ok_or_else(|| {
+        InputError::new(
+            "target",
+            &spec.text,
+            Problem::UnknownInterface(zone.to_string()),
+        )
+    })
 }
 
 /// Whether this port selection is probed with `protocol`: its `/tcp` or `/udp` suffix
@@ -208,14 +224,19 @@ fn check_broadcast(
 /// The host addresses of a network: without the network and broadcast addresses for IPv4
 /// networks larger than /31 (RFC 3021), every address otherwise.
 fn hosts(spec: &TargetSpec, net: IpNet) -> Result<Vec<IpAddr>, InputError> {
-    let size = 1u128
-        .checked_shl(u32::from(net.max_prefix_len() - net.prefix_len()))
-        .unwrap_or(u128::MAX);
+    let bits = u32::from(net.max_prefix_len() - net.prefix_len());
+    let size = 1u128.checked_shl(bits).unwrap_or(u128::MAX);
     if size > MAX_NETWORK_ADDRESSES {
+        // 2^128 reads better than its 39 digits (and is exact, which u128 is not).
+        let count = if bits > 32 {
+            format!("2^{bits}")
+        } else {
+            size.to_string()
+        };
         return Err(InputError::new(
             "target",
             &spec.text,
-            Problem::TooManyAddresses(size.to_string()),
+            Problem::TooManyAddresses(count),
         ));
     }
     Ok(match net {
@@ -229,7 +250,7 @@ fn hosts(spec: &TargetSpec, net: IpNet) -> Result<Vec<IpAddr>, InputError> {
 mod tests {
     use super::*;
     use crate::classify::port_spec::parse_port_arg;
-    use crate::plan::target::parse_target;
+    use crate::plan::target::{Zone, parse_target};
     use std::io;
 
     /// Resolves `web` to two addresses, `v6only` to one IPv6 address, nothing else.
@@ -249,6 +270,38 @@ mod tests {
                 )),
             }
         }
+
+        /// `eth0` is interface 2; indexes up to 9 exist.
+        fn interface_index(&self, zone: &Zone) -> Option<u32> {
+            match zone {
+                Zone::Name(name) => (name == "eth0").then_some(2),
+                Zone::Index(index) => (*index < 10).then_some(*index),
+            }
+        }
+    }
+
+    #[test]
+    fn zones_become_scope_ids() {
+        let plan = plan(&["[fe80::1%eth0]:80", "[fe80::2%3]:80", "[::1]:80"], &tcp()).unwrap();
+        let scopes: Vec<(String, u32)> = plan
+            .endpoints
+            .iter()
+            .map(|e| (e.host.clone(), e.scope_id))
+            .collect();
+        assert_eq!(
+            scopes,
+            [("fe80::1%eth0", 2), ("fe80::2%3", 3), ("::1", 0)].map(|(h, s)| (h.to_owned(), s))
+        );
+        assert_eq!(
+            plan.endpoints[0].socket_addr().map(|a| a.to_string()),
+            Some("[fe80::1%2]:80".to_owned())
+        );
+        assert_eq!(
+            super::tests::plan(&["[fe80::1%wlan9]:80"], &tcp())
+                .unwrap_err()
+                .to_string(),
+            "invalid target '[fe80::1%wlan9]:80': no interface 'wlan9' on this host (ip link lists them)"
+        );
     }
 
     fn plan(targets: &[&str], options: &PlanOptions) -> Result<Plan, InputError> {

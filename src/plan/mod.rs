@@ -5,4 +5,6 @@
 
 pub mod duration;
 pub mod expand;
+pub mod expect;
+pub mod guess;
 pub mod target;

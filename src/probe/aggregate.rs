@@ -121,6 +121,7 @@ mod tests {
             address: Some("203.0.113.10".parse().unwrap()),
             port: 7890,
             protocol,
+            scope_id: 0,
         }
     }
 

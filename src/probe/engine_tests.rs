@@ -151,6 +151,7 @@ fn endpoints(address: &str, ports: impl IntoIterator<Item = u16>) -> Vec<Endpoin
             address: Some(address.parse().unwrap()),
             port,
             protocol: Protocol::Tcp,
+            scope_id: 0,
         })
         .collect()
 }

@@ -9,7 +9,6 @@ use crate::wire::payloads::{PayloadChoice, payload_for};
 use crate::wire::responder;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -41,13 +40,12 @@ impl SocketProber {
 
 impl Prober for SocketProber {
     async fn attempt(&self, endpoint: &Endpoint, wait: Duration) -> Result<Answer, Busy> {
-        let Some(address) = endpoint.address else {
+        let Some(target) = endpoint.socket_addr() else {
             return Ok(Answer::new(
                 Observation::Local("no address to probe".into()),
                 Duration::ZERO,
             ));
         };
-        let target = SocketAddr::new(address, endpoint.port);
         match endpoint.protocol {
             Protocol::Tcp => {
                 let mut answer = tcp::attempt(target, wait).await?;

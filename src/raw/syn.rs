@@ -155,10 +155,7 @@ fn scan_part(
     stop: &AtomicBool,
     tx: &mpsc::Sender<Vec<(usize, ProbeResult)>>,
 ) -> io::Result<()> {
-    let targets: Vec<Option<SocketAddr>> = endpoints
-        .iter()
-        .map(|e| e.address.map(|a| SocketAddr::new(a, e.port)))
-        .collect();
+    let targets: Vec<Option<SocketAddr>> = endpoints.iter().map(Endpoint::socket_addr).collect();
     let tries = usize::try_from(config.timing.max_retries)
         .unwrap_or(usize::MAX)
         .saturating_add(1);

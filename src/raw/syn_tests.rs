@@ -54,6 +54,7 @@ fn answered(
         address: Some(target.ip()),
         port: target.port(),
         protocol: crate::model::Protocol::Tcp,
+        scope_id: 0,
     }];
     let targets = [Some(target)];
     let config = SynConfig {

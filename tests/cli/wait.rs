@@ -3,6 +3,7 @@
 //! unreachable is never "ready", and bad input.
 
 use super::probe::{UdpEcho, closed_tcp, closed_udp, listening, tcp_listener};
+use super::pty::on_terminal;
 use super::{ipdiag, run};
 use std::net::{TcpListener, UdpSocket};
 use std::time::{Duration, Instant};
@@ -183,7 +184,7 @@ fn each_port_is_ready_by_its_own_protocol() {
 }
 
 /// Text without its terminal escape sequences (`ESC [ ... letter`).
-fn without_escapes(text: &str) -> String {
+pub(crate) fn without_escapes(text: &str) -> String {
     let mut out = String::new();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -204,18 +205,14 @@ fn without_escapes(text: &str) -> String {
 fn the_progress_line_is_cut_to_the_terminal_width() {
     // A 40-column pseudo-terminal (through `script`); the line would be about 80 wide.
     let port = closed_tcp();
-    let line = format!(
-        "stty cols 40 rows 20; exec {} wait 127.0.0.1:{port} --timeout 1200ms",
+    let command = format!(
+        "{} wait 127.0.0.1:{port} --timeout 1200ms",
         env!("CARGO_BIN_EXE_ipdiag")
     );
-    let Ok(out) = std::process::Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .output()
-    else {
-        eprintln!("skipped: `script` (util-linux) is not installed");
+    let Some(out) = on_terminal(40, &command) else {
         return;
     };
-    let text = without_escapes(&String::from_utf8_lossy(&out.stdout));
+    let text = without_escapes(&out);
     let progress: Vec<&str> = text
         .split(['\r', '\n'])
         .filter(|l| l.contains("waiting for"))

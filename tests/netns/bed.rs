@@ -357,7 +357,7 @@ fn remove_stale_namespaces() {
     let list = output(&["ip", "netns", "list"]);
     for line in String::from_utf8_lossy(&list.stdout).lines() {
         let name = line.split_whitespace().next().unwrap_or_default();
-        let pid = ["ipdc-", "ipde-", "ipds-", "ipdt-"]
+        let pid = ["ipdc-", "ipde-", "ipds-", "ipdt-", "ipdz-"]
             .iter()
             .find_map(|prefix| name.strip_prefix(prefix))
             .and_then(|rest| rest.split('-').next());

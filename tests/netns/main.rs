@@ -16,10 +16,13 @@ mod edge_icmp;
 mod firewall;
 mod firewall_trace;
 mod harness;
+mod lone;
 mod loss;
 mod nmap;
 mod one_side;
 mod ping;
+#[path = "../cli/pty.rs"]
+mod pty;
 mod ration;
 mod rcvbuf;
 mod server_side;
@@ -144,6 +147,17 @@ const TESTS: &[NsTest] = &[
         Ip,
         Nft
     ),
+    ns_test!(
+        lone::a_link_local_address_is_probed_through_its_zone,
+        Root,
+        Ip
+    ),
+    ns_test!(
+        lone::local_on_a_loopback_only_host_claims_no_nat_and_aligns_its_interfaces,
+        Root,
+        Ip
+    ),
+    ns_test!(lone::a_name_that_never_resolved_shows_no_loss, Root, Ip),
     ns_test!(loss::a_sweep_under_ten_percent_loss_is_exact, Root, Ip, Nft),
     ns_test!(nmap::reads_grepable_output),
     ns_test!(nmap::reads_the_xml_state_with_reason_and_sender),
@@ -161,6 +175,12 @@ const TESTS: &[NsTest] = &[
     ),
     ns_test!(
         ping::ping_reports_the_injected_delay_and_loss,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        ration::a_sweep_slowed_by_the_ration_shows_progress_and_why,
         Root,
         Ip,
         Nft

@@ -5,6 +5,7 @@
 //! says why the run took longer.
 
 use crate::bed::{Bed, PUBLIC, Setup, nft};
+use crate::pty::on_terminal;
 use crate::servers::Servers;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -58,4 +59,37 @@ pub fn a_udp_sweep_gets_closed_ports_right_behind_the_icmp_ration() {
         )),
         "{stderr}"
     );
+}
+
+/// The same sweep on a 120-column pseudo-terminal (through `script`): 15 ports are too few
+/// for a progress line of their own, but once the ration slows the run the line shows,
+/// with its counts and why it is slow (issue 21).
+pub fn a_sweep_slowed_by_the_ration_shows_progress_and_why() {
+    let Some(bed) = Bed::new("udp_ration_progress", Setup::default()) else {
+        return;
+    };
+    nft(
+        &bed.edge,
+        "insert rule ip cloud security_group udp dport 7900-7911 accept",
+    );
+    let command = format!(
+        "ip netns exec {} {} probe -n {PUBLIC} -p 7900-7911 --udp --no-hints",
+        bed.client,
+        env!("CARGO_BIN_EXE_ipdiag")
+    );
+    let Some(text) = on_terminal(120, &command) else {
+        return;
+    };
+    let slow: Vec<&str> = text
+        .split(['\r', '\n'])
+        .filter(|l| l.contains("/12 ports · ") && l.contains(" · slow: "))
+        .collect();
+    assert!(!slow.is_empty(), "{text:?}");
+    assert!(
+        slow.iter().all(|l| l.contains(&format!(
+            "slow: {PUBLIC} rations ICMP (retries 1.1 s apart)"
+        ))),
+        "{slow:?}"
+    );
+    assert!(slow.iter().any(|l| l.contains(" closed, ")), "{slow:?}");
 }

@@ -116,8 +116,8 @@ fn bad_options() {
         ),
         (
             &["--expect", "up"],
-            "invalid value 'up' for '--expect <STATE>'; [possible values: open, closed, \
-             filtered, open|filtered, error]",
+            "invalid --expect 'up': unknown state 'up' (open, closed, filtered, open|filtered, \
+             error, or any)",
         ),
         (
             &["--udp", "--both"],
