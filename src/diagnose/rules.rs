@@ -5,7 +5,7 @@
 use super::cause::{Cause, Confidence, Finding};
 use super::path::PathVerdict;
 use crate::classify::AddrInfo;
-use crate::model::{ProbeResult, Protocol, Reason, Scope, State};
+use crate::model::{LocalFault, ProbeResult, Protocol, Reason, Scope, State};
 use ipnet::IpNet;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -87,7 +87,7 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
         (State::Error, Reason::DnsError) => {
             push(&mut out, Cause::Dns, Confidence::High, vec![this]);
         }
-        (State::Error, _) => push(&mut out, Cause::NoRoute, Confidence::High, vec![this]),
+        (State::Error, _) => local_failure(result, scope, this, &mut out),
         (State::Open, _) => open(result, facts, this, &mut out),
         (State::Closed, _) => closed(result, &this, &mut out),
         // A rejection (admin-prohibited; port unreachable for TCP, or for UDP from someone
@@ -135,6 +135,38 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
     out
 }
 
+/// This host could not send, or its own stack reported the failure: nothing came from the
+/// path. No ARP reply for a private address on this LAN's subnet is the overlapping-LAN
+/// case: the address is most likely the server's private one in another network (a
+/// cloud VPC), and a host of this LAN that is down looks the same.
+fn local_failure(result: &ProbeResult, scope: Option<Scope>, this: String, out: &mut Vec<Finding>) {
+    let private = matches!(
+        scope,
+        Some(Scope::Private | Scope::Shared | Scope::LinkLocal)
+    );
+    match result.fault {
+        Some(LocalFault::NoNeighbour) if private => {
+            push(
+                out,
+                Cause::PrivateAddress,
+                Confidence::Medium,
+                vec![this.clone()],
+            );
+            push(out, Cause::HostDownOrWrongIp, Confidence::Low, vec![this]);
+        }
+        Some(LocalFault::NoNeighbour) => {
+            push(
+                out,
+                Cause::HostDownOrWrongIp,
+                Confidence::Medium,
+                vec![this.clone()],
+            );
+            push(out, Cause::NoRoute, Confidence::Low, vec![this]);
+        }
+        _ => push(out, Cause::NoRoute, Confidence::High, vec![this]),
+    }
+}
+
 fn open(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<Finding>) {
     let loss = result.loss_pct();
     let enough = result.attempts >= LOSSY_MIN_ATTEMPTS;
@@ -154,6 +186,9 @@ fn open(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<Fin
             rtt.stddev, rtt.avg
         );
         push(out, Cause::LossyPath, Confidence::Medium, vec![evidence]);
+    } else if result.reset_after_accept {
+        // Reachable, but the service aborts connections (nmap -sT/-sS say open too).
+        push(out, Cause::Ok, Confidence::Medium, vec![this]);
     } else {
         push(out, Cause::Ok, Confidence::High, vec![this]);
     }
@@ -397,6 +432,11 @@ pub fn evidence_of(result: &ProbeResult) -> String {
     }
     if let Some(error) = &result.error {
         let _ = write!(text, ": {error}");
+    }
+    if result.reset_after_accept {
+        text.push_str(
+            "; the server accepted the connection and reset it at once (an overloaded server, or a load balancer without a backend)",
+        );
     }
     text
 }
