@@ -4,9 +4,10 @@
 use super::Context;
 use super::advise::Adviser;
 use super::drive::{Quiet, drive, runtime};
-use super::options::{Defaults, advice, engine_config, protocols};
+use super::options::{Defaults, advice, engine_config, protocols, strict_addresses};
 use crate::classify::classify;
 use crate::cli::doctor::DoctorArgs;
+use crate::diagnose::names::all_as_expected;
 use crate::diagnose::path::{PathVerdict, verdict};
 use crate::diagnose::{CloudChoice, HostIndex, PingSeen};
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
@@ -80,6 +81,7 @@ struct Traced {
 /// Runs `ipdiag doctor`.
 pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let request = request(args)?;
+    let request_strict = strict_addresses(&args.protocol);
     if ctx.verbose > 0 {
         let asked: Vec<String> = request
             .plan
@@ -112,10 +114,9 @@ pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
     for t in &gathered.traces {
         adviser.add_path(t.endpoint.ip(), t.protocol, t.verdict.clone());
     }
-    write_report(&gathered, &mut adviser, ctx)?;
-    let asked = &gathered.asked;
+    write_report(&gathered, &mut adviser, request_strict, ctx)?;
     Ok(
-        if asked.iter().all(|r| r.state == State::Open) && !asked.is_empty() {
+        if all_as_expected(&gathered.asked, State::Open, request_strict) {
             EXIT_OK
         } else {
             EXIT_FAILURE
@@ -277,10 +278,19 @@ fn trace_each(
         .collect()
 }
 
-fn write_report(g: &Gathered, adviser: &mut Adviser, ctx: &mut Context<'_>) -> Result<()> {
+fn write_report(
+    g: &Gathered,
+    adviser: &mut Adviser,
+    strict: bool,
+    ctx: &mut Context<'_>,
+) -> Result<()> {
     let mut all = g.asked.clone();
     all.extend(g.control.iter().cloned());
     let index = HostIndex::new(&all);
+    if !strict {
+        // A family this machine has no route for is a note while the name answers.
+        adviser.judge_names(&g.asked);
+    }
     let diagnoses: Vec<_> = g
         .asked
         .iter()

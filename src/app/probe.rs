@@ -4,10 +4,11 @@
 use super::Context;
 use super::advise::Adviser;
 use super::drive::{drive, runtime};
-use super::options::{Defaults, advice, engine_config, protocols};
+use super::options::{Defaults, advice, engine_config, protocols, strict_addresses};
 use super::probe_run::{Sink, syn_then_connect};
 use crate::classify::port_spec::parse_port_arg;
 use crate::cli::probe::ProbeArgs;
+use crate::diagnose::names::all_as_expected;
 use crate::diagnose::{CloudChoice, Diagnosis, HostIndex};
 use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, LineError, Problem, Result};
 use crate::lines::{Line, LineReader, MAX_LINE};
@@ -42,6 +43,8 @@ struct Request {
     engine: EngineConfig,
     payload: PayloadChoice,
     expect: State,
+    /// Every address of a name judged on its own (`--all-addresses`, `-4`, `-6`).
+    strict: bool,
     live: bool,
     all: bool,
     cloud: CloudChoice,
@@ -255,6 +258,7 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
             .as_deref()
             .and_then(State::parse)
             .unwrap_or(State::Open),
+        strict: strict_addresses(&args.protocol),
         live: args.timing.count.unwrap_or(PROBE_DEFAULTS.count) != 1 && format == Format::Table,
         all: args.all,
         cloud,
@@ -312,6 +316,7 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         engine,
         payload,
         expect,
+        strict,
         live,
         all,
         cloud,
@@ -353,14 +358,15 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         bar.finish_and_clear();
     }
     let mut adviser = sink.adviser;
+    if !strict {
+        adviser.judge_names(&results);
+    }
     render(&results, &mut adviser, ctx, Shown { live, all, hints })?;
-    Ok(
-        if results.iter().all(|r| r.state == expect) && !results.is_empty() {
-            EXIT_OK
-        } else {
-            EXIT_FAILURE
-        },
-    )
+    Ok(if all_as_expected(&results, expect, strict) {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
 }
 
 /// What the table shows besides the results.

@@ -6,6 +6,7 @@
 
 pub mod cause;
 pub mod fixes;
+pub mod names;
 pub mod path;
 pub mod rules;
 
