@@ -260,6 +260,24 @@ fn silence(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<
         );
         push(out, Cause::PrivateAddress, Confidence::High, vec![evidence]);
     }
+    // On this machine's own LAN, an address nobody answers may be another network's
+    // (overlapping private ranges): the ARP failure that would prove it takes the kernel
+    // 3 s, longer than a probe usually waits.
+    let lan = result
+        .endpoint
+        .address
+        .and_then(|a| facts.local_networks.iter().find(|n| n.contains(&a)));
+    if private
+        && let Some(net) = lan
+        && net.prefix_len() < net.max_prefix_len()
+    {
+        let evidence = format!(
+            "{this}; {} is on this machine's own network {}: if the server is in another network (a cloud VPC), this is its private address there",
+            address_text(result),
+            net.trunc()
+        );
+        push(out, Cause::PrivateAddress, Confidence::Low, vec![evidence]);
+    }
     let alive: Vec<String> = facts
         .others
         .iter()

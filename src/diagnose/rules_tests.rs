@@ -230,7 +230,15 @@ fn a_private_address_from_outside(address: &str) {
 fn a_private_address_on_my_own_network_is_an_ordinary_host() {
     let r = tcp("192.168.1.20", 7890, FILTERED, Reason::NoResponse);
     let nets: [IpNet; 1] = ["192.168.1.5/24".parse().unwrap()];
-    assert_eq!(ranked(&r, &[], None, &nets)[0], (Cause::SecurityGroup, M));
+    assert_eq!(
+        ranked(&r, &[], None, &nets),
+        [
+            (Cause::SecurityGroup, M),
+            (Cause::PrivateAddress, L),
+            (Cause::HostDownOrWrongIp, L)
+        ],
+        "another network's private address is a late suspicion on an overlapping LAN"
+    );
 }
 
 #[test_case("0.0.0.0"; "unspecified")]
