@@ -179,8 +179,13 @@ pub async fn run<P: Prober>(
         let Ok(permit) = Arc::clone(&shared.permits).acquire_owned().await else {
             break;
         };
-        if *stop.borrow() || shared.past_deadline() {
+        if *stop.borrow() {
             break;
+        }
+        // Past the deadline nothing is sent; a name that did not resolve needs no send,
+        // and its reason (a lookup that timed out, say) is worth reporting.
+        if shared.past_deadline() && endpoint.address.is_some() {
+            continue;
         }
         let (shared, events, stop) = (Arc::clone(&shared), events.clone(), stop.clone());
         tasks.spawn(async move {

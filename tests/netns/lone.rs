@@ -66,9 +66,14 @@ impl Lone {
 
     /// Gives the namespace a hosts file of its own.
     pub fn hosts(&self, lines: &str) {
+        self.etc("hosts", lines);
+    }
+
+    /// Gives the namespace a file of its own in place of /etc/NAME (`resolv.conf`).
+    pub fn etc(&self, name: &str, text: &str) {
         let dir = format!("/etc/netns/{}", self.ns);
         std::fs::create_dir_all(&dir).expect("/etc/netns/NS is writable as root");
-        std::fs::write(format!("{dir}/hosts"), lines).expect("the hosts file is written");
+        std::fs::write(format!("{dir}/{name}"), text).expect("the file is written");
     }
 
     /// Runs ipdiag here; returns (exit code, stdout, stderr).

@@ -138,3 +138,40 @@ fn first_line(child: &mut std::process::Child) -> Option<String> {
     });
     rx.recv_timeout(Duration::from_secs(5)).ok().flatten()
 }
+
+/// A name whose lookup hangs (the namespace's only DNS server takes queries and never
+/// answers; glibc would wait 5 s a try) does not stretch `wait --timeout 1s`: the run ends
+/// with the resolver's timeout as the reason, well before a lookup could have finished.
+#[test]
+fn a_hanging_lookup_ends_at_the_deadline() {
+    let Some(lone) = Lone::new("no_route_dns_deadline") else {
+        return;
+    };
+    lone.hosts("127.0.0.1 localhost\n");
+    lone.etc(
+        "resolv.conf",
+        "nameserver 127.0.0.1\noptions timeout:5 attempts:2\n",
+    );
+    let mut servers = crate::servers::Servers::default();
+    servers.udp_silent(&lone.ns, "127.0.0.1:53");
+    let mut child = lone.spawn(&["wait", "hangs.example:80", "--timeout", "1s"]);
+    let mut code = None;
+    // Polled for 4 s at most; the lookup alone would take 10 s.
+    for _ in 0..400 {
+        if let Ok(Some(status)) = child.try_wait() {
+            code = status.code();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if code.is_none() {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().expect("the run's output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code, Some(1), "still running after 4 s: {stderr}");
+    assert!(
+        stderr.contains("got error (dns-error): cannot resolve 'hangs.example': no answer from the resolver within"),
+        "{stderr}"
+    );
+}

@@ -60,6 +60,21 @@ impl Servers {
         })
     }
 
+    /// A UDP socket on `addr` in `ns` that takes every datagram and never answers (a DNS
+    /// server that hangs).
+    pub fn udp_silent(&mut self, ns: &str, addr: &str) -> &mut Self {
+        let addr: SocketAddr = addr.parse().expect("a socket address");
+        self.spawn(ns, move |stop, ready| {
+            let socket = UdpSocket::bind(addr).expect("bind in the namespace");
+            socket.set_read_timeout(Some(TICK)).expect("timeout");
+            ready.send(()).expect("the test waits");
+            let mut buf = vec![0u8; 65_536];
+            while !stop.load(Ordering::Relaxed) {
+                let _ = socket.recv_from(&mut buf);
+            }
+        })
+    }
+
     fn spawn(
         &mut self,
         ns: &str,
