@@ -227,16 +227,13 @@ fn failed(
 ) -> Answer {
     let queued = errqueue::take(socket).ok().flatten();
     if let Some(report) = queued.and_then(|q| q.icmp) {
-        let source = SockRef::from(socket)
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket());
+        let source = || {
+            let local = SockRef::from(socket).local_addr().ok()?;
+            local.as_socket().map(|a| a.ip())
+        };
         return Answer {
             late: rtt >= KERNEL_SYN_RTO,
-            ..Answer::new(
-                icmp_observation(report, target.ip(), source.map(|s| s.ip())),
-                rtt,
-            )
+            ..Answer::new(icmp_observation(report, target.ip(), source), rtt)
         };
     }
     let observation = match socket_error(error) {

@@ -118,23 +118,27 @@ pub(crate) fn take_socket_error(socket: &UdpSocket) -> Option<io::Error> {
 /// host's own stack reporting a local failure (no ARP reply, its own firewall).
 fn queued(socket: &UdpSocket, target: SocketAddr) -> Option<Observation> {
     let report = errqueue::take(socket).ok().flatten()?.icmp?;
-    let source = socket.local_addr().ok().map(|a| a.ip());
-    Some(icmp_observation(report, target.ip(), source))
+    Some(icmp_observation(report, target.ip(), || {
+        socket.local_addr().ok().map(|a| a.ip())
+    }))
 }
 
-/// An ICMP report as an observation: a local failure when this host's own stack sent it.
+/// An ICMP report as an observation: a local failure when this host's own stack sent it
+/// (its sender is our `source` address, which is asked only then).
 pub(crate) fn icmp_observation(
     report: IcmpReport,
     target: IpAddr,
-    source: Option<IpAddr>,
+    source: impl FnOnce() -> Option<IpAddr>,
 ) -> Observation {
-    // Checked before the interfaces are read: a loopback target's own port unreachable
-    // comes from our source address too, for every closed port of a sweep.
-    let own = source.filter(|s| {
-        report.from.is_some_and(|f| {
-            f.to_canonical() == s.to_canonical() && f.to_canonical() != target.to_canonical()
-        })
-    });
+    // The target's own answer (every closed port of a loopback sweep) needs no more
+    // system calls: neither the socket's address nor the interfaces are read.
+    let Some(from) = report
+        .from
+        .filter(|f| f.to_canonical() != target.to_canonical())
+    else {
+        return Observation::Icmp(report);
+    };
+    let own = source().filter(|s| s.to_canonical() == from.to_canonical());
     match own.and_then(|s| own_stack_failure(&report, target, s, &interfaces::list())) {
         Some(failure) => Observation::Local(failure),
         None => Observation::Icmp(report),
