@@ -115,3 +115,57 @@ fn a_dual_stack_name_is_reachable_by_its_ipv4_address() {
         );
     }
 }
+
+/// This machine's own firewall: a drop in its output chain makes `send()` fail with
+/// `EPERM`, a reject makes its own kernel answer with ICMP from this machine itself. Both
+/// are a local error that names the client's own firewall, never an answer from the path.
+#[test]
+fn the_clients_own_firewall_is_named() {
+    let Some(lone) = Lone::new("own_stack_firewall") else {
+        return;
+    };
+    let lone = lone.with_lan();
+    crate::bed::nft(
+        &lone.ns,
+        "table inet own {
+          chain output {
+            type filter hook output priority filter; policy accept;
+            udp dport 8001 drop
+            udp dport 8002 reject with icmpx type admin-prohibited
+          }
+        }",
+    );
+    let words = [
+        (
+            "8001",
+            "refused to send to 172.16.0.10 (EPERM: Operation not permitted)",
+        ),
+        (
+            "8002",
+            "rejected the probe to 172.16.0.10 (admin-prohibited from this machine itself)",
+        ),
+    ];
+    for (port, what) in words {
+        let target = format!("172.16.0.10:{port}");
+        let (code, stdout, stderr) = lone.ipdiag(&["probe", "-n", &target, "--udp", "--json"]);
+        assert_eq!(code, 1, "{stdout}{stderr}");
+        let all: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        let r = &all[0];
+        assert_eq!(
+            (
+                r["state"].as_str(),
+                r["reason"].as_str(),
+                r["received"].as_u64(),
+                r["rtt_ms"].is_null(),
+                r["icmp_from"].is_null()
+            ),
+            (Some("error"), Some("local-error"), Some(0), true, true),
+            "{port}: {r}"
+        );
+        let error = r["error"].as_str().unwrap_or_default();
+        assert!(
+            error.starts_with(&format!("this machine's own firewall {what}: ")),
+            "{port}: {error}"
+        );
+    }
+}
