@@ -340,6 +340,27 @@ pub struct ProbeResult {
     pub observed_source: Option<std::net::SocketAddr>,
     /// Connect mode or a raw SYN.
     pub method: Method,
+    /// For `error`: what kind of local failure the system's message describes.
+    pub fault: Option<LocalFault>,
+    /// TCP: the server completed the handshake and then reset the connection at once (an
+    /// overloaded server, a load balancer without a backend). The port is open.
+    pub reset_after_accept: bool,
+}
+
+/// Why this host could not make a probe (state `error`, reason `local-error`): the kind of
+/// failure the diagnosis reads, beside the system's own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LocalFault {
+    /// No route to the address (`ENETUNREACH`, `EHOSTUNREACH`).
+    NoRoute,
+    /// Nothing on the local network answered ARP (IPv6: neighbour discovery) for the
+    /// address or its gateway: the kernel's own host-unreachable.
+    NoNeighbour,
+    /// This host's own firewall refused to send (`EPERM`, `EACCES`, or a reject from its
+    /// own output rules).
+    OwnFirewall,
+    /// Anything else: the message says what.
+    Other,
 }
 
 impl ProbeResult {
@@ -381,6 +402,8 @@ impl ProbeResult {
             responder: false,
             observed_source: None,
             method: Method::Connect,
+            fault: None,
+            reset_after_accept: false,
         }
     }
 }

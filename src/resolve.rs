@@ -6,6 +6,8 @@
 use crate::plan::target::Zone;
 use std::io;
 use std::net::{IpAddr, ToSocketAddrs};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// Turns a host name into its addresses.
 pub trait Resolver {
@@ -62,5 +64,78 @@ impl Resolver for SystemResolver {
                 Zone::Name(name) => i.name().to_bytes() == name.as_bytes(),
             })
             .map(nix::net::if_::Interface::index)
+    }
+}
+
+/// A resolver with a time limit, so that a lookup cannot outlast a run's deadline (`wait
+/// --timeout`, `check --wait`). getaddrinfo cannot be cancelled: the lookup runs on a
+/// thread of its own, and past the limit it is left to finish unseen (the run goes on, or
+/// ends, without it).
+#[derive(Debug, Clone, Copy)]
+pub struct TimedResolver<R> {
+    inner: R,
+    limit: Duration,
+}
+
+impl<R> TimedResolver<R> {
+    /// `inner`, answering within `limit` or failing with `TimedOut`.
+    pub const fn new(inner: R, limit: Duration) -> Self {
+        Self { inner, limit }
+    }
+}
+
+impl<R: Resolver + Clone + Send + 'static> Resolver for TimedResolver<R> {
+    fn resolve(&self, host: &str) -> io::Result<Vec<IpAddr>> {
+        let (tx, rx) = mpsc::channel();
+        let (inner, name) = (self.inner.clone(), host.to_owned());
+        std::thread::Builder::new()
+            .name("resolve".into())
+            .spawn(move || {
+                // The receiver may have given up: then nobody wants the answer.
+                let _ = tx.send(inner.resolve(&name));
+            })?;
+        rx.recv_timeout(self.limit).unwrap_or_else(|_| {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "no answer from the resolver within {} ms",
+                    self.limit.as_millis()
+                ),
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers after `delay`.
+    #[derive(Debug, Clone, Copy)]
+    struct Slow(Duration);
+
+    impl Resolver for Slow {
+        fn resolve(&self, _host: &str) -> io::Result<Vec<IpAddr>> {
+            std::thread::sleep(self.0);
+            Ok(vec![IpAddr::from([192, 0, 2, 1])])
+        }
+    }
+
+    #[test]
+    fn a_lookup_that_outlasts_the_limit_fails_with_a_timeout() {
+        let hanging = TimedResolver::new(Slow(Duration::from_secs(30)), Duration::from_millis(50));
+        let error = hanging.resolve("web").unwrap_err();
+        assert_eq!(
+            (error.kind(), error.to_string().as_str()),
+            (
+                io::ErrorKind::TimedOut,
+                "no answer from the resolver within 50 ms"
+            )
+        );
+        let quick = TimedResolver::new(Slow(Duration::ZERO), Duration::from_secs(30));
+        assert_eq!(
+            quick.resolve("web").unwrap(),
+            [IpAddr::from([192, 0, 2, 1])]
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::classify::{AddrInfo, classify};
 use crate::diagnose::fixes::Source;
+use crate::diagnose::names::{covers, family_without_route, is_name, judged_by};
 use crate::diagnose::path::PathVerdict;
 use crate::diagnose::{
     Advice, Cause, CloudChoice, Diagnosis, Facts, HostIndex, PingSeen, diagnose, findings,
@@ -50,6 +51,9 @@ pub struct Adviser {
     causes: HashMap<CauseKey, Cause>,
     /// Trace verdicts by address and protocol (`doctor --trace`).
     paths: HashMap<(Option<IpAddr>, Protocol), PathVerdict>,
+    /// Per name, port and protocol: the open address a client connecting by name uses
+    /// (`names::judged_by`), unless every address is judged on its own.
+    names: HashMap<(String, u16, Protocol), ProbeResult>,
 }
 
 impl Adviser {
@@ -62,6 +66,21 @@ impl Adviser {
             per_address: HashMap::new(),
             paths: HashMap::new(),
             causes: HashMap::new(),
+            names: HashMap::new(),
+        }
+    }
+
+    /// Learns which address each name answers on, so that an address family without a
+    /// route is diagnosed as a note while the name answers (`names::family_without_route`).
+    pub fn judge_names(&mut self, results: &[ProbeResult]) {
+        for (r, best) in results.iter().zip(judged_by(results)) {
+            let best = &results[best];
+            if is_name(&r.endpoint.host) && best.state == State::Open {
+                let e = &r.endpoint;
+                self.names
+                    .entry((e.target.clone(), e.port, e.protocol))
+                    .or_insert_with(|| best.clone());
+            }
         }
     }
 
@@ -93,6 +112,10 @@ impl Adviser {
                 .paths
                 .get(&(result.endpoint.address, result.endpoint.protocol)),
         };
+        if let Some(best) = covered_by(&self.names, result) {
+            let diagnosis = diagnose(result, &facts, &entry.advice);
+            return family_without_route(&diagnosis, result, best).unwrap_or(diagnosis);
+        }
         let Some(observed) = result.observed_source else {
             return diagnose(result, &facts, &entry.advice);
         };
@@ -122,6 +145,9 @@ impl Adviser {
     /// (the same set for every such port). So the cause is looked up once per kind of
     /// result and index: a 65,535-port sweep asks the rules a handful of times.
     pub fn cause(&mut self, result: &ProbeResult, index: &HostIndex) -> Cause {
+        if covered_by(&self.names, result).is_some() {
+            return Cause::Ok;
+        }
         if result.state == State::Open {
             return self.cause_uncached(result, index);
         }
@@ -185,6 +211,19 @@ impl Adviser {
         )
         .sends_from
     }
+}
+
+/// The open address of `result`'s name that makes its failure a note, if any.
+fn covered_by<'a>(
+    names: &'a HashMap<(String, u16, Protocol), ProbeResult>,
+    result: &ProbeResult,
+) -> Option<&'a ProbeResult> {
+    if names.is_empty() {
+        return None;
+    }
+    let e = &result.endpoint;
+    let best = names.get(&(e.target.clone(), e.port, e.protocol))?;
+    covers(best, result).then_some(best)
 }
 
 /// The per-address facts, worked out the first time an address is seen (the source lookup

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::{Endpoint, ProbeResult, Reason};
 use crate::plan::expand::{PlanOptions, build_plan};
 use crate::probe::SocketProber;
-use crate::resolve::SystemResolver;
+use crate::resolve::{SystemResolver, TimedResolver};
 use crate::wire::payloads::PayloadChoice;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::{Duration, Instant};
@@ -178,7 +178,7 @@ async fn round(
         let mut unresolved = Vec::new();
         let mut spans = Vec::new();
         for &i in &members {
-            let plan = plan(&checks[i])?;
+            let plan = plan(&checks[i], deadline)?;
             spans.push((i, endpoints.len(), plan.endpoints.len()));
             endpoints.extend(plan.endpoints);
             unresolved.extend(plan.unresolved);
@@ -251,19 +251,26 @@ impl Observer for CutShort {
 }
 
 /// The endpoints of a check; names are resolved again every round (a container that is not
-/// up yet has no address yet).
-fn plan(check: &Check) -> Result<crate::plan::expand::Plan> {
+/// up yet has no address yet). A lookup ends at the deadline too: a resolver that hangs
+/// must not stretch `wait --timeout`.
+fn plan(
+    check: &Check,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<crate::plan::expand::Plan> {
     let options = PlanOptions {
         default_ports: Vec::new(),
         protocols: vec![check.protocol],
         family: None,
         allow_broadcast: false,
     };
-    Ok(build_plan(
-        std::slice::from_ref(&check.target),
-        &options,
-        &SystemResolver,
-    )?)
+    let targets = std::slice::from_ref(&check.target);
+    Ok(match deadline {
+        Some(d) => {
+            let left = d.saturating_duration_since(tokio::time::Instant::now());
+            build_plan(targets, &options, &TimedResolver::new(SystemResolver, left))?
+        }
+        None => build_plan(targets, &options, &SystemResolver)?,
+    })
 }
 
 /// Puts results (plan order, with gaps where Ctrl-C stopped the engine) beside the planned

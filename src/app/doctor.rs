@@ -4,10 +4,11 @@
 use super::Context;
 use super::advise::Adviser;
 use super::drive::{Quiet, drive, runtime};
-use super::options::{Defaults, advice, engine_config, protocols};
+use super::options::{Defaults, advice, engine_config, protocols, strict_addresses};
 use crate::classify::classify;
 use crate::cli::doctor::DoctorArgs;
 use crate::diagnose::hops::{HopSummary, summarise};
+use crate::diagnose::names::all_as_expected;
 use crate::diagnose::path::{PathVerdict, verdict};
 use crate::diagnose::rules::CANARY_PORTS;
 use crate::diagnose::{CloudChoice, HostIndex, PingSeen};
@@ -84,6 +85,7 @@ struct Traced {
 /// Runs `ipdiag doctor`.
 pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let request = request(args)?;
+    let request_strict = strict_addresses(&args.protocol);
     if ctx.verbose > 0 {
         let asked: Vec<String> = request
             .plan
@@ -126,10 +128,9 @@ pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
     for t in &gathered.traces {
         adviser.add_path(t.endpoint.ip(), t.protocol, t.verdict.clone());
     }
-    write_report(&gathered, &mut adviser, ctx)?;
-    let asked = &gathered.asked;
+    write_report(&gathered, &mut adviser, request_strict, ctx)?;
     Ok(
-        if asked.iter().all(|r| r.state == State::Open) && !asked.is_empty() {
+        if all_as_expected(&gathered.asked, |s| s == State::Open, request_strict) {
             EXIT_OK
         } else {
             EXIT_FAILURE
@@ -293,10 +294,19 @@ fn trace_each(
         .collect()
 }
 
-fn write_report(g: &Gathered, adviser: &mut Adviser, ctx: &mut Context<'_>) -> Result<()> {
+fn write_report(
+    g: &Gathered,
+    adviser: &mut Adviser,
+    strict: bool,
+    ctx: &mut Context<'_>,
+) -> Result<()> {
     let mut all = g.asked.clone();
     all.extend(g.control.iter().cloned());
     let index = HostIndex::new(&all);
+    if !strict {
+        // A family this machine has no route for is a note while the name answers.
+        adviser.judge_names(&g.asked);
+    }
     let diagnoses: Vec<_> = g
         .asked
         .iter()

@@ -87,6 +87,11 @@ pub fn check_engine(t: &CheckTiming, concurrency: usize, engines: usize) -> Engi
     }
 }
 
+/// Whether every address of a name is judged on its own: `--all-addresses`, or `-4`/`-6`.
+pub fn strict_addresses(args: &ProtocolArgs) -> bool {
+    args.all_addresses || args.ipv4 || args.ipv6
+}
+
 /// The protocols to probe and the address family names are limited to.
 pub fn protocols(args: &ProtocolArgs) -> (Vec<Protocol>, Option<u8>) {
     let protocols = match (args.udp, args.both) {

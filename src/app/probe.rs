@@ -4,7 +4,7 @@
 use super::Context;
 use super::advise::Adviser;
 use super::drive::{drive_run, runtime};
-use super::options::{Defaults, advice, engine_config, protocols};
+use super::options::{Defaults, advice, engine_config, protocols, strict_addresses};
 use super::probe_run::syn_then_connect;
 use super::probe_stage::{Shown, Stage, Verdict};
 use super::progress::Progress;
@@ -39,6 +39,8 @@ struct Request {
     engine: EngineConfig,
     payload: PayloadChoice,
     expect: Expected,
+    /// Every address of a name judged on its own (`--all-addresses`, `-4`, `-6`).
+    strict: bool,
     live: bool,
     all: bool,
     cloud: CloudChoice,
@@ -250,6 +252,7 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
             .map(Expected::parse)
             .transpose()?
             .unwrap_or_default(),
+        strict: strict_addresses(&args.protocol),
         live: args.timing.count.unwrap_or(PROBE_DEFAULTS.count) != 1 && format == Format::Table,
         all: args.all,
         cloud,
@@ -307,6 +310,7 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         engine,
         payload,
         expect,
+        strict,
         live,
         all,
         cloud,
@@ -324,6 +328,7 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
     let progress = Progress::new(total, visible);
     let verdict = Verdict {
         expect,
+        strict,
         until_stopped: engine.count.is_none(),
     };
     let shown = Shown { live, all, hints };

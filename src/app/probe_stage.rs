@@ -11,6 +11,7 @@ use super::advise::Adviser;
 use super::check::EXIT_INTERRUPTED;
 use super::drive::{Driven, Observer};
 use super::progress::Progress;
+use crate::diagnose::names::all_as_expected;
 use crate::diagnose::{Diagnosis, HostIndex};
 use crate::error::{EXIT_FAILURE, EXIT_OK, Result};
 use crate::model::{Endpoint, ProbeResult};
@@ -40,6 +41,9 @@ pub(super) struct Shown {
 pub(super) struct Verdict {
     /// The states every endpoint may have for exit 0 (`--expect`, `open` by default).
     pub expect: Expected,
+    /// Every address of a name judged on its own (`--all-addresses`, `-4`, `-6`); otherwise
+    /// a name is as reachable as its best address (happy eyeballs).
+    pub strict: bool,
     /// `-c 0`: the run lasts until Ctrl-C by design, so Ctrl-C is no interruption.
     pub until_stopped: bool,
 }
@@ -91,6 +95,9 @@ impl<'a, 'b> Stage<'a, 'b> {
     pub(super) fn finish(mut self, driven: &Driven, total: usize, verdict: &Verdict) -> Result<u8> {
         self.progress.finish();
         let results = &driven.results;
+        if !verdict.strict {
+            self.adviser.judge_names(results);
+        }
         let not_probed = total.saturating_sub(results.len());
         let cut = driven.interrupted && !verdict.until_stopped;
         let summary = (cut || not_probed > 0).then_some(Interrupted {
@@ -111,7 +118,7 @@ impl<'a, 'b> Stage<'a, 'b> {
         }
         Ok(if cut {
             EXIT_INTERRUPTED
-        } else if verdict.expect.holds(results.iter().map(|r| r.state)) {
+        } else if all_as_expected(results, |s| verdict.expect.allows(s), verdict.strict) {
             EXIT_OK
         } else {
             EXIT_FAILURE
@@ -257,7 +264,7 @@ fn attempt_view<'e>(
     let outcome = match (endpoint.address, &answer.observation) {
         (None, _) => AttemptOutcome::NoAddress,
         (Some(_), Observation::Silence) => AttemptOutcome::Silence,
-        (Some(_), Observation::Local(message)) => AttemptOutcome::Local(message),
+        (Some(_), Observation::Local(failure)) => AttemptOutcome::Local(&failure.message),
         (Some(address), observation) => {
             let (state, reason) = judge(endpoint.protocol, address, observation);
             let icmp_from = match observation {

@@ -116,6 +116,10 @@ pub struct ProtocolArgs {
     /// Only IPv6 addresses of names
     #[arg(short = '6')]
     pub ipv6: bool,
+    /// Judge every address of a name on its own (by default a name is reachable when one
+    /// of its addresses is, as a client's connect finds it)
+    #[arg(long)]
+    pub all_addresses: bool,
 }
 
 /// Attempts, timeouts and limits.

@@ -8,8 +8,10 @@ pub mod cause;
 pub mod fixes;
 pub mod hops;
 pub mod loss_bound;
+pub mod names;
 pub mod path;
 pub mod rules;
+mod silence;
 
 pub use cause::{Cause, Confidence, Finding, Hint};
 pub use fixes::{FixParams, Source};

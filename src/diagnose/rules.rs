@@ -6,7 +6,7 @@ use super::cause::{Cause, Confidence, Finding};
 use super::loss_bound::{self, LossVerdict};
 use super::path::PathVerdict;
 use crate::classify::AddrInfo;
-use crate::model::{ProbeResult, Protocol, Reason, Scope, State};
+use crate::model::{LocalFault, ProbeResult, Protocol, Reason, Scope, State};
 use ipnet::IpNet;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -58,7 +58,7 @@ impl PortSeen {
 
     /// The host sent something back for this port (a handshake, a RST, a reply, or an ICMP
     /// error from the host itself).
-    fn host_answered(&self) -> bool {
+    pub(super) fn host_answered(&self) -> bool {
         matches!(self.state, State::Open | State::Closed)
     }
 }
@@ -101,7 +101,7 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
         (State::Error, Reason::DnsError) => {
             push(&mut out, Cause::Dns, Confidence::High, vec![this]);
         }
-        (State::Error, _) => push(&mut out, Cause::NoRoute, Confidence::High, vec![this]),
+        (State::Error, _) => local_failure(result, scope, this, &mut out),
         (State::Open, _) => open(result, facts, this, &mut out),
         (State::Closed, _) => closed(result, scope, &this, &mut out),
         // A rejection (admin-prohibited; port unreachable for TCP, or for UDP from someone
@@ -133,7 +133,9 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
             );
             push(&mut out, Cause::NoRoute, Confidence::Low, vec![this]);
         }
-        (State::Filtered | State::OpenFiltered, _) => silence(result, facts, this, &mut out),
+        (State::Filtered | State::OpenFiltered, _) => {
+            super::silence::silence(result, facts, this, &mut out);
+        }
     }
     if result.state != State::Open {
         if let Some(path) = facts.path {
@@ -147,6 +149,38 @@ pub fn findings(result: &ProbeResult, facts: &Facts<'_>) -> Vec<Finding> {
     // Ranked by confidence; among equals, the order the rules gave (stable sort).
     out.sort_by_key(|f| f.confidence);
     out
+}
+
+/// This host could not send, or its own stack reported the failure: nothing came from the
+/// path. No ARP reply for a private address on this LAN's subnet is the overlapping-LAN
+/// case: the address is most likely the server's private one in another network (a
+/// cloud VPC), and a host of this LAN that is down looks the same.
+fn local_failure(result: &ProbeResult, scope: Option<Scope>, this: String, out: &mut Vec<Finding>) {
+    let private = matches!(
+        scope,
+        Some(Scope::Private | Scope::Shared | Scope::LinkLocal)
+    );
+    match result.fault {
+        Some(LocalFault::NoNeighbour) if private => {
+            push(
+                out,
+                Cause::PrivateAddress,
+                Confidence::Medium,
+                vec![this.clone()],
+            );
+            push(out, Cause::HostDownOrWrongIp, Confidence::Low, vec![this]);
+        }
+        Some(LocalFault::NoNeighbour) => {
+            push(
+                out,
+                Cause::HostDownOrWrongIp,
+                Confidence::Medium,
+                vec![this.clone()],
+            );
+            push(out, Cause::NoRoute, Confidence::Low, vec![this]);
+        }
+        _ => push(out, Cause::NoRoute, Confidence::High, vec![this]),
+    }
 }
 
 fn open(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<Finding>) {
@@ -179,6 +213,9 @@ fn open(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<Fin
             rtt.stddev, rtt.avg
         );
         push(out, Cause::LossyPath, Confidence::Medium, vec![evidence]);
+    } else if result.reset_after_accept {
+        // Reachable, but the service aborts connections (nmap -sT/-sS say open too).
+        push(out, Cause::Ok, Confidence::Medium, vec![this]);
     } else if let Some(canaries) = canaries_open(result, facts) {
         push(out, Cause::AnswersEveryPort, canaries.0, canaries.1);
         let doubt = "open, but so are ports nothing listens on".to_owned();
@@ -265,103 +302,6 @@ fn rejected(result: &ProbeResult, facts: &Facts<'_>, this: &str, out: &mut Vec<F
             vec![evidence.clone()],
         );
         push(out, Cause::HostFirewall, Confidence::Low, vec![evidence]);
-    }
-}
-
-/// No answer on this port (TCP filtered, or UDP open|filtered).
-fn silence(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<Finding>) {
-    let scope = facts.target.map(|t| t.scope);
-    let private = matches!(
-        scope,
-        Some(Scope::Private | Scope::Shared | Scope::LinkLocal)
-    );
-    if private
-        && let Some(address) = result.endpoint.address
-        && !facts.local_networks.iter().any(|n| n.contains(&address))
-    {
-        let evidence = format!(
-            "{this}; {address} is {} and no interface of this machine is in its network",
-            scope.map_or("private", Scope::as_str)
-        );
-        push(out, Cause::PrivateAddress, Confidence::High, vec![evidence]);
-    }
-    let alive: Vec<String> = facts
-        .others
-        .iter()
-        .filter(|o| o.host_answered())
-        .map(seen_text)
-        .chain(facts.ping.filter(|p| p.received > 0).map(|p| ping_text(&p)))
-        .collect();
-    let checked: Vec<String> = facts
-        .others
-        .iter()
-        .map(seen_text)
-        .chain(facts.ping.map(|p| ping_text(&p)))
-        .collect();
-    let udp = result.endpoint.protocol == Protocol::Udp;
-    if !alive.is_empty() {
-        // The host answers, this port is silent: something drops it. From this side a
-        // security group and the server's own firewall drop alike; only the server can
-        // tell which (its firewall's verdict for the port, or packets arriving at all).
-        let mut evidence = vec![this];
-        evidence.extend(alive);
-        let port = result.endpoint.port;
-        let decide = format!(
-            "from here, the security group or the server's own firewall: they drop alike \
-             (`ipdiag local --port {port}{}` on the server tells which)",
-            if udp { " --udp" } else { "" }
-        );
-        evidence.push(decide.clone());
-        push(
-            out,
-            Cause::SecurityGroup,
-            Confidence::Medium,
-            evidence.clone(),
-        );
-        push(out, Cause::HostFirewall, Confidence::Medium, vec![decide]);
-        if udp {
-            let mute = "from here a UDP server that receives and never answers looks the same \
-                        (`ipdiag local --port P --udp` on the server counts datagrams in and out)"
-                .replace('P', &port.to_string());
-            push(
-                out,
-                Cause::ServerNotReplying,
-                Confidence::Medium,
-                vec![mute],
-            );
-            let quiet = "the service may be up and silent: UDP silence proves neither".to_owned();
-            push(out, Cause::Ok, Confidence::Low, vec![quiet]);
-        }
-    } else if !checked.is_empty() {
-        let mut evidence = vec![this];
-        evidence.extend(checked);
-        push(
-            out,
-            Cause::HostDownOrWrongIp,
-            Confidence::Medium,
-            evidence.clone(),
-        );
-        evidence.push("a security group that allows nothing looks the same".into());
-        push(out, Cause::SecurityGroup, Confidence::Low, evidence);
-    } else {
-        let unchecked = "no other port or ping was checked (ipdiag doctor checks them)".to_owned();
-        let confidence = if udp {
-            Confidence::Low
-        } else {
-            Confidence::Medium
-        };
-        push(
-            out,
-            Cause::SecurityGroup,
-            confidence,
-            vec![this.clone(), unchecked.clone()],
-        );
-        push(
-            out,
-            Cause::HostDownOrWrongIp,
-            Confidence::Low,
-            vec![this, unchecked],
-        );
     }
 }
 
@@ -486,7 +426,12 @@ fn special_address(
     }
 }
 
-fn push(out: &mut Vec<Finding>, cause: Cause, confidence: Confidence, evidence: Vec<String>) {
+pub(super) fn push(
+    out: &mut Vec<Finding>,
+    cause: Cause,
+    confidence: Confidence,
+    evidence: Vec<String>,
+) {
     out.push(Finding {
         cause,
         confidence,
@@ -498,7 +443,7 @@ fn is_local(address: IpAddr, networks: &[IpNet]) -> bool {
     networks.iter().any(|n| n.addr() == address)
 }
 
-fn address_text(result: &ProbeResult) -> String {
+pub(super) fn address_text(result: &ProbeResult) -> String {
     result
         .endpoint
         .address
@@ -534,6 +479,11 @@ pub fn evidence_of(result: &ProbeResult) -> String {
     if let Some(error) = &result.error {
         let _ = write!(text, ": {error}");
     }
+    if result.reset_after_accept {
+        text.push_str(
+            "; the server accepted the connection and reset it at once (an overloaded server, or a load balancer without a backend)",
+        );
+    }
     text
 }
 
@@ -546,7 +496,7 @@ pub fn ms(value: f64) -> String {
     }
 }
 
-fn seen_text(seen: &PortSeen) -> String {
+pub(super) fn seen_text(seen: &PortSeen) -> String {
     let mut text = format!(
         "{}/{} {}",
         seen.port,
@@ -559,7 +509,7 @@ fn seen_text(seen: &PortSeen) -> String {
     text
 }
 
-fn ping_text(ping: &PingSeen) -> String {
+pub(super) fn ping_text(ping: &PingSeen) -> String {
     let mut text = format!("ping {}/{} answered", ping.received, ping.sent);
     if let Some(rtt) = ping.rtt_avg_ms {
         let _ = write!(text, " {}", ms(rtt));

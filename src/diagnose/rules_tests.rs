@@ -41,6 +41,8 @@ fn result(
         responder: false,
         observed_source: None,
         method: crate::model::Method::Connect,
+        fault: None,
+        reset_after_accept: false,
     }
 }
 
@@ -264,7 +266,15 @@ fn a_private_address_from_outside(address: &str) {
 fn a_private_address_on_my_own_network_is_an_ordinary_host() {
     let r = tcp("192.168.1.20", 7890, FILTERED, Reason::NoResponse);
     let nets: [IpNet; 1] = ["192.168.1.5/24".parse().unwrap()];
-    assert_eq!(ranked(&r, &[], None, &nets)[0], (Cause::SecurityGroup, M));
+    assert_eq!(
+        ranked(&r, &[], None, &nets),
+        [
+            (Cause::SecurityGroup, M),
+            (Cause::PrivateAddress, L),
+            (Cause::HostDownOrWrongIp, L)
+        ],
+        "another network's private address is a late suspicion on an overlapping LAN"
+    );
 }
 
 #[test_case("0.0.0.0"; "unspecified")]
@@ -347,6 +357,39 @@ fn errors_are_dns_or_no_route() {
     assert_eq!(ranked(&r, &[], None, &[]), [(Cause::Dns, H)]);
     let r = tcp(PUBLIC, 7890, State::Error, Reason::LocalError);
     assert_eq!(ranked(&r, &[], None, &[])[0], (Cause::NoRoute, H));
+    // The client's own firewall is "this machine cannot send" too; the message names it.
+    let mut r = tcp(PUBLIC, 7890, State::Error, Reason::LocalError);
+    r.fault = Some(crate::model::LocalFault::OwnFirewall);
+    assert_eq!(ranked(&r, &[], None, &[]), [(Cause::NoRoute, H)]);
+}
+
+#[test]
+fn no_arp_reply_for_a_private_address_on_my_lan_is_another_networks_address() {
+    let nets: [IpNet; 1] = ["172.16.0.2/24".parse().unwrap()];
+    let mut r = tcp("172.16.0.10", 8000, State::Error, Reason::LocalError);
+    r.fault = Some(crate::model::LocalFault::NoNeighbour);
+    assert_eq!(
+        ranked(&r, &[], None, &nets),
+        [(Cause::PrivateAddress, M), (Cause::HostDownOrWrongIp, L)]
+    );
+    // A public address: a host that is down (or a gateway that does not answer).
+    let mut r = tcp(PUBLIC, 8000, State::Error, Reason::LocalError);
+    r.fault = Some(crate::model::LocalFault::NoNeighbour);
+    assert_eq!(
+        ranked(&r, &[], None, &nets),
+        [(Cause::HostDownOrWrongIp, M), (Cause::NoRoute, L)]
+    );
+}
+
+#[test]
+fn a_reset_after_the_handshake_is_open_with_a_note() {
+    let mut r = tcp(PUBLIC, 7890, OPEN, Reason::SynAck);
+    r.reset_after_accept = true;
+    assert_eq!(ranked(&r, &[], None, &[]), [(Cause::Ok, M)]);
+    assert_eq!(
+        evidence_of(&r),
+        "7890/tcp syn-ack, rtt 31.0 ms; the server accepted the connection and reset it at once (an overloaded server, or a load balancer without a backend)"
+    );
 }
 
 #[test]

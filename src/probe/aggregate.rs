@@ -6,11 +6,16 @@
 //! `--count 20` run ends `open`. An answer that came only after the kernel's SYN
 //! retransmission proves the state but counts as lost (its first SYN was). Silences that a
 //! spaced UDP retry showed to be the target's ICMP ration are taken back out (`not_lost`).
+//!
+//! Only answers from the path are answers: a probe this host could not send (no route,
+//! its own firewall) or whose failure its own stack reported (no ARP reply) is neither an
+//! attempt on the path nor loss, and gives no RTT sample. When nobody answered ARP, the
+//! silent attempts never left this host either, so they are no loss.
 
 use super::attempt::Answer;
-use super::reason::{Observation, judge};
+use super::reason::{LocalFailure, Observation, judge};
 use super::stats::RunningRtt;
-use crate::model::{Endpoint, Method, ProbeResult, Protocol, Reason, State};
+use crate::model::{Endpoint, LocalFault, Method, ProbeResult, Protocol, Reason, State};
 
 /// The attempts so far.
 #[derive(Debug, Default, Clone)]
@@ -18,10 +23,15 @@ pub struct Aggregate {
     attempts: u32,
     received: u32,
     late: u32,
+    /// Attempts that never reached the path (local failures).
+    unsent: u32,
     /// Running statistics, not the samples: `-c 0` never ends (issue 18).
     rtt: RunningRtt,
     last_answer: Option<Observation>,
-    last_local: Option<String>,
+    last_local: Option<LocalFailure>,
+    /// A local failure said nobody answered ARP / neighbour discovery.
+    no_neighbour: bool,
+    reset: bool,
     payload: Option<&'static str>,
     observed: Option<std::net::SocketAddr>,
 }
@@ -29,12 +39,18 @@ pub struct Aggregate {
 impl Aggregate {
     /// Adds one attempt.
     pub fn record(&mut self, answer: &Answer) {
-        self.attempts += 1;
         self.payload = answer.payload.or(self.payload);
         self.observed = answer.observed.or(self.observed);
+        if let Observation::Local(failure) = &answer.observation {
+            self.unsent += 1;
+            self.no_neighbour |= failure.fault == LocalFault::NoNeighbour;
+            self.last_local = Some(failure.clone());
+            return;
+        }
+        self.attempts += 1;
+        self.reset |= answer.reset;
         match &answer.observation {
-            Observation::Silence => {}
-            Observation::Local(message) => self.last_local = Some(message.clone()),
+            Observation::Silence | Observation::Local(_) => {}
             observation => {
                 if !answer.late {
                     self.received += 1;
@@ -63,9 +79,9 @@ impl Aggregate {
         self.attempts = self.attempts.saturating_sub(silences).max(self.received);
     }
 
-    /// Attempts recorded so far.
+    /// Attempts recorded so far (sent or not).
     pub fn attempts(&self) -> u32 {
-        self.attempts
+        self.attempts + self.unsent
     }
 
     /// The result for `endpoint`.
@@ -73,8 +89,14 @@ impl Aggregate {
         let protocol = endpoint.protocol;
         let observation = match (&self.last_answer, &self.last_local) {
             (Some(answer), _) => answer.clone(),
-            (None, Some(local)) if self.attempts > 0 => Observation::Local(local.clone()),
+            (None, Some(local)) => Observation::Local(local.clone()),
             _ => Observation::Silence,
+        };
+        // Silences while the next hop's address could not be resolved never left.
+        let attempts = if self.no_neighbour && self.received == 0 {
+            0
+        } else {
+            self.attempts
         };
         let (state, reason) = match endpoint.address {
             Some(address) => judge(protocol, address, &observation),
@@ -84,16 +106,16 @@ impl Aggregate {
             Observation::Icmp(report) => report.from,
             _ => None,
         };
-        let error = match observation {
-            Observation::Local(message) => Some(message),
-            _ => None,
+        let (error, fault) = match observation {
+            Observation::Local(failure) => (Some(failure.message), Some(failure.fault)),
+            _ => (None, None),
         };
         ProbeResult {
             endpoint,
             state,
             reason,
             icmp_from,
-            attempts: self.attempts,
+            attempts,
             received: self.received,
             late: self.late,
             rtt: self.rtt.stats(),
@@ -104,6 +126,8 @@ impl Aggregate {
             responder: self.observed.is_some(),
             observed_source: self.observed,
             method: Method::Connect,
+            fault,
+            reset_after_accept: self.reset && state == State::Open,
         }
     }
 }
@@ -235,5 +259,79 @@ mod tests {
         };
         let r = Aggregate::default().finish(unresolved);
         assert_eq!((r.state, r.reason), (State::Error, Reason::DnsError));
+    }
+
+    fn local(fault: LocalFault) -> Answer {
+        answer(
+            Observation::Local(LocalFailure {
+                fault,
+                message: "no ARP reply on the local network eth0".into(),
+            }),
+            664,
+        )
+    }
+
+    #[test]
+    fn our_own_failures_are_neither_answers_nor_loss() {
+        let mut agg = Aggregate::default();
+        agg.record(&local(LocalFault::NoRoute));
+        agg.record(&local(LocalFault::NoRoute));
+        let r = agg.finish(endpoint(Protocol::Udp));
+        assert_eq!(
+            (r.state, r.reason, r.fault, r.attempts, r.received, r.rtt),
+            (
+                State::Error,
+                Reason::LocalError,
+                Some(LocalFault::NoRoute),
+                0,
+                0,
+                None
+            )
+        );
+        assert!(r.loss_pct().abs() < 1e-9);
+        assert_eq!(
+            agg.attempts(),
+            2,
+            "the engine still knows something was tried"
+        );
+    }
+
+    #[test]
+    fn silences_while_nobody_answered_arp_never_left() {
+        let mut agg = Aggregate::default();
+        agg.record(&answer(Observation::Silence, 1000));
+        agg.record(&answer(Observation::Silence, 1000));
+        agg.record(&local(LocalFault::NoNeighbour));
+        let r = agg.finish(endpoint(Protocol::Tcp));
+        assert_eq!(
+            (r.state, r.fault, r.attempts, r.received, r.rtt),
+            (State::Error, Some(LocalFault::NoNeighbour), 0, 0, None)
+        );
+    }
+
+    #[test]
+    fn a_reset_after_the_handshake_is_open_and_not_lost() {
+        let mut agg = Aggregate::default();
+        agg.record(&answer(Observation::Connected, 2));
+        agg.record(&Answer {
+            untimed: true,
+            reset: true,
+            ..answer(Observation::Connected, 9)
+        });
+        let r = agg.finish(endpoint(Protocol::Tcp));
+        assert_eq!(
+            (
+                r.state,
+                r.reason,
+                r.attempts,
+                r.received,
+                r.reset_after_accept
+            ),
+            (State::Open, Reason::SynAck, 2, 2, true)
+        );
+        assert!(
+            (r.rtt.unwrap().avg - 2.0).abs() < 1e-9,
+            "the reset is no RTT sample"
+        );
     }
 }

@@ -19,6 +19,9 @@ pub struct Answer {
     /// or that try's time is no longer kept). It was received and proves the state, but it
     /// is no RTT sample (Karn).
     pub untimed: bool,
+    /// TCP: the handshake completed and the server reset the connection before it could be
+    /// looked at (an overloaded server, a load balancer without a backend).
+    pub reset: bool,
     /// UDP only: how many bytes the reply had.
     pub reply_bytes: Option<usize>,
     /// UDP only: the payload sent (`ipdiag`, `dns`, `custom`, ...).
@@ -37,6 +40,7 @@ impl Answer {
             rtt,
             late: false,
             untimed: false,
+            reset: false,
             reply_bytes: None,
             payload: None,
             reply_head: None,

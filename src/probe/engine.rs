@@ -21,12 +21,13 @@ use super::aggregate::Aggregate;
 use super::attempt::{Answer, Busy};
 use super::icmp_limit::{IcmpLimits, Reservation};
 use super::rate::Pacer;
-use super::reason::{Observation, judge};
+use super::reason::{Observation, errno_text, judge};
 use super::timing::{HostTiming, TimingConfig};
 use crate::model::{Endpoint, ProbeResult, Protocol, Reason, State};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
@@ -35,6 +36,11 @@ use tokio::time::{Instant, sleep_until};
 
 /// How long an attempt that found the host out of resources waits before trying again.
 const BUSY_BACKOFF: Duration = Duration::from_millis(10);
+/// Beyond the longest wait for an answer: how long an attempt stays out of resources while
+/// no other attempt finishes before it gives up. Attempts in flight end within their
+/// timeout and free what they hold; when none did, none will (`ulimit -n` too small for
+/// even one probe), and waiting longer would never end.
+const BUSY_GRACE: Duration = Duration::from_secs(1);
 
 /// Makes one attempt. The real one is [`super::SocketProber`]; tests use fakes.
 pub trait Prober: Send + Sync + 'static {
@@ -134,6 +140,8 @@ struct Shared<P> {
     icmp: Mutex<IcmpLimits>,
     /// The concurrency bound: one permit per endpoint in flight.
     permits: Arc<Semaphore>,
+    /// Attempts finished so far: progress that frees local resources.
+    finished: AtomicU64,
 }
 
 /// One endpoint's task: where its events go, the stop switch, and its place in the
@@ -163,6 +171,7 @@ pub async fn run<P: Prober>(
         hosts: Mutex::new(HashMap::new()),
         icmp: Mutex::new(IcmpLimits::default()),
         permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
+        finished: AtomicU64::new(0),
         config,
     });
     let mut tasks = JoinSet::new();
@@ -170,8 +179,13 @@ pub async fn run<P: Prober>(
         let Ok(permit) = Arc::clone(&shared.permits).acquire_owned().await else {
             break;
         };
-        if *stop.borrow() || shared.past_deadline() {
+        if *stop.borrow() {
             break;
+        }
+        // Past the deadline nothing is sent; a name that did not resolve needs no send,
+        // and its reason (a lookup that timed out, say) is worth reporting.
+        if shared.past_deadline() && endpoint.address.is_some() {
+            continue;
         }
         let (shared, events, stop) = (Arc::clone(&shared), events.clone(), stop.clone());
         tasks.spawn(async move {
@@ -334,6 +348,8 @@ impl<P: Prober> Shared<P> {
     /// `None`: the deadline or Ctrl-C came first. Ctrl-C cuts the wait for a pacing slot
     /// (at `--rate 1` a hundred admitted probes wait up to a hundred seconds for theirs) and
     /// the wait for an answer: that attempt is not counted, nothing having been learnt.
+    /// Back-pressure is waited out only while other attempts make progress (see
+    /// [`BUSY_GRACE`]); then the attempt is a local error that names the resource.
     async fn send(
         &self,
         endpoint: &Endpoint,
@@ -341,6 +357,7 @@ impl<P: Prober> Shared<P> {
         try_no: u32,
         stop: &mut watch::Receiver<bool>,
     ) -> Option<Answer> {
+        let mut busy: Option<(Instant, u64)> = None;
         loop {
             let attempt = async {
                 self.pace(address).await;
@@ -360,12 +377,25 @@ impl<P: Prober> Shared<P> {
             };
             match outcome {
                 Ok(answer) => {
-                    if answer.is_response() && !answer.late {
+                    self.finished.fetch_add(1, Ordering::Relaxed);
+                    if answer.is_response() && !answer.late && !answer.untimed {
                         self.with_host(address, |host| host.observe(answer.rtt, try_no));
                     }
                     return Some(answer);
                 }
-                Err(Busy(_)) => self.sleep_at_most(BUSY_BACKOFF).await,
+                Err(Busy(error)) => {
+                    let finished = self.finished.load(Ordering::Relaxed);
+                    let (since, seen) = *busy.get_or_insert((Instant::now(), finished));
+                    if seen != finished {
+                        busy = Some((Instant::now(), finished));
+                    } else if since.elapsed() >= self.config.timing.max + BUSY_GRACE {
+                        return Some(out_of_resources(&error, since.elapsed()));
+                    }
+                    if *stop.borrow() {
+                        return None;
+                    }
+                    self.sleep_at_most(BUSY_BACKOFF).await;
+                }
             }
         }
     }
@@ -410,6 +440,20 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     }
 }
 
+/// The local error of an attempt that stayed out of resources while nothing else finished.
+fn out_of_resources(error: &std::io::Error, waited: Duration) -> Answer {
+    let message = format!(
+        "this machine stayed out of a resource for {:.1} s while no other probe finished ({}): raise the limit (ulimit -n) or lower --concurrency",
+        waited.as_secs_f64(),
+        errno_text(error)
+    );
+    Answer::new(Observation::Local(message.into()), Duration::ZERO)
+}
+
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "engine_busy_tests.rs"]
+mod busy_tests;

@@ -7,7 +7,10 @@
 //! unreachables → filtered; silence → open|filtered. ICMP details come from the socket
 //! error queue (`errqueue.rs`), which is how connect mode sees what nmap's raw mode sees.
 
-use crate::model::{Protocol, Reason, State};
+use crate::model::{LocalFault, Protocol, Reason, State};
+use ipnet::IpNet;
+use std::fmt;
+use std::io;
 use std::net::IpAddr;
 
 /// What one attempt observed.
@@ -23,8 +26,39 @@ pub enum Observation {
     Icmp(IcmpReport),
     /// Nothing came back within the timeout.
     Silence,
-    /// This host could not send the probe; the system's message.
-    Local(String),
+    /// This host could not send the probe (or its own stack reported the failure): not an
+    /// answer from the path, no RTT sample.
+    Local(LocalFailure),
+}
+
+/// A failure on this host: its kind and the words that say what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalFailure {
+    /// The kind, for the diagnosis.
+    pub fault: LocalFault,
+    /// The message shown to the user (the errno named where there is one).
+    pub message: String,
+}
+
+impl fmt::Display for LocalFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for LocalFailure {
+    fn from(message: String) -> Self {
+        Self {
+            fault: LocalFault::Other,
+            message,
+        }
+    }
+}
+
+impl From<&str> for LocalFailure {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
 }
 
 /// An ICMP error from the socket error queue.
@@ -116,126 +150,175 @@ pub fn icmp_reason(report: &IcmpReport) -> Reason {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use test_case::test_case;
+/// What a socket error from `socket`, `connect`, `send` or `recv` means for a probe, once
+/// the error queue has been read (an ICMP error queued there is the answer, not this).
+/// Every error is a result or a bounded retry: none may be retried for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketError {
+    /// Out of a local resource (descriptors, buffers, ports): try again shortly; the
+    /// engine bounds how long.
+    Busy,
+    /// A RST to the SYN (TCP), or a port unreachable without its details (UDP).
+    Refused,
+    /// The kernel gave up on the handshake after its own SYN retries: silence.
+    TimedOut,
+    /// The connection was established, then reset. Linux's `tcp_reset()` gives
+    /// `ECONNREFUSED` in `SYN_SENT`, `EPIPE` in `CLOSE_WAIT` and `ECONNRESET` otherwise, so
+    /// either of the last two means the SYN-ACK came: the port is open.
+    ResetAfterHandshake,
+    /// This host could not send the probe: a result of its own.
+    Local(LocalFault),
+}
 
-    const TARGET: &str = "203.0.113.10";
-    const ROUTER: &str = "198.51.100.1";
-
-    fn icmp(v6: bool, kind: u8, code: u8, from: &str) -> Observation {
-        Observation::Icmp(IcmpReport {
-            v6,
-            kind,
-            code,
-            from: Some(from.parse().unwrap()),
-        })
+/// Maps a socket error to what it means (pure; by `io::ErrorKind`, so other systems'
+/// codes map the same way).
+pub fn socket_error(error: &io::Error) -> SocketError {
+    use io::ErrorKind as K;
+    if super::attempt::is_busy(error) {
+        return SocketError::Busy;
     }
-
-    fn judge_v4(protocol: Protocol, o: &Observation) -> (State, Reason) {
-        judge(protocol, TARGET.parse().unwrap(), o)
-    }
-
-    #[test]
-    fn tcp_rules() {
-        let tcp = |o| judge_v4(Protocol::Tcp, &o);
-        assert_eq!(tcp(Observation::Connected), (State::Open, Reason::SynAck));
-        assert_eq!(
-            tcp(Observation::Refused),
-            (State::Closed, Reason::ConnRefused)
-        );
-        assert_eq!(
-            tcp(Observation::Silence),
-            (State::Filtered, Reason::NoResponse)
-        );
-        assert_eq!(
-            tcp(Observation::Local("no route".into())),
-            (State::Error, Reason::LocalError)
-        );
-        // ICMP port unreachable for TCP is a firewall's REJECT, even from the target: filtered.
-        assert_eq!(
-            tcp(icmp(false, 3, 3, TARGET)),
-            (State::Filtered, Reason::PortUnreach)
-        );
-    }
-
-    #[test]
-    fn udp_rules() {
-        let udp = |o| judge_v4(Protocol::Udp, &o);
-        assert_eq!(
-            udp(Observation::UdpReply),
-            (State::Open, Reason::UdpResponse)
-        );
-        assert_eq!(
-            udp(Observation::Silence),
-            (State::OpenFiltered, Reason::NoResponse)
-        );
-        assert_eq!(
-            udp(icmp(false, 3, 3, TARGET)),
-            (State::Closed, Reason::PortUnreach)
-        );
-        assert_eq!(
-            udp(icmp(false, 3, 3, ROUTER)),
-            (State::Filtered, Reason::PortUnreach)
-        );
-        let unknown_sender = Observation::Icmp(IcmpReport {
-            v6: false,
-            kind: 3,
-            code: 3,
-            from: None,
-        });
-        assert_eq!(udp(unknown_sender), (State::Closed, Reason::PortUnreach));
-        let v6 = judge(
-            Protocol::Udp,
-            "2001:db8::1".parse().unwrap(),
-            &icmp(true, 1, 4, "2001:db8::1"),
-        );
-        assert_eq!(v6, (State::Closed, Reason::PortUnreach));
-        let mapped = judge(
-            Protocol::Udp,
-            "::ffff:203.0.113.10".parse().unwrap(),
-            &icmp(false, 3, 3, TARGET),
-        );
-        assert_eq!(mapped, (State::Closed, Reason::PortUnreach));
-    }
-
-    #[test_case(false, 3, 0, Reason::NetUnreach; "net unreachable")]
-    #[test_case(false, 3, 1, Reason::HostUnreach; "host unreachable")]
-    #[test_case(false, 3, 2, Reason::ProtoUnreach; "protocol unreachable")]
-    #[test_case(false, 3, 3, Reason::PortUnreach; "port unreachable")]
-    #[test_case(false, 3, 4, Reason::FragNeeded; "fragmentation needed")]
-    #[test_case(false, 3, 9, Reason::AdminProhibited; "net admin prohibited")]
-    #[test_case(false, 3, 10, Reason::AdminProhibited; "host admin prohibited")]
-    #[test_case(false, 3, 13, Reason::AdminProhibited; "communication admin prohibited")]
-    #[test_case(false, 11, 0, Reason::TimeExceeded; "ttl exceeded")]
-    #[test_case(true, 1, 0, Reason::NetUnreach; "v6 no route")]
-    #[test_case(true, 1, 1, Reason::AdminProhibited; "v6 admin prohibited")]
-    #[test_case(true, 1, 3, Reason::HostUnreach; "v6 address unreachable")]
-    #[test_case(true, 1, 4, Reason::PortUnreach; "v6 port unreachable")]
-    #[test_case(true, 1, 6, Reason::AdminProhibited; "v6 reject route")]
-    #[test_case(true, 2, 0, Reason::FragNeeded; "v6 packet too big")]
-    #[test_case(true, 3, 0, Reason::TimeExceeded; "v6 hop limit")]
-    fn icmp_codes(v6: bool, kind: u8, code: u8, reason: Reason) {
-        assert_eq!(
-            icmp_reason(&IcmpReport {
-                v6,
-                kind,
-                code,
-                from: None
-            }),
-            reason
-        );
-    }
-
-    #[test]
-    fn every_icmp_unreachable_filters_tcp() {
-        for code in [0, 1, 2, 3, 9, 10, 13] {
-            assert_eq!(
-                judge_v4(Protocol::Tcp, &icmp(false, 3, code, ROUTER)).0,
-                State::Filtered,
-                "code {code}"
-            );
+    match error.kind() {
+        K::ConnectionRefused => SocketError::Refused,
+        K::TimedOut => SocketError::TimedOut,
+        K::ConnectionReset | K::BrokenPipe => SocketError::ResetAfterHandshake,
+        K::NetworkUnreachable | K::HostUnreachable | K::NetworkDown => {
+            SocketError::Local(LocalFault::NoRoute)
         }
+        K::PermissionDenied => SocketError::Local(LocalFault::OwnFirewall),
+        _ => SocketError::Local(LocalFault::Other),
     }
 }
+
+/// The words for a local failure of kind `fault` that `error` reported about a probe to
+/// `target`, with the errno named (`no route from this machine to 203.0.113.53
+/// (ENETUNREACH: Network is unreachable)`).
+pub fn local_failure(fault: LocalFault, error: &io::Error, target: IpAddr) -> LocalFailure {
+    let errno = errno_text(error);
+    let message = match fault {
+        LocalFault::NoRoute => format!("no route from this machine to {target} ({errno})"),
+        LocalFault::OwnFirewall => format!(
+            "this machine's own firewall refused to send to {target} ({errno}): look at its output rules (nft list ruleset; iptables -S OUTPUT)"
+        ),
+        LocalFault::NoNeighbour | LocalFault::Other => errno,
+    };
+    LocalFailure { fault, message }
+}
+
+/// `ENETUNREACH: Network is unreachable`: the errno's name and the system's words.
+pub fn errno_text(error: &io::Error) -> String {
+    let text = error.to_string();
+    let Some(code) = error.raw_os_error() else {
+        return text;
+    };
+    let words = text
+        .strip_suffix(&format!(" (os error {code})"))
+        .unwrap_or(&text);
+    match errno_name(code) {
+        Some(name) => format!("{name}: {words}"),
+        None => format!("{words} (os error {code})"),
+    }
+}
+
+/// The symbolic name of the errno values a probe meets.
+fn errno_name(code: i32) -> Option<&'static str> {
+    use nix::libc;
+    Some(match code {
+        libc::ENETUNREACH => "ENETUNREACH",
+        libc::EHOSTUNREACH => "EHOSTUNREACH",
+        libc::ENETDOWN => "ENETDOWN",
+        libc::EPERM => "EPERM",
+        libc::EACCES => "EACCES",
+        libc::ECONNREFUSED => "ECONNREFUSED",
+        libc::ECONNRESET => "ECONNRESET",
+        libc::EPIPE => "EPIPE",
+        libc::ETIMEDOUT => "ETIMEDOUT",
+        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
+        libc::EMFILE => "EMFILE",
+        libc::ENFILE => "ENFILE",
+        libc::ENOBUFS => "ENOBUFS",
+        libc::ENOMEM => "ENOMEM",
+        libc::EMSGSIZE => "EMSGSIZE",
+        libc::EINVAL => "EINVAL",
+        _ => return None,
+    })
+}
+
+/// An ICMP error that this host's own stack generated about our probe is no answer from
+/// the path: its sender is our own source address (and not the target, which may be this
+/// host). Linux sends itself host unreachable when nobody answers ARP / neighbour
+/// discovery (`neigh_invalidate` → `icmp_send`), and a REJECT in the output chain sends
+/// port unreachable or admin prohibited. `interfaces` (name, address/prefix) say which
+/// network the failure is on. `None`: the error came from elsewhere, or means something
+/// else (time exceeded, fragmentation needed stay answers).
+pub fn own_stack_failure(
+    report: &IcmpReport,
+    target: IpAddr,
+    source: IpAddr,
+    interfaces: &[(String, IpNet)],
+) -> Option<LocalFailure> {
+    let from = report.from?;
+    if !same_host(from, source) || same_host(from, target) {
+        return None;
+    }
+    let fault = match (report.v6, report.kind, report.code) {
+        (false, 3, 1) | (true, 1, 3) => LocalFault::NoNeighbour,
+        (false, 3, 0 | 6 | 11) | (true, 1, 0) => LocalFault::NoRoute,
+        (false, 3, 2 | 3 | 9 | 10 | 13) | (true, 1, 1 | 4 | 5 | 6) => LocalFault::OwnFirewall,
+        _ => return None,
+    };
+    let reason = icmp_reason(report);
+    let message = match fault {
+        LocalFault::NoNeighbour => no_neighbour_text(report.v6, target, source, interfaces),
+        LocalFault::NoRoute => {
+            format!("no route from this machine to {target} ({reason} from this machine itself)")
+        }
+        _ => format!(
+            "this machine's own firewall rejected the probe to {target} ({reason} from this machine itself): look at its output rules (nft list ruleset; iptables -S OUTPUT)"
+        ),
+    };
+    Some(LocalFailure { fault, message })
+}
+
+/// `no ARP reply on the local network eth0: 172.16.0.10 is on this LAN's subnet
+/// (172.16.0.0/24) — a private address of another network?`
+fn no_neighbour_text(
+    v6: bool,
+    target: IpAddr,
+    source: IpAddr,
+    interfaces: &[(String, IpNet)],
+) -> String {
+    let what = if v6 {
+        "no neighbour discovery reply"
+    } else {
+        "no ARP reply"
+    };
+    let Some((name, net)) = interfaces
+        .iter()
+        .find(|(_, net)| same_host(net.addr(), source))
+    else {
+        return format!("{what} on the local network for {target}: is it down?");
+    };
+    let subnet = net.trunc();
+    if !subnet.contains(&target) {
+        return format!(
+            "{what} on the local network {name} from the gateway towards {target}: is the router down?"
+        );
+    }
+    let private = matches!(
+        crate::classify::classify(target).scope,
+        crate::model::Scope::Private | crate::model::Scope::Shared | crate::model::Scope::LinkLocal
+    );
+    let question = if private {
+        "a private address of another network?"
+    } else {
+        "is the host down or the address wrong?"
+    };
+    format!(
+        "{what} on the local network {name}: {target} is on this LAN's subnet ({subnet}) — {question}"
+    )
+}
+
+#[cfg(test)]
+#[path = "reason_tests.rs"]
+mod tests;

@@ -271,6 +271,12 @@ impl SizeProber {
                     return Ok(t);
                 }
             }
+            // An error readiness that nothing above consumed would wake this loop again
+            // at once until the timeout: reading SO_ERROR clears it.
+            if let Some(e) = super::udp::take_socket_error(&socket) {
+                t.error = Some(e.to_string());
+                return Ok(t);
+            }
         }
     }
 

@@ -9,12 +9,14 @@
 use super::attempt::{Answer, Busy, is_busy};
 use super::errqueue;
 use super::in_flight::{InFlight, is_own_probe};
-use super::reason::Observation;
+use super::reason::{Observation, SocketError, local_failure, socket_error};
+use super::udp::{icmp_observation, unsent};
+use crate::model::LocalFault;
 use nix::libc;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
@@ -67,7 +69,10 @@ async fn connect_once(
     wait: Duration,
     ttl: Option<u8>,
 ) -> Result<Option<Answer>, Busy> {
-    let socket = new_socket(target, ttl).map_err(Busy)?;
+    let socket = match new_socket(target, ttl) {
+        Ok(socket) => socket,
+        Err(e) => return unsent(target, e).map(Some),
+    };
     let start = Instant::now();
     let deadline = start + wait;
     let connecting = socket.connect(&target.into());
@@ -79,13 +84,13 @@ async fn connect_once(
         Ok(()) => return open_now(socket, target, start.elapsed()).await,
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) if is_busy(&e) => return Err(Busy(e)),
-        Err(e) => return Ok(Some(failed(&socket, &e, start.elapsed()))),
+        Err(e) => return Ok(Some(failed(&socket, &e, start.elapsed(), target))),
     }
     // Loopback and near hosts often answer within the connect() call itself: look before
     // registering with the reactor, which saves two epoll_ctl calls per port of a sweep.
     match socket.take_error() {
         Ok(Some(e)) if reset_by_own_probe(&e, target) => return Ok(None),
-        Ok(Some(e)) => return Ok(Some(failed(&socket, &e, start.elapsed()))),
+        Ok(Some(e)) => return Ok(Some(failed(&socket, &e, start.elapsed(), target))),
         Ok(None) if socket.peer_addr().is_ok() => {
             return open_now(socket, target, start.elapsed()).await;
         }
@@ -129,7 +134,9 @@ async fn connect_wait(
         return Ok(Some(Answer::new(Observation::Silence, wait)));
     };
     let rtt = start.elapsed();
-    ready.map_err(Busy)?;
+    if let Err(e) = ready {
+        return Ok(Some(failed(&stream, &e, rtt, target)));
+    }
     match stream.take_error() {
         Ok(None) => {
             let answer = connected(&SockRef::from(&stream), target, rtt);
@@ -139,7 +146,7 @@ async fn connect_wait(
             })
         }
         Ok(Some(e)) | Err(e) if reset_by_own_probe(&e, target) => Ok(None),
-        Ok(Some(e)) | Err(e) => Ok(Some(failed(&stream, &e, rtt))),
+        Ok(Some(e)) | Err(e) => Ok(Some(failed(&stream, &e, rtt, target))),
     }
 }
 
@@ -209,14 +216,42 @@ fn connected(socket: &SockRef<'_>, target: SocketAddr, rtt: Duration) -> Option<
     })
 }
 
-/// A failed connect: an ICMP error if one is queued, a RST if refused, else a local error.
-fn failed(socket: &impl AsRawFd, error: &io::Error, rtt: Duration) -> Answer {
+/// A failed connect: an ICMP error if one is queued (this host's own stack's is a local
+/// failure), a RST if refused, a reset after the handshake (the port is open), else what
+/// the error means.
+fn failed(
+    socket: &(impl AsFd + AsRawFd),
+    error: &io::Error,
+    rtt: Duration,
+    target: SocketAddr,
+) -> Answer {
     let queued = errqueue::take(socket).ok().flatten();
-    let observation = match queued.and_then(|q| q.icmp) {
-        Some(report) => Observation::Icmp(report),
-        None if error.raw_os_error() == Some(libc::ECONNREFUSED) => Observation::Refused,
-        None if error.raw_os_error() == Some(libc::ETIMEDOUT) => Observation::Silence,
-        None => Observation::Local(error.to_string()),
+    if let Some(report) = queued.and_then(|q| q.icmp) {
+        let source = || {
+            let local = SockRef::from(socket).local_addr().ok()?;
+            local.as_socket().map(|a| a.ip())
+        };
+        return Answer {
+            late: rtt >= KERNEL_SYN_RTO,
+            ..Answer::new(icmp_observation(report, target.ip(), source), rtt)
+        };
+    }
+    let observation = match socket_error(error) {
+        SocketError::Refused => Observation::Refused,
+        SocketError::TimedOut => Observation::Silence,
+        SocketError::ResetAfterHandshake => {
+            // The SYN-ACK came; the RST followed. Its time includes the server's accept
+            // and close, so it is no RTT sample, but it is an answer, not loss.
+            return Answer {
+                untimed: true,
+                reset: true,
+                ..Answer::new(Observation::Connected, rtt)
+            };
+        }
+        SocketError::Local(fault) => Observation::Local(local_failure(fault, error, target.ip())),
+        SocketError::Busy => {
+            Observation::Local(local_failure(LocalFault::Other, error, target.ip()))
+        }
     };
     Answer {
         late: rtt >= KERNEL_SYN_RTO,

@@ -159,7 +159,7 @@ pub fn classify(
         Observation::Local(why) => HopProbe {
             from: None,
             rtt: None,
-            answer: HopAnswer::Local(why.clone()),
+            answer: HopAnswer::Local(why.to_string()),
         },
         Observation::Connected | Observation::Refused | Observation::UdpReply => {
             let (state, reason) = judge(protocol, target.ip(), observation);

@@ -6,13 +6,16 @@
 //! full: type, code and sender). A fresh socket per attempt means a late reply to an earlier
 //! attempt can never be mistaken for this one's.
 
-use super::attempt::{Answer, Busy, is_busy};
+use super::attempt::{Answer, Busy};
 use super::errqueue;
-use super::reason::Observation;
+use super::reason::{
+    IcmpReport, Observation, SocketError, local_failure, own_stack_failure, socket_error,
+};
+use crate::local::interfaces;
+use crate::model::LocalFault;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
-use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
@@ -27,14 +30,23 @@ pub async fn attempt(target: SocketAddr, payload: &[u8], wait: Duration) -> Resu
 }
 
 /// [`attempt`] with the datagram's TTL (hop limit) set (`ipdiag trace`).
+///
+/// Every way it can end is bounded by `wait`: an error on the socket is a result (or
+/// [`Busy`] for a local resource, which the engine retries a bounded time), and an error
+/// readiness without a queued error is cleared by reading `SO_ERROR`, so the loop never
+/// spins.
 pub async fn attempt_with_ttl(
     target: SocketAddr,
     payload: &[u8],
     wait: Duration,
     ttl: Option<u8>,
 ) -> Result<Answer, Busy> {
-    let socket = new_socket(target, ttl).map_err(Busy)?;
     let start = Instant::now();
+    // A failed connect() is the routing lookup saying no (ENETUNREACH): a result.
+    let socket = match new_socket(target, ttl) {
+        Ok(socket) => socket,
+        Err(e) => return unsent(target, e),
+    };
     let deadline = start + wait;
     match timeout_at(deadline, socket.send(payload)).await {
         Err(_) => {
@@ -43,8 +55,7 @@ pub async fn attempt_with_ttl(
                 wait,
             ));
         }
-        Ok(Err(e)) if is_busy(&e) => return Err(Busy(e)),
-        Ok(Err(e)) => return Ok(failed(&socket, &e, start.elapsed())),
+        Ok(Err(e)) => return failed(&socket, target, e, start.elapsed()),
         Ok(Ok(_)) => {}
     }
     let mut buf = vec![0u8; 65536];
@@ -54,9 +65,11 @@ pub async fn attempt_with_ttl(
         else {
             return Ok(Answer::new(Observation::Silence, wait));
         };
-        ready.map_err(Busy)?;
-        if let Some(report) = errqueue::take(&socket).ok().flatten().and_then(|q| q.icmp) {
-            return Ok(Answer::new(Observation::Icmp(report), start.elapsed()));
+        if let Err(e) = ready {
+            return failed(&socket, target, e, start.elapsed());
+        }
+        if let Some(observation) = queued(&socket, target) {
+            return Ok(Answer::new(observation, start.elapsed()));
         }
         match socket.try_recv(&mut buf) {
             Ok(n) => {
@@ -68,7 +81,10 @@ pub async fn attempt_with_ttl(
                 });
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Ok(failed(&socket, &e, start.elapsed())),
+            Err(e) => return failed(&socket, target, e, start.elapsed()),
+        }
+        if let Some(e) = take_socket_error(&socket) {
+            return failed(&socket, target, e, start.elapsed());
         }
     }
 }
@@ -88,20 +104,91 @@ pub(crate) fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<UdpS
     UdpSocket::from_std(socket.into())
 }
 
-/// A send or receive error: the queued ICMP error if there is one, else the system's words.
-fn failed(socket: &impl AsRawFd, error: &io::Error, rtt: Duration) -> Answer {
-    let observation = match errqueue::take(socket).ok().flatten().and_then(|q| q.icmp) {
-        Some(report) => Observation::Icmp(report),
-        None => Observation::Local(error.to_string()),
+/// Takes the socket's pending error (`SO_ERROR`), clearing tokio's error readiness when
+/// there is none: a readiness left set would wake the loop again at once, for ever.
+pub(crate) fn take_socket_error(socket: &UdpSocket) -> Option<io::Error> {
+    let taken = socket.try_io(Interest::ERROR, || match socket.take_error() {
+        Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
+        Ok(Some(e)) | Err(e) => Ok(Some(e)),
+    });
+    taken.ok().flatten()
+}
+
+/// The ICMP error queued about our datagram, if any: an answer from the path, or this
+/// host's own stack reporting a local failure (no ARP reply, its own firewall).
+fn queued(socket: &UdpSocket, target: SocketAddr) -> Option<Observation> {
+    let report = errqueue::take(socket).ok().flatten()?.icmp?;
+    Some(icmp_observation(report, target.ip(), || {
+        socket.local_addr().ok().map(|a| a.ip())
+    }))
+}
+
+/// An ICMP report as an observation: a local failure when this host's own stack sent it
+/// (its sender is our `source` address, which is asked only then).
+pub(crate) fn icmp_observation(
+    report: IcmpReport,
+    target: IpAddr,
+    source: impl FnOnce() -> Option<IpAddr>,
+) -> Observation {
+    // The target's own answer (every closed port of a loopback sweep) needs no more
+    // system calls: neither the socket's address nor the interfaces are read.
+    let Some(from) = report
+        .from
+        .filter(|f| f.to_canonical() != target.to_canonical())
+    else {
+        return Observation::Icmp(report);
     };
-    Answer::new(observation, rtt)
+    let own = source().filter(|s| s.to_canonical() == from.to_canonical());
+    match own.and_then(|s| own_stack_failure(&report, target, s, &interfaces::list())) {
+        Some(failure) => Observation::Local(failure),
+        None => Observation::Icmp(report),
+    }
+}
+
+/// The attempt could not start: out of a resource ([`Busy`]), or a result.
+pub(crate) fn unsent(target: SocketAddr, error: io::Error) -> Result<Answer, Busy> {
+    match socket_error(&error) {
+        SocketError::Busy => Err(Busy(error)),
+        SocketError::Local(fault) => Ok(Answer::new(
+            Observation::Local(local_failure(fault, &error, target.ip())),
+            Duration::ZERO,
+        )),
+        _ => Ok(Answer::new(
+            Observation::Local(local_failure(LocalFault::Other, &error, target.ip())),
+            Duration::ZERO,
+        )),
+    }
+}
+
+/// A send or receive error: the queued ICMP error if there is one, else what the error
+/// means (a port unreachable without details where the system has no error queue).
+fn failed(
+    socket: &UdpSocket,
+    target: SocketAddr,
+    error: io::Error,
+    rtt: Duration,
+) -> Result<Answer, Busy> {
+    if let Some(observation) = queued(socket, target) {
+        return Ok(Answer::new(observation, rtt));
+    }
+    if socket_error(&error) == SocketError::Refused {
+        let (kind, code) = if target.is_ipv6() { (1, 4) } else { (3, 3) };
+        let report = IcmpReport {
+            v6: target.is_ipv6(),
+            kind,
+            code,
+            from: None,
+        };
+        return Ok(Answer::new(Observation::Icmp(report), rtt));
+    }
+    unsent(target, error).map(|answer| Answer { rtt, ..answer })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{Protocol as P, Reason, State};
-    use crate::probe::reason::{IcmpReport, judge};
+    use crate::probe::reason::judge;
 
     #[tokio::test]
     async fn echo_reply_and_port_unreachable_on_loopback() {

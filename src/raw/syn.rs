@@ -528,9 +528,10 @@ impl<'a> Run<'a> {
 
     /// A local failure decides the endpoint as an error.
     fn fail(&mut self, i: usize, message: String) {
-        self.slots[i]
-            .aggregate
-            .record(&Answer::new(Observation::Local(message), Duration::ZERO));
+        self.slots[i].aggregate.record(&Answer::new(
+            Observation::Local(message.into()),
+            Duration::ZERO,
+        ));
         self.decide(i);
     }
 

@@ -6,6 +6,7 @@
 
 mod count;
 mod errors;
+mod reset;
 mod sweep;
 
 use super::run;

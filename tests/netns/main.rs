@@ -6,6 +6,7 @@
 //! `IPDIAG_REQUIRE_NETNS=1` (CI). Packets go only to addresses inside the namespaces these
 //! tests create and delete.
 
+mod alone;
 mod bed;
 mod cases;
 mod chain;
@@ -19,7 +20,9 @@ mod harness;
 mod lone;
 mod loss;
 mod nmap;
+mod no_route;
 mod one_side;
+mod own_stack;
 mod ping;
 #[path = "../cli/pty.rs"]
 mod pty;
@@ -161,6 +164,29 @@ const TESTS: &[NsTest] = &[
     ns_test!(loss::a_sweep_under_ten_percent_loss_is_exact, Root, Ip, Nft),
     ns_test!(nmap::reads_grepable_output),
     ns_test!(nmap::reads_the_xml_state_with_reason_and_sender),
+    ns_test!(
+        no_route::udp_and_tcp_probes_without_a_route_are_no_route,
+        Root,
+        Ip
+    ),
+    ns_test!(
+        no_route::doctor_check_and_wait_without_a_route_end_with_no_route,
+        Root,
+        Ip
+    ),
+    ns_test!(no_route::ctrl_c_ends_runs_without_a_route, Root, Ip),
+    ns_test!(no_route::a_hanging_lookup_ends_at_the_deadline, Root, Ip),
+    ns_test!(
+        own_stack::no_arp_reply_on_an_overlapping_lan_is_private_address_not_an_answer,
+        Root,
+        Ip
+    ),
+    ns_test!(
+        own_stack::a_dual_stack_name_is_reachable_by_its_ipv4_address,
+        Root,
+        Ip
+    ),
+    ns_test!(own_stack::the_clients_own_firewall_is_named, Root, Ip, Nft),
     ns_test!(
         one_side::a_middlebox_answering_every_port_is_not_ok,
         Root,

@@ -46,6 +46,16 @@ impl Servers {
 
     /// A UDP echo server on `addr` in `ns` (empty datagrams are echoed too).
     pub fn udp_echo(&mut self, ns: &str, addr: &str) -> &mut Self {
+        self.udp(ns, addr, true)
+    }
+
+    /// A UDP socket on `addr` in `ns` that takes every datagram and never answers (a DNS
+    /// server that hangs).
+    pub fn udp_silent(&mut self, ns: &str, addr: &str) -> &mut Self {
+        self.udp(ns, addr, false)
+    }
+
+    fn udp(&mut self, ns: &str, addr: &str, echo: bool) -> &mut Self {
         let addr: SocketAddr = addr.parse().expect("a socket address");
         self.spawn(ns, move |stop, ready| {
             let socket = UdpSocket::bind(addr).expect("bind in the namespace");
@@ -53,7 +63,9 @@ impl Servers {
             ready.send(()).expect("the test waits");
             let mut buf = vec![0u8; 65_536];
             while !stop.load(Ordering::Relaxed) {
-                if let Ok((n, from)) = socket.recv_from(&mut buf) {
+                if let Ok((n, from)) = socket.recv_from(&mut buf)
+                    && echo
+                {
                     let _ = socket.send_to(&buf[..n], from);
                 }
             }
