@@ -13,6 +13,7 @@ pub mod bind;
 pub mod limiter;
 pub mod reads;
 pub mod sessions;
+pub mod udp;
 
 use crate::model::Protocol;
 use crate::wire::responder::{self, Admission, Refusal, Session};
@@ -166,7 +167,7 @@ pub async fn serve(
     for socket in sockets.udp {
         let socket = UdpSocket::from_std(socket)?;
         let shared = Arc::clone(&shared);
-        tasks.spawn(async move { serve_udp(socket, &shared).await });
+        tasks.spawn(async move { udp::serve_udp(socket, &shared).await });
     }
     for listener in sockets.tcp {
         let listener = TcpListener::from_std(listener)?;
@@ -225,48 +226,6 @@ struct Shared {
     counters: Arc<Counters>,
 }
 
-async fn serve_udp(socket: UdpSocket, shared: &Shared) {
-    let Shared {
-        config,
-        log,
-        counters,
-        ..
-    } = shared;
-    let local = socket
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    let mut buf = vec![0u8; 65_536];
-    loop {
-        let Ok((n, source)) = socket.recv_from(&mut buf).await else {
-            continue;
-        };
-        counters.datagrams.fetch_add(1, Ordering::Relaxed);
-        counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
-        let data = buf.get(..n).unwrap_or_default();
-        let admit = |session| admit(shared, source, session);
-        let action = match responder::answer(data, source, config.token.as_deref(), admit) {
-            Err(Refusal::RateLimited) => Action::RateLimited,
-            Err(why) => Action::Refused(why),
-            Ok(reply) => match socket.send_to(&reply, source).await {
-                Ok(sent) => {
-                    counters.replies.fetch_add(1, Ordering::Relaxed);
-                    counters.bytes_out.fetch_add(sent as u64, Ordering::Relaxed);
-                    Action::Replied(sent)
-                }
-                Err(_) => Action::Refused(Refusal::NotAProbe),
-            },
-        };
-        let _ = log.try_send(Arrival {
-            time: SystemTime::now(),
-            protocol: Protocol::Udp,
-            source,
-            local,
-            bytes: n,
-            action,
-        });
-    }
-}
-
 async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
     let Shared {
         config,
@@ -283,6 +242,8 @@ async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
         let Ok((stream, source)) = listener.accept().await else {
             continue;
         };
+        // The address the client dialled, not the listener's 0.0.0.0.
+        let local = stream.local_addr().unwrap_or(local);
         while writers.try_join_next().is_some() {}
         counters.connections.fetch_add(1, Ordering::Relaxed);
         if counters.open_connections.load(Ordering::Relaxed) >= config.max_connections {
