@@ -40,9 +40,16 @@ pub struct ServeArgs {
     /// Replies per second per source address (bursts of twice that)
     #[arg(long, default_value_t = 10.0, value_name = "N")]
     pub rate: f64,
-    /// TCP connections open at once at most
+    /// TCP connections open at once at most (lowered to what the open-file limit allows);
+    /// when all are taken, the connection idle the longest is closed for a new one
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub max_connections: usize,
+    /// TCP connections open at once from one source address at most
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub max_per_source: usize,
+    /// TCP: close a connection this long after it was accepted, however it behaves
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub tcp_lifetime: String,
     /// TCP: after the banner, read what the client sends (64 KiB, 10 s idle at most) and log
     /// how many bytes each read returned: two sends often arrive as one read
     #[arg(long)]

@@ -1,6 +1,7 @@
 use super::*;
 use crate::wire::responder::{parse_banner, parse_reply, request};
 use std::net::UdpSocket as StdUdp;
+use std::sync::atomic::Ordering;
 
 /// Starts a responder on 127.0.0.1 (one UDP socket, one TCP listener); returns their
 /// addresses, the counters, the stop switch and the log.

@@ -16,6 +16,7 @@ mod port;
 mod probe;
 mod raw;
 mod serve_pressure;
+mod serve_slowloris;
 mod sizes;
 mod trace;
 mod wait;
