@@ -19,6 +19,7 @@ mod port;
 mod probe;
 mod probe_run;
 mod report;
+mod report_file;
 mod serve;
 mod sizes;
 mod trace;
