@@ -10,7 +10,7 @@ use super::report_file::ReportFile;
 use crate::check::{Check, CheckFile, Outcome, parse_check_file};
 use crate::cli::check::CheckArgs;
 use crate::diagnose::HostIndex;
-use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result};
+use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result, escaped};
 use crate::model::ProbeResult;
 use crate::output::check_json::{CheckRunRecord, check_record};
 use crate::output::check_report::{CheckView, summary_line};
@@ -25,7 +25,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs `ipdiag check`.
 pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    let path = args.file.display().to_string();
+    let path = escaped(&args.file.display().to_string());
     let on_github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     let file = read_check_file(&args.file);
     // On GitHub the file's problem is shown on its line too (the usual error line follows).
@@ -122,7 +122,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
 /// Reads and checks the file: every problem is exit 2 with `FILE:LINE:COLUMN`, before any
 /// packet is sent.
 fn read_check_file(path: &Path) -> Result<CheckFile> {
-    let name = path.display().to_string();
+    let name = escaped(&path.display().to_string());
     let bytes = std::fs::read(path).map_err(|source| Error::Read {
         path: name.clone(),
         source,
@@ -155,7 +155,7 @@ pub fn waiting_text(
             .first_failure()
             .and_then(|r| r.verdict.why.clone())
             .unwrap_or_default();
-        format!(" ({}: {why})", c.name)
+        format!(" ({}: {why})", escaped(&c.name))
     });
     let left = match until {
         Until::Deadline(limit) => format!(" · {} left", seconds(limit.saturating_sub(elapsed))),

@@ -7,6 +7,7 @@ mod bad_inputs;
 mod check;
 mod classify;
 mod errors;
+mod escaping;
 mod formats;
 mod global_flags;
 mod local;
