@@ -225,7 +225,7 @@ fn admit(shared: &Shared, source: SocketAddr, session: Option<Session>) -> Admis
             .sessions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .record(s, answered)
+            .record(source, s, answered)
     });
     if answered {
         Admission::Answer(tally)
