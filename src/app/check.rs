@@ -64,7 +64,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
         .transpose()?;
     let settings = Settings {
         concurrency: args.concurrency,
-        token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
+        token: super::options::secret(args.token.as_ref())?,
     };
     if ctx.verbose > 0 {
         writeln!(

@@ -37,10 +37,7 @@ pub fn run(args: &ServeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     if args.max_connections == 0 {
         return Err(InputError::new("--max-connections", "0", Problem::NotPositive).into());
     }
-    if args.max_per_source == 0 {
-        return Err(InputError::new("--max-per-source", "0", Problem::NotPositive).into());
-    }
-    let lifetime = parse_duration("--tcp-lifetime", &args.tcp_lifetime)?;
+    let lifetime = tcp_lifetime(args)?;
     let explicit = !args.bind.is_empty();
     let binds = if explicit {
         args.bind
@@ -50,10 +47,11 @@ pub fn run(args: &ServeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     } else {
         vec![Ipv4Addr::UNSPECIFIED.into(), Ipv6Addr::UNSPECIFIED.into()]
     };
+    let token = super::options::secret(args.token.as_ref())?;
     let (sockets, listening) = bind_all(&binds, &tcp, &udp, explicit)?;
     let max_connections = connection_cap(args.max_connections, ctx)?;
     let config = ServeConfig {
-        token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
+        token,
         rate: args.rate,
         burst: args.rate * 2.0,
         max_connections,
@@ -119,6 +117,14 @@ pub fn run(args: &ServeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         )?;
     }
     Ok(EXIT_OK)
+}
+
+/// `--tcp-lifetime`, after checking `--max-per-source`.
+fn tcp_lifetime(args: &ServeArgs) -> Result<std::time::Duration> {
+    if args.max_per_source == 0 {
+        return Err(InputError::new("--max-per-source", "0", Problem::NotPositive).into());
+    }
+    Ok(parse_duration("--tcp-lifetime", &args.tcp_lifetime)?)
 }
 
 /// Raises the soft open-file limit as `probe` does and lowers `--max-connections` to what

@@ -7,7 +7,7 @@ pub const EXAMPLES: &str = "\
 Examples:
   ipdiag serve --tcp 7890 --udp 7890              on the server: answer ipdiag's probes
   ipdiag serve --udp 5000-5010 --for 10m          UDP ports, stop by itself after 10 minutes
-  ipdiag serve --tcp 7890 --token s3cret          answer only probes tagged with the token
+  ipdiag serve --tcp 7890 --token s3cret-k3y      answer only probes tagged with the token
   ipdiag serve --tcp 7890 --bind 172.16.0.10      one address (never the cloud's public IP)
   ipdiag serve --tcp 7890 --tcp-reads             log the size of every read() (TCP framing)
   ipdiag serve --udp 7895 --rate 10000            for probe --loss-split at up to 10000/s

@@ -2,7 +2,8 @@
 //! server saw it — and is never an amplifier (README "The responder protocol").
 //!
 //! UDP: a valid request (with the right tag when a token is set) from a source within its
-//! rate gets one reply no larger than the request; anything else gets nothing. Requests of
+//! rate gets one reply no larger than the request; anything else gets nothing, and a tag
+//! already answered (a replay) gets nothing either (`replay.rs`). Requests of
 //! a measurement session are counted (before the rate limit) and the reply carries the
 //! count (`sessions.rs`). TCP: each accepted connection gets one line and is closed, or
 //! with `tcp_reads` is read first and the size of every read reported (`reads.rs`);
@@ -14,15 +15,17 @@ pub mod bind;
 pub mod conns;
 pub mod limiter;
 pub mod reads;
+pub mod replay;
 pub mod sessions;
 pub mod tcp;
 pub mod udp;
 
 use crate::model::Protocol;
-use crate::wire::responder::{Admission, Refusal, Session};
+use crate::wire::responder::{Admission, Refusal, Valid};
 use conns::Conns;
 use limiter::Limiter;
 use reads::ReadLog;
+use replay::Replays;
 use sessions::Sessions;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
@@ -175,6 +178,7 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         limiter: Mutex::new(Limiter::new(config.rate, config.burst)),
         sessions: Mutex::new(Sessions::default()),
+        replays: Mutex::new(Replays::default()),
         conns: Mutex::new(Conns::new(config.max_connections, config.per_source)),
         config,
         log,
@@ -218,9 +222,20 @@ fn allow(limiter: &Mutex<Limiter>, source: SocketAddr) -> bool {
 
 /// The rate limit's decision about a valid request, after counting it in its session:
 /// counted first, so a request the limit silences still shows as received.
-fn admit(shared: &Shared, source: SocketAddr, session: Option<Session>) -> Admission {
+fn admit(shared: &Shared, source: SocketAddr, valid: Valid, now: u64) -> Admission {
+    // A replay is refused before it is counted or charged to a rate.
+    if let Some(tag) = valid.tag {
+        let first = shared
+            .replays
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_time(tag, now);
+        if !first {
+            return Admission::Replayed;
+        }
+    }
     let answered = allow(&shared.limiter, source);
-    let tally = session.map(|s| {
+    let tally = valid.session.map(|s| {
         shared
             .sessions
             .lock()
@@ -239,6 +254,7 @@ struct Shared {
     config: ServeConfig,
     limiter: Mutex<Limiter>,
     sessions: Mutex<Sessions>,
+    replays: Mutex<Replays>,
     conns: Mutex<Conns<Arc<Notify>>>,
     log: mpsc::Sender<Arrival>,
     counters: Arc<Counters>,

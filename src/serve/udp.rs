@@ -7,7 +7,7 @@
 
 use super::{Action, Arrival, Shared, admit};
 use crate::model::Protocol;
-use crate::wire::responder::{self, Refusal};
+use crate::wire::responder::{self, Key, Refusal};
 use nix::libc;
 use nix::sys::socket::{
     ControlMessage, ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, sendmsg, setsockopt,
@@ -179,8 +179,10 @@ pub(super) async fn serve_udp(socket: UdpSocket, shared: &Shared) {
         counters.datagrams.fetch_add(1, Ordering::Relaxed);
         counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
         let data = buf.get(..n).unwrap_or_default();
-        let admit = |session| admit(shared, source, session);
-        let action = match responder::answer(data, source, config.token.as_deref(), admit) {
+        let now = responder::unix_now();
+        let key = config.token.as_deref().map(|secret| Key { secret, now });
+        let admit = |valid| admit(shared, source, valid, now);
+        let action = match responder::answer(data, source, key, admit) {
             Err(Refusal::RateLimited) => Action::RateLimited,
             Err(why) => Action::Refused(why),
             Ok(reply) => match send(&socket, &reply, source, to).await {

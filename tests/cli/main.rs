@@ -19,6 +19,7 @@ mod raw;
 mod serve_pressure;
 mod serve_slowloris;
 mod sizes;
+mod tokens;
 mod trace;
 mod wait;
 

@@ -25,7 +25,7 @@ fn lines_of(pipe: impl BufRead + Send + 'static) -> mpsc::Receiver<String> {
 
 /// Starts `serve` through `sh -c` (so a test can set limits first); returns the server,
 /// its log lines and its stderr lines as they come.
-fn start(
+pub(crate) fn start(
     shell_prefix: &str,
     args: &str,
 ) -> (Server, mpsc::Receiver<String>, mpsc::Receiver<String>) {

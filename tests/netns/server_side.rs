@@ -33,10 +33,10 @@ fn udp_open_through_the_responder_reports_the_natted_source() {
         "--tcp",
         &ports::TCP_OPEN.to_string(),
         "--token",
-        "k",
+        "k3y-k3y-k3y",
     ]);
     let target = format!("{PUBLIC}:{port}");
-    let record = probe_json(&bed, &[&target, "--udp", "--token", "k"]);
+    let record = probe_json(&bed, &[&target, "--udp", "--token", "k3y-k3y-k3y"]);
     assert_eq!(record["state"], "open", "{record}");
     assert_eq!(record["reason"], "udp-response", "{record}");
     assert_eq!(record["responder"], true, "{record}");
