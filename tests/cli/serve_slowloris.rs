@@ -210,3 +210,38 @@ fn out_of_file_descriptors_the_responder_waits_instead_of_spinning() {
     );
     drop(server);
 }
+
+/// Past the clamp, descriptors can still run out (here 120 UDP sockets share a limit of
+/// 200 with the connections): `accept` fails with EMFILE while 200 clients wait, and the
+/// responder pauses instead of retrying at once; a client is served once some close.
+#[test]
+fn accept_backs_off_when_descriptors_run_out() {
+    let _guard = super::probe::listening();
+    let port = free_port();
+    let udp: Vec<String> = (0..120).map(|_| free_port().to_string()).collect();
+    let args = format!(
+        "--tcp {port} --udp {} --tcp-reads --max-connections 2000 --rate 100000",
+        udp.join(",")
+    );
+    let (server, _log, _err) = start("ulimit -n 200 &&", &args);
+    let idle: Vec<TcpStream> = (0..200)
+        .filter_map(|i| connect_from(&format!("127.0.2.{}", 1 + i / 10), port))
+        .collect();
+    assert_eq!(idle.len(), 200, "the kernel completes every handshake");
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = server.0.id();
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(pid) - before;
+    eprintln!(
+        "EMFILE: {used} CPU ticks (1/100 s) in 2 s with 200 clients and 120 UDP sockets at ulimit -n 200"
+    );
+    assert!(used < 50, "{used} ticks: accept must not spin");
+    drop(idle);
+    let banner = banner_from("127.0.0.41", port);
+    assert!(
+        banner.starts_with("IPDG/1 tcp observed=127.0.0.41:"),
+        "a new client is served once descriptors are free: {banner:?}"
+    );
+    drop(server);
+}
