@@ -124,7 +124,12 @@ fn tcp_lifetime(args: &ServeArgs) -> Result<std::time::Duration> {
     if args.max_per_source == 0 {
         return Err(InputError::new("--max-per-source", "0", Problem::NotPositive).into());
     }
-    Ok(parse_duration("--tcp-lifetime", &args.tcp_lifetime)?)
+    let lifetime = parse_duration("--tcp-lifetime", &args.tcp_lifetime)?;
+    if lifetime.is_zero() {
+        let problem = Problem::NotPositive;
+        return Err(InputError::new("--tcp-lifetime", &args.tcp_lifetime, problem).into());
+    }
+    Ok(lifetime)
 }
 
 /// Raises the soft open-file limit as `probe` does and lowers `--max-connections` to what

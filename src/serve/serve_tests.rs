@@ -373,3 +373,56 @@ async fn tcp_reads_are_bounded() {
     assert_eq!(counters.open_connections.load(Ordering::Relaxed), 0);
     stop.send(true).unwrap();
 }
+
+/// A socket bound to the unspecified address answers from the address each request was
+/// sent to: 127.0.0.2 (the routing table would pick 127.0.0.1, which the client's
+/// connected socket drops) and `::1`; the log names that address, not `0.0.0.0`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_replies_leave_from_the_address_asked() {
+    let mut sockets = Sockets::default();
+    let mut ports = Vec::new();
+    for any in ["0.0.0.0:0", "[::]:0"] {
+        let Ok(socket) = bind::bind(Protocol::Udp, any.parse().unwrap()) else {
+            continue; // no IPv6 on this host
+        };
+        ports.push(socket.local_addr().unwrap().as_socket().unwrap().port());
+        sockets.udp.push(socket.into());
+    }
+    let (stop_tx, stop) = watch::channel(false);
+    let (log_tx, mut log) = mpsc::channel(64);
+    tokio::spawn(serve(
+        sockets,
+        ServeConfig::default(),
+        log_tx,
+        stop,
+        Arc::default(),
+    ));
+    let mut asked: Vec<SocketAddr> = vec![SocketAddr::from(([127, 0, 0, 2], ports[0]))];
+    if let Some(&v6) = ports.get(1) {
+        asked.push(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, v6)));
+    }
+    for &to in &asked {
+        let from = if to.is_ipv6() {
+            "[::1]:0"
+        } else {
+            "127.0.0.1:0"
+        };
+        let answered = tokio::task::spawn_blocking(move || {
+            let socket = StdUdp::bind(from).unwrap();
+            socket.connect(to).unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            socket.send(&request(5, None)).unwrap();
+            let mut buf = [0u8; 64];
+            socket.recv(&mut buf).is_ok()
+        })
+        .await
+        .unwrap();
+        assert!(answered, "a reply from {to}");
+        let arrival = log.recv().await.unwrap();
+        assert_eq!(arrival.local, to);
+        assert!(matches!(arrival.action, Action::Replied(_)), "{arrival:?}");
+    }
+    stop_tx.send(true).unwrap();
+}
