@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //!  0      4     magic "IPDG"
-//!  4      1     version (1)
+//!  4      1     version (1; 2 for a request tagged with a token, `responder.rs`)
 //!  5      1     kind: 1 = probe (client → server), 2 = reply (server → client)
 //!  6      2     flags, big-endian (0 in version 1; later versions define bits)
 //!  8      8     nonce, big-endian: random per attempt, echoed by echo servers and replies
