@@ -65,25 +65,25 @@ pub(super) async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
             continue;
         }
         let stop = Arc::new(Notify::new());
-        let admitted = shared
-            .conns
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .admit(source.ip(), Instant::now(), Arc::clone(&stop));
+        let admitted = {
+            let mut conns = shared.conns.lock().unwrap_or_else(PoisonError::into_inner);
+            let admitted = conns.admit(source.ip(), Instant::now(), Arc::clone(&stop));
+            // Counted under the table's lock, so the figures never run ahead of it.
+            shared
+                .counters
+                .open_connections
+                .store(conns.len(), Ordering::Relaxed);
+            shared
+                .counters
+                .peak_connections
+                .fetch_max(conns.len(), Ordering::Relaxed);
+            admitted
+        };
         let slot = match admitted {
             Admit::Open { id, evicted } => {
                 if let Some(evicted) = evicted {
                     shared.counters.evicted.fetch_add(1, Ordering::Relaxed);
                     evicted.notify_one();
-                } else {
-                    let open = shared
-                        .counters
-                        .open_connections
-                        .fetch_add(1, Ordering::Relaxed);
-                    shared
-                        .counters
-                        .peak_connections
-                        .fetch_max(open + 1, Ordering::Relaxed);
                 }
                 id
             }
@@ -98,17 +98,14 @@ pub(super) async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
         let shared = Arc::clone(&shared);
         writers.spawn(async move {
             let arrival = connection(stream, source, local, &shared, slot, &stop).await;
-            // The slot may be gone already (evicted): then the evicter counted it.
-            let freed = shared
-                .conns
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .close(slot);
-            if freed.is_some() {
+            // The slot may be gone already (evicted): then closing it again does nothing.
+            {
+                let mut conns = shared.conns.lock().unwrap_or_else(PoisonError::into_inner);
+                conns.close(slot);
                 shared
                     .counters
                     .open_connections
-                    .fetch_sub(1, Ordering::Relaxed);
+                    .store(conns.len(), Ordering::Relaxed);
             }
             // Logged once the connection is closed and counted as such.
             let _ = shared.log.try_send(arrival);

@@ -3,7 +3,7 @@
 //! for a new client when all slots are taken, a lifetime per connection, and running out
 //! of file descriptors (a low `ulimit -n`) without spinning in `accept`.
 
-use super::serve_pressure::{Server, banner_from, free_port};
+use super::serve_pressure::{Server, banner_from};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
@@ -24,11 +24,12 @@ fn lines_of(pipe: impl BufRead + Send + 'static) -> mpsc::Receiver<String> {
 }
 
 /// Starts `serve` through `sh -c` (so a test can set limits first); returns the server,
-/// its log lines and its stderr lines as they come.
+/// its log lines and its stderr lines as they come, and the port of the first socket it
+/// lists (ask for port 0: the kernel's pick never collides with another test's sockets).
 pub(crate) fn start(
     shell_prefix: &str,
     args: &str,
-) -> (Server, mpsc::Receiver<String>, mpsc::Receiver<String>) {
+) -> (Server, mpsc::Receiver<String>, mpsc::Receiver<String>, u16) {
     let exe = env!("CARGO_BIN_EXE_ipdiag");
     let script = format!("{shell_prefix} exec {exe} serve --bind 127.0.0.1 {args} --for 60s");
     let mut child = Command::new("sh")
@@ -38,12 +39,21 @@ pub(crate) fn start(
         .spawn()
         .unwrap();
     let mut log = BufReader::new(child.stdout.take().unwrap());
-    let err = BufReader::new(child.stderr.take().unwrap());
+    let err = lines_of(BufReader::new(child.stderr.take().unwrap()));
     let server = Server(child);
     let mut first = String::new();
     log.read_line(&mut first).unwrap();
-    assert!(first.starts_with("listening on "), "{first}");
-    (server, lines_of(log), lines_of(err))
+    if !first.starts_with("listening on ") {
+        let why: Vec<String> = err.iter().collect();
+        panic!("serve did not start: {first}{why:?}");
+    }
+    let port = first
+        .split([',', ';'])
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no port in: {first}"));
+    (server, lines_of(log), err, port)
 }
 
 /// A connection from `source` (127.0.0.x) to the server's port.
@@ -85,10 +95,8 @@ fn lines_matching(
 #[test]
 fn slow_clients_cannot_hold_every_slot() {
     let _guard = super::probe::listening();
-    let port = free_port();
-    let args =
-        format!("--tcp {port} --tcp-reads --max-connections 32 --max-per-source 16 --rate 100000");
-    let (server, log, _) = start("", &args);
+    let args = "--tcp 0 --tcp-reads --max-connections 32 --max-per-source 16 --rate 100000";
+    let (server, log, _, port) = start("", args);
     // One greedy address: 20 connections, 16 held, 4 closed at once.
     let greedy: Vec<TcpStream> = (0..20)
         .filter_map(|_| connect_from("127.0.0.20", port))
@@ -131,8 +139,7 @@ fn slow_clients_cannot_hold_every_slot() {
 #[test]
 fn a_trickling_connection_is_closed_at_its_lifetime() {
     let _guard = super::probe::listening();
-    let port = free_port();
-    let (server, log, _) = start("", &format!("--tcp {port} --tcp-reads --tcp-lifetime 1s"));
+    let (server, log, _, port) = start("", "--tcp 0 --tcp-reads --tcp-lifetime 1s");
     let mut trickle = connect_from("127.0.0.30", port).unwrap();
     let mut closed = 0;
     for _ in 0..30 {
@@ -182,9 +189,8 @@ fn cpu_ticks(pid: u32) -> u64 {
 #[test]
 fn out_of_file_descriptors_the_responder_waits_instead_of_spinning() {
     let _guard = super::probe::listening();
-    let port = free_port();
-    let args = format!("--tcp {port} --tcp-reads --max-connections 2000 --rate 100000");
-    let (server, _log, err) = start("ulimit -n 80 &&", &args);
+    let args = "--tcp 0 --tcp-reads --max-connections 2000 --rate 100000";
+    let (server, _log, err, port) = start("ulimit -n 80 &&", args);
     // Notes are written before the banner line, so this one is in the pipe by now.
     let note = err.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
     assert_eq!(
@@ -229,13 +235,20 @@ fn idle_clients_cost_nothing_then_one_is_served(
 #[test]
 fn accept_backs_off_when_descriptors_run_out() {
     let _guard = super::probe::listening();
-    let port = free_port();
-    let udp: Vec<String> = (0..120).map(|_| free_port().to_string()).collect();
+    // Held together while their numbers are read, so the 120 ports differ.
+    let held: Vec<std::net::UdpSocket> = (0..120)
+        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let udp: Vec<String> = held
+        .iter()
+        .map(|s| s.local_addr().unwrap().port().to_string())
+        .collect();
+    drop(held);
     let args = format!(
-        "--tcp {port} --udp {} --tcp-reads --max-connections 2000 --rate 100000",
+        "--tcp 0 --udp {} --tcp-reads --max-connections 2000 --rate 100000",
         udp.join(",")
     );
-    let (server, _log, _err) = start("ulimit -n 200 &&", &args);
+    let (server, _log, _err, port) = start("ulimit -n 200 &&", &args);
     idle_clients_cost_nothing_then_one_is_served(&server, port, "127.0.2", "127.0.0.41");
     drop(server);
 }

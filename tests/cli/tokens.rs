@@ -3,7 +3,6 @@
 //! short secret is refused before anything is bound (exit 2, one line, never echoed).
 
 use super::run;
-use super::serve_pressure::free_port;
 use ipdiag::wire::responder::{parse_reply, request};
 use std::net::UdpSocket;
 use std::time::Duration;
@@ -25,9 +24,8 @@ fn reply_to(datagram: &[u8], source: &str, port: u16) -> Option<usize> {
 
 #[test]
 fn a_captured_request_is_answered_once() {
-    let port = free_port();
-    let args = format!("--udp {port} --token {SECRET} --rate 1000");
-    let (server, log, _) = super::serve_slowloris::start("", &args);
+    let args = format!("--udp 0 --token {SECRET} --rate 1000");
+    let (server, log, _, port) = super::serve_slowloris::start("", &args);
     let captured = request(7, Some(SECRET.as_bytes()));
     assert_eq!(
         reply_to(&captured, "127.0.0.2", port),
