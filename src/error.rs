@@ -171,7 +171,8 @@ impl InputError {
 }
 
 /// Makes a token safe for a one-line message: control and non-printable characters are
-/// escaped (`\n`, `\u{1b}`) and anything past 64 characters is cut with a byte count.
+/// escaped (`\n`, `\u{1b}`, see [`escaped`]) and anything past 64 characters is cut with a
+/// byte count.
 pub fn printable(token: &str) -> String {
     let mut shown = String::new();
     for (count, c) in token.chars().enumerate() {
@@ -179,10 +180,44 @@ pub fn printable(token: &str) -> String {
             let _ = write!(shown, "... ({} bytes)", token.len());
             break;
         }
-        if c.is_control() || c == '\u{fffd}' {
-            shown.extend(c.escape_default());
+        push_escaped(&mut shown, c);
+    }
+    shown
+}
+
+/// Whether a character must not reach a terminal or a log as itself: control characters
+/// (ESC starts terminal sequences, CR and newline forge lines, BEL rings), the replacement
+/// character (a broken byte), and the bidirectional controls (U+202A-U+202E, U+2066-U+2069,
+/// U+200E, U+200F, U+061C: "Trojan Source", CVE-2021-42574) that reorder what is shown.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{fffd}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    if needs_escape(c) {
+        out.extend(c.escape_default());
+    } else {
+        out.push(c);
+    }
+}
+
+/// A string from a file, the network or the command line made safe for a terminal or a
+/// log, whole (not shortened, unlike [`printable`]): the characters of `needs_escape`
+/// escaped, and a leading `::` (after blanks) turned into `\u{3a}:`, so a name can never
+/// make a line that GitHub Actions runs as a workflow command (`::add-mask::`); only the
+/// `::error` lines ipdiag writes itself start with `::`.
+pub fn escaped(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    let blanks = text.len() - text.trim_start_matches([' ', '\t']).len();
+    for (i, c) in text.char_indices() {
+        if i == blanks && text.get(i..).is_some_and(|t| t.starts_with("::")) {
+            shown.push_str("\\u{3a}");
         } else {
-            shown.push(c);
+            push_escaped(&mut shown, c);
         }
     }
     shown
@@ -282,6 +317,22 @@ mod tests {
     #[test]
     fn printable_escapes_control_characters() {
         assert_eq!(printable("a\nb\u{1b}"), "a\\nb\\u{1b}");
+        assert_eq!(printable("x\u{202e}y\u{7}"), "x\\u{202e}y\\u{7}");
+    }
+
+    #[test]
+    fn escaped_keeps_everything_and_no_line_starts_a_workflow_command() {
+        let name = "ok-looking\r0 of 1 pass\n::add-mask::secret";
+        assert_eq!(
+            escaped(name),
+            "ok-looking\\r0 of 1 pass\\n::add-mask::secret",
+            "one line: the `::` is no longer at a line start"
+        );
+        assert_eq!(escaped("  ::add-mask::x"), "  \\u{3a}:add-mask::x");
+        assert_eq!(escaped("db on ::1"), "db on ::1");
+        assert_eq!(escaped("\u{1b}[31mred\u{7}"), "\\u{1b}[31mred\\u{7}");
+        let long = "é".repeat(100);
+        assert_eq!(escaped(&long), long, "not shortened");
     }
 
     #[test]

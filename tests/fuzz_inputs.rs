@@ -15,6 +15,8 @@ mod classify_item;
 mod datagram;
 #[path = "../fuzz/checks/duration.rs"]
 mod duration;
+#[path = "../fuzz/checks/escaping.rs"]
+mod escaping;
 #[path = "../fuzz/checks/firewall.rs"]
 mod firewall;
 #[path = "../fuzz/checks/icmp_echo.rs"]
@@ -53,6 +55,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("classify_item", classify_item::run),
     ("datagram", datagram::run),
     ("duration", duration::run),
+    ("escaping", escaping::run),
     ("firewall", firewall::run),
     ("icmp_echo", icmp_echo::run),
     ("ipv4", ipv4::run),

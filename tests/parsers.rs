@@ -409,7 +409,8 @@ proptest! {
         prop_assert_eq!((header.kind, header.flags, header.nonce), (Kind::Probe, 0, nonce));
         let source = SocketAddr::new(source.0, source.1);
         let request = responder::request(nonce, token.as_deref());
-        let reply = responder::answer(&request, source, token.as_deref(), |_| Admission::Answer(None))
+        let key = token.as_deref().map(|secret| responder::Key { secret, now: responder::unix_now() });
+        let reply = responder::answer(&request, source, key, |_| Admission::Answer(None))
             .map_err(|e| TestCaseError::fail(e.as_str()))?;
         prop_assert!(reply.len() <= request.len());
         let parsed = responder::parse_reply(&reply).expect("a reply parses");

@@ -6,17 +6,17 @@ use super::advise::Adviser;
 use super::checking::{Report, Settings, Until, seconds, until_hold, waiting_line};
 use super::drive::runtime;
 use super::options::advice;
+use super::report_file::ReportFile;
 use crate::check::{Check, CheckFile, Outcome, parse_check_file};
 use crate::cli::check::CheckArgs;
 use crate::diagnose::HostIndex;
-use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result};
+use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result, escaped};
 use crate::model::ProbeResult;
 use crate::output::check_json::{CheckRunRecord, check_record};
 use crate::output::check_report::{CheckView, summary_line};
 use crate::output::json_stream::JsonStream;
 use crate::output::{Format, check_github, check_junit, check_table};
 use crate::plan::duration::parse_duration;
-use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs `ipdiag check`.
 pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    let path = args.file.display().to_string();
+    let path = escaped(&args.file.display().to_string());
     let on_github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     let file = read_check_file(&args.file);
     // On GitHub the file's problem is shown on its line too (the usual error line follows).
@@ -57,10 +57,14 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let (cloud, source) = advice(&args.advice)?;
     // Opened before any packet: a report that cannot be written fails the run now, not
     // after the probing, when the results would be lost.
-    let mut junit = args.junit.as_deref().map(create_report).transpose()?;
+    let junit = args
+        .junit
+        .as_deref()
+        .map(|report| ReportFile::prepare(report, &args.file))
+        .transpose()?;
     let settings = Settings {
         concurrency: args.concurrency,
-        token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
+        token: super::options::secret(args.token.as_ref())?,
     };
     if ctx.verbose > 0 {
         writeln!(
@@ -96,12 +100,9 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     spinner.finish_and_clear();
     let mut adviser = Adviser::new(cloud, source);
     let views = views(&file.checks, &report.outcomes, &mut adviser);
-    if let Some((junit, name)) = &mut junit {
+    if let Some(junit) = junit {
         let xml = check_junit::render(&views, &path, report.elapsed)?;
-        junit
-            .set_len(0)
-            .and_then(|()| junit.write_all(xml.as_bytes()))
-            .map_err(|e| cannot_write(name, &e))?;
+        junit.commit(xml.as_bytes())?;
     }
     if on_github {
         write!(ctx.err, "{}", check_github::annotations(&views, &path))?;
@@ -118,28 +119,10 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     })
 }
 
-/// Opens (or creates) the JUnit report's file before the first probe, so a path the system
-/// refuses is exit 3 at once, naming it. An earlier report stays whole until the new one is
-/// written over it (a run that fails in between leaves it as it was).
-fn create_report(path: &Path) -> Result<(std::fs::File, String)> {
-    let name = path.display().to_string();
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| cannot_write(&name, &e))?;
-    Ok((file, name))
-}
-
-fn cannot_write(name: &str, e: &std::io::Error) -> Error {
-    Error::Environment(format!("cannot write {name}: {e}"))
-}
-
 /// Reads and checks the file: every problem is exit 2 with `FILE:LINE:COLUMN`, before any
 /// packet is sent.
 fn read_check_file(path: &Path) -> Result<CheckFile> {
-    let name = path.display().to_string();
+    let name = escaped(&path.display().to_string());
     let bytes = std::fs::read(path).map_err(|source| Error::Read {
         path: name.clone(),
         source,
@@ -172,7 +155,7 @@ pub fn waiting_text(
             .first_failure()
             .and_then(|r| r.verdict.why.clone())
             .unwrap_or_default();
-        format!(" ({}: {why})", c.name)
+        format!(" ({}: {why})", escaped(&c.name))
     });
     let left = match until {
         Until::Deadline(limit) => format!(" · {} left", seconds(limit.saturating_sub(elapsed))),

@@ -183,7 +183,7 @@ fn request(args: &DoctorArgs) -> Result<Request> {
         control,
         ping,
         responder: args.responder.responder,
-        token: args.responder.token.as_ref().map(|t| t.as_bytes().to_vec()),
+        token: super::options::secret(args.responder.token.as_ref())?,
         trace: args.trace,
     })
 }

@@ -212,7 +212,7 @@ fn request(load: &LoadArgs, args: &ProbeArgs) -> Result<Option<Request>> {
         count,
         rates,
         wait,
-        token: args.responder.token.as_ref().map(|t| t.as_bytes().to_vec()),
+        token: super::options::secret(args.responder.token.as_ref())?,
     }))
 }
 
@@ -277,7 +277,7 @@ mod tests {
                 "-w",
                 "300ms",
                 "--token",
-                "k",
+                "k3y-k3y-k3y",
             ],
             &[],
         )
@@ -287,7 +287,7 @@ mod tests {
             (r.count, r.rates, r.wait),
             (20, vec![250.0], Duration::from_millis(300))
         );
-        assert_eq!(r.token.as_deref(), Some(&b"k"[..]));
+        assert_eq!(r.token.as_deref(), Some(&b"k3y-k3y-k3y"[..]));
         let r = parsed(&["[::1]:7895"], &["100", " 1000", "2.5"])
             .unwrap()
             .unwrap();

@@ -23,6 +23,7 @@ mod probe_run;
 mod probe_stage;
 mod progress;
 mod report;
+mod report_file;
 mod serve;
 mod sizes;
 mod trace;

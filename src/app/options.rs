@@ -24,6 +24,22 @@ pub struct Defaults {
     pub interval: &'static str,
 }
 
+/// The responder's secret (`--token`) as bytes: an empty or short one is refused (exit 2),
+/// without echoing it, since anyone who captures one tagged request can guess it offline.
+pub fn secret(token: Option<&String>) -> Result<Option<Vec<u8>>> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    let min = crate::wire::responder::MIN_SECRET_LEN;
+    if token.len() < min {
+        return Err(crate::error::Error::Usage(format!(
+            "--token: the secret is {} bytes; give at least {min} (a short one is guessed from one captured probe)",
+            token.len()
+        )));
+    }
+    Ok(Some(token.as_bytes().to_vec()))
+}
+
 /// The engine settings from the timing options.
 pub fn engine_config(args: &TimingArgs, defaults: Defaults) -> Result<EngineConfig> {
     let timeout = parse_duration("--timeout", &args.timeout)?;

@@ -259,7 +259,7 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         source,
         hints: !args.no_hints,
         responder: args.responder.responder,
-        token: args.responder.token.as_ref().map(|t| t.as_bytes().to_vec()),
+        token: super::options::secret(args.responder.token.as_ref())?,
         syn,
         syn_demanded: args.raw,
         syn_wanted_privilege,

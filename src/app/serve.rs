@@ -37,6 +37,7 @@ pub fn run(args: &ServeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     if args.max_connections == 0 {
         return Err(InputError::new("--max-connections", "0", Problem::NotPositive).into());
     }
+    let lifetime = tcp_lifetime(args)?;
     let explicit = !args.bind.is_empty();
     let binds = if explicit {
         args.bind
@@ -46,16 +47,20 @@ pub fn run(args: &ServeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     } else {
         vec![Ipv4Addr::UNSPECIFIED.into(), Ipv6Addr::UNSPECIFIED.into()]
     };
+    let token = super::options::secret(args.token.as_ref())?;
     let (sockets, listening) = bind_all(&binds, &tcp, &udp, explicit)?;
+    let max_connections = connection_cap(args.max_connections, ctx)?;
     let config = ServeConfig {
-        token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
+        token,
         rate: args.rate,
         burst: args.rate * 2.0,
-        max_connections: args.max_connections,
+        max_connections,
+        per_source: args.max_per_source,
+        lifetime,
         tcp_reads: args.tcp_reads,
         ..ServeConfig::default()
     };
-    say_what_runs(args, ctx)?;
+    say_what_runs(args, config.max_connections, ctx)?;
     let json = matches!(ctx.format, Format::Json | Format::Jsonl);
     if !json {
         writeln!(
@@ -127,6 +132,33 @@ fn stopped_line(datagrams: u64, bytes_in: u64, bytes_out: u64, replies: u64, tcp
         count(replies, "reply", "replies"),
         count(tcp, "TCP connection", "TCP connections"),
     )
+}
+
+/// `--tcp-lifetime`, after checking `--max-per-source`.
+fn tcp_lifetime(args: &ServeArgs) -> Result<std::time::Duration> {
+    if args.max_per_source == 0 {
+        return Err(InputError::new("--max-per-source", "0", Problem::NotPositive).into());
+    }
+    let lifetime = parse_duration("--tcp-lifetime", &args.tcp_lifetime)?;
+    if lifetime.is_zero() {
+        let problem = Problem::NotPositive;
+        return Err(InputError::new("--tcp-lifetime", &args.tcp_lifetime, problem).into());
+    }
+    Ok(lifetime)
+}
+
+/// Raises the soft open-file limit as `probe` does and lowers `--max-connections` to what
+/// it allows (with a note): past it `accept` fails with EMFILE and real clients wait.
+fn connection_cap(asked: usize, ctx: &mut Context<'_>) -> Result<usize> {
+    let allowed = usize::try_from(crate::probe::limits::raise_open_files()).unwrap_or(usize::MAX);
+    if asked <= allowed {
+        return Ok(asked);
+    }
+    writeln!(
+        ctx.err,
+        "ipdiag: note: --max-connections {asked} lowered to {allowed}: the open-file limit allows no more (ulimit -n)"
+    )?;
+    Ok(allowed)
 }
 
 fn ports(args: &[String]) -> Result<Vec<u16>> {
@@ -209,14 +241,15 @@ fn bind_context(protocol: Protocol, port: u16) -> BindContext {
 }
 
 /// `-v`: what this run reads or does, on stderr.
-fn say_what_runs(args: &ServeArgs, ctx: &mut Context<'_>) -> Result<()> {
+fn say_what_runs(args: &ServeArgs, max_connections: usize, ctx: &mut Context<'_>) -> Result<()> {
     if ctx.verbose > 0 {
         writeln!(
             ctx.err,
-            "ipdiag: replies and banners at most {} a second per source (bursts of {}), {} TCP connections at once at most, {}",
+            "ipdiag: replies and banners at most {} a second per source (bursts of {}), {max_connections} TCP connections at once at most ({} per source, each for {} at most), {}",
             args.rate,
             args.rate * 2.0,
-            args.max_connections,
+            args.max_per_source,
+            args.tcp_lifetime,
             if args.tcp_reads {
                 "TCP reads logged"
             } else {

@@ -52,7 +52,7 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         && let Some(size) = sizes.iter().find(|&&size| size < smallest)
     {
         let why = if tagged {
-            "room for the --token tag and for its reply, which is never larger than the request"
+            "room for the --token tag and its clock, and for its reply, which is never larger than the request"
         } else {
             "room for its reply, which is never larger than the request"
         };
@@ -61,7 +61,7 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     }
     let engine = engine_config(&args.timing, PROBE_DEFAULTS)?;
     let tries = args.timing.retries.saturating_add(1);
-    let token = args.responder.token.as_ref().map(|t| t.as_bytes().to_vec());
+    let token = super::options::secret(args.responder.token.as_ref())?;
     let mut prober = SizeProber::new(target, token, engine.timing, tries);
     let measured = runtime()?
         .block_on(async {

@@ -33,7 +33,7 @@ pub fn run(args: &WaitArgs, ctx: &mut Context<'_>) -> Result<u8> {
     };
     let settings = Settings {
         concurrency: 64,
-        token: args.token.as_ref().map(|t| t.as_bytes().to_vec()),
+        token: super::options::secret(args.token.as_ref())?,
     };
     if ctx.verbose > 0 {
         writeln!(

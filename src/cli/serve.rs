@@ -7,7 +7,7 @@ pub const EXAMPLES: &str = "\
 Examples:
   ipdiag serve --tcp 7890 --udp 7890              on the server: answer ipdiag's probes
   ipdiag serve --udp 5000-5010 --for 10m          UDP ports, stop by itself after 10 minutes
-  ipdiag serve --tcp 7890 --token s3cret          answer only probes tagged with the token
+  ipdiag serve --tcp 7890 --token s3cret-k3y      answer only probes tagged with the token
   ipdiag serve --tcp 7890 --bind 172.16.0.10      one address (never the cloud's public IP)
   ipdiag serve --tcp 7890 --tcp-reads             log the size of every read() (TCP framing)
   ipdiag serve --udp 7895 --rate 10000            for probe --loss-split at up to 10000/s
@@ -40,9 +40,16 @@ pub struct ServeArgs {
     /// Replies per second per source address (bursts of twice that)
     #[arg(long, default_value_t = 10.0, value_name = "N")]
     pub rate: f64,
-    /// TCP connections open at once at most
+    /// TCP connections open at once at most (lowered to what the open-file limit allows);
+    /// when all are taken, the connection idle the longest is closed for a new one
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub max_connections: usize,
+    /// TCP connections open at once from one source address at most
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub max_per_source: usize,
+    /// TCP: close a connection this long after it was accepted, however it behaves
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub tcp_lifetime: String,
     /// TCP: after the banner, read what the client sends (64 KiB, 10 s idle at most) and log
     /// how many bytes each read returned: two sends often arrive as one read
     #[arg(long)]

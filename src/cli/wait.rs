@@ -10,7 +10,7 @@ Examples:
   ipdiag wait db:5432 cache:6379 -- ./migrate.sh   then run the command (its exit status is ours)
   ipdiag wait 127.0.0.1:8080 --expect closed       until the old server is gone
   ipdiag wait dns:53 --udp --timeout 10s           UDP: an ICMP error is never ready
-  ipdiag wait app:7890 --udp --responder --token s3cret   UDP: only the responder's reply
+  ipdiag wait app:7890 --udp --responder --token s3cret-k3y   UDP: only the responder's reply
 
 Ready means open (TCP handshake). For UDP (--udp, or a port written dns:53/udp: each port
 by its own protocol) it means a reply, or silence: nothing turned the datagram away (an

@@ -202,8 +202,10 @@ pub fn owners() -> HashMap<u64, (u32, String)> {
             continue;
         }
         // Read after the fds: most processes hold no socket, and comm costs a file open.
+        // Any user names their own processes: escaped here, so every report and error
+        // that shows the name shows text, never a terminal sequence.
         let name = fs::read_to_string(process.path().join("comm"))
-            .map(|n| n.trim().to_owned())
+            .map(|n| crate::error::escaped(n.trim()))
             .unwrap_or_default();
         for inode in inodes {
             owners.entry(inode).or_insert_with(|| (pid, name.clone()));

@@ -3,6 +3,7 @@
 //! pull request; a bad check file gets one at its line and column. <https://docs.github.com/actions/reference/workflow-commands-for-github-actions>
 
 use super::check_report::CheckView;
+use crate::error::escaped;
 use std::fmt::Write as _;
 
 /// One `::error` line per failing check.
@@ -14,7 +15,7 @@ pub fn annotations(views: &[CheckView<'_>], file: &str) -> String {
             "::error file={},line={},title={}::{}",
             property(file),
             view.check.line,
-            property(&format!("ipdiag check: {}", view.check.name)),
+            property(&format!("ipdiag check: {}", escaped(&view.check.name))),
             data(&view.failure_message())
         );
     }

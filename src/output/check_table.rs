@@ -5,6 +5,7 @@ use super::check_report::{CheckView, failure_line, summary_line};
 use super::probe_table::state_color;
 use super::probe_text::{endpoint_text, reason_text, rtt_text};
 use super::style::Style;
+use crate::error::escaped;
 use crate::model::{Endpoint, Protocol};
 use comfy_table::Color;
 use std::fmt::Write as _;
@@ -17,9 +18,9 @@ pub fn render(views: &[CheckView<'_>], rounds: u32, elapsed_ms: f64, style: Styl
     for view in views {
         // What the run did not reach: the whole check, or the endpoints after its rows.
         let not_run = match (view.outcome.rows.is_empty(), view.outcome.unprobed) {
-            (true, _) => Some((view.check.name.as_str(), view.check.target.text.clone())),
+            (true, _) => Some((escaped(&view.check.name), escaped(&view.check.target.text))),
             (false, 0) => None,
-            (false, n) => Some(("", format!("{n} more"))),
+            (false, n) => Some((String::new(), format!("{n} more"))),
         };
         for (i, (row, _)) in view.rows().enumerate() {
             let r = &row.result;
@@ -29,7 +30,14 @@ pub fn render(views: &[CheckView<'_>], rounds: u32, elapsed_ms: f64, style: Styl
                 ("FAIL", Color::Red)
             };
             table.add_row(vec![
-                style.cell(if i == 0 { view.check.name.as_str() } else { "" }, None),
+                style.cell(
+                    if i == 0 {
+                        escaped(&view.check.name)
+                    } else {
+                        String::new()
+                    },
+                    None,
+                ),
                 style.cell(endpoint_text(&r.endpoint), None),
                 style.cell(view.check.expect.as_str(), None),
                 style.cell(
@@ -58,7 +66,7 @@ pub fn render(views: &[CheckView<'_>], rounds: u32, elapsed_ms: f64, style: Styl
         .flat_map(|v| {
             v.rows()
                 .filter(|(row, _)| !row.verdict.holds)
-                .map(|(row, d)| format!("{}: {}", v.check.name, failure_line(row, d)))
+                .map(|(row, d)| format!("{}: {}", escaped(&v.check.name), failure_line(row, d)))
                 .collect::<Vec<_>>()
         })
         .collect();

@@ -90,7 +90,12 @@ pub fn notes(rows: &[Row], port: u16, trend: Option<Trend>) -> String {
         let rate = rate_text(r.run.rate);
         match r.split.directions {
             None => {
-                let _ = writeln!(out, "at {rate}/s: {}", no_tally(&r.run, port));
+                let why = if r.split.count_lost {
+                    "the server counted fewer requests than were answered: it lost this session's count (its session table dropped it, a flood of other sessions?), so the loss cannot be split; run again".to_owned()
+                } else {
+                    no_tally(&r.run, port)
+                };
+                let _ = writeln!(out, "at {rate}/s: {why}");
             }
             Some(d) => row_notes(&mut out, &rate, &r.run, &d),
         }

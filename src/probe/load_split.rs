@@ -14,7 +14,9 @@
 //! datagrams rather than answered requests keeps the way back exact when a request was
 //! duplicated on the way out (the server then answered twice). Counts that cannot add up
 //! (more arrived than was sent) come from duplication on the path and are flagged, never
-//! turned into negative loss.
+//! turned into negative loss; except that more distinct requests answered than the server
+//! counted means the server lost its count (its session table dropped the session, under a
+//! flood of other sessions): then there is no split, rather than a blamed path.
 
 use crate::wire::responder::Tally;
 
@@ -67,8 +69,11 @@ pub struct Split {
     /// Requests without any reply, percent of those sent (`None` when none were sent).
     pub loss_pct: Option<f64>,
     /// By direction; `None` when the responder's tally is unknown (a responder that
-    /// predates sessions, or every tally reply lost).
+    /// predates sessions, or every tally reply lost) or lost (`count_lost`).
     pub directions: Option<Directions>,
+    /// The server counted fewer requests than got distinct answers: it lost this
+    /// session's count (evicted and restarted), so its tally says nothing about the path.
+    pub count_lost: bool,
 }
 
 /// `part` of `whole` in percent; `None` for an empty whole.
@@ -79,10 +84,14 @@ pub fn percent(part: u32, whole: u32) -> Option<f64> {
 /// Splits one run's loss by direction.
 pub fn split(client: ClientCounts, tally: Option<Tally>) -> Split {
     let unanswered = client.sent.saturating_sub(client.answered);
+    // Each distinct answer needs a request the server received: a duplicate on the way
+    // out gives a second reply to the same request (`duplicates`), never a new answer.
+    let count_lost = tally.is_some_and(|t| client.answered > t.received);
     Split {
         client,
         loss_pct: percent(unanswered, client.sent),
-        directions: tally.map(|t| directions(client, t)),
+        directions: tally.filter(|_| !count_lost).map(|t| directions(client, t)),
+        count_lost,
     }
 }
 
@@ -216,8 +225,19 @@ mod tests {
     }
 
     #[test]
+    fn more_answers_than_the_server_counted_is_a_lost_count_not_the_path() {
+        // The server's session was evicted and counted again from zero: 89 of 200.
+        let s = split(client(200, 200, 0), Some(tally(89, 0)));
+        assert!(s.count_lost);
+        assert_eq!(s.directions, None, "no split, no blamed direction");
+        assert_eq!(s.loss_pct, Some(0.0));
+        let fine = split(client(200, 150, 0), Some(tally(180, 0)));
+        assert!(!fine.count_lost && fine.directions.is_some());
+    }
+
+    #[test]
     fn counts_that_cannot_happen_do_not_underflow() {
-        let d = split(client(10, 20, u32::MAX), Some(tally(5, 9)))
+        let d = split(client(10, 5, u32::MAX), Some(tally(5, 9)))
             .directions
             .unwrap();
         assert_eq!((d.withheld, d.replies_sent, d.to_client_lost), (5, 0, 0));

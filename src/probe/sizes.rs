@@ -218,6 +218,10 @@ impl SizeProber {
         self.nonce = self.nonce.wrapping_add(1);
         let mut payload = responder::request(self.nonce, self.token.as_deref());
         payload.resize(size, 0);
+        // The tag covers the whole datagram: sealed again at its final size.
+        if let Some(token) = self.token.as_deref() {
+            responder::seal(&mut payload, token);
+        }
         let socket = super::udp::new_socket(self.target, None)?;
         pmtu::want_path_mtu_discovery(&socket, self.target.is_ipv6())?;
         let wait = self.host.timeout(&self.timing);

@@ -2,29 +2,37 @@
 //! server saw it — and is never an amplifier (README "The responder protocol").
 //!
 //! UDP: a valid request (with the right tag when a token is set) from a source within its
-//! rate gets one reply no larger than the request; anything else gets nothing. Requests of
+//! rate gets one reply no larger than the request; anything else gets nothing, and a tag
+//! already answered (a replay) gets nothing either (`replay.rs`). Requests of
 //! a measurement session are counted (before the rate limit) and the reply carries the
 //! count (`sessions.rs`). TCP: each accepted connection gets one line and is closed, or
 //! with `tcp_reads` is read first and the size of every read reported (`reads.rs`);
-//! connections are capped and a slow peer is dropped after a timeout. Every arrival is
-//! reported to the caller, who logs it.
+//! connections are capped in all and per source, the idlest dropped for a new one when
+//! all slots are taken (`conns.rs`), and each lives for a bounded time (`tcp.rs`). Every
+//! arrival is reported to the caller, who logs it.
 
 pub mod bind;
+pub mod conns;
 pub mod limiter;
 pub mod reads;
+pub mod replay;
 pub mod sessions;
+pub mod tcp;
+pub mod udp;
 
 use crate::model::Protocol;
-use crate::wire::responder::{self, Admission, Refusal, Session};
+use crate::wire::responder::{Admission, Refusal, Valid};
+use conns::Conns;
 use limiter::Limiter;
 use reads::ReadLog;
+use replay::Replays;
 use sessions::Sessions;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::Notify;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -39,6 +47,10 @@ pub struct ServeConfig {
     pub burst: f64,
     /// TCP connections open at once at most.
     pub max_connections: usize,
+    /// TCP connections open at once from one source address at most.
+    pub per_source: usize,
+    /// A TCP connection is closed this long after it was accepted.
+    pub lifetime: Duration,
     /// How long writing a banner may take before the connection is dropped.
     pub write_timeout: Duration,
     /// TCP: after the banner, read what the client sends and log each read's size.
@@ -56,6 +68,8 @@ impl Default for ServeConfig {
             rate: 10.0,
             burst: 20.0,
             max_connections: 256,
+            per_source: conns::PER_SOURCE,
+            lifetime: reads::LIFETIME,
             write_timeout: Duration::from_secs(2),
             tcp_reads: false,
             read_limit: reads::READ_LIMIT,
@@ -77,7 +91,7 @@ pub enum Action {
     Banner(usize),
     /// TCP (`tcp_reads`): the banner was sent; what the client sends is read next.
     BannerReading(usize),
-    /// TCP: closed at once, too many connections are open.
+    /// TCP: closed at once, its source holds as many connections as it may.
     ConnectionLimit,
     /// TCP: the banner could not be written in time.
     WriteFailed,
@@ -94,7 +108,7 @@ impl Action {
             Self::RateLimited => "no reply: rate limit for this source".into(),
             Self::Banner(n) => format!("banner sent ({n} bytes), closed"),
             Self::BannerReading(n) => format!("banner sent ({n} bytes), reading"),
-            Self::ConnectionLimit => "closed: connection limit".into(),
+            Self::ConnectionLimit => "closed: connection limit for this source".into(),
             Self::WriteFailed => "closed: banner not written in time".into(),
             Self::Reads(log) => log.text(),
         }
@@ -135,6 +149,12 @@ pub struct Counters {
     pub open_connections: AtomicUsize,
     /// The most TCP connections ever open at once.
     pub peak_connections: AtomicUsize,
+    /// TCP connections dropped, idle the longest, to make room for a new one.
+    pub evicted: AtomicU64,
+    /// TCP connections closed at their lifetime.
+    pub lifetimes: AtomicU64,
+    /// Pauses of `accept` because file descriptors ran out.
+    pub fd_pauses: AtomicU64,
 }
 
 /// The bound sockets.
@@ -158,6 +178,8 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         limiter: Mutex::new(Limiter::new(config.rate, config.burst)),
         sessions: Mutex::new(Sessions::default()),
+        replays: Mutex::new(Replays::default()),
+        conns: Mutex::new(Conns::new(config.max_connections, config.per_source)),
         config,
         log,
         counters,
@@ -166,11 +188,11 @@ pub async fn serve(
     for socket in sockets.udp {
         let socket = UdpSocket::from_std(socket)?;
         let shared = Arc::clone(&shared);
-        tasks.spawn(async move { serve_udp(socket, &shared).await });
+        tasks.spawn(async move { udp::serve_udp(socket, &shared).await });
     }
     for listener in sockets.tcp {
         let listener = TcpListener::from_std(listener)?;
-        tasks.spawn(serve_tcp(listener, Arc::clone(&shared)));
+        tasks.spawn(tcp::serve_tcp(listener, Arc::clone(&shared)));
     }
     drop(shared);
     loop {
@@ -200,14 +222,25 @@ fn allow(limiter: &Mutex<Limiter>, source: SocketAddr) -> bool {
 
 /// The rate limit's decision about a valid request, after counting it in its session:
 /// counted first, so a request the limit silences still shows as received.
-fn admit(shared: &Shared, source: SocketAddr, session: Option<Session>) -> Admission {
+fn admit(shared: &Shared, source: SocketAddr, valid: Valid, now: u64) -> Admission {
+    // A replay is refused before it is counted or charged to a rate.
+    if let Some(tag) = valid.tag {
+        let first = shared
+            .replays
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_time(tag, now);
+        if !first {
+            return Admission::Replayed;
+        }
+    }
     let answered = allow(&shared.limiter, source);
-    let tally = session.map(|s| {
+    let tally = valid.session.map(|s| {
         shared
             .sessions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .record(s, answered)
+            .record(source, s, answered)
     });
     if answered {
         Admission::Answer(tally)
@@ -221,125 +254,10 @@ struct Shared {
     config: ServeConfig,
     limiter: Mutex<Limiter>,
     sessions: Mutex<Sessions>,
+    replays: Mutex<Replays>,
+    conns: Mutex<Conns<Arc<Notify>>>,
     log: mpsc::Sender<Arrival>,
     counters: Arc<Counters>,
-}
-
-async fn serve_udp(socket: UdpSocket, shared: &Shared) {
-    let Shared {
-        config,
-        log,
-        counters,
-        ..
-    } = shared;
-    let local = socket
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    let mut buf = vec![0u8; 65_536];
-    loop {
-        let Ok((n, source)) = socket.recv_from(&mut buf).await else {
-            continue;
-        };
-        counters.datagrams.fetch_add(1, Ordering::Relaxed);
-        counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
-        let data = buf.get(..n).unwrap_or_default();
-        let admit = |session| admit(shared, source, session);
-        let action = match responder::answer(data, source, config.token.as_deref(), admit) {
-            Err(Refusal::RateLimited) => Action::RateLimited,
-            Err(why) => Action::Refused(why),
-            Ok(reply) => match socket.send_to(&reply, source).await {
-                Ok(sent) => {
-                    counters.replies.fetch_add(1, Ordering::Relaxed);
-                    counters.bytes_out.fetch_add(sent as u64, Ordering::Relaxed);
-                    Action::Replied(sent)
-                }
-                Err(_) => Action::Refused(Refusal::NotAProbe),
-            },
-        };
-        let _ = log.try_send(Arrival {
-            time: SystemTime::now(),
-            protocol: Protocol::Udp,
-            source,
-            local,
-            bytes: n,
-            action,
-        });
-    }
-}
-
-async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
-    let Shared {
-        config,
-        limiter,
-        log,
-        counters,
-        ..
-    } = &*shared;
-    let local = listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    let mut writers = JoinSet::new();
-    loop {
-        let Ok((stream, source)) = listener.accept().await else {
-            continue;
-        };
-        while writers.try_join_next().is_some() {}
-        counters.connections.fetch_add(1, Ordering::Relaxed);
-        if counters.open_connections.load(Ordering::Relaxed) >= config.max_connections {
-            drop(stream);
-            let _ = log.try_send(tcp_arrival(source, local, Action::ConnectionLimit));
-            continue;
-        }
-        if !allow(limiter, source) {
-            drop(stream);
-            let _ = log.try_send(tcp_arrival(source, local, Action::RateLimited));
-            continue;
-        }
-        let open = counters.open_connections.fetch_add(1, Ordering::Relaxed) + 1;
-        counters.peak_connections.fetch_max(open, Ordering::Relaxed);
-        let (counters, log, timeout) = (Arc::clone(counters), log.clone(), config.write_timeout);
-        let reading = config
-            .tcp_reads
-            .then_some((config.read_limit, config.read_idle));
-        writers.spawn(async move {
-            let mut stream = stream;
-            let line = responder::banner(source);
-            let written = tokio::time::timeout(timeout, stream.write_all(line.as_bytes())).await;
-            let action = match written {
-                Ok(Ok(())) => Action::Banner(line.len()),
-                _ => Action::WriteFailed,
-            };
-            // Half-closed: the client reads the banner to its end and may still send.
-            let _ = tokio::time::timeout(timeout, stream.shutdown()).await;
-            let reads = match reading {
-                Some((limit, idle)) if action != Action::WriteFailed => {
-                    let sent = Action::BannerReading(line.len());
-                    let _ = log.try_send(tcp_arrival(source, local, sent));
-                    let reads = reads::read_all(&mut stream, limit, idle).await;
-                    let mut arrival = tcp_arrival(source, local, Action::Reads(reads));
-                    arrival.bytes = reads.bytes;
-                    Some(arrival)
-                }
-                _ => None,
-            };
-            drop(stream);
-            counters.open_connections.fetch_sub(1, Ordering::Relaxed);
-            // Logged once the connection is closed and counted as such.
-            let _ = log.try_send(reads.unwrap_or_else(|| tcp_arrival(source, local, action)));
-        });
-    }
-}
-
-/// A TCP connection's log entry, stamped now.
-fn tcp_arrival(source: SocketAddr, local: SocketAddr, action: Action) -> Arrival {
-    Arrival {
-        time: SystemTime::now(),
-        protocol: Protocol::Tcp,
-        source,
-        local,
-        bytes: 0,
-        action,
-    }
 }
 
 #[cfg(test)]

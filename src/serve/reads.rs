@@ -2,7 +2,8 @@
 //! bytes each `read()` returned, so a user sees that TCP is a byte stream: two `send()`s
 //! often arrive as one read, and one large send as several (README "Troubleshooting: recv
 //! loses packets"). Bounded like the rest of the responder: a byte budget per connection,
-//! an idle timeout, and nothing is ever sent back.
+//! an idle timeout, a lifetime (a client trickling a byte before each idle timeout is
+//! still closed), and nothing is ever sent back.
 
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
@@ -15,6 +16,8 @@ pub const SHOWN_READS: usize = 16;
 pub const READ_LIMIT: usize = 64 * 1024;
 /// A connection that sends nothing for this long is closed.
 pub const READ_IDLE: Duration = Duration::from_secs(10);
+/// A connection is closed this long after it was accepted, however it behaves.
+pub const LIFETIME: Duration = Duration::from_secs(30);
 /// The largest single read: big enough that whatever is queued comes back in one read
 /// (so merged sends show), small enough for a few hundred connections at once.
 const READ_BUFFER: usize = 16 * 1024;
@@ -31,6 +34,10 @@ pub enum ReadEnd {
     Limit,
     /// The connection failed (reset, say).
     Failed,
+    /// It reached its lifetime.
+    Lifetime,
+    /// The table was full and it was the one idle the longest (`conns.rs`).
+    Evicted,
 }
 
 /// What the reads of one connection returned.
@@ -85,6 +92,8 @@ impl ReadLog {
             ReadEnd::Idle => format!("closed after {} s idle", READ_IDLE.as_secs()),
             ReadEnd::Limit => format!("closed at the {} KiB limit", READ_LIMIT / 1024),
             ReadEnd::Failed => "connection failed".to_owned(),
+            ReadEnd::Lifetime => "closed at the connection lifetime".to_owned(),
+            ReadEnd::Evicted => "closed: idle the longest when a new client came".to_owned(),
         };
         format!(
             "{list}; {} {reads}, {} {}, {end}",
@@ -99,8 +108,26 @@ fn bytes_word(n: usize) -> &'static str {
     if n == 1 { "byte" } else { "bytes" }
 }
 
-/// Reads until the client closes, goes quiet for `idle`, or `limit` bytes have come.
-pub async fn read_all(stream: &mut TcpStream, limit: usize, idle: Duration) -> ReadLog {
+/// How long reading one connection may go on.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadBounds {
+    /// Bytes at most.
+    pub limit: usize,
+    /// Close after this long without data.
+    pub idle: Duration,
+    /// Close at this instant (the connection's lifetime).
+    pub until: tokio::time::Instant,
+}
+
+/// Reads until the client closes, goes quiet for `idle`, `limit` bytes have come, the
+/// lifetime ends or `stop` is notified (evicted); `active` is called after each read.
+pub async fn read_all(
+    stream: &mut TcpStream,
+    bounds: ReadBounds,
+    stop: &tokio::sync::Notify,
+    mut active: impl FnMut(),
+) -> ReadLog {
+    let ReadBounds { limit, idle, until } = bounds;
     let mut log = ReadLog::default();
     let mut buf = vec![0u8; READ_BUFFER.min(limit.max(1))];
     loop {
@@ -113,14 +140,19 @@ pub async fn read_all(stream: &mut TcpStream, limit: usize, idle: Duration) -> R
             log.end = ReadEnd::Limit;
             return log;
         };
-        log.end = match tokio::time::timeout(idle, stream.read(target)).await {
-            Ok(Ok(0)) => ReadEnd::PeerClosed,
-            Ok(Ok(n)) => {
-                log.push(n);
-                continue;
-            }
-            Ok(Err(_)) => ReadEnd::Failed,
-            Err(_) => ReadEnd::Idle,
+        log.end = tokio::select! {
+            read = tokio::time::timeout(idle, stream.read(target)) => match read {
+                Ok(Ok(0)) => ReadEnd::PeerClosed,
+                Ok(Ok(n)) => {
+                    log.push(n);
+                    active();
+                    continue;
+                }
+                Ok(Err(_)) => ReadEnd::Failed,
+                Err(_) => ReadEnd::Idle,
+            },
+            () = tokio::time::sleep_until(until) => ReadEnd::Lifetime,
+            () = stop.notified() => ReadEnd::Evicted,
         };
         return log;
     }

@@ -1,6 +1,7 @@
 use super::*;
 use crate::wire::responder::{parse_banner, parse_reply, request};
 use std::net::UdpSocket as StdUdp;
+use std::sync::atomic::Ordering;
 
 /// Starts a responder on 127.0.0.1 (one UDP socket, one TCP listener); returns their
 /// addresses, the counters, the stop switch and the log.
@@ -210,8 +211,9 @@ async fn tcp_banner_and_bounded_connections() {
 }
 
 /// Requests of a session are counted before the rate limit: with a burst of 5 and no
-/// refill to speak of, 20 requests get 5 replies, and the tally (asked from another
-/// source, which has its own bucket) says 20 received and 15 withheld.
+/// refill to speak of, 20 requests get 5 replies carrying the counts 1 to 5. Sessions
+/// are keyed by source and id: another source asking for the same id's tally gets its
+/// own, empty session, not the client's counts (`sessions.rs` has the withheld counts).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_count_before_the_rate_limit() {
     use crate::wire::responder::{Session, parse_session_reply, session_request};
@@ -251,12 +253,17 @@ async fn sessions_count_before_the_rate_limit() {
     .await
     .unwrap();
     assert_eq!(replies.len(), 5, "the burst");
-    assert!(replies.iter().all(|r| !r.tally_only && r.tally.is_some()));
+    let counts: Vec<_> = replies
+        .iter()
+        .filter(|r| !r.tally_only)
+        .filter_map(|r| r.tally.map(|t| (t.received, t.withheld)))
+        .collect();
+    assert_eq!(counts, [(1, 0), (2, 0), (3, 0), (4, 0), (5, 0)]);
     assert!(tally.tally_only);
     assert_eq!(
         tally.tally.map(|t| (t.received, t.withheld)),
-        Some((20, 15)),
-        "every request counted, the silenced ones as withheld"
+        Some((0, 0)),
+        "another source's session 77 is not the client's"
     );
     stop.send(true).unwrap();
 }
@@ -365,4 +372,57 @@ async fn tcp_reads_are_bounded() {
     drop(quiet);
     assert_eq!(counters.open_connections.load(Ordering::Relaxed), 0);
     stop.send(true).unwrap();
+}
+
+/// A socket bound to the unspecified address answers from the address each request was
+/// sent to: 127.0.0.2 (the routing table would pick 127.0.0.1, which the client's
+/// connected socket drops) and `::1`; the log names that address, not `0.0.0.0`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_replies_leave_from_the_address_asked() {
+    let mut sockets = Sockets::default();
+    let mut ports = Vec::new();
+    for any in ["0.0.0.0:0", "[::]:0"] {
+        let Ok(socket) = bind::bind(Protocol::Udp, any.parse().unwrap()) else {
+            continue; // no IPv6 on this host
+        };
+        ports.push(socket.local_addr().unwrap().as_socket().unwrap().port());
+        sockets.udp.push(socket.into());
+    }
+    let (stop_tx, stop) = watch::channel(false);
+    let (log_tx, mut log) = mpsc::channel(64);
+    tokio::spawn(serve(
+        sockets,
+        ServeConfig::default(),
+        log_tx,
+        stop,
+        Arc::default(),
+    ));
+    let mut asked: Vec<SocketAddr> = vec![SocketAddr::from(([127, 0, 0, 2], ports[0]))];
+    if let Some(&v6) = ports.get(1) {
+        asked.push(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, v6)));
+    }
+    for &to in &asked {
+        let from = if to.is_ipv6() {
+            "[::1]:0"
+        } else {
+            "127.0.0.1:0"
+        };
+        let answered = tokio::task::spawn_blocking(move || {
+            let socket = StdUdp::bind(from).unwrap();
+            socket.connect(to).unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            socket.send(&request(5, None)).unwrap();
+            let mut buf = [0u8; 64];
+            socket.recv(&mut buf).is_ok()
+        })
+        .await
+        .unwrap();
+        assert!(answered, "a reply from {to}");
+        let arrival = log.recv().await.unwrap();
+        assert_eq!(arrival.local, to);
+        assert!(matches!(arrival.action, Action::Replied(_)), "{arrival:?}");
+    }
+    stop_tx.send(true).unwrap();
 }

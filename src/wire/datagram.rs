@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //!  0      4     magic "IPDG"
-//!  4      1     version (1)
+//!  4      1     version (1; 2 for a request tagged with a token, `responder.rs`)
 //!  5      1     kind: 1 = probe (client → server), 2 = reply (server → client)
 //!  6      2     flags, big-endian (0 in version 1; later versions define bits)
 //!  8      8     nonce, big-endian: random per attempt, echoed by echo servers and replies
@@ -29,9 +29,14 @@ pub enum Kind {
     Reply,
 }
 
+/// The version of a tagged request (`responder.rs`: the tag covers the whole request).
+pub const VERSION_TAGGED: u8 = 2;
+
 /// A parsed header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
+    /// 1, or 2 for a tagged request.
+    pub version: u8,
     /// Probe or reply.
     pub kind: Kind,
     /// The flags field.
@@ -53,7 +58,8 @@ pub fn probe(nonce: u64) -> [u8; HEADER_LEN] {
 /// Parses a header; `None` if the bytes are not an ipdiag datagram of a known version.
 pub fn parse(bytes: &[u8]) -> Option<Header> {
     let header = bytes.get(..HEADER_LEN)?;
-    if header[..4] != MAGIC || header[4] != VERSION {
+    let version = header[4];
+    if header[..4] != MAGIC || !(version == VERSION || version == VERSION_TAGGED) {
         return None;
     }
     let kind = match header[5] {
@@ -63,7 +69,12 @@ pub fn parse(bytes: &[u8]) -> Option<Header> {
     };
     let flags = u16::from_be_bytes([header[6], header[7]]);
     let nonce = u64::from_be_bytes(header[8..16].try_into().ok()?);
-    Some(Header { kind, flags, nonce })
+    Some(Header {
+        version,
+        kind,
+        flags,
+        nonce,
+    })
 }
 
 #[cfg(test)]
@@ -78,6 +89,7 @@ mod tests {
         assert_eq!(
             parse(&bytes),
             Some(Header {
+                version: 1,
                 kind: Kind::Probe,
                 flags: 0,
                 nonce: 0x0102_0304_0506_0708
@@ -93,7 +105,7 @@ mod tests {
         wrong_magic[0] = b'X';
         assert_eq!(parse(&wrong_magic), None);
         let mut wrong_version = good;
-        wrong_version[4] = 2;
+        wrong_version[4] = 3;
         assert_eq!(parse(&wrong_version), None);
         let mut wrong_kind = good;
         wrong_kind[5] = 9;

@@ -1,13 +1,15 @@
-//! The responder protocol, version 1 (README "The responder protocol"): what `probe` sends
-//! to a UDP port, what `ipdiag serve` answers, and the one line it writes on a TCP accept.
+//! The responder protocol (README "The responder protocol"): what `probe` sends to a UDP
+//! port, what `ipdiag serve` answers, and the one line it writes on a TCP accept.
 //!
 //! ```text
 //! request (client → server), 48 bytes:
-//!   0  16  header: "IPDG", version 1, kind 1 (probe), flags, nonce   (datagram.rs)
-//!  16  16  HMAC-SHA256(token, header) truncated to 16 bytes when flags & 1, else zeros
-//!  32  16  zeros: room, so that the reply is never larger than the request; with
-//!          flags & 2 (session): 32 8 session id, 40 4 sequence number, 44 4 zeros
-//! reply (server → client), 25 bytes (IPv4) or 37 bytes (IPv6):
+//!   0  16  header: "IPDG", version 1 (2 when tagged), kind 1 (probe), flags, nonce
+//!  16  16  flags & 1 (version 2): HMAC-SHA256(token, bytes 0-15 ‖ bytes 32-end), first
+//!          16 bytes; else zeros
+//!  32  16  room, so that the reply is never larger than the request; with flags & 2
+//!          (session): 32 8 session id, 40 4 sequence number; with flags & 1: 44 4 the
+//!          client's clock, Unix seconds, big-endian
+//! reply (server → client), 25 bytes (IPv4) or 37 bytes (IPv6), always version 1:
 //!   0  16  header: "IPDG", version 1, kind 2 (reply), flags 0, the request's nonce
 //!  16   1  family of the observed source: 4 or 6
 //!  17   2  observed source port, big-endian
@@ -21,13 +23,17 @@
 //! ```
 //!
 //! The server answers only a valid request, only with a correct tag when it has a token,
-//! and only when the reply fits in the request's size: it can never amplify. Sessions are
-//! compatible both ways: an old client never sets bit 1 and gets the old reply, and an old
-//! client's parser stops after the received-bytes field, so the appended tally is ignored;
-//! an old server ignores the bit and answers without a tally, which the client reports as
-//! "tally unknown". The tag covers the header (flags included) but not the session
-//! fields: it proves who may get answers, and a captured request can be replayed verbatim
-//! anyway, so covering them would add nothing but an incompatibility with old servers.
+//! and only when the reply fits in the request's size: it can never amplify. A tag covers
+//! every byte of the request but itself (a tagged request cannot be altered or padded) and
+//! the client's clock, which must be within [`WINDOW_SECS`] of the server's; the server
+//! answers each tag once (`serve/replay.rs`), so a captured request replayed from any
+//! address inside the window is refused, and outside it the clock is. Version 1's tag
+//! covered the header only: a tagged request is version 2, which an old server ignores (as
+//! it would a wrong tag) and a new server with a token refuses as "old tag"; untagged
+//! requests and every reply stay version 1. Sessions are compatible both ways: an old
+//! client never sets bit 1 and gets the old reply, an old client's parser stops after the
+//! received-bytes field, so the appended tally is ignored; an old server ignores the bit
+//! and answers without a tally, which the client reports as "tally unknown".
 
 use super::datagram::{self, HEADER_LEN, Kind};
 use hmac::{Hmac, Mac};
@@ -52,14 +58,42 @@ pub const TAG_LEN: usize = 16;
 pub const REQUEST_LEN: usize = 48;
 /// The TCP line's prefix.
 pub const BANNER_PREFIX: &str = "IPDG/1 tcp observed=";
+/// The version byte of a tagged request (the tag covers the whole request).
+pub const VERSION_TAGGED: u8 = datagram::VERSION_TAGGED;
+/// Where a tagged request carries the client's clock (Unix seconds).
+pub const TIME_AT: usize = 44;
+/// How far (seconds) a tagged request's clock may be from the server's, either way.
+pub const WINDOW_SECS: u64 = 30;
+/// The shortest secret accepted for `--token`: anything shorter is guessed offline from
+/// one captured request.
+pub const MIN_SECRET_LEN: usize = 8;
 
 type HmacSha256 = Hmac<Sha256>;
 
-fn tag(token: &[u8], header: &[u8]) -> Option<[u8; TAG_LEN]> {
+/// The keyed MAC over a request's bytes, leaving out the tag's own place.
+fn mac_of(token: &[u8], data: &[u8]) -> Option<HmacSha256> {
     let mut mac = HmacSha256::new_from_slice(token).ok()?;
-    mac.update(header);
-    let full = mac.finalize().into_bytes();
-    full.get(..TAG_LEN)?.try_into().ok()
+    mac.update(data.get(..HEADER_LEN)?);
+    mac.update(data.get(HEADER_LEN + TAG_LEN..)?);
+    Some(mac)
+}
+
+/// Writes the tag of `datagram` (a tagged request, already at its final size: `probe
+/// --sizes` pads it first) into its place.
+pub fn seal(datagram: &mut [u8], token: &[u8]) {
+    let tag = mac_of(token, datagram).map(|m| m.finalize().into_bytes());
+    if let (Some(tag), Some(place)) = (tag, datagram.get_mut(HEADER_LEN..HEADER_LEN + TAG_LEN))
+        && let Some(first) = tag.get(..TAG_LEN)
+    {
+        place.copy_from_slice(first);
+    }
+}
+
+/// Now, in Unix seconds (the clock a tagged request carries).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// A request with this nonce, tagged when a token is given.
@@ -67,23 +101,56 @@ pub fn request(nonce: u64, token: Option<&[u8]>) -> Vec<u8> {
     session_request(nonce, token, None)
 }
 
-/// A request that belongs to a measurement session (or a plain one for `None`).
+/// A request that belongs to a measurement session (or a plain one for `None`), tagged
+/// with the clock now.
 pub fn session_request(nonce: u64, token: Option<&[u8]>, session: Option<Session>) -> Vec<u8> {
-    let mut header = datagram::probe(nonce);
+    session_request_at(nonce, token, session, unix_now())
+}
+
+/// [`session_request`] with the clock given (Unix seconds).
+pub fn session_request_at(
+    nonce: u64,
+    token: Option<&[u8]>,
+    session: Option<Session>,
+    now: u64,
+) -> Vec<u8> {
+    let mut bytes = datagram::probe(nonce).to_vec();
     let mut flags = if token.is_some() { FLAG_TAGGED } else { 0 };
     if let Some(s) = session {
         flags |= FLAG_SESSION | if s.tally_only { FLAG_TALLY } else { 0 };
     }
-    header[6..8].copy_from_slice(&flags.to_be_bytes());
-    let tag = token.and_then(|t| tag(t, &header));
-    let mut bytes = header.to_vec();
-    bytes.extend_from_slice(&tag.unwrap_or([0; TAG_LEN]));
+    bytes[6..8].copy_from_slice(&flags.to_be_bytes());
+    bytes.resize(SESSION_AT, 0);
     if let Some(s) = session {
         bytes.extend_from_slice(&s.id.to_be_bytes());
         bytes.extend_from_slice(&s.seq.to_be_bytes());
     }
     bytes.resize(REQUEST_LEN, 0);
+    if let Some(token) = token {
+        bytes[4] = VERSION_TAGGED;
+        let clock = u32::try_from(now).unwrap_or(u32::MAX);
+        bytes[TIME_AT..TIME_AT + 4].copy_from_slice(&clock.to_be_bytes());
+        seal(&mut bytes, token);
+    }
     bytes
+}
+
+/// The server's secret and clock, for checking tagged requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Key<'a> {
+    /// The shared secret (`--token`).
+    pub secret: &'a [u8],
+    /// The server's clock, Unix seconds.
+    pub now: u64,
+}
+
+/// A valid request, as [`answer`] hands it to the server's admission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Valid {
+    /// Its session, if it belongs to one.
+    pub session: Option<Session>,
+    /// Its tag, when the server checked one: answered once (replays are refused).
+    pub tag: Option<[u8; TAG_LEN]>,
 }
 
 /// A request's place in a measurement session (`probe --loss-split`).
@@ -114,6 +181,8 @@ pub enum Admission {
     Answer(Option<Tally>),
     /// Do not answer: the source is over its rate.
     Withhold,
+    /// Do not answer: this tag was answered already (a replay).
+    Replayed,
 }
 
 /// Why the server stays silent about a datagram (logged, never sent).
@@ -127,6 +196,12 @@ pub enum Refusal {
     TooSmall,
     /// A valid request, but the source is over its rate.
     RateLimited,
+    /// A tag in version 1's format (the header only): an older client.
+    OldTag,
+    /// A tagged request whose clock is more than [`WINDOW_SECS`] from the server's.
+    Stale,
+    /// A tag already answered: a captured request sent again.
+    Replayed,
 }
 
 impl Refusal {
@@ -137,56 +212,55 @@ impl Refusal {
             Self::BadToken => "bad token",
             Self::TooSmall => "request smaller than the reply",
             Self::RateLimited => "rate limit for this source",
+            Self::OldTag => "tag of an older ipdiag (update the client)",
+            Self::Stale => "tag outside the time window (are both clocks right?)",
+            Self::Replayed => "replayed tag",
         }
     }
 }
 
-/// The reply to `data` from `source`, or why there is none. `admit` is asked only about
-/// a valid request that a reply fits in (so junk and short datagrams are never counted
-/// nor charged to a rate), with its session if it has one; it decides whether the server
-/// answers and with which tally. This is the only function that makes replies.
+/// The reply to `data` from `source`, or why there is none. With a key, only a tagged
+/// request (version 2) whose tag verifies and whose clock is within the window is valid.
+/// `admit` is asked only about a valid request that a reply fits in (so junk and short
+/// datagrams are never counted nor charged to a rate), with its session and tag; it
+/// decides whether the server answers and with which tally. This is the only function
+/// that makes replies.
 ///
 /// ```
-/// use ipdiag::wire::responder::{Admission, Refusal, answer, parse_reply, request};
+/// use ipdiag::wire::responder::{Admission, Key, Refusal, answer, parse_reply, request, unix_now};
 ///
 /// let client = "198.51.100.77:40000".parse().unwrap();
-/// let probe = request(7, Some(b"s3cret"));
-/// let reply = answer(&probe, client, Some(b"s3cret"), |_| Admission::Answer(None)).unwrap();
+/// let key = Some(Key { secret: b"s3cret-k3y", now: unix_now() });
+/// let probe = request(7, Some(b"s3cret-k3y"));
+/// let reply = answer(&probe, client, key, |_| Admission::Answer(None)).unwrap();
 /// assert!(reply.len() <= probe.len(), "never an amplifier");
 /// let seen = parse_reply(&reply).unwrap();
 /// assert_eq!((seen.nonce, seen.observed, seen.received), (7, client, 48));
 /// // Without the token, or for anything but a probe, there is no reply at all.
 /// let untagged = request(8, None);
-/// assert_eq!(answer(&untagged, client, Some(b"s3cret"), |_| Admission::Answer(None)), Err(Refusal::BadToken));
+/// assert_eq!(answer(&untagged, client, key, |_| Admission::Answer(None)), Err(Refusal::BadToken));
 /// assert_eq!(answer(b"GET / HTTP/1.0", client, None, |_| Admission::Answer(None)), Err(Refusal::NotAProbe));
 /// ```
 pub fn answer(
     data: &[u8],
     source: SocketAddr,
-    token: Option<&[u8]>,
-    admit: impl FnOnce(Option<Session>) -> Admission,
+    key: Option<Key<'_>>,
+    admit: impl FnOnce(Valid) -> Admission,
 ) -> Result<Vec<u8>, Refusal> {
     let header = datagram::parse(data).ok_or(Refusal::NotAProbe)?;
     if header.kind != Kind::Probe {
         return Err(Refusal::NotAProbe);
     }
-    if let Some(token) = token {
-        let tagged = header.flags & FLAG_TAGGED != 0;
-        let given = data.get(HEADER_LEN..HEADER_LEN + TAG_LEN);
-        let mut mac = HmacSha256::new_from_slice(token).map_err(|_| Refusal::BadToken)?;
-        mac.update(data.get(..HEADER_LEN).ok_or(Refusal::NotAProbe)?);
-        match given {
-            Some(given) if tagged && mac.verify_truncated_left(given).is_ok() => {}
-            _ => return Err(Refusal::BadToken),
-        }
-    }
+    let tag = key.map(|key| verify(data, header, key)).transpose()?;
     let session = session_of(header.flags, data)?;
     let longest = reply_len(source, session.is_some());
     if longest > data.len() {
         return Err(Refusal::TooSmall);
     }
-    let Admission::Answer(tally) = admit(session) else {
-        return Err(Refusal::RateLimited);
+    let tally = match admit(Valid { session, tag }) {
+        Admission::Answer(tally) => tally,
+        Admission::Withhold => return Err(Refusal::RateLimited),
+        Admission::Replayed => return Err(Refusal::Replayed),
     };
     let received = u16::try_from(data.len()).unwrap_or(u16::MAX);
     let counted = session.zip(tally).map(|(s, t)| (s.tally_only, t));
@@ -195,6 +269,32 @@ pub fn answer(
         return Err(Refusal::TooSmall);
     }
     Ok(reply)
+}
+
+/// Checks a request's tag and clock against the server's key; its tag if both hold.
+fn verify(data: &[u8], header: datagram::Header, key: Key<'_>) -> Result<[u8; TAG_LEN], Refusal> {
+    if header.flags & FLAG_TAGGED == 0 {
+        return Err(Refusal::BadToken);
+    }
+    if header.version != VERSION_TAGGED {
+        return Err(Refusal::OldTag);
+    }
+    let given: [u8; TAG_LEN] = data
+        .get(HEADER_LEN..HEADER_LEN + TAG_LEN)
+        .and_then(|t| t.try_into().ok())
+        .ok_or(Refusal::BadToken)?;
+    let clock = data
+        .get(TIME_AT..TIME_AT + 4)
+        .and_then(|t| t.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or(Refusal::BadToken)?;
+    let mac = mac_of(key.secret, data).ok_or(Refusal::BadToken)?;
+    mac.verify_truncated_left(&given)
+        .map_err(|_| Refusal::BadToken)?;
+    if u64::from(clock).abs_diff(key.now) > WINDOW_SECS {
+        return Err(Refusal::Stale);
+    }
+    Ok(given)
 }
 
 /// The session fields of a request whose header has the session flag; a session request
@@ -227,13 +327,13 @@ const fn reply_len_over(v6: bool, tally: bool) -> usize {
 }
 
 /// The smallest plain request the responder answers, over IPv6 or IPv4, tagged (a token)
-/// or not: its reply must fit in the request (it never sends more than it got), and a tag
-/// must be whole. Its sockets are IPv6-only, so an IPv4 client is seen over IPv4.
+/// or not: its reply must fit in the request (it never sends more than it got), and a
+/// tagged one must hold its clock. Its sockets are IPv6-only, so an IPv4 client is seen
+/// over IPv4.
 pub const fn smallest_answered(v6: bool, tagged: bool) -> usize {
     let reply = reply_len_over(v6, false);
-    let tag_end = HEADER_LEN + TAG_LEN;
-    if tagged && tag_end > reply {
-        tag_end
+    if tagged && REQUEST_LEN > reply {
+        REQUEST_LEN
     } else {
         reply
     }

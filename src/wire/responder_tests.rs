@@ -5,8 +5,16 @@ fn source() -> SocketAddr {
     "198.51.100.2:40000".parse().unwrap()
 }
 
+/// The server's key for `token`, with its clock now.
+fn key(token: Option<&[u8]>) -> Option<Key<'_>> {
+    token.map(|secret| Key {
+        secret,
+        now: unix_now(),
+    })
+}
+
 /// A server without sessions or a rate limit.
-fn plain(_: Option<Session>) -> Admission {
+fn plain(_: Valid) -> Admission {
     Admission::Answer(None)
 }
 
@@ -15,7 +23,7 @@ fn round_trip_without_and_with_a_token() {
     for token in [None, Some(&b"s3cret"[..])] {
         let request = request(42, token);
         assert_eq!(request.len(), REQUEST_LEN);
-        let reply = answer(&request, source(), token, plain).unwrap();
+        let reply = answer(&request, source(), key(token), plain).unwrap();
         assert_eq!(reply.len(), 25);
         assert_eq!(
             parse_reply(&reply),
@@ -38,9 +46,9 @@ fn the_smallest_request_answered() {
     let v6: SocketAddr = "[2001:db8::7]:5353".parse().unwrap();
     for (from, token, smallest) in [
         (source(), None, 25),
-        (source(), Some(&b"s3cret"[..]), 32),
+        (source(), Some(&b"s3cret"[..]), 48),
         (v6, None, 37),
-        (v6, Some(&b"s3cret"[..]), 37),
+        (v6, Some(&b"s3cret"[..]), 48),
     ] {
         assert_eq!(
             smallest_answered(from.is_ipv6(), token.is_some()),
@@ -50,12 +58,12 @@ fn the_smallest_request_answered() {
         let mut bytes = request(3, token);
         bytes.truncate(smallest);
         assert!(
-            answer(&bytes, from, token, plain).is_ok(),
+            answer(&bytes, from, key(token), plain).is_ok(),
             "{from} {token:?}"
         );
         bytes.truncate(smallest - 1);
         assert!(
-            answer(&bytes, from, token, plain).is_err(),
+            answer(&bytes, from, key(token), plain).is_err(),
             "{from} {token:?}"
         );
     }
@@ -65,17 +73,17 @@ fn the_smallest_request_answered() {
 fn refusals() {
     let token = Some(&b"s3cret"[..]);
     assert_eq!(
-        answer(&request(1, None), source(), token, plain),
+        answer(&request(1, None), source(), key(token), plain),
         Err(Refusal::BadToken)
     );
     assert_eq!(
-        answer(&request(1, Some(b"other")), source(), token, plain),
+        answer(&request(1, Some(b"other")), source(), key(token), plain),
         Err(Refusal::BadToken)
     );
     let mut forged = request(1, token);
     forged[8] ^= 1;
     assert_eq!(
-        answer(&forged, source(), token, plain),
+        answer(&forged, source(), key(token), plain),
         Err(Refusal::BadToken),
         "nonce changed after tagging"
     );
@@ -129,8 +137,8 @@ fn banner_round_trip() {
 }
 
 /// A server that counts and answers everything, with the largest possible tally.
-fn counting(session: Option<Session>) -> Admission {
-    Admission::Answer(session.map(|_| Tally {
+fn counting(valid: Valid) -> Admission {
+    Admission::Answer(valid.session.map(|_| Tally {
         received: u32::MAX,
         withheld: u32::MAX,
     }))
@@ -172,8 +180,8 @@ fn the_ledger_sees_the_session_and_the_reply_carries_its_tally() {
     ] {
         let request = session_request(11, token, Some(session(5, false)));
         let mut seen = None;
-        let reply = answer(&request, observed, token, |s| {
-            seen = s;
+        let reply = answer(&request, observed, key(token), |v: Valid| {
+            seen = v.session;
             Admission::Answer(Some(Tally {
                 received: 300,
                 withheld: 2,
@@ -250,7 +258,7 @@ proptest! {
             data[..HEADER_LEN].copy_from_slice(&header);
         }
         for observed in [source(), "[2001:db8::1]:1".parse().unwrap()] {
-            if let Ok(reply) = answer(&data, observed, token, counting) {
+            if let Ok(reply) = answer(&data, observed, key(token), counting) {
                 prop_assert!(reply.len() <= data.len());
             }
         }
@@ -275,4 +283,69 @@ proptest! {
         prop_assert_eq!(parsed.map(|r| r.reply.nonce), Some(nonce));
         prop_assert_eq!(parsed.and_then(|r| r.tally).is_some(), seq.is_some());
     }
+}
+
+/// The tag covers every byte but itself and the clock: a changed or padded request is
+/// refused, as are a stale clock, version 1's tag and a replay.
+#[test]
+fn the_tag_binds_the_whole_request_and_its_time() {
+    let secret = &b"s3cret-k3y"[..];
+    let now = 1_800_000_000;
+    let server = Some(Key { secret, now });
+    let fresh = session_request_at(1, Some(secret), Some(session(3, false)), now);
+    assert_eq!(fresh[4], VERSION_TAGGED);
+    let mut tag = None;
+    assert!(
+        answer(&fresh, source(), server, |v| {
+            tag = v.tag;
+            Admission::Answer(None)
+        })
+        .is_ok()
+    );
+    assert_eq!(
+        tag.map(|t| t.to_vec()),
+        fresh.get(16..32).map(<[u8]>::to_vec)
+    );
+    for at in [0, 8, 32, 40, 44, 47] {
+        let mut changed = fresh.clone();
+        changed[at] ^= 1;
+        let refused = answer(&changed, source(), server, plain);
+        assert!(
+            matches!(
+                refused,
+                Err(Refusal::BadToken | Refusal::OldTag | Refusal::NotAProbe)
+            ),
+            "byte {at}: {refused:?}"
+        );
+    }
+    let mut padded = fresh.clone();
+    padded.resize(1400, 0);
+    assert_eq!(
+        answer(&padded, source(), server, plain),
+        Err(Refusal::BadToken)
+    );
+    seal(&mut padded, secret);
+    assert!(
+        answer(&padded, source(), server, plain).is_ok(),
+        "sealed at its size"
+    );
+    for (skew, ok) in [(WINDOW_SECS, true), (WINDOW_SECS + 1, false)] {
+        for clock in [now - skew, now + skew] {
+            let request = session_request_at(2, Some(secret), None, clock);
+            let result = answer(&request, source(), server, plain);
+            assert_eq!(result.is_ok(), ok, "{skew} s: {result:?}");
+            if !ok {
+                assert_eq!(result, Err(Refusal::Stale));
+            }
+        }
+    }
+    let mut old = fresh.clone();
+    old[4] = 1;
+    assert_eq!(answer(&old, source(), server, plain), Err(Refusal::OldTag));
+    assert_eq!(
+        answer(&fresh, source(), server, |_| Admission::Replayed),
+        Err(Refusal::Replayed)
+    );
+    // A server without a token answers a tagged request as any other.
+    assert!(answer(&fresh, source(), None, plain).is_ok());
 }

@@ -432,6 +432,52 @@ fn a_junit_path_that_cannot_be_written_fails_before_any_packet() {
     );
 }
 
+/// `check F --junit F` (by any spelling or link) is refused before anything is written,
+/// and a symbolic link at the report's path is replaced, never followed onto its target.
+#[test]
+fn the_junit_report_never_overwrites_the_check_file_nor_follows_a_link() {
+    let _guard = listening();
+    let (_listener, port) = tcp_listener();
+    let text = format!("[[check]]\ntarget = \"127.0.0.1:{port}\"\n");
+    let file = CheckFile::new("junit-same", &text);
+    let link = file.dir.join("link.xml");
+    std::os::unix::fs::symlink(&file.path, &link).unwrap();
+    let dotted = file.dir.join(".").join("ipdiag.toml");
+    for report in [
+        file.path(),
+        dotted.to_str().unwrap(),
+        link.to_str().unwrap(),
+    ] {
+        let (code, stdout, stderr) = run(&["check", file.path(), "--junit", report]);
+        assert_eq!(
+            (code, stdout.as_str(), stderr.as_str()),
+            (
+                2,
+                "",
+                format!("ipdiag: error: --junit {report} is the check file itself: give the report another path\n").as_str()
+            )
+        );
+        assert_eq!(std::fs::read_to_string(&file.path).unwrap(), text);
+    }
+    let victim = file.dir.join("victim.txt");
+    std::fs::write(&victim, "keep").unwrap();
+    let report = file.junit();
+    std::os::unix::fs::symlink(&victim, &report).unwrap();
+    let (code, _, stderr) = run(&["check", file.path(), "--junit", report.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    assert!(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .contains("<testsuites")
+    );
+    let entries = std::fs::read_dir(&file.dir).unwrap().count();
+    assert_eq!(
+        entries, 4,
+        "the check file, the link, the victim, the report: no temporary left"
+    );
+}
+
 #[test]
 fn a_bad_file_is_exit_2_with_its_line_and_column() {
     let cases = [

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 const DATAGRAMS: usize = 100_000;
 const IDLE_CONNECTIONS: usize = 2_000;
 
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -22,7 +22,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -41,7 +41,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
 }
 
 /// The banner a TCP client from `source` reads from the responder on `port`.
-fn banner_from(source: &str, port: u16) -> String {
+pub(crate) fn banner_from(source: &str, port: u16) -> String {
     use socket2::{Domain, Socket, Type};
     use std::io::Read;
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();

@@ -221,8 +221,15 @@ fn bad_sizes_name_the_token() {
             "ipdiag: error: invalid target '127.0.0.1': no port: write HOST:PORT\n",
         ),
         (
-            &["probe", "127.0.0.1:9", "--sizes", "31", "--token", "s3cret"][..],
-            "ipdiag: error: invalid --sizes '31': the responder answers only datagrams of 32 bytes or more (room for the --token tag and for its reply, which is never larger than the request)\n",
+            &[
+                "probe",
+                "127.0.0.1:9",
+                "--sizes",
+                "47",
+                "--token",
+                "s3cret-k3y",
+            ][..],
+            "ipdiag: error: invalid --sizes '47': the responder answers only datagrams of 48 bytes or more (room for the --token tag and its clock, and for its reply, which is never larger than the request)\n",
         ),
         (
             &["probe", "[::1]:9", "--sizes", "36", "--responder"][..],

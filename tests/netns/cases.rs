@@ -409,9 +409,10 @@ pub fn doctor_whole_host_silent() {
     let report = doctor(&bed, &format!("{SILENT}:{}", ports::TCP_OPEN));
     assert_eq!(report["state"], "filtered", "{report}");
     assert_eq!(report["cause"], "host_down_or_wrong_ip", "{report}");
+    // The four control ports and the two canaries.
     assert_eq!(
         report["control"].as_array().map(Vec::len),
-        Some(4),
+        Some(6),
         "{report}"
     );
     assert_eq!(report["ping"]["received"], 0, "{report}");

@@ -234,6 +234,12 @@ const TESTS: &[NsTest] = &[
         Nft
     ),
     ns_test!(
+        server_side::udp_reply_leaves_from_the_address_the_request_was_sent_to,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
         server_side::udp_dropped_with_a_responder_is_filtered,
         Root,
         Ip,

@@ -1,7 +1,7 @@
 //! The server side in the simulated cloud: `ipdiag serve` as the responder, and what the
 //! client learns from it; bind mistakes explained.
 
-use crate::bed::{Bed, PUBLIC, Setup, ports};
+use crate::bed::{Bed, PUBLIC, ROUTED, Setup, ports};
 use serde_json::Value;
 
 fn probe_json(bed: &Bed, args: &[&str]) -> Value {
@@ -32,10 +32,10 @@ pub fn udp_open_through_the_responder_reports_the_natted_source() {
         "--tcp",
         &ports::TCP_OPEN.to_string(),
         "--token",
-        "k",
+        "k3y-k3y-k3y",
     ]);
     let target = format!("{PUBLIC}:{port}");
-    let record = probe_json(&bed, &[&target, "--udp", "--token", "k"]);
+    let record = probe_json(&bed, &[&target, "--udp", "--token", "k3y-k3y-k3y"]);
     assert_eq!(record["state"], "open", "{record}");
     assert_eq!(record["reason"], "udp-response", "{record}");
     assert_eq!(record["responder"], true, "{record}");
@@ -64,6 +64,38 @@ pub fn udp_open_through_the_responder_reports_the_natted_source() {
     assert!(log.contains("udp 198.51.100.77:"), "{log}");
     assert!(log.contains("replied (25 bytes)"), "{log}");
     assert!(log.contains("no reply: bad token"), "{log}");
+}
+
+/// A server with a second address (here [`ROUTED`], on its loopback): `serve --udp` bound
+/// to 0.0.0.0 must answer a request sent to the second address from that address, or the
+/// client's connected socket drops the reply (and the probe says filtered). The log names
+/// the address the request was sent to, not 0.0.0.0.
+pub fn udp_reply_leaves_from_the_address_the_request_was_sent_to() {
+    let setup = Setup {
+        routed: true,
+        ..Setup::default()
+    };
+    let Some(bed) = Bed::new(
+        "udp_reply_leaves_from_the_address_the_request_was_sent_to",
+        setup,
+    ) else {
+        return;
+    };
+    let port = ports::UDP_ECHO.to_string();
+    let server = bed.serve(&["--udp", &port]);
+    let target = format!("{ROUTED}:{port}");
+    let record = probe_json(&bed, &[&target, "--udp", "--responder", "-w", "500ms"]);
+    assert_eq!(
+        (record["state"].as_str(), record["reason"].as_str()),
+        (Some("open"), Some("udp-response")),
+        "{record}"
+    );
+    let log = server.stop();
+    assert!(
+        log.contains(&format!("-> {ROUTED}:{port} 48 bytes: replied (25 bytes)")),
+        "{log}"
+    );
+    assert!(!log.contains("-> 0.0.0.0:"), "{log}");
 }
 
 /// With a responder known to run there, UDP silence has one meaning: filtered.

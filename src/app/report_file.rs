@@ -1,0 +1,147 @@
+//! A report file written safely (`check --junit FILE`): never the input file itself (by
+//! another spelling, a symbolic link or a hard link: compared by device and inode), and
+//! written whole into a temporary file in the same folder, then renamed into place. The
+//! rename replaces a symbolic link at FILE instead of following it onto another file, and
+//! a run that fails halfway leaves the earlier report as it was.
+//! Must not render anything: it takes the bytes it is given.
+
+use crate::error::{Error, Result, printable};
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+
+/// A report being prepared: its temporary file exists until [`ReportFile::commit`] renames
+/// it into place; dropped before that, it is removed.
+#[derive(Debug)]
+pub struct ReportFile {
+    target: PathBuf,
+    temporary: PathBuf,
+    file: Option<File>,
+}
+
+impl ReportFile {
+    /// Checks that `target` is not `input` and creates the temporary file next to it, so a
+    /// folder the system refuses is exit 3 before any work (naming the report's path).
+    pub fn prepare(target: &Path, input: &Path) -> Result<Self> {
+        let name = printable(&target.display().to_string());
+        if same_file(target, input) {
+            return Err(Error::Usage(format!(
+                "--junit {name} is the check file itself: give the report another path"
+            )));
+        }
+        if std::fs::metadata(target).is_ok_and(|m| m.is_dir()) {
+            let is_dir = std::io::Error::from_raw_os_error(nix::libc::EISDIR);
+            return Err(cannot_write(&name, &is_dir));
+        }
+        let folder = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let base = target
+            .file_name()
+            .ok_or_else(|| Error::Usage(format!("--junit {name}: not a file name")))?;
+        let mut temporary_name = std::ffi::OsString::from(".");
+        temporary_name.push(base);
+        temporary_name.push(format!(".{}.tmp", std::process::id()));
+        let temporary = folder.join(temporary_name);
+        // create_new: never opens (or follows a link to) a file that already exists.
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+            .map_err(|e| cannot_write(&name, &e))?;
+        Ok(Self {
+            target: target.to_path_buf(),
+            temporary,
+            file: Some(file),
+        })
+    }
+
+    /// Writes `bytes` to the temporary file and renames it over the target.
+    pub fn commit(mut self, bytes: &[u8]) -> Result<()> {
+        let name = printable(&self.target.display().to_string());
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| Error::Environment(format!("cannot write {name}: already written")))?;
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| cannot_write(&name, &e))?;
+        drop(file);
+        std::fs::rename(&self.temporary, &self.target).map_err(|e| cannot_write(&name, &e))
+    }
+}
+
+impl Drop for ReportFile {
+    fn drop(&mut self) {
+        // After a commit the temporary name is gone and this fails harmlessly.
+        let _ = std::fs::remove_file(&self.temporary);
+    }
+}
+
+/// Whether two paths name one file (device and inode, links followed); a path that does
+/// not exist yet is no file at all.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+fn cannot_write(name: &str, e: &std::io::Error) -> Error {
+    Error::Environment(format!("cannot write {name}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ipdiag-report-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_input_itself_is_refused_by_any_name() {
+        let dir = folder("same");
+        let input = dir.join("checks.toml");
+        std::fs::write(&input, "x").unwrap();
+        std::os::unix::fs::symlink(&input, dir.join("link.xml")).unwrap();
+        std::fs::hard_link(&input, dir.join("hard.xml")).unwrap();
+        for spelling in [
+            input.clone(),
+            dir.join(".").join("checks.toml"),
+            dir.join("link.xml"),
+            dir.join("hard.xml"),
+        ] {
+            let refused = ReportFile::prepare(&spelling, &input).unwrap_err();
+            assert_eq!(refused.exit_code(), 2, "{}", spelling.display());
+            assert!(refused.to_string().contains("is the check file itself"));
+        }
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), "x");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_link_at_the_target_is_replaced_not_followed() {
+        let dir = folder("link");
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let target = dir.join("report.xml");
+        std::os::unix::fs::symlink(&victim, &target).unwrap();
+        let report = ReportFile::prepare(&target, &dir.join("checks.toml")).unwrap();
+        report.commit(b"<xml/>").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "<xml/>");
+        assert!(!std::fs::symlink_metadata(&target).unwrap().is_symlink());
+        // A report dropped unwritten leaves nothing behind and the old one whole.
+        drop(ReportFile::prepare(&target, &dir.join("checks.toml")).unwrap());
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 2, "victim and report.xml only");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "<xml/>");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
