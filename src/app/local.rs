@@ -20,6 +20,7 @@ use std::collections::HashMap;
 
 /// Runs `ipdiag local`.
 pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    crate::sys::linux_only("ipdiag local")?;
     let watch = args
         .watch
         .as_deref()
@@ -66,7 +67,7 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         .iter()
         .filter(|s| !owners.contains_key(&s.inode))
         .count();
-    if hidden > 0 && !nix::unistd::geteuid().is_root() {
+    if hidden > 0 && !crate::sys::is_superuser() {
         notes.push(format!(
             "the owners of {hidden} sockets are not visible without root"
         ));

@@ -67,6 +67,7 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return super::load::run(&args.load, args, ctx);
     }
     if args.sizes.is_some() || args.size_sweep {
+        crate::sys::linux_only("probe --sizes")?;
         return super::sizes::run(args, ctx);
     }
     let request = request(args, ctx.format)?;
@@ -177,6 +178,7 @@ fn use_syn(args: &ProbeArgs, plan: &Plan, count: u32) -> Result<Syn> {
                 "--raw sends one SYN per port (retried as loss requires); -c/--count is for connect mode".into(),
             ));
         }
+        crate::sys::linux_only("probe --raw")?;
         if !raw::privileged() {
             return Err(Error::Environment(
                 "--raw needs root or CAP_NET_RAW to send crafted SYN packets (without --raw, probe uses ordinary sockets)".into(),

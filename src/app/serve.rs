@@ -179,10 +179,11 @@ fn bind_all(
 }
 
 fn no_ipv6(error: &std::io::Error) -> bool {
-    matches!(
-        error.raw_os_error(),
-        Some(nix::libc::EAFNOSUPPORT | nix::libc::EADDRNOTAVAIL)
-    )
+    use crate::sys::{Failure, HERE, failure};
+    error.kind() == std::io::ErrorKind::AddrNotAvailable
+        || error.raw_os_error().is_some_and(|code| {
+            failure(HERE.system, crate::model::Protocol::Tcp, code) == Failure::FamilyUnsupported
+        })
 }
 
 fn bind_context(protocol: Protocol, port: u16) -> BindContext {

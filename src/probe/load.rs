@@ -13,7 +13,7 @@ use super::load_split::ClientCounts;
 use crate::local::sockets::{self, SocketEntry};
 use crate::model::Transport;
 use crate::wire::responder::{Session, Tally, parse_session_reply, session_request};
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, Type};
 use std::hash::{BuildHasher, RandomState};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -64,11 +64,7 @@ pub struct LoadRun {
 
 /// A UDP socket connected to `target` with a large receive buffer.
 pub fn socket(target: SocketAddr) -> io::Result<UdpSocket> {
-    let socket = Socket::new(
-        Domain::for_address(target),
-        Type::DGRAM.nonblocking().cloexec(),
-        Some(Protocol::UDP),
-    )?;
+    let socket = crate::sys::new_socket(Domain::for_address(target), Type::DGRAM, Protocol::UDP)?;
     // Best effort: without the privilege to exceed rmem_max the kernel caps it.
     let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
     let any: IpAddr = match target {

@@ -7,14 +7,13 @@
 //! addresses catch it, and the attempt is made again from another port.
 
 use super::attempt::{Answer, Busy, is_busy};
-use super::errqueue;
 use super::in_flight::{InFlight, is_own_probe};
 use super::reason::Observation;
-use nix::libc;
+use crate::model::Protocol as Transport;
+use crate::sys::{self, AsSocket, Failure};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
@@ -77,15 +76,15 @@ async fn connect_once(
         InFlight::register(socket.local_addr().ok().and_then(|a| a.as_socket()), target);
     match connecting {
         Ok(()) => return open_now(socket, target, start.elapsed()).await,
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if meaning(&e) == Failure::InProgress => {}
         Err(e) if is_busy(&e) => return Err(Busy(e)),
-        Err(e) => return Ok(Some(failed(&socket, &e, start.elapsed()))),
+        Err(e) => return Ok(Some(failed(&socket, target, &e, start.elapsed()))),
     }
     // Loopback and near hosts often answer within the connect() call itself: look before
     // registering with the reactor, which saves two epoll_ctl calls per port of a sweep.
     match socket.take_error() {
         Ok(Some(e)) if reset_by_own_probe(&e, target) => return Ok(None),
-        Ok(Some(e)) => return Ok(Some(failed(&socket, &e, start.elapsed()))),
+        Ok(Some(e)) => return Ok(Some(failed(&socket, target, &e, start.elapsed()))),
         Ok(None) if socket.peer_addr().is_ok() => {
             return open_now(socket, target, start.elapsed()).await;
         }
@@ -100,7 +99,14 @@ async fn connect_once(
 /// closed): not the target's answer; the attempt is made again. A refusal (RST to a SYN)
 /// is always the target's.
 fn reset_by_own_probe(error: &io::Error, target: SocketAddr) -> bool {
-    error.raw_os_error() == Some(libc::ECONNRESET) && is_own_probe(target)
+    meaning(error) == Failure::Reset && is_own_probe(target)
+}
+
+/// What a TCP socket error means on this system.
+fn meaning(error: &io::Error) -> Failure {
+    error.raw_os_error().map_or(Failure::Other, |code| {
+        sys::failure(sys::HERE.system, Transport::Tcp, code)
+    })
 }
 
 /// A connect that completed at once: check for a self-connect, then read the banner.
@@ -139,7 +145,7 @@ async fn connect_wait(
             })
         }
         Ok(Some(e)) | Err(e) if reset_by_own_probe(&e, target) => Ok(None),
-        Ok(Some(e)) | Err(e) => Ok(Some(failed(&stream, &e, rtt))),
+        Ok(Some(e)) | Err(e) => Ok(Some(failed(&stream, target, &e, rtt))),
     }
 }
 
@@ -173,12 +179,8 @@ async fn with_banner(mut answer: Answer, stream: &TcpStream) -> Answer {
 }
 
 fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<Socket> {
-    let socket = Socket::new(
-        Domain::for_address(target),
-        Type::STREAM.nonblocking().cloexec(),
-        Some(Protocol::TCP),
-    )?;
-    errqueue::enable(&socket, target.is_ipv6())?;
+    let socket = sys::new_socket(Domain::for_address(target), Type::STREAM, Protocol::TCP)?;
+    sys::HERE.report_errors(&socket, target)?;
     if let Some(ttl) = ttl {
         set_ttl(&socket, target, ttl)?;
     }
@@ -210,12 +212,12 @@ fn connected(socket: &SockRef<'_>, target: SocketAddr, rtt: Duration) -> Option<
 }
 
 /// A failed connect: an ICMP error if one is queued, a RST if refused, else a local error.
-fn failed(socket: &impl AsRawFd, error: &io::Error, rtt: Duration) -> Answer {
-    let queued = errqueue::take(socket).ok().flatten();
-    let observation = match queued.and_then(|q| q.icmp) {
+fn failed(socket: &impl AsSocket, target: SocketAddr, error: &io::Error, rtt: Duration) -> Answer {
+    let queued = sys::HERE.icmp_report(socket, Transport::Tcp, target, Some(error));
+    let observation = match queued {
         Some(report) => Observation::Icmp(report),
-        None if error.raw_os_error() == Some(libc::ECONNREFUSED) => Observation::Refused,
-        None if error.raw_os_error() == Some(libc::ETIMEDOUT) => Observation::Silence,
+        None if meaning(error) == Failure::Refused => Observation::Refused,
+        None if meaning(error) == Failure::TimedOut => Observation::Silence,
         None => Observation::Local(error.to_string()),
     };
     Answer {

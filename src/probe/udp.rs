@@ -7,12 +7,12 @@
 //! attempt can never be mistaken for this one's.
 
 use super::attempt::{Answer, Busy, is_busy};
-use super::errqueue;
 use super::reason::Observation;
-use socket2::{Domain, Protocol, Socket, Type};
+use crate::model::Protocol as Transport;
+use crate::sys::{self, AsSocket, Platform};
+use socket2::{Domain, Protocol, Type};
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
@@ -33,7 +33,18 @@ pub async fn attempt_with_ttl(
     wait: Duration,
     ttl: Option<u8>,
 ) -> Result<Answer, Busy> {
-    let socket = new_socket(target, ttl).map_err(Busy)?;
+    attempt_via(sys::HERE, target, payload, wait, ttl).await
+}
+
+/// [`attempt_with_ttl`] as `platform` reports errors (tests take another system's part).
+pub(crate) async fn attempt_via(
+    platform: Platform,
+    target: SocketAddr,
+    payload: &[u8],
+    wait: Duration,
+    ttl: Option<u8>,
+) -> Result<Answer, Busy> {
+    let socket = socket_via(platform, target, ttl).map_err(Busy)?;
     let start = Instant::now();
     let deadline = start + wait;
     match timeout_at(deadline, socket.send(payload)).await {
@@ -44,7 +55,7 @@ pub async fn attempt_with_ttl(
             ));
         }
         Ok(Err(e)) if is_busy(&e) => return Err(Busy(e)),
-        Ok(Err(e)) => return Ok(failed(&socket, &e, start.elapsed())),
+        Ok(Err(e)) => return Ok(failed(platform, &socket, target, &e, start.elapsed())),
         Ok(Ok(_)) => {}
     }
     let mut buf = vec![0u8; 65536];
@@ -55,8 +66,12 @@ pub async fn attempt_with_ttl(
             return Ok(Answer::new(Observation::Silence, wait));
         };
         ready.map_err(Busy)?;
-        if let Some(report) = errqueue::take(&socket).ok().flatten().and_then(|q| q.icmp) {
+        if let Some(report) = platform.icmp_report(&socket, Transport::Udp, target, None) {
             return Ok(Answer::new(Observation::Icmp(report), start.elapsed()));
+        }
+        // Without an error queue the error waits in SO_ERROR; reading it clears the readiness.
+        if let Some(e) = platform.take_error(&socket) {
+            return Ok(failed(platform, &socket, target, &e, start.elapsed()));
         }
         match socket.try_recv(&mut buf) {
             Ok(n) => {
@@ -68,19 +83,19 @@ pub async fn attempt_with_ttl(
                 });
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Ok(failed(&socket, &e, start.elapsed())),
+            Err(e) => return Ok(failed(platform, &socket, target, &e, start.elapsed())),
         }
     }
 }
 
 /// A connected, non-blocking UDP socket with the error queue on (and the TTL, if given).
 pub(crate) fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<UdpSocket> {
-    let socket = Socket::new(
-        Domain::for_address(target),
-        Type::DGRAM.nonblocking().cloexec(),
-        Some(Protocol::UDP),
-    )?;
-    errqueue::enable(&socket, target.is_ipv6())?;
+    socket_via(sys::HERE, target, ttl)
+}
+
+fn socket_via(platform: Platform, target: SocketAddr, ttl: Option<u8>) -> io::Result<UdpSocket> {
+    let socket = sys::new_socket(Domain::for_address(target), Type::DGRAM, Protocol::UDP)?;
+    platform.report_errors(&socket, target)?;
     if let Some(ttl) = ttl {
         super::tcp::set_ttl(&socket, target, ttl)?;
     }
@@ -89,8 +104,14 @@ pub(crate) fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<UdpS
 }
 
 /// A send or receive error: the queued ICMP error if there is one, else the system's words.
-fn failed(socket: &impl AsRawFd, error: &io::Error, rtt: Duration) -> Answer {
-    let observation = match errqueue::take(socket).ok().flatten().and_then(|q| q.icmp) {
+fn failed(
+    platform: Platform,
+    socket: &impl AsSocket,
+    target: SocketAddr,
+    error: &io::Error,
+    rtt: Duration,
+) -> Answer {
+    let observation = match platform.icmp_report(socket, Transport::Udp, target, Some(error)) {
         Some(report) => Observation::Icmp(report),
         None => Observation::Local(error.to_string()),
     };

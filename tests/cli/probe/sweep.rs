@@ -161,7 +161,7 @@ fn a_full_sweep_with_256_open_files_is_exact() {
     let listeners: Vec<std::net::TcpListener> = (0..3)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
-    let root = nix::unistd::geteuid().is_root();
+    let root = super::super::is_root();
     let modes: &[&str] = if root {
         &["--connect", "--raw"]
     } else {
