@@ -7,6 +7,8 @@
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 export WINEPREFIX="${WINEPREFIX:-$root/target/wine-prefix}"
 export WINEDEBUG="${WINEDEBUG:--all}"
+# Tests that need Windows' own network stack skip themselves under wine, saying why.
+export IPDIAG_UNDER_WINE=1
 export WINEDLLOVERRIDES="bcryptprimitives=n,b${WINEDLLOVERRIDES:+;$WINEDLLOVERRIDES}"
 if [ ! -f "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" ]; then
   echo "scripts/wine/run.sh: run scripts/wine/setup.sh first" >&2

@@ -319,7 +319,8 @@ fn too_long(code: i32) -> bool {
     sys::failure(sys::HERE.system, crate::model::Protocol::Udp, code) == Failure::MessageTooLong
 }
 
-#[cfg(test)]
+// `--sizes` is Linux's (the path MTU and the error queue): its tests too.
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
     use crate::wire::responder::{Admission, answer};

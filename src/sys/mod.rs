@@ -170,3 +170,18 @@ pub fn linux_only(what: &str) -> Result<(), Error> {
         Err(not_here(what))
     }
 }
+
+/// Tests: true (after printing why the test skips) when running under wine, whose Winsock
+/// runs on the Linux stack, for a test that needs Windows' own network behaviour
+/// (`scripts/wine/run.sh` sets `IPDIAG_UNDER_WINE`).
+#[cfg(test)]
+pub(crate) fn skip_under_wine(why: &str) -> bool {
+    let wine = std::env::var_os("IPDIAG_UNDER_WINE").is_some();
+    if wine {
+        eprintln!("skipped under wine: {why}");
+    }
+    wine
+}
+
+#[cfg(test)]
+mod no_queue_tests;
