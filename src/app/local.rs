@@ -20,12 +20,12 @@ use std::collections::HashMap;
 
 /// Runs `ipdiag local`.
 pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    crate::sys::linux_only("ipdiag local")?;
     let watch = args
         .watch
         .as_deref()
         .map(|d| parse_duration("--watch", d))
         .transpose()?;
+    crate::sys::linux_only("ipdiag local")?;
     say_what_runs(args, ctx)?;
     let interfaces: Vec<InterfaceRecord> = interfaces::list()
         .into_iter()

@@ -67,7 +67,6 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return super::load::run(&args.load, args, ctx);
     }
     if args.sizes.is_some() || args.size_sweep {
-        crate::sys::linux_only("probe --sizes")?;
         return super::sizes::run(args, ctx);
     }
     let request = request(args, ctx.format)?;

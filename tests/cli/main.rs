@@ -32,6 +32,26 @@ mod trace;
 
 use assert_cmd::Command;
 
+/// True (after printing why) off Linux, for a test that needs what only Linux gives here:
+/// the error queue's ICMP sender, Linux's error texts, Unix tools.
+fn skip_off_linux(why: &str) -> bool {
+    let off = !cfg!(target_os = "linux");
+    if off {
+        eprintln!("skipped on this system: {why}");
+    }
+    off
+}
+
+/// True (after printing why) under wine (`scripts/wine/run.sh`), for a test that needs
+/// Windows' own network stack or process timing, which wine's Linux-hosted one lacks.
+fn skip_under_wine(why: &str) -> bool {
+    let wine = std::env::var_os("IPDIAG_UNDER_WINE").is_some();
+    if wine {
+        eprintln!("skipped under wine: {why}");
+    }
+    wine
+}
+
 /// Whether the tests run as root (raw mode, ICMP without a ping socket).
 fn is_root() -> bool {
     #[cfg(unix)]
