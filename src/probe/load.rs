@@ -310,6 +310,11 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn nothing_lost_on_loopback() {
+        if crate::sys::skip_under_wine(
+            "wine relays datagrams through its own server: on a loaded machine some of 200 back-to-back replies were lost (175 in one run)",
+        ) {
+            return;
+        }
         let (target, stop) = responder(1e9, 1e9);
         let socket = socket(target).unwrap();
         let run = run(&socket, &config(target, 200)).await;
@@ -323,7 +328,8 @@ mod tests {
             })
         );
         assert!(run.sessions_known && !run.refused);
-        assert_eq!(run.client_drops, Some(0));
+        // The client's drops are read from Linux's socket table; elsewhere they are unknown.
+        assert_eq!(run.client_drops, cfg!(target_os = "linux").then_some(0));
         let d = split(run.counts, run.tally).directions.unwrap();
         assert_eq!((d.to_server_lost, d.to_client_lost), (0, 0));
         // A second run on the same socket is a new session: its counts start at zero.
