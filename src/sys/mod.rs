@@ -111,14 +111,15 @@ impl Platform {
             return take_queued(&socket).ok().flatten().and_then(|q| q.icmp);
         }
         let code = error?.raw_os_error()?;
-        let failure = failure(self.system, protocol, code);
-        if failure == Failure::HostUnreachable
-            && protocol == Protocol::Tcp
+        // Which code a connect failed on an ICMP error with is not promised (the documents
+        // name WSAEHOSTUNREACH; a port unreachable may read as a refusal): on Windows any
+        // failed TCP connect asks for the ICMP details first (none after a RST).
+        if protocol == Protocol::Tcp
             && let Some(report) = imp::tcp_icmp_error(&socket, target.is_ipv6())
         {
             return Some(report);
         }
-        failure.icmp(target.is_ipv6())
+        failure(self.system, protocol, code).icmp(target.is_ipv6())
     }
 
     /// Clears a pending socket error (`SO_ERROR`) and returns it. Without an error queue an
