@@ -73,6 +73,7 @@ pub mod probe;
 pub mod raw;
 pub mod resolve;
 pub mod serve;
+pub mod sys;
 pub mod wire;
 
 pub use error::{Error, Result};

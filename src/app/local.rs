@@ -24,6 +24,7 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         .as_deref()
         .map(|d| parse_duration("--watch", d))
         .transpose()?;
+    crate::sys::linux_only("ipdiag local")?;
     say_what_runs(args, ctx)?;
     let interfaces: Vec<InterfaceRecord> = interfaces::list()
         .into_iter()
@@ -74,7 +75,7 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         .iter()
         .filter(|s| !owners.contains_key(&s.inode))
         .count();
-    if hidden > 0 && !nix::unistd::geteuid().is_root() {
+    if hidden > 0 && !crate::sys::is_superuser() {
         notes.push(format!(
             "the owners of {hidden} sockets are not visible without root"
         ));

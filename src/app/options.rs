@@ -7,8 +7,8 @@ use crate::diagnose::CloudChoice;
 use crate::error::{InputError, Problem, Result};
 use crate::model::Protocol;
 use crate::plan::duration::parse_duration;
+use crate::probe::EngineConfig;
 use crate::probe::timing::TimingConfig;
-use crate::probe::{EngineConfig, limits};
 use ipnet::IpNet;
 use std::time::Duration;
 
@@ -61,7 +61,7 @@ pub fn engine_config(args: &TimingArgs, defaults: Defaults) -> Result<EngineConf
     if args.concurrency == 0 {
         return Err(InputError::new("--concurrency", "0", Problem::NotPositive).into());
     }
-    let sockets = usize::try_from(limits::raise_open_files()).unwrap_or(usize::MAX);
+    let sockets = usize::try_from(crate::sys::raise_open_files()).unwrap_or(usize::MAX);
     let count = args.count.unwrap_or(defaults.count);
     Ok(EngineConfig {
         concurrency: args.concurrency.min(sockets),
@@ -85,7 +85,7 @@ pub fn engine_config(args: &TimingArgs, defaults: Defaults) -> Result<EngineConf
 /// rate cap, so together they stay within them.
 pub fn check_engine(t: &CheckTiming, concurrency: usize, engines: usize) -> EngineConfig {
     let engines = engines.max(1);
-    let sockets = usize::try_from(limits::raise_open_files()).unwrap_or(usize::MAX) / engines;
+    let sockets = usize::try_from(crate::sys::raise_open_files()).unwrap_or(usize::MAX) / engines;
     let share = concurrency / engines;
     EngineConfig {
         concurrency: share.clamp(1, sockets.max(1)),

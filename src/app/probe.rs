@@ -176,6 +176,7 @@ fn use_syn(args: &ProbeArgs, plan: &Plan, count: u32) -> Result<Syn> {
                 "--raw sends one SYN per port (retried as loss requires); -c/--count is for connect mode".into(),
             ));
         }
+        crate::sys::linux_only("probe --raw")?;
         if !raw::privileged() {
             return Err(Error::Environment(
                 "--raw needs root or CAP_NET_RAW to send crafted SYN packets (without --raw, probe uses ordinary sockets)".into(),

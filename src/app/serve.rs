@@ -150,7 +150,7 @@ fn tcp_lifetime(args: &ServeArgs) -> Result<std::time::Duration> {
 /// Raises the soft open-file limit as `probe` does and lowers `--max-connections` to what
 /// it allows (with a note): past it `accept` fails with EMFILE and real clients wait.
 fn connection_cap(asked: usize, ctx: &mut Context<'_>) -> Result<usize> {
-    let allowed = usize::try_from(crate::probe::limits::raise_open_files()).unwrap_or(usize::MAX);
+    let allowed = usize::try_from(crate::sys::raise_open_files()).unwrap_or(usize::MAX);
     if asked <= allowed {
         return Ok(asked);
     }
@@ -226,10 +226,11 @@ fn bind_all(
 }
 
 fn no_ipv6(error: &std::io::Error) -> bool {
-    matches!(
-        error.raw_os_error(),
-        Some(nix::libc::EAFNOSUPPORT | nix::libc::EADDRNOTAVAIL)
-    )
+    use crate::sys::{Failure, HERE, failure};
+    error.kind() == std::io::ErrorKind::AddrNotAvailable
+        || error.raw_os_error().is_some_and(|code| {
+            failure(HERE.system, crate::model::Protocol::Tcp, code) == Failure::FamilyUnsupported
+        })
 }
 
 fn bind_context(protocol: Protocol, port: u16) -> BindContext {

@@ -60,6 +60,7 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return Err(InputError::new("--sizes", &size.to_string(), problem).into());
     }
     let engine = engine_config(&args.timing, PROBE_DEFAULTS)?;
+    crate::sys::linux_only("probe --sizes")?;
     let tries = args.timing.retries.saturating_add(1);
     let token = super::options::secret(args.responder.token.as_ref())?;
     let mut prober = SizeProber::new(target, token, engine.timing, tries);

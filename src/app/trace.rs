@@ -24,7 +24,10 @@ const MAX_QUERIES: u32 = 10;
 
 /// Runs `ipdiag trace`.
 pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    // Time exceeded and its sender come from the error queue; Windows' TCP_ICMP_ERROR_INFO
+    // and macOS' ICMP datagram socket are not read for this yet.
     let (target, config) = request(args)?;
+    crate::sys::linux_only("ipdiag trace")?;
     let Some(target) = target else {
         writeln!(ctx.err, "ipdiag: cannot resolve '{}'", args.target)?;
         return Ok(EXIT_FAILURE);

@@ -208,12 +208,13 @@ fn waiting_text(
     format!("waiting for {first} · {}{of}", seconds(elapsed))
 }
 
-/// Replaces this process with the command; returns only when that fails (126 / 127, with
-/// the reason on stderr).
+/// Replaces this process with the command (Unix `exec`; Windows runs it and passes its
+/// exit status on); returns 126 / 127 when it cannot run, with the reason on stderr.
 fn exec(program: &std::ffi::OsStr, args: &[std::ffi::OsString], ctx: &mut Context<'_>) -> u8 {
-    use std::os::unix::process::CommandExt;
-    crate::probe::limits::restore_open_files();
-    let error = std::process::Command::new(program).args(args).exec();
+    let error = match crate::sys::hand_over(std::process::Command::new(program).args(args)) {
+        Ok(code) => return code,
+        Err(error) => error,
+    };
     let (code, why) = if error.kind() == std::io::ErrorKind::NotFound {
         (EXIT_NOT_FOUND, "command not found".to_owned())
     } else {

@@ -7,13 +7,7 @@
 //! the caller then shows the host's defaults instead. The byte layouts are the kernel's
 //! UAPI (`linux/netlink.h`, `linux/inet_diag.h`, `linux/sock_diag.h`), in host byte order.
 
-use nix::sys::socket::{
-    AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, recv, send, setsockopt, socket,
-    sockopt::ReceiveTimeout,
-};
-use nix::sys::time::{TimeVal, TimeValLike};
 use std::collections::HashMap;
-use std::os::fd::AsRawFd;
 
 /// One socket's memory, from `SK_MEMINFO_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,47 +36,27 @@ const INET_DIAG_SKMEMINFO: u16 = 7;
 const RMEM_ALLOC: usize = 0;
 const RCVBUF: usize = 1;
 const DROPS: usize = 8;
-/// A dump of a busy host comes in many datagrams; this bounds the reading, not the sockets.
-const MAX_READS: usize = 10_000;
 
 /// Socket inode → memory, for the UDP sockets of this network namespace (IPv4 and IPv6).
 pub fn udp_buffers() -> HashMap<u64, SkMem> {
     let mut out = HashMap::new();
-    for family in [AddressFamily::Inet, AddressFamily::Inet6] {
+    for v6 in [false, true] {
         // A family that fails (no IPv6) leaves what the other one found.
-        let _ = dump(family, &mut out);
+        let _ = crate::sys::sock_diag_dump(request, v6, &mut |datagram| match parse(
+            datagram, &mut out,
+        ) {
+            Step::More => None,
+            Step::Done => Some(true),
+            Step::Failed => Some(false),
+        });
     }
     out
 }
 
-fn dump(family: AddressFamily, out: &mut HashMap<u64, SkMem>) -> Option<()> {
-    let fd = socket(
-        AddressFamily::Netlink,
-        SockType::Raw,
-        SockFlag::SOCK_CLOEXEC,
-        SockProtocol::NetlinkSockDiag,
-    )
-    .ok()?;
-    // The kernel answers at once; the timeout only guards against one that never does.
-    setsockopt(&fd, ReceiveTimeout, &TimeVal::milliseconds(1000)).ok()?;
-    let request = request(u8::try_from(family as i32).ok()?);
-    send(fd.as_raw_fd(), &request, MsgFlags::empty()).ok()?;
-    let mut buf = vec![0u8; 64 * 1024];
-    for _ in 0..MAX_READS {
-        let n = recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()).ok()?;
-        match parse(buf.get(..n)?, out) {
-            Step::More => {}
-            Step::Done => return Some(()),
-            Step::Failed => return None,
-        }
-    }
-    None
-}
-
 /// `nlmsghdr` + `inet_diag_req_v2`: dump every UDP socket of `family`, in every state, with
 /// its memory.
-fn request(family: u8) -> [u8; NLMSG_HDR + 56] {
-    let mut r = [0u8; NLMSG_HDR + 56];
+fn request(family: u8) -> Vec<u8> {
+    let mut r = vec![0u8; NLMSG_HDR + 56];
     let len = u32::try_from(r.len()).unwrap_or(u32::MAX);
     r[0..4].copy_from_slice(&len.to_ne_bytes());
     r[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
@@ -248,7 +222,9 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn finds_our_own_socket_buffer() {
+        use std::os::fd::AsRawFd as _;
         use std::os::unix::fs::MetadataExt as _;
         let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let inode = std::fs::metadata(format!("/proc/self/fd/{}", socket.as_raw_fd()))

@@ -350,6 +350,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn finds_our_own_listener_and_its_owner() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let local = listener.local_addr().unwrap();

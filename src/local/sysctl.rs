@@ -38,9 +38,9 @@ pub fn rmem_limits_from(proc_root: &Path) -> RmemLimits {
     }
 }
 
-/// Reads the port facts from `/proc`, falling back to the Linux defaults per value.
+/// This system's port facts (Linux: `/proc`, falling back to the defaults per value).
 pub fn port_facts() -> PortFacts {
-    port_facts_from(Path::new("/proc"))
+    crate::sys::port_facts()
 }
 
 /// Reads the port facts from a `/proc`-like directory (tests pass a temporary one).

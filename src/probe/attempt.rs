@@ -64,15 +64,7 @@ impl Answer {
 pub struct Busy(pub io::Error);
 
 /// True for the errors that mean "out of a local resource, try again shortly".
+/// (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`, `EADDRNOTAVAIL` and the system's equivalents).
 pub fn is_busy(error: &io::Error) -> bool {
-    matches!(
-        error.raw_os_error(),
-        Some(
-            nix::libc::EMFILE
-                | nix::libc::ENFILE
-                | nix::libc::ENOBUFS
-                | nix::libc::ENOMEM
-                | nix::libc::EADDRNOTAVAIL
-        )
-    )
+    crate::sys::is_busy(error)
 }

@@ -85,7 +85,9 @@ impl Prober for Fake {
     async fn attempt(&self, endpoint: &Endpoint, wait: Duration) -> Result<Answer, Busy> {
         if self.busy_left.load(Ordering::SeqCst) > 0 {
             self.busy_left.fetch_sub(1, Ordering::SeqCst);
-            return Err(Busy(io::Error::from_raw_os_error(nix::libc::EMFILE)));
+            return Err(Busy(io::Error::from_raw_os_error(
+                crate::sys::code_of(crate::sys::Failure::Busy).unwrap(),
+            )));
         }
         let port = endpoint.port;
         self.sends

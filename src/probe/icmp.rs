@@ -4,7 +4,6 @@
 //! is driven through tokio's UDP socket type, which is only `sendto`/`recvfrom`.
 
 use super::stats::RunningRtt;
-use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::net::UdpSocket;
@@ -157,52 +156,12 @@ impl Pinger {
 }
 
 fn open(address: IpAddr) -> Result<(UdpSocket, Kind), String> {
-    let (domain, protocol) = if address.is_ipv6() {
-        (Domain::IPV6, Protocol::ICMPV6)
-    } else {
-        (Domain::IPV4, Protocol::ICMPV4)
-    };
     let v6 = address.is_ipv6();
-    let (socket, raw) = match Socket::new(domain, Type::DGRAM, Some(protocol)) {
-        Ok(s) => (s, false),
-        Err(ping) => match Socket::new(domain, Type::RAW, Some(protocol)) {
-            Ok(s) => (s, true),
-            Err(raw) => {
-                let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range");
-                let gid = nix::unistd::getgid().as_raw();
-                return Err(no_socket(&ping, &raw, gid, range.ok().as_deref()));
-            }
-        },
-    };
+    let (socket, raw) = crate::sys::open_ping(address)?;
     socket.set_nonblocking(true).map_err(|e| e.to_string())?;
-    let socket = UdpSocket::from_std(std::net::UdpSocket::from(std::os::fd::OwnedFd::from(
-        socket,
-    )))
-    .map_err(|e| e.to_string())?;
+    let socket =
+        UdpSocket::from_std(std::net::UdpSocket::from(socket)).map_err(|e| e.to_string())?;
     Ok((socket, Kind { v6, raw }))
-}
-
-/// Why neither an ICMP socket could be opened, in one line that says how to fix it: the
-/// ping socket refused for the user's group (`EACCES`: outside
-/// `net.ipv4.ping_group_range`, which covers ICMPv6 ping sockets too; `range` is the
-/// sysctl's text) and the raw socket for the missing capability (`EPERM`); any other
-/// failure is named as it is.
-fn no_socket(ping: &std::io::Error, raw: &std::io::Error, gid: u32, range: Option<&str>) -> String {
-    use nix::libc::{EACCES, EPERM};
-    let refused = |e: &std::io::Error| matches!(e.raw_os_error(), Some(EACCES | EPERM));
-    if !(refused(ping) && refused(raw)) {
-        return format!("cannot open an ICMP socket: ping socket: {ping}; raw socket: {raw}");
-    }
-    let range = range.map_or_else(
-        || "unreadable".to_owned(),
-        |r| r.split_whitespace().collect::<Vec<_>>().join(" "),
-    );
-    format!(
-        "ICMP echo needs a ping socket or a raw socket and this user may open neither: \
-         none of its groups (gid {gid}) is in net.ipv4.ping_group_range ({range}) and it lacks \
-         CAP_NET_RAW; allow ping sockets with: sudo sysctl -w \
-         net.ipv4.ping_group_range='0 2147483647' (or run as root or with CAP_NET_RAW)"
-    )
 }
 
 /// An echo request: type, code, checksum, identifier, sequence, payload. ICMPv6's checksum
@@ -306,30 +265,6 @@ mod tests {
         assert!(
             !is_reply(dgram, 0, 7, &request),
             "our own request looped back"
-        );
-    }
-
-    #[test]
-    fn without_either_socket_the_message_says_what_is_missing_and_the_fix() {
-        let (eacces, eperm, eafnosupport) = (
-            std::io::Error::from_raw_os_error(nix::libc::EACCES),
-            std::io::Error::from_raw_os_error(nix::libc::EPERM),
-            std::io::Error::from_raw_os_error(nix::libc::EAFNOSUPPORT),
-        );
-        assert_eq!(
-            no_socket(&eacces, &eperm, 65534, Some("1\t0\n")),
-            "ICMP echo needs a ping socket or a raw socket and this user may open neither: \
-             none of its groups (gid 65534) is in net.ipv4.ping_group_range (1 0) and it lacks \
-             CAP_NET_RAW; allow ping sockets with: sudo sysctl -w \
-             net.ipv4.ping_group_range='0 2147483647' (or run as root or with CAP_NET_RAW)"
-        );
-        assert!(no_socket(&eacces, &eperm, 1000, None).contains("ping_group_range (unreadable)"));
-        let msg = no_socket(&eafnosupport, &eafnosupport, 0, Some("0 2147483647"));
-        assert!(
-            msg.starts_with(
-                "cannot open an ICMP socket: ping socket: Address family not supported"
-            ),
-            "another failure is named as it is: {msg}"
         );
     }
 

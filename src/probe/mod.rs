@@ -7,15 +7,12 @@
 pub mod aggregate;
 pub mod attempt;
 pub mod engine;
-pub mod errqueue;
 pub mod icmp;
 pub mod icmp_limit;
 pub mod in_flight;
-pub mod limits;
 pub mod load;
 pub mod load_split;
 pub mod load_trend;
-pub mod pmtu;
 pub mod rate;
 pub mod reason;
 pub mod route;

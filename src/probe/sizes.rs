@@ -10,11 +10,10 @@
 //! fragments. The payload is ipdiag's responder request padded to the size, so a responder
 //! (`ipdiag serve`) reports the bytes it received, and an echo server reflects them.
 
-use super::errqueue;
-use super::pmtu;
 use super::reason::icmp_reason;
 use super::size_search::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, overhead};
 use super::timing::{HostTiming, TimingConfig};
+use crate::sys::{self, Failure};
 use crate::wire::responder;
 use std::io;
 use std::net::SocketAddr;
@@ -223,7 +222,7 @@ impl SizeProber {
             responder::seal(&mut payload, token);
         }
         let socket = super::udp::new_socket(self.target, None)?;
-        pmtu::want_path_mtu_discovery(&socket, self.target.is_ipv6())?;
+        sys::want_path_mtu_discovery(&socket, self.target.is_ipv6())?;
         let wait = self.host.timeout(&self.timing);
         let start = Instant::now();
         let deadline = start + wait;
@@ -233,10 +232,12 @@ impl SizeProber {
             error: None,
         };
         if let Err(e) = socket.send(&payload).await {
-            t.error = Some(match e.raw_os_error() {
-                Some(nix::libc::EMSGSIZE) => format!("this host refuses to send {size} bytes: {e}"),
-                _ => e.to_string(),
-            });
+            t.error = Some(
+                match e.raw_os_error().and_then(|c| too_long(c).then_some(c)) {
+                    Some(_) => format!("this host refuses to send {size} bytes: {e}"),
+                    None => e.to_string(),
+                },
+            );
             self.note_errors(&socket, &mut t);
             return Ok(t);
         }
@@ -288,7 +289,7 @@ impl SizeProber {
     fn note_errors(&self, socket: &UdpSocket, t: &mut Try) -> bool {
         let v6 = self.target.is_ipv6();
         let mut ended = false;
-        while let Ok(Some(queued)) = errqueue::take(socket) {
+        while let Ok(Some(queued)) = sys::take_queued(&socket2::SockRef::from(socket)) {
             match queued.icmp {
                 Some(icmp) if too_big(icmp.kind, icmp.code, v6) => {
                     t.too_big = Some((queued.info, icmp.from));
@@ -300,7 +301,7 @@ impl SizeProber {
                     t.error = Some(format!("{}{from}", icmp_reason(&icmp)));
                     ended = true;
                 }
-                None if queued.errno == nix::libc::EMSGSIZE => {
+                None if too_long(queued.errno) => {
                     // This host's own check against the path MTU it has learnt.
                     t.too_big = Some((queued.info, None));
                     ended = true;
@@ -320,10 +321,16 @@ fn route_mtu(target: SocketAddr) -> io::Result<u32> {
         "0.0.0.0:0"
     })?;
     socket.connect(target)?;
-    pmtu::known_mtu(&socket, target.is_ipv6())
+    sys::known_mtu(&socket, target.is_ipv6())
 }
 
-#[cfg(test)]
+/// `EMSGSIZE`: larger than this host will send.
+fn too_long(code: i32) -> bool {
+    sys::failure(sys::HERE.system, crate::model::Protocol::Udp, code) == Failure::MessageTooLong
+}
+
+// `--sizes` is Linux's (the path MTU and the error queue): its tests too.
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
     use crate::wire::responder::{Admission, answer};

@@ -7,16 +7,14 @@
 //! addresses catch it, and the attempt is made again from another port.
 
 use super::attempt::{Answer, Busy, is_busy};
-use super::errqueue;
 use super::in_flight::{InFlight, is_own_probe};
 use super::reason::{Observation, SocketError, local_failure, socket_error};
 use super::udp::{icmp_observation, unsent};
-use crate::model::LocalFault;
-use nix::libc;
+use crate::model::{LocalFault, Protocol as Transport};
+use crate::sys::{self, AsSocket, Failure};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
@@ -82,7 +80,7 @@ async fn connect_once(
         InFlight::register(socket.local_addr().ok().and_then(|a| a.as_socket()), target);
     match connecting {
         Ok(()) => return open_now(socket, target, start.elapsed()).await,
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if meaning(&e) == Failure::InProgress => {}
         Err(e) if is_busy(&e) => return Err(Busy(e)),
         Err(e) => return Ok(Some(failed(&socket, &e, start.elapsed(), target))),
     }
@@ -105,7 +103,14 @@ async fn connect_once(
 /// closed): not the target's answer; the attempt is made again. A refusal (RST to a SYN)
 /// is always the target's.
 fn reset_by_own_probe(error: &io::Error, target: SocketAddr) -> bool {
-    error.raw_os_error() == Some(libc::ECONNRESET) && is_own_probe(target)
+    meaning(error) == Failure::Reset && is_own_probe(target)
+}
+
+/// What a TCP socket error means on this system.
+fn meaning(error: &io::Error) -> Failure {
+    error.raw_os_error().map_or(Failure::Other, |code| {
+        sys::failure(sys::HERE.system, Transport::Tcp, code)
+    })
 }
 
 /// A connect that completed at once: check for a self-connect, then read the banner.
@@ -180,12 +185,8 @@ async fn with_banner(mut answer: Answer, stream: &TcpStream) -> Answer {
 }
 
 fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<Socket> {
-    let socket = Socket::new(
-        Domain::for_address(target),
-        Type::STREAM.nonblocking().cloexec(),
-        Some(Protocol::TCP),
-    )?;
-    errqueue::enable(&socket, target.is_ipv6())?;
+    let socket = sys::new_socket(Domain::for_address(target), Type::STREAM, Protocol::TCP)?;
+    sys::HERE.report_errors(&socket, target)?;
     if let Some(ttl) = ttl {
         set_ttl(&socket, target, ttl)?;
     }
@@ -219,14 +220,9 @@ fn connected(socket: &SockRef<'_>, target: SocketAddr, rtt: Duration) -> Option<
 /// A failed connect: an ICMP error if one is queued (this host's own stack's is a local
 /// failure), a RST if refused, a reset after the handshake (the port is open), else what
 /// the error means.
-fn failed(
-    socket: &(impl AsFd + AsRawFd),
-    error: &io::Error,
-    rtt: Duration,
-    target: SocketAddr,
-) -> Answer {
-    let queued = errqueue::take(socket).ok().flatten();
-    if let Some(report) = queued.and_then(|q| q.icmp) {
+fn failed(socket: &impl AsSocket, error: &io::Error, rtt: Duration, target: SocketAddr) -> Answer {
+    let queued = sys::HERE.icmp_report(socket, Transport::Tcp, target, Some(error));
+    if let Some(report) = queued {
         let source = || {
             let local = SockRef::from(socket).local_addr().ok()?;
             local.as_socket().map(|a| a.ip())

@@ -12,12 +12,52 @@
 //! receive buffer and the kernel filter are set on.
 
 pub mod cookie;
-pub mod filter;
 pub mod pacing;
 pub mod packet;
-pub mod sockets;
-pub mod syn;
 pub mod tries;
 
+// The sockets and the scan use Linux's raw-socket extras (a kernel filter, a forced
+// receive buffer); elsewhere `--raw` is refused before a scan starts (`sys::linux_only`).
+#[cfg(target_os = "linux")]
+pub mod filter;
+#[cfg(target_os = "linux")]
+pub mod sockets;
+#[cfg(target_os = "linux")]
+pub mod syn;
+
+#[cfg(target_os = "linux")]
 pub use sockets::privileged;
-pub use syn::{SynConfig, scan};
+#[cfg(target_os = "linux")]
+pub use syn::scan;
+
+/// How a SYN scan runs.
+#[derive(Debug, Clone)]
+pub struct SynConfig {
+    /// SYNs per second at most; `None`: unpaced.
+    pub rate: Option<f64>,
+    /// Pace loopback targets too (the user gave `--rate`).
+    pub pace_loopback: bool,
+    /// Timeouts and retries.
+    pub timing: crate::probe::timing::TimingConfig,
+}
+
+/// Raw mode is Linux's: nobody may use it here.
+#[cfg(not(target_os = "linux"))]
+pub fn privileged() -> bool {
+    false
+}
+
+/// Raw mode is Linux's: never reached here (`probe --raw` is refused first, and without
+/// the privilege the scan is never picked).
+#[cfg(not(target_os = "linux"))]
+pub fn scan(
+    _endpoints: &[crate::model::Endpoint],
+    _config: &SynConfig,
+    _stop: &std::sync::atomic::AtomicBool,
+    _on_done: &mut dyn FnMut(&crate::model::ProbeResult),
+) -> std::io::Result<Vec<Option<crate::model::ProbeResult>>> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        crate::sys::not_here("probe --raw").to_string(),
+    ))
+}

@@ -17,6 +17,7 @@
 //! closed, ICMP unreachable or time exceeded → filtered (naming the sender), silence →
 //! filtered / no-response.
 
+use super::SynConfig;
 use super::cookie::Cookies;
 use super::pacing::{pace, paces, share};
 use super::packet::{Reply, Said, icmp4_reply, icmp6_reply, ipv4_payload, syn, tcp_reply};
@@ -28,7 +29,7 @@ use crate::probe::attempt::Answer;
 use crate::probe::rate::Pacer;
 use crate::probe::reason::{IcmpReport, Observation};
 use crate::probe::route::source_for;
-use crate::probe::timing::{HostTiming, TimingConfig};
+use crate::probe::timing::HostTiming;
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -48,17 +49,6 @@ const TICK: Duration = Duration::from_millis(10);
 const SEND_STUCK: Duration = Duration::from_secs(5);
 /// The longest a receive buffer is (IPv4 packets with options, ICMP quotes).
 const PACKET_MAX: usize = 2048;
-
-/// How a SYN scan runs.
-#[derive(Debug, Clone)]
-pub struct SynConfig {
-    /// SYNs per second at most; `None`: unpaced.
-    pub rate: Option<f64>,
-    /// Pace loopback targets too (the user gave `--rate`).
-    pub pace_loopback: bool,
-    /// Timeouts and retries.
-    pub timing: TimingConfig,
-}
 
 /// One endpoint's progress.
 #[derive(Default)]

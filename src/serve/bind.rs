@@ -20,11 +20,7 @@ pub fn bind(transport: Transport, address: SocketAddr) -> io::Result<Socket> {
         Transport::Udp => (Type::DGRAM, Protocol::UDP),
         Transport::Tcp => (Type::STREAM, Protocol::TCP),
     };
-    let socket = Socket::new(
-        Domain::for_address(address),
-        kind.nonblocking().cloexec(),
-        Some(protocol),
-    )?;
+    let socket = crate::sys::new_socket(Domain::for_address(address), kind, protocol)?;
     if address.is_ipv6() {
         socket.set_only_v6(true)?;
     }
@@ -63,8 +59,9 @@ pub fn explain(
     context: &BindContext,
 ) -> String {
     let what = format!("cannot bind {} {address}", transport.as_str());
-    match error.raw_os_error() {
-        Some(nix::libc::EADDRNOTAVAIL) => {
+    // std names these three the same on every system (EADDRNOTAVAIL, WSAEADDRNOTAVAIL...).
+    match error.kind() {
+        io::ErrorKind::AddrNotAvailable => {
             let list: Vec<String> = context
                 .addresses
                 .iter()
@@ -94,14 +91,14 @@ pub fn explain(
                 }
             )
         }
-        Some(nix::libc::EADDRINUSE) => {
+        io::ErrorKind::AddrInUse => {
             let holder = context.holder.as_ref().map_or_else(
                 || "another socket".to_owned(),
                 |(pid, name)| format!("process {pid} ({name})"),
             );
             format!("{what}: the port is in use by {holder}; stop it, or serve another port")
         }
-        Some(nix::libc::EACCES) if address.port() < context.unprivileged_start => format!(
+        io::ErrorKind::PermissionDenied if address.port() < context.unprivileged_start => format!(
             "{what}: ports below {} need root or CAP_NET_BIND_SERVICE (sudo setcap cap_net_bind_service=+ep \"$(command -v ipdiag)\"), or serve a port from {} up",
             context.unprivileged_start, context.unprivileged_start
         ),
@@ -131,7 +128,7 @@ mod tests {
 
     #[test]
     fn public_ip_not_on_the_card() {
-        let error = io::Error::from_raw_os_error(nix::libc::EADDRNOTAVAIL);
+        let error = io::Error::from(io::ErrorKind::AddrNotAvailable);
         let text = explain(
             Transport::Tcp,
             "8.8.4.4:7890".parse().unwrap(),
@@ -150,7 +147,7 @@ mod tests {
 
     #[test]
     fn in_use_and_privileged() {
-        let in_use = io::Error::from_raw_os_error(nix::libc::EADDRINUSE);
+        let in_use = io::Error::from(io::ErrorKind::AddrInUse);
         assert_eq!(
             explain(
                 Transport::Udp,
@@ -160,7 +157,7 @@ mod tests {
             ),
             "cannot bind udp 0.0.0.0:53: the port is in use by process 4242 (nginx); stop it, or serve another port"
         );
-        let denied = io::Error::from_raw_os_error(nix::libc::EACCES);
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
         let text = explain(
             Transport::Tcp,
             "0.0.0.0:80".parse().unwrap(),

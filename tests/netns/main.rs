@@ -5,39 +5,68 @@
 //! not met is reported as ignored with the package to install, and fails instead when
 //! `IPDIAG_REQUIRE_NETNS=1` (CI). Packets go only to addresses inside the namespaces these
 //! tests create and delete.
+//! Linux only: network namespaces, nftables and TUN devices are Linux's; elsewhere the
+//! suite is one line saying so.
 
+#[cfg(target_os = "linux")]
 mod alone;
+#[cfg(target_os = "linux")]
 mod bed;
+#[cfg(target_os = "linux")]
 mod cases;
+#[cfg(target_os = "linux")]
 mod chain;
+#[cfg(target_os = "linux")]
 mod check;
+#[cfg(target_os = "linux")]
 mod delayline;
+#[cfg(target_os = "linux")]
 mod direction;
+#[cfg(target_os = "linux")]
 mod edge_icmp;
+#[cfg(target_os = "linux")]
 mod firewall;
+#[cfg(target_os = "linux")]
 mod firewall_trace;
+#[cfg(target_os = "linux")]
 mod harness;
+#[cfg(target_os = "linux")]
 mod lone;
+#[cfg(target_os = "linux")]
 mod loss;
+#[cfg(target_os = "linux")]
 mod nmap;
+#[cfg(target_os = "linux")]
 mod no_route;
+#[cfg(target_os = "linux")]
 mod one_side;
+#[cfg(target_os = "linux")]
 mod own_stack;
+#[cfg(target_os = "linux")]
 mod ping;
+#[cfg(target_os = "linux")]
 #[path = "../cli/pty.rs"]
 mod pty;
+#[cfg(target_os = "linux")]
 mod ration;
+#[cfg(target_os = "linux")]
 mod rcvbuf;
+#[cfg(target_os = "linux")]
 mod server_side;
+#[cfg(target_os = "linux")]
 mod servers;
+#[cfg(target_os = "linux")]
 mod sizes;
+#[cfg(target_os = "linux")]
 mod trace;
 
+#[cfg(target_os = "linux")]
 use harness::NsTest;
 
 /// Every namespace test with what it needs besides ipdiag (`harness::Need`). A test added
 /// to a module is added here too: the harness runs only what this list names (one left out
 /// is dead code, which clippy's `-D warnings` refuses).
+#[cfg(target_os = "linux")]
 const TESTS: &[NsTest] = &[
     ns_test!(cases::tcp_open, Root, Ip, Nft, Nmap),
     ns_test!(cases::tcp_host_silent, Root, Ip, Nft, Nmap),
@@ -313,6 +342,12 @@ const TESTS: &[NsTest] = &[
     ),
 ];
 
+#[cfg(target_os = "linux")]
 fn main() {
     harness::main(TESTS)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn main() {
+    println!("the namespace suite runs on Linux only (network namespaces, nftables, TUN)");
 }

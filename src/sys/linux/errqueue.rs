@@ -7,7 +7,8 @@
 //! the connection is in `SYN_SENT`, which is exactly a connect probe. nix wraps the calls, so
 //! there is no `unsafe` here.
 
-use super::reason::IcmpReport;
+use crate::probe::reason::IcmpReport;
+use crate::sys::QueuedError;
 use nix::errno::Errno;
 use nix::libc;
 use nix::sys::socket::{
@@ -19,17 +20,6 @@ use std::os::fd::{AsFd, AsRawFd};
 
 const ORIGIN_ICMP: u8 = 2;
 const ORIGIN_ICMP6: u8 = 3;
-
-/// One queued error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueuedError {
-    /// The errno the error maps to.
-    pub errno: i32,
-    /// The ICMP details, when the error came from an ICMP message (not a local one).
-    pub icmp: Option<IcmpReport>,
-    /// `ee_info`: the MTU for "fragmentation needed" / "packet too big".
-    pub info: u32,
-}
 
 /// Asks the kernel to queue errors on this socket.
 pub fn enable(socket: &impl AsFd, v6: bool) -> io::Result<()> {

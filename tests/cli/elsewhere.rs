@@ -1,0 +1,34 @@
+//! Off Linux: each Linux-only feature is refused in one line naming it and the system, with
+//! exit 3 (the environment), never a crash or a half-run.
+
+use super::run;
+
+#[test]
+fn linux_only_features_are_refused_in_one_line_with_exit_3() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["local", "--port", "80"],
+            "ipdiag local works on Linux only for now",
+        ),
+        (
+            &["probe", "127.0.0.1:9", "--raw"],
+            "probe --raw works on Linux only for now",
+        ),
+        (
+            &["probe", "127.0.0.1:9", "--udp", "--sizes", "100"],
+            "probe --sizes works on Linux only for now",
+        ),
+        (
+            &["trace", "127.0.0.1:9"],
+            "ipdiag trace works on Linux only for now",
+        ),
+    ];
+    for (args, said) in cases {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(code, 3, "{args:?}: {stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("ipdiag: error: "), "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+}
