@@ -56,12 +56,40 @@ impl Observer for Quiet {}
 /// The I/O runtime: on loopback and near hosts a sweep is bound by the kernel's work in
 /// `connect()` and `close()`; a worker per core (up to a few) spreads it.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    let cannot =
+        |e: std::io::Error| Error::Environment(format!("cannot start the I/O runtime: {e}"));
+    descriptors_for_runtime().map_err(cannot)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS));
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
         .build()
-        .map_err(|e| Error::Environment(format!("cannot start the I/O runtime: {e}")))
+        .map_err(cannot)
+}
+
+/// Descriptors the runtime opens for itself: the epoll instance, its waker, the signal
+/// socket pair (once per process) and the reactor's copy of it.
+const RUNTIME_DESCRIPTORS: usize = 5;
+
+/// tokio panics when it cannot open its signal socket pair (`ulimit -n 6`: exit 101 and a
+/// backtrace), so the runtime's descriptors are opened first, held at once and given back:
+/// too few is then the usual one-line error (exit 3). Nothing else opens files meanwhile.
+fn descriptors_for_runtime() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let held = (0..RUNTIME_DESCRIPTORS)
+            .map(|_| std::fs::File::open("/dev/null"))
+            .collect::<std::io::Result<Vec<_>>>();
+        if let Err(e) = held
+            && matches!(
+                e.raw_os_error(),
+                Some(nix::libc::EMFILE | nix::libc::ENFILE)
+            )
+        {
+            return Err(e);
+        }
+    }
+    Ok(())
 }
 
 /// What a run came to: the results finished, in plan order, and whether Ctrl-C ended it.

@@ -6,6 +6,7 @@
 
 mod count;
 mod errors;
+mod limits;
 mod reset;
 mod sweep;
 
