@@ -4,11 +4,12 @@
 //! printed); lines from files and stdin are streamed, bad ones reported and counted.
 
 use super::Context;
+use super::lookups::Ordered;
 use super::report::Reporter;
 use crate::classify::ipv4_parse::parse_fast;
 use crate::classify::{Classified, Item, parse_item};
 use crate::cli::classify::ClassifyArgs;
-use crate::error::{Error, InputError, LineError, Problem, Result};
+use crate::error::{Error, InputError, LineError, Problem, Result, printable};
 use crate::lines::{Line, LineReader, MAX_LINE};
 use crate::output::Format;
 use crate::output::classify_csv::ClassifyCsv;
@@ -99,6 +100,10 @@ struct Run<'a, S> {
     reporter: Reporter,
     strict: bool,
     numeric: bool,
+    /// Look names in streams up (`--resolve`); by default a stream is numeric.
+    resolve: bool,
+    /// The lines behind a lookup still running (`--resolve`).
+    ordered: Ordered,
 }
 
 impl<'a, S: ClassifySink> Run<'a, S> {
@@ -109,6 +114,8 @@ impl<'a, S: ClassifySink> Run<'a, S> {
             reporter: Reporter::default(),
             strict: args.strict,
             numeric: args.numeric,
+            resolve: args.resolve,
+            ordered: Ordered::default(),
         }
     }
 
@@ -158,7 +165,11 @@ impl<'a, S: ClassifySink> Run<'a, S> {
             }
             // The hot path: a canonical dotted quad, the only form parse_fast accepts.
             if let Some(address) = parse_fast(text) {
-                self.sink.record(&Classified::canonical(address.into()))?;
+                if self.ordered.is_empty() {
+                    self.sink.record(&Classified::canonical(address.into()))?;
+                } else {
+                    self.ordered.address(None, address.into());
+                }
                 continue;
             }
             let Ok(input) = std::str::from_utf8(text) else {
@@ -166,11 +177,56 @@ impl<'a, S: ClassifySink> Run<'a, S> {
                 continue;
             };
             match parse_token(input, self.numeric) {
+                Ok(Item::Host(name)) => self.name_in_stream(name, source, number)?,
+                Ok(item) if !self.ordered.is_empty() => match item {
+                    Item::Address(a) => self.ordered.address(Some(input.trim()), a),
+                    Item::Network(net) => self.ordered.network(input.trim(), net),
+                    Item::Host(_) => {}
+                },
                 Ok(item) => self.item(input, item)?,
                 Err(e) => self.bad_line(source, number, LineError::Token(e))?,
             }
         }
+        self.with_lookups(|ordered, sink, failed| ordered.finish(sink, failed))
+    }
+
+    /// Runs `f` on the queue of lookups, the sink, and the report of a name that did not
+    /// resolve.
+    fn with_lookups(
+        &mut self,
+        f: impl FnOnce(
+            &mut Ordered,
+            &mut S,
+            &mut dyn FnMut(&str, &str) -> io::Result<()>,
+        ) -> io::Result<()>,
+    ) -> Result<()> {
+        let Self {
+            sink,
+            err,
+            reporter,
+            ordered,
+            ..
+        } = self;
+        f(ordered, sink, &mut |name, e| {
+            reporter.failure(*err, format_args!("cannot resolve '{name}': {e}"))
+        })?;
         Ok(())
+    }
+
+    /// A host name read from a file or stdin: looked up with `--resolve` (concurrently,
+    /// its records in input order), else reported as a name (a binary file sent to
+    /// classify once made hundreds of lookups, one after another).
+    fn name_in_stream(&mut self, name: &str, source: &str, line: u64) -> Result<()> {
+        if !self.resolve {
+            return Ok(self.reporter.failure(
+                self.err,
+                format_args!(
+                    "{source}:{line}: '{}' is a host name: not looked up in a file or stdin (--resolve looks names up)",
+                    printable(name)
+                ),
+            )?);
+        }
+        self.with_lookups(|ordered, sink, failed| ordered.lookup(name, sink, failed))
     }
 
     fn bad_line(&mut self, source: &str, line: u64, error: LineError) -> Result<()> {

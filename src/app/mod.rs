@@ -14,6 +14,7 @@ mod local;
 mod local_firewall;
 mod local_receive;
 mod local_trace;
+mod lookups;
 mod meta;
 mod options;
 mod ping;

@@ -14,7 +14,8 @@ Examples:
   ipdiag classify --file addrs.txt --format csv one address a line, streamed
   cat addrs.txt | ipdiag classify - --jsonl     the same from stdin
 
-In files and on stdin, blank lines and lines starting with # are skipped; a bad line is
+In files and on stdin, blank lines and lines starting with # are skipped, and host names
+are reported, not looked up, unless --resolve is given; a bad line is
 reported on stderr with its line number and the run goes on (exit 1 at the end), unless
 --strict stops at the first (exit 2).";
 
@@ -33,4 +34,8 @@ pub struct ClassifyArgs {
     /// Never resolve host names (no DNS traffic); a name is reported as an error
     #[arg(short = 'n', long)]
     pub numeric: bool,
+    /// Look up the host names read from files and stdin too (at most 16 at once, output in
+    /// input order); without it a name there is reported, not looked up
+    #[arg(long, conflicts_with = "numeric")]
+    pub resolve: bool,
 }

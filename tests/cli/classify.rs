@@ -226,7 +226,7 @@ fn strict_stops_at_the_first_bad_line() {
 #[test]
 fn stdin_with_dash() {
     let out = ipdiag()
-        .args(["classify", "-", "--jsonl"])
+        .args(["classify", "-", "--jsonl", "--resolve"])
         .write_stdin("192.168.1.103\n2001:db8::/32\nlocalhost\n")
         .output()
         .unwrap();
@@ -235,6 +235,64 @@ fn stdin_with_dash() {
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first["input"], "192.168.1.103");
     assert!(text.lines().count() >= 3);
+}
+
+/// A stream is numeric by default: a name in it is reported, not looked up (a binary file
+/// once sent 374 lookups, one after another, and took 35 s). Only `localhost` is used.
+#[test]
+fn names_in_a_stream_are_not_looked_up_unless_asked() {
+    let path = temp_file("names", b"localhost\n127.0.0.2\n");
+    let (code, out, err) = run(&[
+        "classify",
+        "--file",
+        path.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(rows[0].starts_with("127.0.0.2,"), "{out}");
+    assert_eq!(
+        err,
+        format!(
+            "ipdiag: error: {}:1: 'localhost' is a host name: not looked up in a file or stdin (--resolve looks names up)\n",
+            path.display()
+        )
+    );
+    std::fs::remove_file(path).ok();
+}
+
+/// With `--resolve`, names are looked up concurrently and every record keeps its line's
+/// place.
+#[test]
+fn resolve_looks_names_up_and_keeps_the_order() {
+    let input = "127.0.0.2\nlocalhost\n10.0.0.1\nlocalhost\n192.0.2.0/30\n".repeat(20);
+    let out = ipdiag()
+        .args(["classify", "-", "--format", "csv", "--resolve"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let inputs: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .map(|row| row.split(',').next().unwrap())
+        .collect();
+    let localhost = inputs.iter().take_while(|i| **i != "10.0.0.1").count() - 1;
+    assert!(localhost >= 1, "{stdout}");
+    let mut block = vec!["127.0.0.2"];
+    block.extend(std::iter::repeat_n("localhost", localhost));
+    block.push("10.0.0.1");
+    block.extend(std::iter::repeat_n("localhost", localhost));
+    block.push("192.0.2.0/30");
+    assert_eq!(inputs.len(), block.len() * 20, "{stdout}");
+    for chunk in inputs.chunks(block.len()) {
+        assert_eq!(chunk, block.as_slice());
+    }
+    let (code, _, err) = run(&["classify", "-", "--resolve", "--numeric"]);
+    assert_eq!(code, 2, "{err}");
 }
 
 #[test]
