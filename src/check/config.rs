@@ -16,9 +16,10 @@
 use super::duplicate;
 use super::expect::{Budget, Expect};
 use super::fields::{DurationField, NumberField, PortsField, ProtocolField, TargetField};
+use super::split;
 use crate::error::InputError;
 use crate::model::Protocol;
-use crate::plan::expand::{PlanOptions, build_plan};
+use crate::plan::expand::{PlanOptions, expand};
 use crate::plan::target::TargetSpec;
 use crate::resolve::NoLookup;
 use serde::Deserialize;
@@ -149,34 +150,109 @@ struct RawCheck {
 /// assert_eq!((e.line, e.column), (3, 1));
 /// ```
 pub fn parse_check_file(text: &str) -> Result<CheckFile, ConfigError> {
-    let at = |span: Range<usize>, message: String| locate(text, span.start, &message);
-    let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        if e.message() == "duplicate key" {
-            locate(text, span.start, &duplicate::message(text, &span))
-        } else {
-            locate(text, span.start, e.message())
+    match split::split(text) {
+        Some(split) if !split.checks.is_empty() => {
+            by_table(text, &split).unwrap_or_else(|| whole(text))
         }
-    })?;
+        _ => whole(text),
+    }
+}
+
+/// The file read whole by the TOML reader: for the layouts [`by_table`] leaves to it and for
+/// the exact message of a problem outside the `[[check]]` tables.
+fn whole(text: &str) -> Result<CheckFile, ConfigError> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(text, 0, &e))?;
     if raw.check.is_empty() {
-        return Err(at(
-            0..0,
-            "no [[check]] tables: nothing to check (see `ipdiag check --help`)".into(),
+        return Err(locate(
+            text,
+            0,
+            "no [[check]] tables: nothing to check (see `ipdiag check --help`)",
         ));
     }
     let d = &raw.defaults;
+    let at = |span: Range<usize>, message: String| locate(text, span.start, &message);
     if let Some(timeout) = &d.timeout {
         positive_timeout(timeout).map_err(|m| at(timeout.span(), m))?;
     }
     if let Some(count) = &d.count {
         positive_count(count).map_err(|m| at(count.span(), m))?;
     }
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut checks = Vec::with_capacity(raw.check.len());
+    let mut checks = Reading::new(text, raw.check.len());
     for spanned in &raw.check {
-        let line = line_of(text, spanned.span().start);
-        let check = one_check(text, spanned.get_ref(), d, line).map_err(|(s, m)| at(s, m))?;
-        if let Some(first) = seen.insert(check.name.clone(), line) {
+        checks.add(text, 0, spanned, d)?;
+    }
+    Ok(CheckFile {
+        checks: checks.read,
+    })
+}
+
+/// The file read one `[[check]]` table at a time, so memory holds the checks and one
+/// table's tokens, not every token of the file (a million checks: under a second and the
+/// checks' own size instead of gigabytes). `None` when the rest of the file (top-level
+/// keys, `[defaults]`) has a problem or defines checks too: [`whole`] then reads it, for
+/// the same message as always. A problem in a check is reported at once, the first in
+/// file order.
+fn by_table(text: &str, split: &split::Split) -> Option<Result<CheckFile, ConfigError>> {
+    let rest: String = split.rest.iter().map(|r| &text[r.clone()]).collect();
+    let rest: RawFile = toml::from_str(&rest).ok()?;
+    let d = &rest.defaults;
+    let defaults_ok = d
+        .timeout
+        .as_ref()
+        .is_none_or(|t| positive_timeout(t).is_ok())
+        && d.count.as_ref().is_none_or(|n| positive_count(n).is_ok());
+    if !rest.check.is_empty() || !defaults_ok {
+        return None;
+    }
+    let mut checks = Reading::new(text, split.checks.len());
+    for range in &split.checks {
+        let table = &text[range.clone()];
+        let raw = toml::from_str::<RawFile>(table).map_err(|e| toml_error(text, range.start, &e));
+        let added = raw.and_then(|raw| match raw.check.as_slice() {
+            [one] => checks.add(table, range.start, one, d),
+            _ => Err(locate(text, range.start, "expected one [[check]] table")),
+        });
+        if let Err(e) = added {
+            return Some(Err(e));
+        }
+    }
+    Some(Ok(CheckFile {
+        checks: checks.read,
+    }))
+}
+
+/// The checks read so far: names unique, lines counted once through the file.
+struct Reading<'a> {
+    text: &'a str,
+    lines: LineCounter<'a>,
+    /// Each name and the line of its check.
+    seen: HashMap<String, usize>,
+    read: Vec<Check>,
+}
+
+impl<'a> Reading<'a> {
+    fn new(text: &'a str, capacity: usize) -> Self {
+        Self {
+            text,
+            lines: LineCounter::new(text),
+            seen: HashMap::with_capacity(capacity),
+            read: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Adds one check whose spans are offsets in `table`, which starts at `offset` in the file.
+    fn add(
+        &mut self,
+        table: &str,
+        offset: usize,
+        spanned: &Spanned<RawCheck>,
+        d: &RawDefaults,
+    ) -> Result<(), ConfigError> {
+        let at =
+            |span: Range<usize>, message: String| locate(self.text, offset + span.start, &message);
+        let line = self.lines.line_of(offset + spanned.span().start);
+        let check = one_check(table, spanned.get_ref(), d, line).map_err(|(s, m)| at(s, m))?;
+        if let Some(first) = self.seen.get(&check.name) {
             let span = spanned
                 .get_ref()
                 .name
@@ -190,9 +266,22 @@ pub fn parse_check_file(text: &str) -> Result<CheckFile, ConfigError> {
                 ),
             ));
         }
-        checks.push(check);
+        self.seen.insert(check.name.clone(), line);
+        self.read.push(check);
+        Ok(())
     }
-    Ok(CheckFile { checks })
+}
+
+/// The TOML reader's error in a piece of the file that starts at `offset`.
+fn toml_error(text: &str, offset: usize, e: &toml::de::Error) -> ConfigError {
+    let span = e
+        .span()
+        .map_or(offset..offset, |s| offset + s.start..offset + s.end);
+    if e.message() == "duplicate key" {
+        locate(text, span.start, &duplicate::message(text, &span))
+    } else {
+        locate(text, span.start, e.message())
+    }
 }
 
 /// Whether a check's target can be probed at all: a broadcast address, or more hosts than
@@ -204,7 +293,7 @@ pub fn validate(check: &Check) -> Result<(), InputError> {
         family: None,
         allow_broadcast: false,
     };
-    build_plan(std::slice::from_ref(&check.target), &options, &NoLookup).map(|_| ())
+    expand(std::slice::from_ref(&check.target), &options, &NoLookup).map(|_| ())
 }
 
 fn one_check(
@@ -357,8 +446,48 @@ fn in_range(
 
 /// The 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    memchr::memchr_iter(b'\n', text.as_bytes().get(..offset).unwrap_or_default()).count() + 1
+    LineCounter::new(text).line_of(offset)
+}
+
+/// Lines of offsets asked in file order, counted from the previous offset: the checks'
+/// headers come in file order, so a file of a million checks is read once, not once per
+/// check (counting from the start for each was quadratic: 80,000 checks took 11 s).
+struct LineCounter<'a> {
+    text: &'a [u8],
+    /// The last offset asked and its 1-based line.
+    offset: usize,
+    line: usize,
+    /// Bytes read so far (tests: each once).
+    #[cfg(test)]
+    scanned: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+            #[cfg(test)]
+            scanned: 0,
+        }
+    }
+
+    /// The 1-based line of `offset`; an offset before the previous one counts from the start.
+    fn line_of(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        if offset < self.offset {
+            (self.offset, self.line) = (0, 1);
+        }
+        let between = self.text.get(self.offset..offset).unwrap_or_default();
+        #[cfg(test)]
+        {
+            self.scanned += between.len();
+        }
+        self.line += memchr::memchr_iter(b'\n', between).count();
+        self.offset = offset;
+        self.line
+    }
 }
 
 fn locate(text: &str, offset: usize, message: &str) -> ConfigError {

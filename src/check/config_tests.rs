@@ -1,13 +1,20 @@
 use super::*;
 use crate::plan::target::HostSpec;
 
+/// Parses `text` table by table (where it can) and whole: the two readers agree.
+fn parse(text: &str) -> Result<CheckFile, ConfigError> {
+    let read = parse_check_file(text);
+    assert_eq!(read, whole(text), "the readers differ on {text:?}");
+    read
+}
+
 fn err(text: &str) -> String {
-    let e = parse_check_file(text).unwrap_err();
+    let e = parse(text).unwrap_err();
     format!("{}:{}: {}", e.line, e.column, e.message)
 }
 
 fn ok(text: &str) -> CheckFile {
-    parse_check_file(text).unwrap()
+    parse(text).unwrap()
 }
 
 fn ports(check: &Check) -> Vec<u16> {
@@ -338,4 +345,48 @@ fn toml_syntax_errors_are_located() {
         err("[[check]]\ntarget = \"127.0.0.1:1\nexpect = \"open\"\n"),
         "2:22: invalid basic string, expected `\"`"
     );
+}
+
+#[test]
+fn read_table_by_table_in_one_pass() {
+    let mut text = String::from("[defaults]\ntimeout = \"2s\"\n");
+    for i in 0..10_000 {
+        let port = i + 1;
+        text += &["\n[[check]]\nname = \"c", &i.to_string(), "\"\n"].concat();
+        text += &["target = \"127.0.0.1:", &port.to_string(), "\"\n"].concat();
+    }
+    let split = split::split(&text).unwrap();
+    assert_eq!((split.checks.len(), split.rest.len()), (10_000, 1));
+    let file = by_table(&text, &split).unwrap().unwrap();
+    assert_eq!(file, whole(&text).unwrap());
+    assert_eq!(file.checks.len(), 10_000);
+    let last = &file.checks[9_999];
+    assert_eq!((last.name.as_str(), last.line), ("c9999", 4 + 9_999 * 4));
+    assert_eq!(last.timing.timeout, Duration::from_secs(2));
+    // Each line is counted once over the whole file (counting from the start for each
+    // check made 80,000 checks take 11 s).
+    let mut lines = LineCounter::new(&text);
+    let starts: Vec<usize> = split.checks.iter().map(|r| r.start).collect();
+    for &start in &starts {
+        lines.line_of(start);
+    }
+    assert_eq!(lines.scanned, starts[9_999]);
+    // The last check's error is found with its place in the file.
+    text.push_str("\n[[check]]\ntarget = \"127.0.0.1\"\n");
+    assert_eq!(
+        err(&text),
+        "40005:10: no port for '127.0.0.1': write HOST:PORT or add `ports = [...]`"
+    );
+}
+
+#[test]
+fn a_problem_outside_the_checks_reads_the_file_whole() {
+    // A zero timeout in [defaults] after the checks: the whole-file reader's message.
+    let text = "[[check]]\ntarget = \"127.0.0.1:1\"\n[defaults]\ntimeout = \"0s\"\n";
+    assert_eq!(by_table(text, &split::split(text).unwrap()), None);
+    assert_eq!(err(text), "4:11: the timeout must be greater than zero");
+    // `check = [...]` and `[[check]]` in one file: the TOML reader's own message.
+    let text = "check = [{ target = \"127.0.0.1:1\" }]\n[[check]]\ntarget = \"127.0.0.1:2\"\n";
+    assert_eq!(by_table(text, &split::split(text).unwrap()), None);
+    assert!(err(text).starts_with("2:"), "{}", err(text));
 }

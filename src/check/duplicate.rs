@@ -46,7 +46,7 @@ fn table_above(text: &str) -> String {
 }
 
 /// A table header line's name and whether it is an array of tables (`[[check]]`).
-fn header(line: &str) -> Option<(&str, bool)> {
+pub(super) fn header(line: &str) -> Option<(&str, bool)> {
     let line = line.trim();
     let (open, close, array) = if line.starts_with("[[") {
         ("[[", "]]", true)

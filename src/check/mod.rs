@@ -7,6 +7,7 @@ mod duplicate;
 pub mod expect;
 mod fields;
 pub mod outcome;
+mod split;
 
 pub use config::{Check, CheckFile, CheckTiming, ConfigError, parse_check_file, validate};
 pub use expect::{Budget, Expect, Verdict, judge, most_reachable};
