@@ -19,7 +19,7 @@ use super::fields::{DurationField, NumberField, PortsField, ProtocolField, Targe
 use super::split;
 use crate::error::InputError;
 use crate::model::Protocol;
-use crate::plan::expand::{PlanOptions, expand};
+use crate::plan::expand::{PlanOptions, build_plan};
 use crate::plan::target::TargetSpec;
 use crate::resolve::NoLookup;
 use serde::Deserialize;
@@ -293,7 +293,7 @@ pub fn validate(check: &Check) -> Result<(), InputError> {
         family: None,
         allow_broadcast: false,
     };
-    expand(std::slice::from_ref(&check.target), &options, &NoLookup).map(|_| ())
+    build_plan(std::slice::from_ref(&check.target), &options, &NoLookup).map(|_| ())
 }
 
 fn one_check(
