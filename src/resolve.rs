@@ -55,6 +55,7 @@ impl Resolver for SystemResolver {
     }
 
     /// The system's interface list (`if_nameindex`), by name or by index.
+    #[cfg(unix)]
     fn interface_index(&self, zone: &Zone) -> Option<u32> {
         let interfaces = nix::net::if_::if_nameindex().ok()?;
         interfaces
@@ -64,6 +65,15 @@ impl Resolver for SystemResolver {
                 Zone::Name(name) => i.name().to_bytes() == name.as_bytes(),
             })
             .map(nix::net::if_::Interface::index)
+    }
+
+    /// Elsewhere a zone is taken by its index only (Windows names interfaces otherwise).
+    #[cfg(not(unix))]
+    fn interface_index(&self, zone: &Zone) -> Option<u32> {
+        match zone {
+            Zone::Index(index) => Some(*index),
+            Zone::Name(_) => None,
+        }
     }
 }
 

@@ -69,11 +69,19 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Descriptors the runtime opens for itself: the epoll instance, its waker, the signal
 /// socket pair (once per process) and the reactor's copy of it.
+#[cfg(unix)]
 const RUNTIME_DESCRIPTORS: usize = 5;
 
 /// tokio panics when it cannot open its signal socket pair (`ulimit -n 6`: exit 101 and a
 /// backtrace), so the runtime's descriptors are opened first, held at once and given back:
 /// too few is then the usual one-line error (exit 3). Nothing else opens files meanwhile.
+#[cfg_attr(
+    not(unix),
+    expect(
+        clippy::unnecessary_wraps,
+        reason = "Windows has no descriptor limit to meet"
+    )
+)]
 fn descriptors_for_runtime() -> std::io::Result<()> {
     #[cfg(unix)]
     {

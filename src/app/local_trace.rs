@@ -110,7 +110,11 @@ pub fn pause(tracing: Option<&mut Tracing>, pause: Duration) {
 
 /// Starts tracing new connections to the port (root; nftables).
 fn start(protocol: Transport, port: u16) -> Result<Session> {
-    if !nix::unistd::geteuid().is_root() {
+    #[cfg(unix)]
+    let root = nix::unistd::geteuid().is_root();
+    #[cfg(not(unix))]
+    let root = false;
+    if !root {
         return Err(Error::Environment(
             "--trace-firewall needs root (it adds a temporary nftables table)".into(),
         ));

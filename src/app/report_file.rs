@@ -8,6 +8,7 @@
 use crate::error::{Error, Result, printable};
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
+#[cfg(unix)]
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
@@ -31,7 +32,10 @@ impl ReportFile {
             )));
         }
         if std::fs::metadata(target).is_ok_and(|m| m.is_dir()) {
+            #[cfg(unix)]
             let is_dir = std::io::Error::from_raw_os_error(nix::libc::EISDIR);
+            #[cfg(not(unix))]
+            let is_dir = std::io::Error::from(std::io::ErrorKind::IsADirectory);
             return Err(cannot_write(&name, &is_dir));
         }
         let folder = match target.parent() {
@@ -82,9 +86,20 @@ impl Drop for ReportFile {
 
 /// Whether two paths name one file (device and inode, links followed); a path that does
 /// not exist yet is no file at all.
+#[cfg(unix)]
 pub fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Elsewhere (Windows): the same file when both paths resolve to the same canonical path
+/// (hard links are not told apart there).
+#[cfg(not(unix))]
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
 }
@@ -93,7 +108,8 @@ fn cannot_write(name: &str, e: &std::io::Error) -> Error {
     Error::Environment(format!("cannot write {name}: {e}"))
 }
 
-#[cfg(test)]
+// Symbolic links and inode comparisons: the tests are Unix's.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -10,7 +10,11 @@ struct Starved;
 
 impl Prober for Starved {
     async fn attempt(&self, _endpoint: &Endpoint, _wait: Duration) -> Result<Answer, Busy> {
-        Err(Busy(io::Error::from_raw_os_error(nix::libc::EMFILE)))
+        #[cfg(unix)]
+        let error = io::Error::from_raw_os_error(nix::libc::EMFILE);
+        #[cfg(not(unix))]
+        let error = io::Error::other("Too many open files");
+        Err(Busy(error))
     }
 }
 

@@ -220,6 +220,7 @@ pub fn errno_text(error: &io::Error) -> String {
 }
 
 /// The symbolic name of the errno values a probe meets.
+#[cfg(unix)]
 fn errno_name(code: i32) -> Option<&'static str> {
     use nix::libc;
     Some(match code {
@@ -242,6 +243,12 @@ fn errno_name(code: i32) -> Option<&'static str> {
         libc::EINVAL => "EINVAL",
         _ => return None,
     })
+}
+
+/// Elsewhere the system's own words name the error (Winsock codes are not errno values).
+#[cfg(not(unix))]
+fn errno_name(_code: i32) -> Option<&'static str> {
+    None
 }
 
 /// An ICMP error that this host's own stack generated about our probe is no answer from

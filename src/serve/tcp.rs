@@ -27,11 +27,18 @@ const MAX_PAUSE: Duration = Duration::from_millis(500);
 
 /// Whether an `accept` error means the process or the system is out of descriptors (or
 /// memory for them): the pending connection stays queued, so retrying at once would spin.
+#[cfg(unix)]
 fn out_of_descriptors(error: &io::Error) -> bool {
     matches!(
         error.raw_os_error(),
         Some(nix::libc::EMFILE | nix::libc::ENFILE | nix::libc::ENOBUFS | nix::libc::ENOMEM)
     )
+}
+
+/// Elsewhere the platform layer knows the system's codes for running out of resources.
+#[cfg(not(unix))]
+fn out_of_descriptors(error: &io::Error) -> bool {
+    crate::sys::is_busy(error)
 }
 
 /// Accepts connections on `listener` until the task is aborted.

@@ -8,16 +8,24 @@
 use super::{Action, Arrival, Shared, admit};
 use crate::model::Protocol;
 use crate::wire::responder::{self, Key, Refusal};
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 use nix::libc;
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 use nix::sys::socket::{
     ControlMessage, ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, sendmsg, setsockopt,
     sockopt,
 };
-use std::io::{self, IoSlice, IoSliceMut};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::io;
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+use std::io::{IoSlice, IoSliceMut};
+use std::net::{IpAddr, SocketAddr};
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+use std::net::{Ipv4Addr, Ipv6Addr};
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
@@ -31,6 +39,7 @@ pub struct Destination {
     pub interface: u32,
 }
 
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 /// Asks the kernel to report each datagram's destination address.
 pub fn enable(socket: &UdpSocket) -> io::Result<()> {
     let v6 = socket.local_addr()?.is_ipv6();
@@ -42,6 +51,7 @@ pub fn enable(socket: &UdpSocket) -> io::Result<()> {
     .map_err(io::Error::from)
 }
 
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 /// Receives one datagram into `buf`: its size, its source and where it was sent to (`None`
 /// when the kernel gave no packet info).
 async fn receive(
@@ -74,6 +84,7 @@ async fn receive(
         .await
 }
 
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 fn socket_addr(address: &SockaddrStorage) -> Option<SocketAddr> {
     if let Some(v4) = address.as_sockaddr_in() {
         return Some(SocketAddr::from((v4.ip(), v4.port())));
@@ -83,11 +94,12 @@ fn socket_addr(address: &SockaddrStorage) -> Option<SocketAddr> {
         .map(|v6| SocketAddr::from((v6.ip(), v6.port())))
 }
 
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 fn destination(cmsg: &ControlMessageOwned) -> Option<Destination> {
     match *cmsg {
         ControlMessageOwned::Ipv4PacketInfo(info) => Some(Destination {
             address: Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr)).into(),
-            interface: u32::try_from(info.ipi_ifindex).unwrap_or(0),
+            interface: index(info.ipi_ifindex),
         }),
         ControlMessageOwned::Ipv6PacketInfo(info) => Some(Destination {
             address: Ipv6Addr::from(info.ipi6_addr.s6_addr).into(),
@@ -97,6 +109,7 @@ fn destination(cmsg: &ControlMessageOwned) -> Option<Destination> {
     }
 }
 
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 /// Sends `reply` to `to` from the address the request was sent to.
 async fn send(
     socket: &UdpSocket,
@@ -150,11 +163,44 @@ async fn send(
         .await
 }
 
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 fn unicast(address: IpAddr) -> bool {
     match address {
         IpAddr::V4(a) => !(a.is_broadcast() || a.is_multicast() || a.is_unspecified()),
         IpAddr::V6(a) => !(a.is_multicast() || a.is_unspecified()),
     }
+}
+
+/// An interface index as the kernel's type gives it (signed on Linux, unsigned on macOS).
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn index<T: TryInto<u32>>(index: T) -> u32 {
+    index.try_into().unwrap_or(0)
+}
+
+/// Without packet info (Windows, FreeBSD for now) replies leave as the routing table
+/// decides: the responder still answers every request it admits.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+pub fn enable(_socket: &UdpSocket) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+async fn receive(
+    socket: &UdpSocket,
+    buf: &mut [u8],
+) -> io::Result<(usize, SocketAddr, Option<Destination>)> {
+    let (n, source) = socket.recv_from(buf).await?;
+    Ok((n, source, None))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+async fn send(
+    socket: &UdpSocket,
+    reply: &[u8],
+    to: SocketAddr,
+    _from: Option<Destination>,
+) -> io::Result<usize> {
+    socket.send_to(reply, to).await
 }
 
 /// Answers datagrams on `socket` until the task is aborted.
@@ -168,7 +214,7 @@ pub(super) async fn serve_udp(socket: UdpSocket, shared: &Shared) {
     let bound = socket
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    // Without packet info (never on Linux) replies leave as the routing table decides.
+    // Without packet info (never on Linux or macOS) replies leave as the routing table decides.
     let _ = enable(&socket);
     let mut buf = vec![0u8; 65_536];
     loop {

@@ -440,6 +440,7 @@ fn a_junit_path_that_cannot_be_written_fails_before_any_packet() {
 
 /// `check F --junit F` (by any spelling or link) is refused before anything is written,
 /// and a symbolic link at the report's path is replaced, never followed onto its target.
+#[cfg(unix)]
 #[test]
 fn the_junit_report_never_overwrites_the_check_file_nor_follows_a_link() {
     let _guard = listening();

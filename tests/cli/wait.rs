@@ -3,6 +3,7 @@
 //! unreachable is never "ready", and bad input.
 
 use super::probe::{UdpEcho, closed_tcp, closed_udp, listening, tcp_listener};
+#[cfg(target_os = "linux")]
 use super::pty::on_terminal;
 use super::{ipdiag, run};
 use std::net::{TcpListener, UdpSocket};
@@ -195,6 +196,7 @@ fn each_port_is_ready_by_its_own_protocol() {
 }
 
 /// Text without its terminal escape sequences (`ESC [ ... letter`).
+#[cfg(target_os = "linux")]
 pub(crate) fn without_escapes(text: &str) -> String {
     let mut out = String::new();
     let mut chars = text.chars();
@@ -212,6 +214,7 @@ pub(crate) fn without_escapes(text: &str) -> String {
     out
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn the_progress_line_is_cut_to_the_terminal_width() {
     // A 40-column pseudo-terminal (through `script`); the line would be about 80 wide.
