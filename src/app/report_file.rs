@@ -13,11 +13,14 @@ use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 /// A report being prepared: its temporary file exists until [`ReportFile::commit`] renames
-/// it into place; dropped before that, it is removed.
+/// it into place; dropped before that, it is removed. A target that is no regular file (a
+/// device such as `/dev/null` or `/dev/full`, a FIFO) is written in place instead: renaming
+/// over it would replace the device node itself (as root, with a regular file).
 #[derive(Debug)]
 pub struct ReportFile {
     target: PathBuf,
-    temporary: PathBuf,
+    /// `None`: the target is written in place.
+    temporary: Option<PathBuf>,
     file: Option<File>,
 }
 
@@ -38,6 +41,20 @@ impl ReportFile {
             let is_dir = std::io::Error::from(std::io::ErrorKind::IsADirectory);
             return Err(cannot_write(&name, &is_dir));
         }
+        if let Ok(meta) = std::fs::symlink_metadata(target)
+            && !meta.file_type().is_file()
+            && !meta.file_type().is_symlink()
+        {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(target)
+                .map_err(|e| cannot(&name, "open", &e))?;
+            return Ok(Self {
+                target: target.to_path_buf(),
+                temporary: None,
+                file: Some(file),
+            });
+        }
         let folder = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -54,10 +71,10 @@ impl ReportFile {
             .write(true)
             .create_new(true)
             .open(&temporary)
-            .map_err(|e| cannot_write(&name, &e))?;
+            .map_err(|e| cannot(&name, "create a file beside", &e))?;
         Ok(Self {
             target: target.to_path_buf(),
-            temporary,
+            temporary: Some(temporary),
             file: Some(file),
         })
     }
@@ -69,18 +86,33 @@ impl ReportFile {
             .file
             .take()
             .ok_or_else(|| Error::Environment(format!("cannot write {name}: already written")))?;
-        file.write_all(bytes)
+        let Some(temporary) = self.temporary.take() else {
+            // In place (a device, a FIFO): nothing to sync or rename.
+            return file
+                .write_all(bytes)
+                .and_then(|()| file.flush())
+                .map_err(|e| cannot_write(&name, &e));
+        };
+        let written = file
+            .write_all(bytes)
             .and_then(|()| file.sync_all())
-            .map_err(|e| cannot_write(&name, &e))?;
+            .map_err(|e| cannot_write(&name, &e));
         drop(file);
-        std::fs::rename(&self.temporary, &self.target).map_err(|e| cannot_write(&name, &e))
+        let renamed = written.and_then(|()| {
+            std::fs::rename(&temporary, &self.target).map_err(|e| cannot(&name, "rename onto", &e))
+        });
+        if renamed.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        renamed
     }
 }
 
 impl Drop for ReportFile {
     fn drop(&mut self) {
-        // After a commit the temporary name is gone and this fails harmlessly.
-        let _ = std::fs::remove_file(&self.temporary);
+        if let Some(temporary) = &self.temporary {
+            let _ = std::fs::remove_file(temporary);
+        }
     }
 }
 
@@ -105,7 +137,13 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 fn cannot_write(name: &str, e: &std::io::Error) -> Error {
-    Error::Environment(format!("cannot write {name}: {e}"))
+    cannot(name, "write", e)
+}
+
+/// `cannot write /dev/full: No space left on device (os error 28)`: the report's path and
+/// what failed (opening, creating, writing, renaming).
+fn cannot(name: &str, what: &str, e: &std::io::Error) -> Error {
+    Error::Environment(format!("cannot {what} {name}: {e}"))
 }
 
 // Symbolic links and inode comparisons: the tests are Unix's.

@@ -415,7 +415,7 @@ fn a_junit_path_that_cannot_be_written_fails_before_any_packet() {
         (
             missing.to_str().unwrap(),
             format!(
-                "cannot write {}: No such file or directory (os error 2)",
+                "cannot create a file beside {}: No such file or directory (os error 2)",
                 missing.display()
             ),
         ),
@@ -544,4 +544,34 @@ fn a_bad_file_is_exit_2_with_its_line_and_column() {
             "ipdiag: error: invalid --wait 'soon': expected a duration such as 250ms, 1s or 1.5s\n"
         )
     );
+}
+
+/// A device as the report (`/dev/full`, `/dev/null`) is written in place, never renamed
+/// over: as root a rename would replace the device node with a regular file. Writing to
+/// `/dev/full` fails after the checks ran, naming the path and what failed (exit 3).
+#[cfg(unix)]
+#[test]
+fn a_device_as_the_report_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let file = CheckFile::new(
+        "junit-device",
+        &format!(
+            "[[check]]\ntarget = \"127.0.0.1:{}\"\nexpect = \"closed\"\n",
+            closed_tcp()
+        ),
+    );
+    let (code, _, stderr) = run(&["check", file.path(), "--junit", "/dev/full"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            3,
+            "ipdiag: error: cannot write /dev/full: No space left on device (os error 28)\n"
+        )
+    );
+    let (code, _, stderr) = run(&["check", file.path(), "--junit", "/dev/null"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    for device in ["/dev/full", "/dev/null"] {
+        let kind = std::fs::symlink_metadata(device).unwrap().file_type();
+        assert!(kind.is_char_device(), "{device} is still a device");
+    }
 }
