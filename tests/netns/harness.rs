@@ -116,14 +116,15 @@ pub fn main(tests: &[NsTest]) -> ! {
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
-    if !ignored.is_empty() && !required && !args.list {
-        summarise(&unmet, ignored.len());
+    // The count of this run (a filter leaves some out), as cargo's own line gives it.
+    if !ignored.is_empty() && !required && !args.list && conclusion.num_ignored > 0 {
+        summarise(&unmet, conclusion.num_ignored);
     }
     conclusion.exit()
 }
 
 /// The lines after cargo's summary: how many were ignored and what brings them back.
-fn summarise(unmet: &BTreeSet<Need>, count: usize) {
+fn summarise(unmet: &BTreeSet<Need>, count: u64) {
     let packages: Vec<String> = unmet
         .iter()
         .filter(|n| n.tool().is_some())
