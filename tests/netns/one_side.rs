@@ -65,7 +65,7 @@ pub fn a_udp_server_that_never_answers_is_not_blamed_on_the_group_alone() {
     let port = ports::UDP_ECHO;
     let mut servers = Servers::default();
     servers.tcp(&bed.server, "0.0.0.0:22");
-    let got = servers.udp_mute(&bed.server, &format!("0.0.0.0:{port}"));
+    let got = servers.udp_silent_counting(&bed.server, &format!("0.0.0.0:{port}"));
     let (_, report) = doctor(&bed, &format!("{PUBLIC}:{port}"), &["--udp"]);
     assert_eq!(report["state"], "open|filtered", "{report}");
     let ranks = ranks(&report);

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -46,37 +46,27 @@ impl Servers {
 
     /// A UDP echo server on `addr` in `ns` (empty datagrams are echoed too).
     pub fn udp_echo(&mut self, ns: &str, addr: &str) -> &mut Self {
-        self.udp(ns, addr, true)
+        self.udp(ns, addr, true);
+        self
     }
 
     /// A UDP socket on `addr` in `ns` that takes every datagram and never answers (a DNS
     /// server that hangs).
     pub fn udp_silent(&mut self, ns: &str, addr: &str) -> &mut Self {
+        self.udp(ns, addr, false);
+        self
+    }
+
+    /// The tutorial's UDP server (`recvfrom`, never `sendto`), with the count of datagrams
+    /// it received.
+    pub fn udp_silent_counting(&mut self, ns: &str, addr: &str) -> Arc<AtomicU64> {
         self.udp(ns, addr, false)
     }
 
-    fn udp(&mut self, ns: &str, addr: &str, echo: bool) -> &mut Self {
+    /// A UDP server on `addr` in `ns`; returns the count of datagrams it received.
+    fn udp(&mut self, ns: &str, addr: &str, echo: bool) -> Arc<AtomicU64> {
         let addr: SocketAddr = addr.parse().expect("a socket address");
-        self.spawn(ns, move |stop, ready| {
-            let socket = UdpSocket::bind(addr).expect("bind in the namespace");
-            socket.set_read_timeout(Some(TICK)).expect("timeout");
-            ready.send(()).expect("the test waits");
-            let mut buf = vec![0u8; 65_536];
-            while !stop.load(Ordering::Relaxed) {
-                if let Ok((n, from)) = socket.recv_from(&mut buf)
-                    && echo
-                {
-                    let _ = socket.send_to(&buf[..n], from);
-                }
-            }
-        })
-    }
-
-    /// The tutorial's UDP server: receives every datagram with `recv_from` and never
-    /// answers. Returns the count of datagrams it received.
-    pub fn udp_mute(&mut self, ns: &str, addr: &str) -> Arc<std::sync::atomic::AtomicU64> {
-        let addr: SocketAddr = addr.parse().expect("a socket address");
-        let got = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let got = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&got);
         self.spawn(ns, move |stop, ready| {
             let socket = UdpSocket::bind(addr).expect("bind in the namespace");
@@ -84,8 +74,11 @@ impl Servers {
             ready.send(()).expect("the test waits");
             let mut buf = vec![0u8; 65_536];
             while !stop.load(Ordering::Relaxed) {
-                if socket.recv_from(&mut buf).is_ok() {
+                if let Ok((n, from)) = socket.recv_from(&mut buf) {
                     counter.fetch_add(1, Ordering::Relaxed);
+                    if echo {
+                        let _ = socket.send_to(&buf[..n], from);
+                    }
                 }
             }
         });
