@@ -1,7 +1,8 @@
 //! `ipdiag::plan::target::parse_target` (HOST, HOST:PORTS, [IPV6]:PORTS, CIDR:PORTS) on
 //! arbitrary text: never a panic; an accepted target keeps its trimmed text, written ports
-//! are never an empty list, brackets hold only an IPv6 address, and the target written back
-//! canonically (`[IPV6]:PORTS`, `HOST:PORTS`) re-parses to the same host and ports.
+//! are never an empty list, brackets hold only an IPv6 address or network, and the target
+//! written back canonically (`[IPV6]:PORTS`, `[IPV6NET]/LEN:PORTS`, `HOST:PORTS`) re-parses
+//! to the same host and ports.
 //! Run: `cargo +nightly fuzz run probe_target -- -max_total_time=60`.
 
 use ipdiag::plan::target::{HostSpec, parse_target};
@@ -14,13 +15,14 @@ pub fn run(data: &[u8]) {
     match parse_target(text) {
         Ok(t) => {
             assert_eq!(t.text, text.trim());
-            // Brackets are for IPv6 addresses only; an IPv6 network cannot carry a port.
+            // Brackets are for IPv6: an address, or a network carrying ports
+            // (`[2001:db8::]/64:80`, since `2001:db8::/64:80` cannot be told apart).
             let host = match &t.host {
                 HostSpec::Address(a) if a.is_ipv6() => format!("[{a}]"),
-                HostSpec::Network(n) if n.addr().is_ipv6() => {
-                    assert_eq!(t.ports, None, "{text:?}: an IPv6 network with ports");
-                    n.to_string()
+                HostSpec::Network(n) if n.addr().is_ipv6() && t.ports.is_some() => {
+                    format!("[{}]/{}", n.addr(), n.prefix_len())
                 }
+                HostSpec::Network(n) if n.addr().is_ipv6() => n.to_string(),
                 HostSpec::Name(name) => {
                     assert!(!name.is_empty() && !name.contains(':'), "{name:?}");
                     name.clone()

@@ -107,6 +107,11 @@ enum Flow {
 
 /// Deeper than this, a chain is not entered (the kernel refuses loops; nft allows 16 jumps).
 const MAX_DEPTH: usize = 32;
+/// Rules looked at in one walk at most. The kernel refuses loops, but a chain that jumps to
+/// the same chains from several rules is walked once per jump: a ruleset text (a fuzzer's,
+/// or a broken one) with such fan-out at every level would take 2^32 steps. Real rulesets
+/// need a few thousand; past this the walk stops and says so ("may apply").
+const MAX_STEPS: usize = 200_000;
 
 /// Walks `packet` through `set`; `assume` is a rule whose unknown match (or unknown
 /// action: then it drops) is taken as holding.
@@ -126,6 +131,7 @@ pub fn walk(set: &Ruleset, packet: &Packet, assume: Option<RuleId>) -> Walked {
         path: Vec::new(),
         entered: Vec::new(),
         unknowns: Vec::new(),
+        steps: 0,
     };
     for (_, _, base) in bases {
         walker.path.clear();
@@ -168,6 +174,8 @@ struct Walker<'a> {
     /// Every chain entered since the base chain.
     entered: Vec<usize>,
     unknowns: Vec<(RuleId, String)>,
+    /// Rules looked at so far ([`MAX_STEPS`]).
+    steps: usize,
 }
 
 impl Walker<'_> {
@@ -190,6 +198,14 @@ impl Walker<'_> {
     fn rules(&mut self, chain: &Chain, index: usize, depth: usize) -> Flow {
         for (r, rule) in chain.rules.iter().enumerate() {
             let id = (index, Some(r));
+            self.steps += 1;
+            if self.steps > MAX_STEPS {
+                if self.steps == MAX_STEPS + 1 {
+                    let what = format!("{MAX_STEPS} rules walked: the rest of the ruleset");
+                    self.unknowns.push((id, what));
+                }
+                return Flow::Fall;
+            }
             let action = match all(&rule.matches, self.packet) {
                 Holds::No => continue,
                 Holds::Yes => &rule.action,
@@ -259,6 +275,12 @@ impl Walker<'_> {
                     self.unknowns.push((id, what));
                     return None;
                 };
+                // A chain already being walked: a loop, which the kernel refuses to load.
+                if self.path.contains(&next) {
+                    let what = format!("{} jumps back to {target}: a loop", chain.name);
+                    self.unknowns.push((id, what));
+                    return None;
+                }
                 match self.chain(next, depth + 1) {
                     Flow::Fall if matches!(action, Action::Jump(_)) => None,
                     flow => Some(flow),
