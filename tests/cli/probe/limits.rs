@@ -1,12 +1,12 @@
 //! `ipdiag probe` when the process may open almost no files: exit 3 and one line, never a
-//! panic. Nothing is sent: the run stops before its first socket.
+//! panic. Nothing is sent: the run stops before its first socket. Unix only: `sh`, `ulimit`
+//! and a descriptor limit (Windows has none to set).
+#![cfg(unix)]
 
 use std::process::{Command, Stdio};
 
 /// At 6 and 7 descriptors tokio could not open its signal socket pair and panicked
-/// (exit 101 with a backtrace); 8 was already the clean error. Unix only: `sh`, `ulimit`
-/// and a descriptor limit (Windows has none to set).
-#[cfg(unix)]
+/// (exit 101 with a backtrace); 8 was already the clean error.
 #[test]
 fn too_few_descriptors_is_an_environment_error() {
     for limit in [6, 7, 8] {
