@@ -61,6 +61,9 @@ fn a_sweep_of_the_ephemeral_range_reports_no_phantom_open_port() {
 /// Runs ipdiag in a new network namespace (loopback up, ephemeral ports 40000-40009):
 /// (exit code, stdout), or `None` (the test skips) without the privileges for it.
 fn in_narrow_netns(args: &[&str]) -> Option<(i32, String)> {
+    if super::super::skip_off_linux("network namespaces (unshare -n) are Linux's") {
+        return None;
+    }
     let setup = "ip link set lo up && echo '40000 40009' > /proc/sys/net/ipv4/ip_local_port_range";
     let usable = Command::new("unshare")
         .args(["-n", "sh", "-c", setup])
