@@ -14,3 +14,4 @@ pub mod snmp;
 pub mod sockets;
 pub mod sysctl;
 pub mod verdict;
+pub mod watch;
