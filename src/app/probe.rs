@@ -79,7 +79,7 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         };
         writeln!(
             ctx.err,
-            "ipdiag: probing {} endpoint{}: {tcp} TCP by {method}, {other} UDP or unresolved; at most {:.0} probes/s{}, timeout {} ms, {} retries",
+            "ipdiag: probing {} endpoint{}: {tcp} TCP by {method}, {other} UDP or unresolved; at most {:.0} probes/s{}, timeout {} ms, at most {} retries as loss needs",
             request.plan.endpoints.len(),
             if request.plan.endpoints.len() == 1 {
                 ""

@@ -76,7 +76,7 @@ impl Default for CheckTiming {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(1),
-            retries: 3,
+            retries: crate::probe::timing::DEFAULT_MAX_RETRIES,
             count: 1,
             interval: Duration::from_millis(200),
         }

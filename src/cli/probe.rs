@@ -134,8 +134,9 @@ pub struct TimingArgs {
     /// The longest wait for an answer; shorter waits adapt to the measured RTT
     #[arg(short = 'w', long, default_value = "1s", value_name = "DURATION")]
     pub timeout: String,
-    /// The most retries for a silent port (used only as far as observed loss justifies)
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    /// The most retries for a silent port: one on a host that has lost nothing; once it
+    /// loses, as many as make missing an answer unlikely (1 in 100,000) at its measured loss
+    #[arg(long, default_value_t = crate::probe::timing::DEFAULT_MAX_RETRIES, value_name = "N")]
     pub retries: u32,
     /// Probes per second at most [default: 20000; loopback unpaced unless given]
     #[arg(long, value_name = "N")]

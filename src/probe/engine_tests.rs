@@ -201,16 +201,18 @@ async fn states_with_one_retry_for_silence_on_a_clean_host() {
 
 #[tokio::test(start_paused = true)]
 async fn observed_loss_buys_more_retries() {
-    // Port 1 answers only on the second send: the host has shown loss, so the silent
-    // port 2 probed after it gets every retry allowed (3), not the one of a clean host.
+    // Port 1 answers only on the second send: the host has shown loss (one send in two,
+    // by so small a sample), so the silent port 2 probed after it gets as many retries as
+    // that loss needs within --retries (3 here), not the one of a clean host.
     let fake = Fake::new(&[
         (1, Behaviour::AnswersSecondSend(MS(10))),
         (2, Behaviour::Silent),
     ]);
-    let config = EngineConfig {
+    let mut config = EngineConfig {
         concurrency: 1,
         ..EngineConfig::default()
     };
+    config.timing.max_retries = 3;
     let r = run_all(&fake, endpoints("198.51.100.7", [1, 2]), config).await;
     assert_eq!(
         (r[0].state, r[0].attempts, r[0].received),

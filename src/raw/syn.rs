@@ -29,7 +29,7 @@ use crate::probe::attempt::Answer;
 use crate::probe::rate::Pacer;
 use crate::probe::reason::{IcmpReport, Observation};
 use crate::probe::route::source_for;
-use crate::probe::timing::HostTiming;
+use crate::probe::timing::{HostTiming, LOSSY_FLOOR};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -306,9 +306,10 @@ impl<'a> Run<'a> {
             pending.retain(|&i| !self.slots[i].done);
             round += 1;
             // Loss seen: some port answered only a retry (a late answer to its first try
-            // is slowness, not loss). From then on the silent ports get every retry
-            // --retries allows, since each of their tries may have been lost too.
-            if round > self.config.timing.max_retries || (round > 1 && !self.retry_answered) {
+            // is slowness, not loss). From then on the silent ports get as many rounds as
+            // the loss measured on the hosts needs (`HostTiming::retries`), within
+            // --retries, since each of their tries may have been lost too.
+            if round > self.rounds_allowed() {
                 break;
             }
         }
@@ -318,6 +319,17 @@ impl<'a> Run<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The retry rounds the scan may run: one while no retry was answered; then what the
+    /// lossiest host's measured loss needs, at least `LOSSY_FLOOR`, within --retries.
+    fn rounds_allowed(&self) -> u32 {
+        let timing = &self.config.timing;
+        if !self.retry_answered {
+            return timing.max_retries.min(1);
+        }
+        let needed = self.hosts.values().map(|h| h.retries(timing)).max();
+        needed.unwrap_or(0).max(LOSSY_FLOOR).min(timing.max_retries)
     }
 
     /// Sends a SYN to each pending endpoint; returns when the last one left.

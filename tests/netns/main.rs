@@ -191,6 +191,12 @@ const TESTS: &[NsTest] = &[
     ),
     ns_test!(lone::a_name_that_never_resolved_shows_no_loss, Root, Ip),
     ns_test!(loss::a_sweep_under_ten_percent_loss_is_exact, Root, Ip, Nft),
+    ns_test!(
+        loss::a_sweep_under_thirty_percent_loss_is_exact_with_default_retries,
+        Root,
+        Ip,
+        Nft
+    ),
     ns_test!(nmap::reads_grepable_output),
     ns_test!(nmap::reads_the_xml_state_with_reason_and_sender),
     ns_test!(
