@@ -99,6 +99,8 @@ pub enum Problem {
     Broadcast(&'static str),
     #[error("{0} addresses is more than one run probes (at most 65536)")]
     TooManyAddresses(String),
+    #[error("{0} endpoints (with the targets before it) is more than one run probes (at most {1})")]
+    TooManyEndpoints(usize, usize),
     #[error("not an IPv{0} address (-{0} was given)")]
     WrongFamily(u8),
     #[error("ipdiag probes tcp and udp, not {0}")]

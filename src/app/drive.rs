@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Endpoint, ProbeResult, State};
+use crate::plan::endpoints::Endpoints;
 use crate::probe::attempt::Answer;
 use crate::probe::{EngineConfig, Event, SocketProber};
 use std::net::IpAddr;
@@ -121,29 +122,32 @@ pub async fn drive(
     responder: bool,
     observer: &mut impl Observer,
 ) -> Result<Vec<ProbeResult>> {
-    Ok(
-        drive_run(endpoints, unresolved, prober, engine, responder, observer)
-            .await?
-            .results,
-    )
+    let plan = Endpoints::listed(endpoints, unresolved.to_vec());
+    Ok(drive_run(&plan, prober, engine, responder, observer)
+        .await?
+        .results)
 }
 
-/// [`drive`], saying also whether Ctrl-C ended the run.
+/// [`drive`] for a plan that generates its endpoints (the engine takes them one by one as
+/// slots free up, and an event's endpoint is rebuilt from its index: a plan of millions of
+/// endpoints is never built, nor copied), saying also whether Ctrl-C ended the run.
 pub async fn drive_run(
-    endpoints: Vec<Endpoint>,
-    unresolved: &[Option<String>],
+    plan: &Endpoints,
     prober: SocketProber,
     engine: EngineConfig,
     responder: bool,
     observer: &mut (impl Observer + ?Sized),
 ) -> Result<Driven> {
-    let total = endpoints.len();
-    let plan = endpoints.clone();
+    let total = plan.len();
     let (events_tx, mut events) = mpsc::channel(EVENT_QUEUE);
     let (stop_tx, stop) = watch::channel(false);
     let stopped = stop.clone();
     let engine = tokio::spawn(crate::probe::run(
-        endpoints, prober, engine, events_tx, stop,
+        plan.iter(),
+        prober,
+        engine,
+        events_tx,
+        stop,
     ));
     let interrupt = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -162,12 +166,12 @@ pub async fn drive_run(
                 answer,
             }) => {
                 if let Some(endpoint) = plan.get(index) {
-                    observer.attempt(endpoint, seq, try_no, &answer)?;
+                    observer.attempt(&endpoint, seq, try_no, &answer)?;
                 }
             }
             Ok(Event::Done { index, mut result }) => {
-                if let Some(Some(message)) = unresolved.get(index) {
-                    result.error = Some(message.clone());
+                if let Some(message) = plan.unresolved(index) {
+                    result.error = Some(message.to_owned());
                 }
                 if responder && result.state == State::OpenFiltered {
                     result.state = State::Filtered;

@@ -15,7 +15,8 @@ use crate::error::{Error, InputError, LineError, Problem, Result};
 use crate::lines::{Line, LineReader, MAX_LINE};
 use crate::model::{Endpoint, Protocol};
 use crate::output::Format;
-use crate::plan::expand::{Plan, PlanOptions, build_plan};
+use crate::plan::endpoints::Endpoints;
+use crate::plan::expand::{PlanOptions, expand};
 use crate::plan::expect::Expected;
 use crate::plan::target::{HostSpec, TargetSpec, parse_target, parse_targets};
 use crate::probe::{EngineConfig, SocketProber};
@@ -35,7 +36,7 @@ pub const PROBE_DEFAULTS: Defaults = Defaults {
 
 /// Everything `probe` needs, parsed and checked.
 struct Request {
-    plan: Plan,
+    plan: Endpoints,
     engine: EngineConfig,
     payload: PayloadChoice,
     expect: Expected,
@@ -71,7 +72,7 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let request = request(args, ctx.format)?;
     if ctx.verbose > 0 {
         let tcp = request.tcp_count();
-        let other = request.plan.endpoints.len() - tcp;
+        let other = request.plan.len() - tcp;
         let method = if request.syn {
             "SYN scan (raw)"
         } else {
@@ -80,12 +81,8 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
         writeln!(
             ctx.err,
             "ipdiag: probing {} endpoint{}: {tcp} TCP by {method}, {other} UDP or unresolved; at most {:.0} probes/s{}, timeout {} ms, at most {} retries as loss needs",
-            request.plan.endpoints.len(),
-            if request.plan.endpoints.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
+            request.plan.len(),
+            if request.plan.len() == 1 { "" } else { "s" },
             request.engine.rate.unwrap_or(f64::INFINITY),
             if request.engine.pace_loopback || !request.any_loopback() {
                 ""
@@ -116,15 +113,12 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
 /// `ipdiag probe ADDRESS:PORT --loss-split` when this run counts UDP loss through the
 /// responder (`--responder -c N`, or `-c 0` until Ctrl-C): that measurement splits it by
 /// direction.
-fn loss_split_command(args: &ProbeArgs, plan: &Plan) -> Option<String> {
+fn loss_split_command(args: &ProbeArgs, plan: &Endpoints) -> Option<String> {
     let count = args.timing.count.unwrap_or(PROBE_DEFAULTS.count);
     if !args.responder.responder || count == 1 {
         return None;
     }
-    let mut udp = plan
-        .endpoints
-        .iter()
-        .filter(|e| e.protocol == Protocol::Udp);
+    let mut udp = plan.iter().filter(|e| e.protocol == Protocol::Udp);
     let first = udp.next()?;
     let target = match (first.address, udp.next()) {
         (Some(address), None) => SocketAddr::new(address, first.port).to_string(),
@@ -135,20 +129,19 @@ fn loss_split_command(args: &ProbeArgs, plan: &Plan) -> Option<String> {
 
 impl Request {
     fn tcp_count(&self) -> usize {
-        tcp_count(&self.plan.endpoints)
+        tcp_count(&self.plan)
     }
 
     fn any_loopback(&self) -> bool {
         self.plan
-            .endpoints
-            .iter()
-            .any(|e| e.address.is_some_and(|a| a.to_canonical().is_loopback()))
+            .count_where(|a, _| a.is_some_and(|a| a.to_canonical().is_loopback()))
+            > 0
     }
 }
 
 /// TCP endpoints with an address: the ones a SYN scan can take.
-fn tcp_count(endpoints: &[Endpoint]) -> usize {
-    endpoints.iter().filter(|e| takes_syn(e)).count()
+fn tcp_count(plan: &Endpoints) -> usize {
+    plan.count_where(|address, (_, protocol)| protocol == Protocol::Tcp && address.is_some())
 }
 
 pub(super) fn takes_syn(e: &Endpoint) -> bool {
@@ -158,7 +151,7 @@ pub(super) fn takes_syn(e: &Endpoint) -> bool {
 /// Whether TCP goes by raw SYN: asked for (`--raw`, which needs the privilege and one
 /// attempt per port), or picked for a large sweep when privileged and nothing needs a
 /// completed handshake (`--responder` reads the TCP banner).
-fn use_syn(args: &ProbeArgs, plan: &Plan, count: u32) -> Result<Syn> {
+fn use_syn(args: &ProbeArgs, plan: &Endpoints, count: u32) -> Result<Syn> {
     if args.raw && args.protocol.udp {
         return Err(Error::Usage(
             "--raw is a SYN scan, for TCP: UDP always goes by ordinary sockets (leave out --raw)"
@@ -187,7 +180,7 @@ fn use_syn(args: &ProbeArgs, plan: &Plan, count: u32) -> Result<Syn> {
     let eligible = !args.connect
         && count == 1
         && !args.responder.responder
-        && tcp_count(&plan.endpoints) >= AUTO_SYN_FROM;
+        && tcp_count(plan) >= AUTO_SYN_FROM;
     Ok(if !eligible {
         Syn::No
     } else if raw::privileged() {
@@ -233,7 +226,7 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         family,
         allow_broadcast: args.allow_broadcast,
     };
-    let plan = build_plan(&specs, &options, &SystemResolver)?;
+    let plan = expand(&specs, &options, &SystemResolver)?;
     let count = args.timing.count.unwrap_or(PROBE_DEFAULTS.count);
     let syn = use_syn(args, &plan, count)?;
     let syn_wanted_privilege = syn == Syn::WantedPrivilege;
@@ -323,7 +316,7 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         syn_demanded,
         syn_wanted_privilege: _,
     } = request;
-    let total = plan.endpoints.len();
+    let total = plan.len();
     // Only where someone sees it: a hidden bar still takes a lock per result.
     let visible = !live && !ctx.quiet && std::io::stderr().is_terminal();
     let progress = Progress::new(total, visible);
@@ -334,24 +327,12 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
     };
     let shown = Shown { live, all, hints };
     let mut stage = Stage::new(ctx, shown, progress, Adviser::new(cloud, source));
-    let Plan {
-        endpoints,
-        unresolved,
-    } = plan;
     let prober = SocketProber::new(payload).with_token(token);
     let driven = if syn {
         let probers = (prober, engine, responder);
-        syn_then_connect(endpoints, &unresolved, probers, &mut stage, !syn_demanded).await?
+        syn_then_connect(&plan, probers, &mut stage, !syn_demanded).await?
     } else {
-        drive_run(
-            endpoints,
-            &unresolved,
-            prober,
-            engine,
-            responder,
-            &mut stage,
-        )
-        .await?
+        drive_run(&plan, prober, engine, responder, &mut stage).await?
     };
     stage.finish(&driven, total, &verdict)
 }

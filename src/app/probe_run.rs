@@ -7,6 +7,7 @@ use super::probe::takes_syn;
 use super::probe_stage::Stage;
 use crate::error::{Error, Result};
 use crate::model::{Endpoint, ProbeResult};
+use crate::plan::endpoints::Endpoints;
 use crate::probe::{EngineConfig, SocketProber};
 use crate::raw::{self, SynConfig};
 use std::sync::Arc;
@@ -17,12 +18,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// that fails before its first result is a note, and every endpoint goes by ordinary
 /// sockets instead.
 pub(super) async fn syn_then_connect(
-    endpoints: Vec<Endpoint>,
-    unresolved: &[Option<String>],
+    plan: &Endpoints,
     (prober, engine, responder): (SocketProber, EngineConfig, bool),
     stage: &mut Stage<'_, '_>,
     fallback: bool,
 ) -> Result<Driven> {
+    // The SYN scan keeps a slot per endpoint: it takes the plan as a list.
+    let endpoints: Vec<Endpoint> = plan.iter().collect();
     let (raw_at, rest_at): (Vec<usize>, Vec<usize>) =
         (0..endpoints.len()).partition(|&i| takes_syn(&endpoints[i]));
     let pick = |at: &[usize]| at.iter().map(|&i| endpoints[i].clone()).collect::<Vec<_>>();
@@ -34,7 +36,7 @@ pub(super) async fn syn_then_connect(
     };
     let rest_unresolved: Vec<Option<String>> = rest_at
         .iter()
-        .map(|&i| unresolved.get(i).cloned().flatten())
+        .map(|&i| plan.unresolved(i).map(str::to_owned))
         .collect();
     let config = SynConfig {
         rate: engine.rate,
@@ -73,7 +75,8 @@ pub(super) async fn syn_then_connect(
                 "the SYN scan could not start ({e}); probing with ordinary connects"
             ))?;
             drop(raw_endpoints);
-            return drive_run(endpoints, unresolved, prober, engine, responder, stage).await;
+            drop(endpoints);
+            return drive_run(plan, prober, engine, responder, stage).await;
         }
         Err(e) => return Err(Error::Environment(format!("raw mode: {e}"))),
     };
@@ -92,7 +95,8 @@ pub(super) async fn syn_then_connect(
         merged[i] = r;
     }
     if !interrupted && !rest.is_empty() {
-        let others = drive_run(rest, &rest_unresolved, prober, engine, responder, stage).await?;
+        let rest = Endpoints::listed(rest, rest_unresolved);
+        let others = drive_run(&rest, prober, engine, responder, stage).await?;
         interrupted = others.interrupted;
         let others = others.results;
         // `drive` returns its results in plan order, so they pair up with their places

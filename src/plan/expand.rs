@@ -5,6 +5,7 @@
 //! run goes on. Broadcast and multicast destinations are refused unless allowed: a probe to
 //! them reaches many hosts at once.
 
+use super::endpoints::{Builder, Endpoints, distinct};
 use super::target::{HostSpec, TargetSpec};
 use crate::classify::classify;
 use crate::classify::port_spec::PortSelection;
@@ -16,8 +17,9 @@ use std::net::IpAddr;
 
 /// The most addresses one network target may expand to.
 const MAX_NETWORK_ADDRESSES: u128 = 65_536;
-/// The most endpoints one run may plan (memory stays in the hundreds of megabytes).
-const MAX_ENDPOINTS: usize = 4_000_000;
+/// The most endpoints one run may plan (a SYN scan and the results of a table still hold
+/// every endpoint).
+pub const MAX_ENDPOINTS: usize = 4_000_000;
 
 /// How targets expand.
 #[derive(Debug, Clone, Default)]
@@ -41,13 +43,31 @@ pub struct Plan {
     pub unresolved: Vec<Option<String>>,
 }
 
-/// Expands the targets.
+/// Expands the targets into a list (for runs of a few endpoints; [`expand`] generates them).
 pub fn build_plan(
     specs: &[TargetSpec],
     options: &PlanOptions,
     resolver: &dyn Resolver,
 ) -> Result<Plan, InputError> {
-    let mut plan = Plan::default();
+    let lazy = expand(specs, options, resolver)?;
+    let unresolved = (0..lazy.len())
+        .map(|i| lazy.unresolved(i).map(str::to_owned))
+        .collect();
+    Ok(Plan {
+        endpoints: lazy.iter().collect(),
+        unresolved,
+    })
+}
+
+/// Expands the targets into a plan that generates its endpoints when they are needed; each
+/// (address, port, protocol) once. More than [`MAX_ENDPOINTS`] is refused, counted before
+/// anything is built and named with the count.
+pub fn expand(
+    specs: &[TargetSpec],
+    options: &PlanOptions,
+    resolver: &dyn Resolver,
+) -> Result<Endpoints, InputError> {
+    let mut plan = Builder::default();
     for spec in specs {
         let selections = match &spec.ports {
             Some(ports) => ports.as_slice(),
@@ -62,45 +82,37 @@ pub fn build_plan(
                 return Err(InputError::new("target", &spec.text, problem));
             }
         };
-        let (addresses, failure) = addresses(spec, options, resolver)?;
-        let scope_id = scope_id(spec, resolver)?;
-        let host = spec.host_text();
-        let list: Vec<Option<IpAddr>> = if addresses.is_empty() {
-            vec![None]
-        } else {
-            addresses.into_iter().map(Some).collect()
-        };
-        for address in list {
-            for protocol in [Protocol::Tcp, Protocol::Udp] {
-                for selection in selections {
-                    if !wants(selection, protocol, options)? {
-                        continue;
-                    }
-                    for port in selection.ports.ports() {
-                        plan.endpoints.push(Endpoint {
-                            target: spec.text.clone(),
-                            host: host.clone(),
-                            address,
-                            port,
-                            protocol,
-                            scope_id,
-                        });
-                        plan.unresolved
-                            .push(address.is_none().then(|| failure.clone()).flatten());
-                    }
-                    if plan.endpoints.len() > MAX_ENDPOINTS {
-                        let count = plan.endpoints.len().to_string();
-                        return Err(InputError::new(
-                            "target",
-                            &spec.text,
-                            Problem::TooManyAddresses(count),
-                        ));
-                    }
+        let mut wanted = Vec::new();
+        for protocol in [Protocol::Tcp, Protocol::Udp] {
+            for selection in selections {
+                if wants(selection, protocol, options)? {
+                    wanted.push((selection, protocol));
                 }
             }
         }
+        let ports = distinct(
+            wanted
+                .iter()
+                .flat_map(|(s, protocol)| s.ports.ports().map(|port| (port, *protocol))),
+        );
+        let (addresses, failure) = addresses(spec, options, resolver)?;
+        let scope_id = scope_id(spec, resolver)?;
+        plan.target(
+            &spec.text,
+            spec.host_text(),
+            (failure, scope_id),
+            &addresses,
+            &ports,
+        );
+        if plan.len() > MAX_ENDPOINTS {
+            return Err(InputError::new(
+                "target",
+                &spec.text,
+                Problem::TooManyEndpoints(plan.len(), MAX_ENDPOINTS),
+            ));
+        }
     }
-    Ok(plan)
+    Ok(plan.finish())
 }
 
 /// The interface index of the target's zone (0 without one).
@@ -433,5 +445,56 @@ mod tests {
             ..tcp()
         };
         assert_eq!(plan(&["224.0.0.1:9"], &allowed).unwrap().endpoints.len(), 1);
+    }
+
+    #[test]
+    fn endpoints_named_twice_are_planned_once() {
+        let options = PlanOptions {
+            default_ports: parse_port_arg("1-3,1-3").unwrap(),
+            ..tcp()
+        };
+        assert_eq!(
+            summary(&plan(&["127.0.0.1"], &options).unwrap()),
+            [
+                "127.0.0.1 127.0.0.1:1/tcp",
+                "127.0.0.1 127.0.0.1:2/tcp",
+                "127.0.0.1 127.0.0.1:3/tcp"
+            ]
+        );
+        let p = plan(&["127.0.0.1:2,80", "127.0.0.0/30:80,2"], &options).unwrap();
+        assert_eq!(
+            summary(&p),
+            [
+                "127.0.0.1 127.0.0.1:2/tcp",
+                "127.0.0.1 127.0.0.1:80/tcp",
+                "127.0.0.0/30 127.0.0.2:80/tcp",
+                "127.0.0.0/30 127.0.0.2:2/tcp"
+            ]
+        );
+    }
+
+    #[test]
+    fn too_many_endpoints_are_counted_before_anything_is_built() {
+        let every = PlanOptions {
+            default_ports: parse_port_arg("-").unwrap(),
+            ..tcp()
+        };
+        assert_eq!(
+            plan(&["127.0.0.0/24"], &every).unwrap_err().to_string(),
+            "invalid target '127.0.0.0/24': 16645890 endpoints (with the targets before it) is more than one run probes (at most 4000000)"
+        );
+        let specs: Vec<TargetSpec> = (1..=61)
+            .map(|i| parse_target(&format!("127.0.1.{i}")).unwrap())
+            .collect();
+        let lazy = expand(&specs, &every, &FakeResolver).unwrap();
+        assert_eq!(lazy.len(), 3_997_635);
+        let mut more = specs;
+        more.push(parse_target("127.0.1.62").unwrap());
+        assert_eq!(
+            expand(&more, &every, &FakeResolver)
+                .unwrap_err()
+                .to_string(),
+            "invalid target '127.0.1.62': 4063170 endpoints (with the targets before it) is more than one run probes (at most 4000000)"
+        );
     }
 }

@@ -156,9 +156,10 @@ struct Task<'a> {
 /// Probes every endpoint; returns when all are done or `stop` turns true (then the
 /// endpoints in flight finish their current attempt and report, the rest are skipped), or at
 /// the deadline (the endpoints in flight report what they saw until then, the rest are
-/// skipped).
+/// skipped). Endpoints are taken from `endpoints` one at a time as slots free up, so a plan
+/// that generates them is never built whole.
 pub async fn run<P: Prober>(
-    endpoints: Vec<Endpoint>,
+    endpoints: impl IntoIterator<Item = Endpoint>,
     prober: P,
     config: EngineConfig,
     events: mpsc::Sender<Event>,

@@ -7,6 +7,7 @@
 mod count;
 mod errors;
 mod limits;
+mod plan;
 mod reset;
 mod sweep;
 
