@@ -392,11 +392,11 @@ fn port_lists_ranges_and_several_targets() {
     for (args, expected) in cases {
         assert_eq!(ports(&records(args).1), expected, "{args:?}");
     }
-    // Several targets come back in the order given.
+    // Several targets come back in the order given; one named twice is probed once.
     let targets = [c, o, c].map(|p| format!("127.0.0.1:{p}"));
     let (_, r) = records(&[&targets[0], &targets[1], &targets[2]]);
     let got: Vec<&str> = r.iter().map(|r| r["target"].as_str().unwrap()).collect();
-    assert_eq!(got, targets);
+    assert_eq!(got, targets[..2]);
 }
 
 /// A file in the temporary directory, unique to this test run.
