@@ -257,6 +257,7 @@ impl Endpoints {
             inner: Arc::clone(&self.inner),
             group: 0,
             next: 0,
+            batch: Vec::new().into_iter(),
         }
     }
 
@@ -316,18 +317,26 @@ impl IntoIterator for &Endpoints {
 }
 
 /// The endpoints of a plan in order, one at a time.
+///
+/// They are built [`BATCH`] at a time: built one by one between the engine's task
+/// allocations, each endpoint's small strings split a freed task's block and memory grew by
+/// about 3 KB an endpoint (a 65,535-port sweep peaked at 200 MB instead of 60).
 #[derive(Debug)]
 pub struct Iter {
     inner: Arc<Inner>,
     group: usize,
     /// The next index: into the group's ports, or into the list.
     next: usize,
+    /// Endpoints built and not yet taken.
+    batch: std::vec::IntoIter<Endpoint>,
 }
 
-impl Iterator for Iter {
-    type Item = Endpoint;
+/// Endpoints built at once by [`Iter`].
+const BATCH: usize = 4096;
 
-    fn next(&mut self) -> Option<Endpoint> {
+impl Iter {
+    /// The next endpoint, built.
+    fn build(&mut self) -> Option<Endpoint> {
         match &*self.inner {
             Inner::Groups(g) => loop {
                 let group = g.list.get(self.group)?;
@@ -343,6 +352,23 @@ impl Iterator for Iter {
                 Some(e)
             }
         }
+    }
+}
+
+impl Iterator for Iter {
+    type Item = Endpoint;
+
+    fn next(&mut self) -> Option<Endpoint> {
+        if let Some(e) = self.batch.next() {
+            return Some(e);
+        }
+        let mut batch = Vec::with_capacity(BATCH);
+        while batch.len() < BATCH {
+            let Some(e) = self.build() else { break };
+            batch.push(e);
+        }
+        self.batch = batch.into_iter();
+        self.batch.next()
     }
 }
 
