@@ -22,7 +22,7 @@ use crate::plan::expand::{Plan, PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::icmp::{PingOutcome, ping};
 use crate::probe::socket_prober::Nonces;
-use crate::probe::trace::{Hop, TraceConfig, trace};
+use crate::probe::trace::{Hop, Payloads, TraceConfig, trace};
 use crate::probe::{EngineConfig, SocketProber};
 use crate::resolve::SystemResolver;
 use crate::wire::payloads::{PayloadChoice, parse_payload, payload_for};
@@ -275,18 +275,23 @@ fn trace_each(
     token: Option<&[u8]>,
     wait: Duration,
 ) -> Vec<(SocketAddr, Protocol, tokio::task::JoinHandle<Vec<Hop>>)> {
-    let nonces = Nonces::default();
+    let nonces = std::sync::Arc::new(Nonces::default());
     endpoints
         .iter()
         .filter_map(|e| {
             let target = e.socket_addr()?;
+            let (choice, port, token) = (payload.clone(), e.port, token.map(<[u8]>::to_vec));
+            let nonces = std::sync::Arc::clone(&nonces);
+            let payload = Payloads::new(move || {
+                payload_for(&choice, port, nonces.next(), token.as_deref()).1
+            });
             let config = TraceConfig {
                 protocol: e.protocol,
                 max_hops: TRACE_MAX_HOPS,
                 queries: TRACE_QUERIES,
                 wait,
                 max_silent: TRACE_MAX_SILENT,
-                payload: payload_for(payload, e.port, nonces.next(), token).1,
+                payload,
             };
             let task = tokio::spawn(async move { trace(target, &config, |_| {}).await });
             Some((target, e.protocol, task))

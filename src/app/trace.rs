@@ -14,7 +14,7 @@ use crate::plan::duration::parse_duration;
 use crate::plan::expand::{PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::socket_prober::Nonces;
-use crate::probe::trace::{Hop, TraceConfig, trace};
+use crate::probe::trace::{Hop, Payloads, TraceConfig, trace};
 use crate::resolve::SystemResolver;
 use crate::wire::payloads::{parse_payload, payload_for};
 use std::net::SocketAddr;
@@ -158,7 +158,8 @@ fn request(args: &TraceArgs) -> Result<(Option<SocketAddr>, TraceConfig)> {
         .transpose()?
         .unwrap_or_default();
     let port = target.map_or(0, |t| t.port());
-    let (_, payload) = payload_for(&choice, port, Nonces::default().next(), None);
+    let nonces = Nonces::default();
+    let payload = Payloads::new(move || payload_for(&choice, port, nonces.next(), None).1);
     let config = TraceConfig {
         protocol,
         max_hops: args.max_hops,

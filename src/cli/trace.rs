@@ -17,7 +17,9 @@ out answers with ICMP time exceeded, so the path is the one the port's own packe
 network it belongs to (the provider and ASN from the embedded table), loss and RTT. The
 verdict says where replies stop: after a hop inside the target's cloud provider, with the
 server silent, the provider's edge drops it (the security group); before the provider's
-network, your own network or ISP blocks it. Ordinary sockets: no privileges needed.
+network, your own network or ISP blocks it. Every probe of a trace leaves from one source
+port, one after another, so routers that balance flows (ECMP) send them all down one path
+(Paris traceroute). Ordinary sockets: no privileges needed.
 Exit status: 0 when the destination port answered open, 1 otherwise, 2 on bad input.";
 
 /// Trace the path to a port: the hop where its packets stop, and whose network that is

@@ -57,6 +57,41 @@ impl Answer {
     }
 }
 
+/// How an attempt's packets leave: with the system's TTL, or a given one (`ipdiag trace`);
+/// from a port of the system's choosing, or from a given one that every probe of a trace
+/// shares (`SO_REUSEADDR`), so a router that balances flows by their ports sends them all
+/// down one path (Paris traceroute).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The TTL (hop limit) of the attempt's packets.
+    pub ttl: Option<u8>,
+    /// The local port the attempt's socket binds.
+    pub source_port: Option<u16>,
+}
+
+impl Outgoing {
+    /// Sets the TTL and binds the source port on a fresh socket for `target`.
+    pub fn apply(self, socket: &socket2::Socket, target: std::net::SocketAddr) -> io::Result<()> {
+        if let Some(ttl) = self.ttl {
+            if target.is_ipv6() {
+                socket.set_unicast_hops_v6(u32::from(ttl))?;
+            } else {
+                socket.set_ttl_v4(u32::from(ttl))?;
+            }
+        }
+        if let Some(port) = self.source_port {
+            socket.set_reuse_address(true)?;
+            let any: std::net::IpAddr = if target.is_ipv6() {
+                std::net::Ipv6Addr::UNSPECIFIED.into()
+            } else {
+                std::net::Ipv4Addr::UNSPECIFIED.into()
+            };
+            socket.bind(&std::net::SocketAddr::new(any, port).into())?;
+        }
+        Ok(())
+    }
+}
+
 /// Why an attempt could not even start: this host is out of a resource for now (file
 /// descriptors, buffers, local ports). Back-pressure, not a result: the engine waits for
 /// other attempts to finish and tries again.

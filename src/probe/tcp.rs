@@ -6,7 +6,7 @@
 //! connects to itself (TCP simultaneous open) and would look open: compared local and peer
 //! addresses catch it, and the attempt is made again from another port.
 
-use super::attempt::{Answer, Busy, is_busy};
+use super::attempt::{Answer, Busy, Outgoing, is_busy};
 use super::in_flight::{InFlight, is_own_probe};
 use super::reason::{Observation, SocketError, local_failure, socket_error};
 use super::udp::{icmp_observation, unsent};
@@ -37,18 +37,21 @@ const SELF_CONNECT_RETRIES: u32 = 16;
 /// our probes is made again (from another port, after a growing pause that breaks up
 /// probes meeting in step), never reported as the target's answer.
 pub async fn attempt(target: SocketAddr, wait: Duration) -> Result<Answer, Busy> {
-    attempt_with_ttl(target, wait, None).await
+    attempt_out(target, wait, Outgoing::default()).await
 }
 
-/// [`attempt`] with the SYN's TTL (hop limit) set: a router where it runs out answers with
-/// ICMP time exceeded, which the error queue reports (`ipdiag trace`).
-pub async fn attempt_with_ttl(
+/// [`attempt`] with the SYN's TTL (hop limit) and source port set: a router where the TTL
+/// runs out answers with ICMP time exceeded, which the error queue reports (`ipdiag
+/// trace`). The probes of a trace share one source port, one after another: the kernel
+/// takes an ICMP error for the connection only when the sequence number it quotes is this
+/// SYN's (`tcp_v4_err`), so a late error about an earlier probe is never this one's.
+pub async fn attempt_out(
     target: SocketAddr,
     wait: Duration,
-    ttl: Option<u8>,
+    out: Outgoing,
 ) -> Result<Answer, Busy> {
     for retry in 0..SELF_CONNECT_RETRIES {
-        if let Some(answer) = connect_once(target, wait, ttl).await? {
+        if let Some(answer) = connect_once(target, wait, out).await? {
             return Ok(answer);
         }
         tokio::time::sleep(Duration::from_millis(u64::from(retry + 1))).await;
@@ -65,9 +68,9 @@ pub async fn attempt_with_ttl(
 async fn connect_once(
     target: SocketAddr,
     wait: Duration,
-    ttl: Option<u8>,
+    out: Outgoing,
 ) -> Result<Option<Answer>, Busy> {
-    let socket = match new_socket(target, ttl) {
+    let socket = match new_socket(target, out) {
         Ok(socket) => socket,
         Err(e) => return unsent(target, e).map(Some),
     };
@@ -184,22 +187,11 @@ async fn with_banner(mut answer: Answer, stream: &TcpStream) -> Answer {
     answer
 }
 
-fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<Socket> {
+fn new_socket(target: SocketAddr, out: Outgoing) -> io::Result<Socket> {
     let socket = sys::new_socket(Domain::for_address(target), Type::STREAM, Protocol::TCP)?;
     sys::HERE.report_errors(&socket, target)?;
-    if let Some(ttl) = ttl {
-        set_ttl(&socket, target, ttl)?;
-    }
+    out.apply(&socket, target)?;
     Ok(socket)
-}
-
-/// Sets the TTL (IPv4) or the unicast hop limit (IPv6) of the socket's packets.
-pub fn set_ttl(socket: &Socket, target: SocketAddr, ttl: u8) -> io::Result<()> {
-    if target.is_ipv6() {
-        socket.set_unicast_hops_v6(u32::from(ttl))
-    } else {
-        socket.set_ttl_v4(u32::from(ttl))
-    }
 }
 
 /// A completed handshake: unless it is a self-connect, close with RST (`SO_LINGER` 0) so the

@@ -2,11 +2,25 @@
 //! where the TTL runs out answers with ICMP time exceeded (read from the socket error queue:
 //! ordinary sockets, no privileges), until the destination answers, a router rejects, or
 //! the replies stop.
+//!
+//! One path per trace (Paris traceroute): every probe of a trace carries the same flow,
+//! the same addresses, protocol and ports, so a router that balances flows by their hash
+//! (ECMP) sends them all the same way and the hops of one trace belong to one path. A
+//! socket holds the source port for the whole trace and each probe's socket binds it too
+//! (`SO_REUSEADDR`); the probes go one after another, since two connections cannot share
+//! a flow at once. What the hash does not read tells the probes apart: the TCP sequence
+//! number the kernel picks for each connect (and checks in the quote of an ICMP error),
+//! the nonce in each UDP probe's payload (checked against the error's quote).
 
+use super::attempt::Outgoing;
 use super::reason::{Observation, icmp_reason, judge};
 use super::{tcp, udp};
 use crate::model::{Protocol, Reason, State};
-use std::net::{IpAddr, SocketAddr};
+use socket2::{Domain, Socket, Type};
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How a trace runs.
@@ -22,8 +36,58 @@ pub struct TraceConfig {
     pub wait: Duration,
     /// Stop after this many hops in a row where nothing answered.
     pub max_silent: u8,
-    /// The UDP payload.
-    pub payload: Vec<u8>,
+    /// The UDP payload of each probe.
+    pub payload: Payloads,
+}
+
+/// Makes each UDP probe's payload: the same bytes, or ipdiag's request with a fresh nonce
+/// (which then tells the probes of a trace apart in the quotes of ICMP errors).
+#[derive(Clone)]
+pub struct Payloads(Arc<dyn Fn() -> Vec<u8> + Send + Sync>);
+
+impl Payloads {
+    /// Payloads made by `make`, once per probe.
+    pub fn new(make: impl Fn() -> Vec<u8> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(make))
+    }
+
+    /// The next probe's payload.
+    pub fn next(&self) -> Vec<u8> {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for Payloads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Payloads")
+    }
+}
+
+/// The flow of one trace: its source port, held by a socket that never sends, so no other
+/// program gets the port while the probes' own sockets come and go.
+pub struct Flow {
+    _holder: Socket,
+    port: u16,
+}
+
+impl Flow {
+    /// Reserves a source port for a trace to `target` by `protocol`.
+    pub fn reserve(target: SocketAddr, protocol: Protocol) -> io::Result<Self> {
+        let kind = match protocol {
+            Protocol::Tcp => Type::STREAM,
+            Protocol::Udp => Type::DGRAM,
+        };
+        let (holder, port) = hold_port(target.is_ipv6(), kind, true)?;
+        Ok(Self {
+            _holder: holder,
+            port,
+        })
+    }
+
+    /// The source port every probe of the trace leaves from.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
 }
 
 /// What one probe of a hop found.
@@ -80,6 +144,26 @@ impl Hop {
     }
 }
 
+/// Binds a socket of `kind` to a free port of the family (`v6`) and returns it with the
+/// port; `shared`: with `SO_REUSEADDR`, so sockets of the same flow may bind it too. While
+/// the socket is open, no other program gets the port.
+pub fn hold_port(v6: bool, kind: Type, shared: bool) -> io::Result<(Socket, u16)> {
+    let (domain, any): (Domain, IpAddr) = if v6 {
+        (Domain::IPV6, Ipv6Addr::UNSPECIFIED.into())
+    } else {
+        (Domain::IPV4, Ipv4Addr::UNSPECIFIED.into())
+    };
+    let socket = Socket::new(domain, kind, None)?;
+    socket.set_reuse_address(shared)?;
+    socket.bind(&SocketAddr::new(any, 0).into())?;
+    let port = socket
+        .local_addr()?
+        .as_socket()
+        .map(|a| a.port())
+        .ok_or_else(|| io::Error::other("the bound socket has no port"))?;
+    Ok((socket, port))
+}
+
 /// Traces the path to `target`, telling `on_hop` about each hop as it is done.
 pub async fn trace<F: FnMut(&Hop)>(
     target: SocketAddr,
@@ -87,22 +171,31 @@ pub async fn trace<F: FnMut(&Hop)>(
     mut on_hop: F,
 ) -> Vec<Hop> {
     let mut hops = Vec::new();
-    let mut silent_run = 0u8;
-    for ttl in 1..=config.max_hops {
-        let mut tasks = Vec::new();
-        for _ in 0..config.queries.max(1) {
-            let (protocol, wait, payload) = (config.protocol, config.wait, config.payload.clone());
-            tasks.push(tokio::spawn(async move {
-                probe(target, protocol, &payload, wait, ttl).await
-            }));
-        }
-        let mut probes = Vec::new();
-        for task in tasks {
-            probes.push(task.await.unwrap_or_else(|e| HopProbe {
+    let flow = match Flow::reserve(target, config.protocol) {
+        Ok(flow) => flow,
+        Err(e) => {
+            let probe = HopProbe {
                 from: None,
                 rtt: None,
-                answer: HopAnswer::Local(format!("the probe task failed: {e}")),
-            }));
+                answer: HopAnswer::Local(format!("cannot reserve a source port: {e}")),
+            };
+            let hop = Hop {
+                ttl: 1,
+                probes: vec![probe],
+            };
+            on_hop(&hop);
+            return vec![hop];
+        }
+    };
+    let mut silent_run = 0u8;
+    for ttl in 1..=config.max_hops {
+        let out = Outgoing {
+            ttl: Some(ttl),
+            source_port: Some(flow.port()),
+        };
+        let mut probes = Vec::new();
+        for _ in 0..config.queries.max(1) {
+            probes.push(probe(target, config, out).await);
         }
         let hop = Hop { ttl, probes };
         on_hop(&hop);
@@ -116,17 +209,12 @@ pub async fn trace<F: FnMut(&Hop)>(
     hops
 }
 
-/// One probe with this TTL.
-async fn probe(
-    target: SocketAddr,
-    protocol: Protocol,
-    payload: &[u8],
-    wait: Duration,
-    ttl: u8,
-) -> HopProbe {
+/// One probe leaving as `out` says.
+async fn probe(target: SocketAddr, config: &TraceConfig, out: Outgoing) -> HopProbe {
+    let (protocol, wait) = (config.protocol, config.wait);
     let answer = match protocol {
-        Protocol::Tcp => tcp::attempt_with_ttl(target, wait, Some(ttl)).await,
-        Protocol::Udp => udp::attempt_with_ttl(target, payload, wait, Some(ttl)).await,
+        Protocol::Tcp => tcp::attempt_out(target, wait, out).await,
+        Protocol::Udp => udp::attempt_out(target, &config.payload.next(), wait, out).await,
     };
     match answer {
         Ok(answer) => classify(target, protocol, &answer.observation, answer.rtt),

@@ -6,7 +6,7 @@
 //! full: type, code and sender). A fresh socket per attempt means a late reply to an earlier
 //! attempt can never be mistaken for this one's.
 
-use super::attempt::{Answer, Busy};
+use super::attempt::{Answer, Busy, Outgoing};
 use super::reason::{
     IcmpReport, Observation, SocketError, local_failure, own_stack_failure, socket_error,
 };
@@ -26,35 +26,38 @@ const REPLY_HEAD: usize = 64;
 
 /// Sends `payload` to `target` and waits at most `wait` for what comes back.
 pub async fn attempt(target: SocketAddr, payload: &[u8], wait: Duration) -> Result<Answer, Busy> {
-    attempt_with_ttl(target, payload, wait, None).await
+    attempt_out(target, payload, wait, Outgoing::default()).await
 }
 
-/// [`attempt`] with the datagram's TTL (hop limit) set (`ipdiag trace`).
+/// [`attempt`] with the datagram's TTL (hop limit) and source port set (`ipdiag trace`).
+/// An ICMP error is this datagram's only when it quotes this payload (as far as the
+/// sender quoted it): the probes of a trace share one flow, so a late error about an
+/// earlier probe reaches this socket too.
 ///
 /// Every way it can end is bounded by `wait`: an error on the socket is a result (or
 /// [`Busy`] for a local resource, which the engine retries a bounded time), and an error
 /// readiness without a queued error is cleared by reading `SO_ERROR`, so the loop never
 /// spins.
-pub async fn attempt_with_ttl(
+pub async fn attempt_out(
     target: SocketAddr,
     payload: &[u8],
     wait: Duration,
-    ttl: Option<u8>,
+    out: Outgoing,
 ) -> Result<Answer, Busy> {
-    attempt_via(sys::HERE, target, payload, wait, ttl).await
+    attempt_via(sys::HERE, target, payload, wait, out).await
 }
 
-/// [`attempt_with_ttl`] as `platform` reports errors (tests take another system's part).
+/// [`attempt_out`] as `platform` reports errors (tests take another system's part).
 pub(crate) async fn attempt_via(
     platform: Platform,
     target: SocketAddr,
     payload: &[u8],
     wait: Duration,
-    ttl: Option<u8>,
+    out: Outgoing,
 ) -> Result<Answer, Busy> {
     let start = Instant::now();
     // A failed connect() is the routing lookup saying no (ENETUNREACH): a result.
-    let socket = match socket_via(platform, target, ttl) {
+    let socket = match socket_via(platform, target, out) {
         Ok(socket) => socket,
         Err(e) => return unsent(target, e),
     };
@@ -66,7 +69,7 @@ pub(crate) async fn attempt_via(
                 wait,
             ));
         }
-        Ok(Err(e)) => return failed(platform, &socket, target, e, start.elapsed()),
+        Ok(Err(e)) => return failed(platform, &socket, (target, payload), e, start.elapsed()),
         Ok(Ok(_)) => {}
     }
     let mut buf = vec![0u8; 65536];
@@ -77,9 +80,9 @@ pub(crate) async fn attempt_via(
             return Ok(Answer::new(Observation::Silence, wait));
         };
         if let Err(e) = ready {
-            return failed(platform, &socket, target, e, start.elapsed());
+            return failed(platform, &socket, (target, payload), e, start.elapsed());
         }
-        if let Some(observation) = queued(platform, &socket, target, None) {
+        if let Some(observation) = queued(platform, &socket, (target, payload), None) {
             return Ok(Answer::new(observation, start.elapsed()));
         }
         match socket.try_recv(&mut buf) {
@@ -92,25 +95,27 @@ pub(crate) async fn attempt_via(
                 });
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return failed(platform, &socket, target, e, start.elapsed()),
+            Err(e) => return failed(platform, &socket, (target, payload), e, start.elapsed()),
         }
         if let Some(e) = take_socket_error(&socket) {
-            return failed(platform, &socket, target, e, start.elapsed());
+            return failed(platform, &socket, (target, payload), e, start.elapsed());
         }
     }
 }
 
 /// A connected, non-blocking UDP socket with the error queue on (and the TTL, if given).
 pub(crate) fn new_socket(target: SocketAddr, ttl: Option<u8>) -> io::Result<UdpSocket> {
-    socket_via(sys::HERE, target, ttl)
+    let out = Outgoing {
+        ttl,
+        source_port: None,
+    };
+    socket_via(sys::HERE, target, out)
 }
 
-fn socket_via(platform: Platform, target: SocketAddr, ttl: Option<u8>) -> io::Result<UdpSocket> {
+fn socket_via(platform: Platform, target: SocketAddr, out: Outgoing) -> io::Result<UdpSocket> {
     let socket = sys::new_socket(Domain::for_address(target), Type::DGRAM, Protocol::UDP)?;
     platform.report_errors(&socket, target)?;
-    if let Some(ttl) = ttl {
-        super::tcp::set_ttl(&socket, target, ttl)?;
-    }
+    out.apply(&socket, target)?;
     socket.connect(&target.into())?;
     UdpSocket::from_std(socket.into())
 }
@@ -131,10 +136,10 @@ pub(crate) fn take_socket_error(socket: &UdpSocket) -> Option<io::Error> {
 fn queued(
     platform: Platform,
     socket: &UdpSocket,
-    target: SocketAddr,
+    (target, sent): (SocketAddr, &[u8]),
     error: Option<&io::Error>,
 ) -> Option<Observation> {
-    let report = platform.icmp_report(socket, Transport::Udp, target, error)?;
+    let report = platform.icmp_report_of(socket, Transport::Udp, target, error, sent)?;
     Some(icmp_observation(report, target.ip(), || {
         socket.local_addr().ok().map(|a| a.ip())
     }))
@@ -182,11 +187,11 @@ pub(crate) fn unsent(target: SocketAddr, error: io::Error) -> Result<Answer, Bus
 fn failed(
     platform: Platform,
     socket: &UdpSocket,
-    target: SocketAddr,
+    (target, sent): (SocketAddr, &[u8]),
     error: io::Error,
     rtt: Duration,
 ) -> Result<Answer, Busy> {
-    if let Some(observation) = queued(platform, socket, target, Some(&error)) {
+    if let Some(observation) = queued(platform, socket, (target, sent), Some(&error)) {
         return Ok(Answer::new(observation, rtt));
     }
     if socket_error(&error) == SocketError::Refused {

@@ -4,7 +4,7 @@
 use super::filter::{sock_filters, to_ports};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::IpAddr;
 
 /// The receive buffer of the raw TCP socket: on loopback every reply arrives inside our
 /// own `sendto`, faster than a reader wakes; 32 MiB holds tens of thousands of them.
@@ -95,20 +95,7 @@ const MAX_PORTS: usize = super::filter::MAX_PORTS;
 /// to that port find no socket and the kernel answers a SYN-ACK with RST, ending the
 /// half-open handshake on the target.
 fn reserve_port(v6: bool) -> io::Result<(Socket, u16)> {
-    let (domain, any): (Domain, IpAddr) = if v6 {
-        (Domain::IPV6, Ipv6Addr::UNSPECIFIED.into())
-    } else {
-        (Domain::IPV4, Ipv4Addr::UNSPECIFIED.into())
-    };
-    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_cloexec(true)?;
-    socket.bind(&SocketAddr::new(any, 0).into())?;
-    let port = socket
-        .local_addr()?
-        .as_socket()
-        .map(|a| a.port())
-        .ok_or_else(|| io::Error::other("the reserved socket has no port"))?;
-    Ok((socket, port))
+    crate::probe::trace::hold_port(v6, Type::STREAM, false)
 }
 
 /// Receives one packet: its length and sender; `None` when none is waiting.
@@ -136,6 +123,7 @@ pub fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<Option<(usize, Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::{Ipv6Addr, SocketAddr};
     use std::time::{Duration, Instant};
 
     /// On IPv6 loopback a SYN from our reserved port to a closed port puts two segments on

@@ -67,6 +67,37 @@ pub struct QueuedError {
     pub icmp: Option<IcmpReport>,
     /// `ee_info`: the MTU for "fragmentation needed" / "packet too big".
     pub info: u32,
+    /// The start of what the error quotes of our packet past its transport header (a UDP
+    /// datagram's payload), as far as the sender quoted it: which of a socket's datagrams
+    /// the error is about.
+    pub quote: Quote,
+}
+
+/// The first bytes an ICMP error quotes of our packet's payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Quote {
+    bytes: [u8; Quote::MAX],
+    len: usize,
+}
+
+impl Quote {
+    /// Bytes kept: enough to tell one probe's nonce from another's.
+    pub const MAX: usize = 32;
+
+    /// The first [`Quote::MAX`] bytes of `quoted`.
+    pub fn new(quoted: &[u8]) -> Self {
+        let mut bytes = [0u8; Self::MAX];
+        let len = quoted.len().min(Self::MAX);
+        bytes[..len].copy_from_slice(&quoted[..len]);
+        Self { bytes, len }
+    }
+
+    /// Whether the quote could be of `sent`: it agrees with `sent` as far as it goes (a
+    /// router that quoted nothing past the header agrees with everything).
+    pub fn agrees_with(&self, sent: &[u8]) -> bool {
+        let n = self.len.min(sent.len());
+        self.bytes[..n] == sent[..n]
+    }
 }
 
 /// How a system tells a probe socket about the ICMP errors its packets caused.
@@ -106,9 +137,28 @@ impl Platform {
         target: SocketAddr,
         error: Option<&io::Error>,
     ) -> Option<IcmpReport> {
+        self.icmp_report_of(socket, protocol, target, error, &[])
+    }
+
+    /// [`Platform::icmp_report`] about the datagram whose payload was `sent`: a queued
+    /// error that quotes another payload (a late one about an earlier datagram of the same
+    /// flow, as a trace's probes share one) is taken and passed over.
+    pub fn icmp_report_of(
+        self,
+        socket: &impl AsSocket,
+        protocol: Protocol,
+        target: SocketAddr,
+        error: Option<&io::Error>,
+        sent: &[u8],
+    ) -> Option<IcmpReport> {
         let socket = SockRef::from(socket);
         if self.error_queue {
-            return take_queued(&socket).ok().flatten().and_then(|q| q.icmp);
+            while let Ok(Some(queued)) = take_queued(&socket) {
+                if queued.quote.agrees_with(sent) {
+                    return queued.icmp;
+                }
+            }
+            return None;
         }
         let code = error?.raw_os_error()?;
         // Which code a connect failed on an ICMP error with is not promised (the documents
@@ -139,6 +189,29 @@ impl Platform {
             Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
         });
         taken
+    }
+}
+
+#[cfg(test)]
+mod quote_tests {
+    use super::Quote;
+
+    #[test]
+    fn a_quote_agrees_with_the_payload_it_starts() {
+        let sent = b"IPDG\x02\x00nonce-1234";
+        assert!(Quote::new(sent).agrees_with(sent));
+        assert!(Quote::new(&sent[..6]).agrees_with(sent), "quoted in part");
+        assert!(
+            Quote::new(&[]).agrees_with(sent),
+            "nothing quoted past the header"
+        );
+        assert!(!Quote::new(b"IPDG\x02\x00nonce-9999").agrees_with(sent));
+        let long = [7u8; 100];
+        assert!(
+            Quote::new(&long).agrees_with(&long),
+            "kept up to Quote::MAX"
+        );
+        assert!(Quote::default().agrees_with(b""));
     }
 }
 

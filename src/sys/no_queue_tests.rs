@@ -5,6 +5,7 @@
 
 use super::{HERE, Platform};
 use crate::model::{Protocol, Reason, State};
+use crate::probe::attempt::Outgoing;
 use crate::probe::reason::{IcmpReport, Observation, judge};
 use crate::probe::udp::attempt_via;
 use std::net::{SocketAddr, UdpSocket};
@@ -35,7 +36,7 @@ fn thread_cpu() -> Option<Duration> {
 /// Runs one attempt and returns its observation with the CPU time it took.
 async fn probe(target: SocketAddr, wait: Duration) -> (Observation, Option<Duration>) {
     let before = thread_cpu();
-    let answer = attempt_via(NO_QUEUE, target, b"ipdiag", wait, None)
+    let answer = attempt_via(NO_QUEUE, target, b"ipdiag", wait, Outgoing::default())
         .await
         .expect("a socket is available");
     let used = thread_cpu()

@@ -29,22 +29,12 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 impl Chain {
     /// Builds the chain, or `None` (with the reason printed) when namespaces cannot be made.
     pub fn new(test: &str) -> Option<Chain> {
-        if !may_build(test) {
-            return None;
-        }
-        let id = format!(
-            "ipdt-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        let [c, r1, r2, r3, s] = namespaces(test, "ipdt", ["c", "r1", "r2", "r3", "s"])?;
         let chain = Chain {
-            client: format!("{id}-c"),
-            routers: [format!("{id}-r1"), format!("{id}-r2"), format!("{id}-r3")],
-            server: format!("{id}-s"),
+            client: c,
+            routers: [r1, r2, r3],
+            server: s,
         };
-        for ns in chain.all() {
-            run(&["ip", "netns", "add", ns]);
-        }
         chain.wire();
         Some(chain)
     }
@@ -56,17 +46,12 @@ impl Chain {
 
     fn wire(&self) {
         let [c, r1, r2, r3, s] = self.all();
-        for (a, a_dev, b, b_dev) in [
+        veths(&[
             (c, "c0", r1, "a0"),
             (r1, "a1", r2, "b0"),
             (r2, "b1", r3, "d0"),
             (r3, "d1", s, "s0"),
-        ] {
-            run(&[
-                "ip", "link", "add", a_dev, "netns", a, "type", "veth", "peer", "name", b_dev,
-                "netns", b,
-            ]);
-        }
+        ]);
         for (ns, dev, addr) in [
             (c, "c0", "198.51.100.2/24"),
             (r1, "a0", "198.51.100.1/24"),
@@ -79,9 +64,6 @@ impl Chain {
         ] {
             ip(ns, &format!("addr add {addr} dev {dev}"));
             ip(ns, &format!("link set {dev} up"));
-        }
-        for ns in self.all() {
-            ip(ns, "link set lo up");
         }
         ip(c, "route add default via 198.51.100.1");
         ip(r1, "route add default via 192.0.2.2");
@@ -125,12 +107,49 @@ impl Chain {
 
 impl Drop for Chain {
     fn drop(&mut self) {
-        for ns in self.all() {
-            // Best effort: a namespace that was never made is not an error here.
-            let _ = std::process::Command::new("ip")
-                .args(["netns", "del", ns])
-                .stderr(std::process::Stdio::null())
-                .status();
-        }
+        delete(&self.all());
+    }
+}
+
+/// Makes one namespace per suffix, named `PREFIX-PID-N-SUFFIX`, or `None` (with the reason
+/// printed) when namespaces cannot be made.
+pub fn namespaces<const N: usize>(
+    test: &str,
+    prefix: &str,
+    suffixes: [&str; N],
+) -> Option<[String; N]> {
+    if !may_build(test) {
+        return None;
+    }
+    let id = format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let names = suffixes.map(|s| format!("{id}-{s}"));
+    for ns in &names {
+        run(&["ip", "netns", "add", ns]);
+        ip(ns, "link set lo up");
+    }
+    Some(names)
+}
+
+/// A veth pair per `(namespace, device, namespace, device)`.
+pub fn veths(pairs: &[(&String, &str, &String, &str)]) {
+    for (a, a_dev, b, b_dev) in pairs {
+        run(&[
+            "ip", "link", "add", a_dev, "netns", a, "type", "veth", "peer", "name", b_dev, "netns",
+            b,
+        ]);
+    }
+}
+
+/// Deletes the namespaces (best effort: one that was never made is not an error here).
+pub fn delete(names: &[&String]) {
+    for ns in names {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", ns])
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }

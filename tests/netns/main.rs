@@ -23,6 +23,8 @@ mod delayline;
 #[cfg(target_os = "linux")]
 mod direction;
 #[cfg(target_os = "linux")]
+mod ecmp;
+#[cfg(target_os = "linux")]
 mod edge_icmp;
 #[cfg(target_os = "linux")]
 mod firewall;
@@ -42,6 +44,8 @@ mod no_route;
 mod one_side;
 #[cfg(target_os = "linux")]
 mod own_stack;
+#[cfg(target_os = "linux")]
+mod paris;
 #[cfg(target_os = "linux")]
 mod ping;
 #[cfg(target_os = "linux")]
@@ -345,6 +349,16 @@ const TESTS: &[NsTest] = &[
         Root,
         Ip,
         Nft
+    ),
+    ns_test!(
+        paris::every_probe_of_a_tcp_trace_takes_the_same_path,
+        Root,
+        Ip
+    ),
+    ns_test!(
+        paris::every_probe_of_a_udp_trace_takes_the_same_path,
+        Root,
+        Ip
     ),
 ];
 

@@ -33,9 +33,9 @@ pub fn enable(socket: &impl AsFd, v6: bool) -> io::Result<()> {
 
 /// Takes the oldest queued error, if any (never blocks).
 pub fn take(socket: &impl AsRawFd) -> io::Result<Option<QueuedError>> {
-    // The queued packet itself is not needed, only the control message; Linux wants at
-    // least one byte of buffer anyway.
-    let mut data = [0u8; 64];
+    // The data is what the error quotes of our packet past its transport header (for UDP
+    // the payload: which datagram it was about).
+    let mut data = [0u8; crate::sys::Quote::MAX];
     let mut iov = [IoSliceMut::new(&mut data)];
     let mut control = nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6);
     let flags = MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT;
@@ -45,6 +45,7 @@ pub fn take(socket: &impl AsRawFd) -> io::Result<Option<QueuedError>> {
             Err(Errno::EAGAIN) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+    let quoted = message.bytes;
     for cmsg in message.cmsgs().map_err(io::Error::from)? {
         let (ee, from) = match cmsg {
             ControlMessageOwned::Ipv4RecvErr(ee, addr) => (
@@ -69,6 +70,7 @@ pub fn take(socket: &impl AsRawFd) -> io::Result<Option<QueuedError>> {
             errno,
             icmp,
             info: ee.ee_info,
+            quote: crate::sys::Quote::new(data.get(..quoted).unwrap_or_default()),
         }));
     }
     Ok(None)
