@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ipdiag.exe under wine against Linux listeners on 127.0.0.1 (a Python TCP listener and
 # UDP echo, outside wine): probe, doctor, check and wait give the states and exit codes
-# Linux gives. Wine runs Winsock on the Linux stack, so this proves the Windows build, its
+# Linux gives; ping goes through IcmpSendEcho2 (wine's runs on a raw or ping socket). Wine runs Winsock on the Linux stack, so this proves the Windows build, its
 # process model and exit codes, not Windows' own network semantics (a UDP port
 # unreachable never reaches a wine process: a closed UDP port reads open|filtered here).
 # Needs scripts/wine/setup.sh and a built target/x86_64-pc-windows-gnu/debug/ipdiag.exe.
@@ -69,6 +69,17 @@ expect "wait for an open port" 0 "$(code win wait 127.0.0.1:"$open" --timeout 5s
 expect "wait for a closed port times out" 1 "$(code win wait 127.0.0.1:"$closed" --timeout 1s)"
 expect "wait hands over and passes the exit status" 7 \
   "$(code win wait 127.0.0.1:"$open" --timeout 5s -- cmd /c exit 7)"
+pinged() { # ping arguments -> "method sent received exit"
+  set +e
+  out=$(win ping "$@" --json 2>/dev/null)
+  rc=$?
+  set -e
+  echo "$out" | python3 -c \
+    'import json,sys; r=json.load(sys.stdin); print(r["method"], r["sent"], r["received"], end=" ")'
+  echo "$rc"
+}
+expect "ping 127.0.0.1 -c 3 (IcmpSendEcho2)" "iphlpapi 3 3 0" "$(pinged 127.0.0.1 -c 3 -i 100ms)"
+expect "ping ::1 (wine's Icmp6CreateFile is a stub): exit 3" 3 "$(code win ping ::1 -c 1)"
 expect "local is Linux's: exit 3" 3 "$(code win local --port 80)"
 expect "bad input: exit 2" 2 "$(code win probe 999.1.1.1:80)"
 exit "$failed"

@@ -35,11 +35,11 @@ pub fn run(args: &PingArgs, ctx: &mut Context<'_>) -> Result<u8> {
     if ctx.verbose > 0 {
         writeln!(
             ctx.err,
-            "ipdiag: pinging {address} through a {} socket: {} echo request{} {} ms apart, each waiting {} ms",
-            if pinger.method() == "raw" {
-                "raw"
-            } else {
-                "ping (unprivileged)"
+            "ipdiag: pinging {address} through {}: {} echo request{} {} ms apart, each waiting {} ms",
+            match pinger.method() {
+                "raw" => "a raw socket",
+                "iphlpapi" => "IcmpSendEcho2 (the IP Helper API: no Administrator needed)",
+                _ => "a ping (unprivileged) socket",
             },
             args.count,
             if args.count == 1 { "" } else { "s" },

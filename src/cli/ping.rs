@@ -11,7 +11,8 @@ Examples:
   ipdiag ping 2001:db8::1 --json
 
 ICMP echo through the kernel's unprivileged ping socket when net.ipv4.ping_group_range
-allows it, else a raw socket (root or CAP_NET_RAW). Many cloud security groups drop ICMP:
+allows it, else a raw socket (root or CAP_NET_RAW); on Windows IcmpSendEcho2, as ping.exe
+(no Administrator). Many cloud security groups drop ICMP:
 silence here does not prove the host is down; `ipdiag doctor` probes ports as well.
 Exit status: 0 when a reply came, 1 when none did, 2 on bad input, 3 when ICMP cannot be
 sent here.";

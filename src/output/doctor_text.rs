@@ -162,7 +162,11 @@ fn ping_text(p: &PingOutcome) -> String {
     if let Some(rtt) = p.rtt.stats() {
         let _ = write!(text, ", rtt {}", ms(rtt.avg));
     }
-    let _ = write!(text, " (ICMP echo, {} socket)", p.method);
+    let _ = write!(
+        text,
+        " (ICMP echo, {})",
+        super::ping_text::method_words(p.method)
+    );
     text
 }
 

@@ -40,11 +40,7 @@ pub fn echo_line(address: IpAddr, echo: Echo) -> String {
 
 /// The loss line and, when anything came back, the RTT line.
 pub fn summary(address: IpAddr, outcome: &PingOutcome, rtt: Option<&RttStats>) -> String {
-    let method = if outcome.method == "raw" {
-        "raw socket"
-    } else {
-        "ping socket"
-    };
+    let method = method_words(outcome.method);
     let mut out = format!(
         "--- {address}: {} sent, {} received, {:.1}% loss ({method})\n",
         outcome.sent,
@@ -59,6 +55,16 @@ pub fn summary(address: IpAddr, outcome: &PingOutcome, rtt: Option<&RttStats>) -
         );
     }
     out
+}
+
+/// How the echo requests went, in words: `raw socket`, `ping socket`, or Windows'
+/// `IcmpSendEcho2` (method `iphlpapi`).
+pub fn method_words(method: &str) -> &'static str {
+    match method {
+        "raw" => "raw socket",
+        "iphlpapi" => "IcmpSendEcho2",
+        _ => "ping socket",
+    }
 }
 
 /// Percent of requests without a reply.
@@ -76,7 +82,7 @@ pub struct PingRecord<'a> {
     pub host: &'a str,
     /// The address pinged.
     pub address: String,
-    /// `ping` (unprivileged ping socket) or `raw`.
+    /// `ping` (unprivileged ping socket), `raw`, or `iphlpapi` (Windows' `IcmpSendEcho2`).
     pub method: &'static str,
     /// Echo requests sent.
     pub sent: u32,

@@ -1,13 +1,20 @@
 //! ICMP echo ("is the host up at all?") without raw-socket code of our own: the kernel's
 //! unprivileged ping socket (`SOCK_DGRAM`/`IPPROTO_ICMP`, allowed by
 //! `net.ipv4.ping_group_range`) when permitted, else a raw socket when privileged. Either
-//! is driven through tokio's UDP socket type, which is only `sendto`/`recvfrom`.
+//! is driven through tokio's UDP socket type, which is only `sendto`/`recvfrom`. On Windows
+//! the IP Helper API (`IcmpSendEcho2`, no Administrator) sends and matches, on a blocking
+//! thread per request.
 
 use super::stats::RunningRtt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
+#[cfg(not(windows))]
+use std::net::SocketAddr;
 use std::time::Duration;
+#[cfg(not(windows))]
 use tokio::net::UdpSocket;
-use tokio::time::{Instant, sleep_until, timeout_at};
+#[cfg(not(windows))]
+use tokio::time::timeout_at;
+use tokio::time::{Instant, sleep_until};
 
 /// ICMPv4 echo request / reply types.
 const ECHO_REQUEST_V4: u8 = 8;
@@ -27,7 +34,7 @@ pub struct PingOutcome {
     pub received: u32,
     /// RTT statistics over the replies (running: `ping -c 0` never ends).
     pub rtt: RunningRtt,
-    /// `ping` (unprivileged ping socket) or `raw`.
+    /// `ping` (unprivileged ping socket), `raw`, or `iphlpapi` (Windows' `IcmpSendEcho2`).
     pub method: &'static str,
 }
 
@@ -78,25 +85,48 @@ pub struct Echo {
 /// An ICMP echo socket to one address, opened before anything is sent, so a caller can
 /// say "no privilege" before it prints a header. Needs a tokio runtime.
 pub struct Pinger {
-    socket: UdpSocket,
-    kind: Kind,
+    channel: Channel,
     address: IpAddr,
 }
 
+/// Where the echo requests go.
+enum Channel {
+    /// An ICMP socket (ping or raw).
+    #[cfg(not(windows))]
+    Socket(UdpSocket, Kind),
+    /// Windows' IP Helper API.
+    #[cfg(windows)]
+    Helper(std::sync::Arc<crate::sys::IcmpEcho>),
+}
+
 impl Pinger {
-    /// Opens the ping socket, else a raw socket. `Err` says why ICMP is not available.
+    /// Opens the ping socket, else a raw socket (Windows: an IP Helper handle). `Err` says
+    /// why ICMP is not available.
     pub fn open(address: IpAddr) -> Result<Self, String> {
-        let (socket, kind) = open(address)?;
-        Ok(Self {
-            socket,
-            kind,
-            address,
-        })
+        #[cfg(not(windows))]
+        let channel = {
+            let (socket, kind) = open(address)?;
+            Channel::Socket(socket, kind)
+        };
+        #[cfg(windows)]
+        let channel = Channel::Helper(std::sync::Arc::new(crate::sys::IcmpEcho::open(address)?));
+        Ok(Self { channel, address })
     }
 
-    /// `ping` (the unprivileged ping socket) or `raw`.
+    /// `ping` (the unprivileged ping socket), `raw`, or `iphlpapi`.
     pub const fn method(&self) -> &'static str {
-        if self.kind.raw { "raw" } else { "ping" }
+        match &self.channel {
+            #[cfg(not(windows))]
+            Channel::Socket(_, kind) => {
+                if kind.raw {
+                    "raw"
+                } else {
+                    "ping"
+                }
+            }
+            #[cfg(windows)]
+            Channel::Helper(_) => "iphlpapi",
+        }
     }
 
     /// Sends `count` echo requests `interval` apart, each waiting at most `wait` for its
@@ -108,13 +138,6 @@ impl Pinger {
         wait: Duration,
         each: &mut dyn FnMut(Echo),
     ) -> PingOutcome {
-        let Self {
-            socket,
-            kind,
-            address,
-        } = self;
-        let (kind, address) = (*kind, *address);
-        let target = SocketAddr::new(address, 0);
         let id = u16::try_from(std::process::id() & 0xffff).unwrap_or(0);
         let mut outcome = PingOutcome {
             sent: 0,
@@ -127,34 +150,58 @@ impl Pinger {
             sleep_until(next).await;
             next = Instant::now() + interval;
             let seq = u16::try_from(seq & 0xffff).unwrap_or(0);
-            let packet = echo_request(kind.v6, id, seq);
             outcome.sent += 1;
-            // Taken before the send: a thread descheduled between the send and the clock
-            // would make the round trip look shorter than the path is.
-            let start = Instant::now();
-            if socket.send_to(&packet, target).await.is_err() {
-                each(Echo { seq, rtt: None });
-                continue;
-            }
-            let deadline = start + wait;
-            let mut buf = [0u8; 1500];
-            let mut rtt = None;
-            while let Ok(Ok((n, from))) = timeout_at(deadline, socket.recv_from(&mut buf)).await {
-                if from.ip() == address && is_reply(kind, id, seq, buf.get(..n).unwrap_or_default())
-                {
-                    let elapsed = start.elapsed();
-                    outcome.received += 1;
-                    outcome.rtt.add(elapsed);
-                    rtt = Some(elapsed);
-                    break;
-                }
+            let rtt = self.echo(id, seq, wait).await;
+            if let Some(elapsed) = rtt {
+                outcome.received += 1;
+                outcome.rtt.add(elapsed);
             }
             each(Echo { seq, rtt });
         }
         outcome
     }
+
+    /// One echo request and the RTT of its reply (`None`: no reply within `wait`).
+    #[cfg(not(windows))]
+    async fn echo(&self, id: u16, seq: u16, wait: Duration) -> Option<Duration> {
+        let Channel::Socket(socket, kind) = &self.channel;
+        let (kind, address) = (*kind, self.address);
+        let packet = echo_request(kind.v6, id, seq);
+        // Taken before the send: a thread descheduled between the send and the clock
+        // would make the round trip look shorter than the path is.
+        let start = Instant::now();
+        socket
+            .send_to(&packet, SocketAddr::new(address, 0))
+            .await
+            .ok()?;
+        let deadline = start + wait;
+        let mut buf = [0u8; 1500];
+        while let Ok(Ok((n, from))) = timeout_at(deadline, socket.recv_from(&mut buf)).await {
+            if from.ip() == address && is_reply(kind, id, seq, buf.get(..n).unwrap_or_default()) {
+                return Some(start.elapsed());
+            }
+        }
+        None
+    }
+
+    /// One echo request through `IcmpSendEcho2` (which matches the reply itself) on a
+    /// blocking thread. Only a reply from the address pinged counts, as on Unix; an ICMP
+    /// error instead of the reply is no reply, as on Unix.
+    #[cfg(windows)]
+    async fn echo(&self, _id: u16, _seq: u16, wait: Duration) -> Option<Duration> {
+        let Channel::Helper(helper) = &self.channel;
+        let (helper, address) = (std::sync::Arc::clone(helper), self.address);
+        let answer = tokio::task::spawn_blocking(move || helper.send(address, PAYLOAD, None, wait))
+            .await
+            .ok()?;
+        let replied = crate::sys::echo_status(address.is_ipv6(), answer.status)
+            == crate::sys::EchoStatus::Reply
+            && answer.from == Some(address);
+        replied.then_some(answer.rtt)
+    }
 }
 
+#[cfg(not(windows))]
 fn open(address: IpAddr) -> Result<(UdpSocket, Kind), String> {
     let v6 = address.is_ipv6();
     let (socket, raw) = crate::sys::open_ping(address)?;

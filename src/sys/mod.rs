@@ -14,6 +14,7 @@
 //! decide states or format anything a user reads beyond its own refusals.
 
 mod codes;
+mod ip_status;
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -38,9 +39,15 @@ mod plain;
 
 pub use codes::{Failure, System, failure, icmp_error_info};
 pub use imp::{
-    hand_over, interfaces, is_superuser, known_mtu, new_socket, open_ping, port_facts,
-    raise_open_files, restore_open_files, sock_diag_dump, take_queued, want_path_mtu_discovery,
+    hand_over, interfaces, is_superuser, known_mtu, new_socket, port_facts, raise_open_files,
+    restore_open_files, sock_diag_dump, take_queued, want_path_mtu_discovery,
 };
+pub use ip_status::{EchoStatus, echo_status};
+// ICMP echo: an ICMP socket on Unix; Windows' IP Helper API (no Administrator needed).
+#[cfg(not(windows))]
+pub use imp::open_ping;
+#[cfg(windows)]
+pub use imp::{EchoAnswer, IcmpEcho};
 
 use crate::error::Error;
 use crate::model::Protocol;

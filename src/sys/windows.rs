@@ -17,11 +17,13 @@
 )]
 
 mod adapters;
+mod echo;
 
 pub use super::plain::{
     enable_error_queue, known_mtu, new_socket, sock_diag_dump, take_queued, want_path_mtu_discovery,
 };
 pub use adapters::interfaces;
+pub use echo::{EchoAnswer, IcmpEcho};
 
 use super::codes::icmp_error_info;
 use crate::classify::port::{FactSource, PortFacts};
@@ -148,11 +150,6 @@ pub fn port_facts() -> PortFacts {
         ephemeral: DYNAMIC_PORTS,
         ephemeral_source: FactSource::Default,
     }
-}
-
-/// ICMP echo through `IcmpSendEcho2` is not written yet.
-pub fn open_ping(_address: IpAddr) -> Result<(Socket, bool), String> {
-    Err("ICMP echo is not yet on Windows in ipdiag (IcmpSendEcho2 is planned)".into())
 }
 
 /// Windows has no descriptor limit; a connect takes a local port from the dynamic range,

@@ -21,7 +21,8 @@ mod wait;
 mod elsewhere;
 #[cfg(target_os = "linux")]
 mod local;
-#[cfg(target_os = "linux")]
+// ping: Linux's sockets, Windows' IcmpSendEcho2.
+#[cfg(any(target_os = "linux", windows))]
 mod ping;
 #[cfg(target_os = "linux")]
 mod raw;
