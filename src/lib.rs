@@ -64,6 +64,7 @@ pub mod classify;
 pub mod cli;
 pub mod diagnose;
 pub mod error;
+pub mod exporter;
 pub mod lines;
 pub mod local;
 pub mod model;

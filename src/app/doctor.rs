@@ -115,9 +115,10 @@ pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
     }
     let mut adviser = Adviser::new(request.cloud, request.source);
     // Ctrl-C ends the run at once: the pings and the trace would go on for seconds.
+    let mut quiet = Quiet;
     let gathered = runtime()?.block_on(async {
         tokio::select! {
-            gathered = gather(request) => gathered.map(Some),
+            gathered = gather(request, &mut quiet) => gathered.map(Some),
             _ = tokio::signal::ctrl_c() => Ok(None),
         }
     })?;
@@ -188,8 +189,39 @@ fn request(args: &DoctorArgs) -> Result<Request> {
     })
 }
 
+/// The exporter's `doctor` module: the planned endpoints probed with doctor's evidence
+/// (the control ports and canaries, ICMP echo; no trace), each diagnosed as `doctor` does.
+/// `observer` sees the asked endpoints' attempts.
+pub(super) async fn diagnosed(
+    plan: Plan,
+    engine: EngineConfig,
+    (payload, responder, token): (PayloadChoice, bool, Option<Vec<u8>>),
+    observer: &mut impl super::drive::Observer,
+) -> Result<Vec<(ProbeResult, crate::diagnose::Diagnosis)>> {
+    let addresses = distinct_addresses(&plan.endpoints);
+    let request = Request {
+        control: control_endpoints(&plan.endpoints, &addresses),
+        ping: addresses,
+        plan,
+        engine,
+        payload,
+        cloud: CloudChoice::Auto,
+        source: None,
+        responder,
+        token,
+        trace: false,
+    };
+    let gathered = gather(request, observer).await?;
+    let mut adviser = Adviser::new(CloudChoice::Auto, None);
+    let (_, diagnoses) = diagnose_asked(&gathered, &mut adviser, false);
+    Ok(gathered.asked.into_iter().zip(diagnoses).collect())
+}
+
 /// Probes the asked port, the control ports and ICMP echo, all at once.
-async fn gather(request: Request) -> Result<Gathered> {
+async fn gather(
+    request: Request,
+    asked_observer: &mut impl super::drive::Observer,
+) -> Result<Gathered> {
     let Request {
         plan,
         engine,
@@ -216,7 +248,7 @@ async fn gather(request: Request) -> Result<Gathered> {
         count: Some(1),
         ..engine.clone()
     };
-    let (mut quiet_asked, mut quiet_control) = (Quiet, Quiet);
+    let mut quiet_control = Quiet;
     let prober = SocketProber::new(payload).with_token(token);
     let asked = drive(
         plan.endpoints,
@@ -224,7 +256,7 @@ async fn gather(request: Request) -> Result<Gathered> {
         prober,
         engine,
         responder,
-        &mut quiet_asked,
+        asked_observer,
     );
     let control_prober = SocketProber::new(PayloadChoice::default());
     let control = drive(
@@ -305,18 +337,7 @@ fn write_report(
     strict: bool,
     ctx: &mut Context<'_>,
 ) -> Result<()> {
-    let mut all = g.asked.clone();
-    all.extend(g.control.iter().cloned());
-    let index = HostIndex::new(&all);
-    if !strict {
-        // A family this machine has no route for is a note while the name answers.
-        adviser.judge_names(&g.asked);
-    }
-    let diagnoses: Vec<_> = g
-        .asked
-        .iter()
-        .map(|r| adviser.diagnose(r, &index, ping_seen(&g.pings, r.endpoint.address)))
-        .collect();
+    let (index, diagnoses) = diagnose_asked(g, adviser, strict);
     let cloud_note = adviser.provider_note(g.asked.first().and_then(|r| r.endpoint.address));
     let reports: Vec<Asked<'_>> = g
         .asked
@@ -384,6 +405,28 @@ fn write_report(
         write!(ctx.out, "{}", doctor_text::render(&report, ctx.style))?;
     }
     Ok(())
+}
+
+/// Each asked result diagnosed with the control ports and the pings as evidence; the
+/// index of every result.
+fn diagnose_asked(
+    g: &Gathered,
+    adviser: &mut Adviser,
+    strict: bool,
+) -> (HostIndex, Vec<crate::diagnose::Diagnosis>) {
+    let mut all = g.asked.clone();
+    all.extend(g.control.iter().cloned());
+    let index = HostIndex::new(&all);
+    if !strict {
+        // A family this machine has no route for is a note while the name answers.
+        adviser.judge_names(&g.asked);
+    }
+    let diagnoses = g
+        .asked
+        .iter()
+        .map(|r| adviser.diagnose(r, &index, ping_seen(&g.pings, r.endpoint.address)))
+        .collect();
+    (index, diagnoses)
 }
 
 fn distinct_addresses(endpoints: &[Endpoint]) -> Vec<IpAddr> {

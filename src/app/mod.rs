@@ -9,6 +9,7 @@ mod checking;
 mod classify;
 mod doctor;
 mod drive;
+mod exporter;
 pub mod load;
 mod local;
 mod local_firewall;
@@ -72,6 +73,7 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
         Command::Trace(args) => trace::run(args, ctx),
         Command::Check(args) => check::run(args, ctx),
         Command::Wait(args) => wait::run(args, ctx),
+        Command::Exporter(args) => exporter::run(args, ctx),
         Command::Data(_) => meta::data(ctx),
         Command::Completions(args) => meta::completions(args, ctx),
         Command::Man(args) => meta::man(args, ctx),
@@ -110,6 +112,11 @@ fn formats(command: &Command) -> (&'static str, &'static [Format], &'static str)
             name,
             TEXT,
             "no report, only lines on stderr (its exit status tells)",
+        ),
+        Command::Exporter(_) => (
+            name,
+            TEXT,
+            "metrics over HTTP, only lines on stderr (no --format)",
         ),
         Command::Completions(_) => (name, TEXT, "a shell script"),
         Command::Man(_) => (name, TEXT, "a manual page (roff)"),

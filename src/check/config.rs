@@ -273,7 +273,7 @@ impl<'a> Reading<'a> {
 }
 
 /// The TOML reader's error in a piece of the file that starts at `offset`.
-fn toml_error(text: &str, offset: usize, e: &toml::de::Error) -> ConfigError {
+pub(crate) fn toml_error(text: &str, offset: usize, e: &toml::de::Error) -> ConfigError {
     let span = e
         .span()
         .map_or(offset..offset, |s| offset + s.start..offset + s.end);
@@ -490,7 +490,7 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-fn locate(text: &str, offset: usize, message: &str) -> ConfigError {
+pub(crate) fn locate(text: &str, offset: usize, message: &str) -> ConfigError {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

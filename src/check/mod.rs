@@ -5,7 +5,7 @@
 pub mod config;
 mod duplicate;
 pub mod expect;
-mod fields;
+pub(crate) mod fields;
 pub mod outcome;
 mod split;
 

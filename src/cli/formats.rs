@@ -79,6 +79,11 @@ const FORMATS: &[Formats] = &[
         jsonl: false,
     },
     Formats {
+        command: "exporter",
+        help: None,
+        jsonl: false,
+    },
+    Formats {
         command: "data",
         help: Some("Output format: table, or json (a JSON array)"),
         jsonl: false,

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod classify;
 pub mod doctor;
+pub mod exporter;
 pub mod formats;
 pub mod load;
 pub mod local;
@@ -95,6 +96,9 @@ pub enum Command {
     /// Wait until ports are open (or closed), then run a command
     #[command(after_help = wait::EXAMPLES)]
     Wait(wait::WaitArgs),
+    /// Prometheus exporter: probes as metrics, the blackbox exporter's /probe with ipdiag's causes
+    #[command(after_help = exporter::EXAMPLES)]
+    Exporter(exporter::ExporterArgs),
     /// The registries and prefix tables compiled in: sources, sizes and dates
     #[command(after_help = meta::DATA_EXAMPLES)]
     Data(meta::DataArgs),
@@ -120,6 +124,7 @@ impl Command {
             Self::Trace(_) => "trace",
             Self::Check(_) => "check",
             Self::Wait(_) => "wait",
+            Self::Exporter(_) => "exporter",
             Self::Data(_) => "data",
             Self::Completions(_) => "completions",
             Self::Man(_) => "man",

@@ -30,6 +30,7 @@ pub mod probe_json;
 pub mod probe_live;
 pub mod probe_table;
 pub mod probe_text;
+pub mod prometheus;
 pub mod serve_log;
 pub mod sizes_text;
 pub mod style;

@@ -54,9 +54,9 @@ impl Aggregate {
             observation => {
                 if !answer.late {
                     self.received += 1;
-                    if !answer.untimed {
-                        self.rtt.add(answer.rtt);
-                    }
+                }
+                if let Some(rtt) = answer.rtt_sample() {
+                    self.rtt.add(rtt);
                 }
                 self.last_answer = Some(observation.clone());
             }

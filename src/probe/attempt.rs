@@ -55,6 +55,11 @@ impl Answer {
             Observation::Silence | Observation::Local(_)
         )
     }
+
+    /// The RTT this answer is a sample of: a response neither late nor untimed (Karn).
+    pub fn rtt_sample(&self) -> Option<Duration> {
+        (self.is_response() && !self.late && !self.untimed).then_some(self.rtt)
+    }
 }
 
 /// How an attempt's packets leave: with the system's TTL, or a given one (`ipdiag trace`);

@@ -26,6 +26,11 @@ mod local;
 mod ping;
 #[cfg(target_os = "linux")]
 mod raw;
+// The exporter over HTTP (`http.rs`: its process and a GET): not yet run under wine.
+#[cfg(unix)]
+mod exporter;
+#[cfg(unix)]
+mod http;
 #[cfg(unix)]
 mod serve_pressure;
 #[cfg(target_os = "linux")]
