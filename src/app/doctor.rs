@@ -7,7 +7,7 @@ use super::drive::{Quiet, drive, runtime};
 use super::options::{Defaults, advice, engine_config, protocols, strict_addresses};
 use crate::classify::classify;
 use crate::cli::doctor::DoctorArgs;
-use crate::diagnose::hops::{HopSummary, summarise};
+use crate::diagnose::hops::{HopSummary, summarise_all};
 use crate::diagnose::names::all_as_expected;
 use crate::diagnose::path::{PathVerdict, verdict};
 use crate::diagnose::rules::CANARY_PORTS;
@@ -279,7 +279,7 @@ async fn gather(
         for (endpoint, protocol, task) in traces {
             if let Ok(hops) = task.await {
                 let verdict = verdict(endpoint.ip(), &hops);
-                let summaries = hops.iter().map(summarise).collect();
+                let summaries = summarise_all(&hops);
                 out.push(Traced {
                     endpoint,
                     protocol,

@@ -4,7 +4,7 @@
 use super::Context;
 use super::drive::runtime;
 use crate::cli::trace::TraceArgs;
-use crate::diagnose::hops::summarise;
+use crate::diagnose::hops::{summarise, summarise_all};
 use crate::diagnose::path::{PathVerdict, provider_of, verdict};
 use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result};
 use crate::model::{Protocol, State};
@@ -78,8 +78,10 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
         return Ok(super::check::EXIT_INTERRUPTED);
     };
     let found = verdict(target.ip(), &hops);
+    let summaries = summarise_all(&hops);
     if table {
-        write!(ctx.out, "{}", trace_text::footer(target, &hops, &found))?;
+        let footer = trace_text::footer(target, &hops, &summaries, &found);
+        write!(ctx.out, "{footer}")?;
     } else {
         let record = TraceRecord {
             target: &args.target,
@@ -89,7 +91,8 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
             provider: provider_of(target.ip()),
             hops: hops
                 .iter()
-                .map(|h| HopRecord::new(h, &summarise(h)))
+                .zip(&summaries)
+                .map(|(h, s)| HopRecord::new(h, s))
                 .collect(),
             destination: trace_text::destination(&found),
             verdict: VerdictRecord::from(&found),

@@ -139,12 +139,20 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str, style: Style) {
     }
 }
 
-/// `198.51.100.1 → 192.0.2.2 → 3.5.140.2 (aws) → * → *`: the first answer of each hop.
+/// `198.51.100.1 → 192.0.2.2 → 3.5.140.2 (aws) → * → *`: the first answer of each hop, and
+/// whether its router limits its ICMP.
 fn path_text(hops: &[HopSummary]) -> String {
-    let hop = |s: &HopSummary| match (s.addresses.first(), s.network) {
-        (None, _) => "*".to_owned(),
-        (Some(a), None) => a.to_string(),
-        (Some(a), Some((provider, _))) => format!("{a} ({provider})"),
+    let hop = |s: &HopSummary| {
+        let shown = match (s.addresses.first(), s.network) {
+            (None, _) => "*".to_owned(),
+            (Some(a), None) => a.to_string(),
+            (Some(a), Some((provider, _))) => format!("{a} ({provider})"),
+        };
+        if s.icmp_limited {
+            format!("{shown} (ICMP limited, not loss)")
+        } else {
+            shown
+        }
     };
     hops.iter().map(hop).collect::<Vec<_>>().join(" → ")
 }

@@ -79,8 +79,28 @@ fn hop_note(hop: &Hop) -> Option<String> {
     })
 }
 
-/// The closing lines: what the destination answered, and the verdict.
-pub fn footer(target: SocketAddr, hops: &[Hop], verdict: &PathVerdict) -> String {
+/// The closing lines: the hops whose silence is their router's own (ICMP limited), what
+/// the destination answered, and the verdict.
+pub fn footer(
+    target: SocketAddr,
+    hops: &[Hop],
+    summaries: &[HopSummary],
+    verdict: &PathVerdict,
+) -> String {
+    let mut out = String::new();
+    for (hop, s) in hops.iter().zip(summaries).filter(|(_, s)| s.icmp_limited) {
+        let unanswered = hop.probes.iter().filter(|p| p.rtt.is_none()).count();
+        let what = if unanswered == hop.probes.len() {
+            "no probe answered".to_owned()
+        } else {
+            format!("{unanswered} of {} probes unanswered", hop.probes.len())
+        };
+        let _ = writeln!(
+            out,
+            "hop {}: {what}, yet later hops answer: its router limits (or does not send) ICMP time exceeded; not loss on the path",
+            s.ttl
+        );
+    }
     let silent = hops.iter().rev().take_while(|h| h.silent()).count();
     let destination = if let PathVerdict::Reached { state, reason, .. } = verdict {
         format!("{state} ({reason})")
@@ -90,7 +110,11 @@ pub fn footer(target: SocketAddr, hops: &[Hop], verdict: &PathVerdict) -> String
     } else {
         "no answer".to_owned()
     };
-    format!("destination {target}: {destination}\nverdict: {verdict}\n")
+    let _ = write!(
+        out,
+        "destination {target}: {destination}\nverdict: {verdict}\n"
+    );
+    out
 }
 
 /// `ipdiag trace --json`.
@@ -129,6 +153,9 @@ pub struct HopRecord {
     pub loss_pct: f64,
     /// RTT over the answers; `null` when none came.
     pub rtt_ms: Option<RttRecord>,
+    /// A later hop answered more of its probes: this hop's unanswered probes are its router
+    /// limiting (or not sending) ICMP, not loss on the path.
+    pub icmp_limited: bool,
     /// Every probe.
     pub probes: Vec<ProbeRecord>,
 }
@@ -192,6 +219,7 @@ impl HopRecord {
             asn: s.network.map(|(_, asn)| asn),
             loss_pct: (s.loss_pct * 10.0).round() / 10.0,
             rtt_ms: s.rtt.as_ref().map(RttRecord::from),
+            icmp_limited: s.icmp_limited,
             probes: hop.probes.iter().map(ProbeRecord::from).collect(),
         }
     }
@@ -263,7 +291,7 @@ pub fn destination(verdict: &PathVerdict) -> Option<DestinationRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnose::hops::summarise;
+    use crate::diagnose::hops::{summarise, summarise_all};
     use crate::model::{Reason, State};
     use std::time::Duration;
 
@@ -336,7 +364,7 @@ mod tests {
             },
         ];
         let verdict = crate::diagnose::path::verdict(target.ip(), &hops);
-        let text = footer(target, &hops, &verdict);
+        let text = footer(target, &hops, &summarise_all(&hops), &verdict);
         assert!(
             text.starts_with("destination 3.5.141.10:7890: no answer (1 silent hop at the end)\nverdict: replies stop after hop 1 (3.5.140.2, aws)"),
             "{text}"
@@ -344,5 +372,55 @@ mod tests {
         let record = VerdictRecord::from(&verdict);
         assert_eq!(record.kind, "dropped_at_edge");
         assert_eq!(record.last_hop.map(|p| p.ttl), Some(1));
+    }
+
+    #[test]
+    fn a_hop_whose_router_limits_its_icmp_is_labelled_in_the_footer_and_the_json() {
+        let target: SocketAddr = "203.0.113.10:7890".parse().unwrap();
+        let te = |from| answered(from, 1, HopAnswer::TimeExceeded);
+        let hops = vec![
+            Hop {
+                ttl: 1,
+                probes: vec![te("198.51.100.1"), te("198.51.100.1")],
+            },
+            Hop {
+                ttl: 2,
+                probes: vec![silent(), silent()],
+            },
+            Hop {
+                ttl: 3,
+                probes: vec![te("192.0.2.9"), silent()],
+            },
+            Hop {
+                ttl: 4,
+                probes: vec![
+                    answered(
+                        "203.0.113.10",
+                        1,
+                        HopAnswer::Destination(State::Open, Reason::SynAck),
+                    ),
+                    answered(
+                        "203.0.113.10",
+                        1,
+                        HopAnswer::Destination(State::Open, Reason::SynAck),
+                    ),
+                ],
+            },
+        ];
+        let summaries = summarise_all(&hops);
+        let verdict = crate::diagnose::path::verdict(target.ip(), &hops);
+        assert_eq!(
+            footer(target, &hops, &summaries, &verdict),
+            "hop 2: no probe answered, yet later hops answer: its router limits (or does not send) ICMP time exceeded; not loss on the path\n\
+             hop 3: 1 of 2 probes unanswered, yet later hops answer: its router limits (or does not send) ICMP time exceeded; not loss on the path\n\
+             destination 203.0.113.10:7890: open (syn-ack)\n\
+             verdict: the destination answered at hop 4: open (syn-ack)\n"
+        );
+        let records: Vec<bool> = hops
+            .iter()
+            .zip(&summaries)
+            .map(|(h, s)| HopRecord::new(h, s).icmp_limited)
+            .collect();
+        assert_eq!(records, [false, true, true, false]);
     }
 }

@@ -33,6 +33,8 @@ mod firewall_trace;
 #[cfg(target_os = "linux")]
 mod harness;
 #[cfg(target_os = "linux")]
+mod icmp_limit;
+#[cfg(target_os = "linux")]
 mod lone;
 #[cfg(target_os = "linux")]
 mod loss;
@@ -359,6 +361,12 @@ const TESTS: &[NsTest] = &[
         paris::every_probe_of_a_udp_trace_takes_the_same_path,
         Root,
         Ip
+    ),
+    ns_test!(
+        icmp_limit::a_router_limiting_its_icmp_is_labelled_and_the_verdict_stands,
+        Root,
+        Ip,
+        Nft
     ),
 ];
 
