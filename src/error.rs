@@ -275,6 +275,15 @@ pub enum Error {
         /// The system's reason.
         source: io::Error,
     },
+    /// An input file that is not what the command reads (`merge`: not an ipdiag report,
+    /// or a report of another schema version).
+    #[error("{path}: {message}")]
+    Report {
+        /// The path as the user gave it.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The environment refused: no privileges, a resource the run cannot do without.
     #[error("{0}")]
     Environment(String),
@@ -291,7 +300,8 @@ impl Error {
             | Error::InputLine { .. }
             | Error::Config { .. }
             | Error::Usage(_)
-            | Error::Read { .. } => EXIT_USAGE,
+            | Error::Read { .. }
+            | Error::Report { .. } => EXIT_USAGE,
             Error::Write(_) => EXIT_FAILURE,
             Error::Environment(_) => EXIT_ENVIRONMENT,
         }

@@ -67,6 +67,7 @@ pub mod error;
 pub mod exporter;
 pub mod lines;
 pub mod local;
+pub mod merge;
 pub mod model;
 pub mod output;
 pub mod plan;

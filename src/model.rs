@@ -3,7 +3,7 @@
 //! This module holds data only: no I/O, no formatting beyond the canonical words that
 //! JSON, CSV and tables all print, so the words cannot drift between output formats.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What kind of address this is, in one word a user understands.
@@ -137,7 +137,7 @@ impl fmt::Display for Protocol {
 }
 
 /// The state of a probed port, in nmap's words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum State {
     /// Something answered: a TCP handshake or a UDP reply.
     #[serde(rename = "open")]

@@ -12,7 +12,7 @@ use crate::cli::check::CheckArgs;
 use crate::diagnose::HostIndex;
 use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result, escaped};
 use crate::model::ProbeResult;
-use crate::output::check_json::{CheckRunRecord, check_record};
+use crate::output::check_json::{CheckRunRecord, SCHEMA_VERSION, check_record};
 use crate::output::check_report::{CheckView, summary_line};
 use crate::output::json_stream::JsonStream;
 use crate::output::{Format, check_github, check_junit, check_table};
@@ -54,6 +54,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     if args.concurrency == 0 {
         return Err(InputError::new("--concurrency", "0", Problem::NotPositive).into());
     }
+    let vantage = vantage(args.vantage.as_deref())?;
     let (cloud, source) = advice(&args.advice)?;
     // Opened before any packet: a report that cannot be written fails the run now, not
     // after the probing, when the results would be lost.
@@ -101,14 +102,21 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let mut adviser = Adviser::new(cloud, source);
     let views = views(&file.checks, &report.outcomes, &mut adviser);
     if let Some(junit) = junit {
-        let xml = check_junit::render(&views, &path, report.elapsed)?;
+        let xml = check_junit::render(&views, &path, &vantage, report.elapsed)?;
         junit.commit(xml.as_bytes())?;
     }
     if on_github {
         write!(ctx.err, "{}", check_github::annotations(&views, &path))?;
     }
     if !ctx.quiet {
-        write_report(&views, &report, &path, ctx)?;
+        let sources = sources(&views, &mut adviser);
+        let run = Run {
+            report: &report,
+            path: &path,
+            vantage: &vantage,
+            sources,
+        };
+        write_report(&views, &run, ctx)?;
     }
     Ok(if report.interrupted {
         EXIT_INTERRUPTED
@@ -117,6 +125,43 @@ pub fn run(args: &CheckArgs, ctx: &mut Context<'_>) -> Result<u8> {
     } else {
         EXIT_FAILURE
     })
+}
+
+/// Where this run is: `--vantage NAME`, else the system's host name (no DNS lookup), else
+/// `unknown`. An empty name is refused: it would name no place in `ipdiag merge`.
+fn vantage(given: Option<&str>) -> Result<String> {
+    match given {
+        Some(name) if name.trim().is_empty() => {
+            Err(InputError::new("--vantage", name, Problem::Empty).into())
+        }
+        Some(name) => Ok(name.to_owned()),
+        None => Ok(crate::sys::host_name().unwrap_or_else(|| "unknown".to_owned())),
+    }
+}
+
+/// This machine's source addresses towards the addresses the run probed, each once, in
+/// order (a routing lookup per address, no packet).
+fn sources(views: &[CheckView<'_>], adviser: &mut Adviser) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for view in views {
+        for (row, _) in view.rows() {
+            let from = adviser.sends_from(row.result.endpoint.address);
+            if let Some(text) = from.map(|a| a.to_string())
+                && !seen.contains(&text)
+            {
+                seen.push(text);
+            }
+        }
+    }
+    seen
+}
+
+/// What the report says about the run besides the checks.
+struct Run<'a> {
+    report: &'a Report,
+    path: &'a str,
+    vantage: &'a str,
+    sources: Vec<String>,
 }
 
 /// Reads and checks the file: every problem is exit 2 with `FILE:LINE:COLUMN`, before any
@@ -195,17 +240,16 @@ fn views<'a>(
         .collect()
 }
 
-fn write_report(
-    views: &[CheckView<'_>],
-    report: &Report,
-    path: &str,
-    ctx: &mut Context<'_>,
-) -> Result<()> {
+fn write_report(views: &[CheckView<'_>], run: &Run<'_>, ctx: &mut Context<'_>) -> Result<()> {
+    let (report, path, vantage) = (run.report, run.path, run.vantage);
     let elapsed_ms = report.elapsed.as_secs_f64() * 1000.0;
     match ctx.format {
         Format::Json => {
             let passed = views.iter().filter(|v| v.outcome.holds()).count();
             let record = CheckRunRecord {
+                schema_version: SCHEMA_VERSION,
+                vantage,
+                sources: run.sources.clone(),
                 file: path,
                 ok: passed == views.len(),
                 total: views.len(),
@@ -214,7 +258,7 @@ fn write_report(
                 rounds: report.rounds,
                 elapsed_ms: (elapsed_ms * 1000.0).round() / 1000.0,
                 interrupted: report.interrupted,
-                checks: views.iter().map(check_record).collect(),
+                checks: views.iter().map(|v| check_record(v, vantage)).collect(),
             };
             serde_json::to_writer_pretty(&mut *ctx.out, &record).map_err(std::io::Error::from)?;
             writeln!(ctx.out)?;
@@ -222,7 +266,7 @@ fn write_report(
         Format::Jsonl => {
             let mut stream = JsonStream::new(&mut *ctx.out, false);
             for view in views {
-                stream.record(&check_record(view))?;
+                stream.record(&check_record(view, vantage))?;
             }
             stream.finish()?;
         }
@@ -230,7 +274,7 @@ fn write_report(
             write!(
                 ctx.out,
                 "{}",
-                check_table::render(views, report.rounds, elapsed_ms, ctx.style)
+                check_table::render(views, vantage, report.rounds, elapsed_ms, ctx.style)
             )?;
             if report.interrupted {
                 writeln!(ctx.err, "ipdiag: interrupted: {}", summary_line(views))?;

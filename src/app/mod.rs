@@ -16,6 +16,7 @@ mod local_firewall;
 mod local_receive;
 mod local_trace;
 mod lookups;
+mod merge;
 mod meta;
 mod options;
 mod ping;
@@ -74,6 +75,7 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
         Command::Check(args) => check::run(args, ctx),
         Command::Wait(args) => wait::run(args, ctx),
         Command::Exporter(args) => exporter::run(args, ctx),
+        Command::Merge(args) => merge::run(args, ctx),
         Command::Data(_) => meta::data(ctx),
         Command::Completions(args) => meta::completions(args, ctx),
         Command::Man(args) => meta::man(args, ctx),
@@ -103,7 +105,7 @@ fn formats(command: &Command) -> (&'static str, &'static [Format], &'static str)
         | Command::Ping(_)
         | Command::Trace(_)
         | Command::Data(_) => (name, NO_CSV, "a table or JSON"),
-        Command::Check(_) => (
+        Command::Check(_) | Command::Merge(_) => (
             name,
             NO_CSV,
             "a table, JSON or JSON lines (and --junit FILE)",

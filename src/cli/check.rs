@@ -11,6 +11,8 @@ Examples:
   ipdiag check ipdiag.toml --wait 60s          retry failing checks until all hold (or 60 s pass)
   ipdiag check ipdiag.toml --junit report.xml  also write a JUnit report for the CI system
   ipdiag check ipdiag.toml --json              one JSON object: summary and every check
+  ipdiag check ipdiag.toml --json --vantage eu-west > eu-west.json
+                                               then `ipdiag merge *.json`: one verdict per endpoint
 
 The file (TOML; unknown keys are errors):
   [defaults]                  # optional: timeout, retries, count, interval, protocol, expect
@@ -50,6 +52,10 @@ pub struct CheckArgs {
     /// The responder's token (`ipdiag serve --token`), for checks with `responder = true`
     #[arg(long, value_name = "SECRET")]
     pub token: Option<String>,
+    /// Where this run is (a name for `ipdiag merge`), stamped on every report; default: this
+    /// machine's host name (no DNS lookup)
+    #[arg(long, value_name = "NAME")]
+    pub vantage: Option<String>,
     /// Fix texts and the rule's source.
     #[command(flatten)]
     pub advice: AdviceArgs,

@@ -84,6 +84,13 @@ const FORMATS: &[Formats] = &[
         jsonl: false,
     },
     Formats {
+        command: "merge",
+        help: Some(
+            "Output format: table, json (one JSON object: the merge) or jsonl (one JSON object per endpoint); JUnit with --junit FILE",
+        ),
+        jsonl: true,
+    },
+    Formats {
         command: "data",
         help: Some("Output format: table, or json (a JSON array)"),
         jsonl: false,

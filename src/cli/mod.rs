@@ -13,6 +13,7 @@ pub mod exporter;
 pub mod formats;
 pub mod load;
 pub mod local;
+pub mod merge;
 pub mod meta;
 pub mod parse;
 pub mod ping;
@@ -35,6 +36,7 @@ Examples:
   ipdiag doctor 203.0.113.10:7890        the likely cause, with evidence and the exact fix
   ipdiag check ipdiag.toml --junit r.xml CI: prove which endpoints are open, closed, filtered
   ipdiag wait db:5432 -- ./migrate.sh    wait until the database is up, then run a command
+  ipdiag merge eu.json us.json office.json  one verdict per endpoint from several places
 
 Exit codes: 0 all as expected, 1 something failed, 2 bad input or usage, 3 the environment refused.";
 
@@ -99,6 +101,9 @@ pub enum Command {
     /// Prometheus exporter: probes as metrics, the blackbox exporter's /probe with ipdiag's causes
     #[command(after_help = exporter::EXAMPLES)]
     Exporter(exporter::ExporterArgs),
+    /// Many vantage points, one verdict: merge check/probe JSON reports from several places
+    #[command(after_help = merge::EXAMPLES)]
+    Merge(merge::MergeArgs),
     /// The registries and prefix tables compiled in: sources, sizes and dates
     #[command(after_help = meta::DATA_EXAMPLES)]
     Data(meta::DataArgs),
@@ -125,6 +130,7 @@ impl Command {
             Self::Check(_) => "check",
             Self::Wait(_) => "wait",
             Self::Exporter(_) => "exporter",
+            Self::Merge(_) => "merge",
             Self::Data(_) => "data",
             Self::Completions(_) => "completions",
             Self::Man(_) => "man",

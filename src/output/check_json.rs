@@ -5,9 +5,20 @@ use super::check_report::CheckView;
 use super::probe_json::ProbeRecord;
 use serde::Serialize;
 
+/// The version of the report's shape: `ipdiag merge` refuses to mix reports of different
+/// versions. Raised when a field changes meaning or goes away (adding one does not).
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// The whole run.
 #[derive(Debug, Serialize)]
 pub struct CheckRunRecord<'a> {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Where the run was (`--vantage`, else the host name).
+    pub vantage: &'a str,
+    /// This machine's source addresses towards the checked addresses (from the routing
+    /// table, no packet): how `ipdiag merge` tells vantages in one network.
+    pub sources: Vec<String>,
     /// The check file as given.
     pub file: &'a str,
     /// Every check holds.
@@ -31,6 +42,8 @@ pub struct CheckRunRecord<'a> {
 /// One check.
 #[derive(Debug, Serialize)]
 pub struct CheckRecord<'a> {
+    /// Where the run was (every record carries it: JSON lines too).
+    pub vantage: &'a str,
     /// Its name.
     pub name: &'a str,
     /// The line of its `[[check]]` in the file.
@@ -61,10 +74,11 @@ pub struct ResultRecord<'a> {
     pub why: Option<&'a str>,
 }
 
-/// The record of one check.
-pub fn check_record<'a>(view: &'a CheckView<'a>) -> CheckRecord<'a> {
+/// The record of one check, run at `vantage`.
+pub fn check_record<'a>(view: &'a CheckView<'a>, vantage: &'a str) -> CheckRecord<'a> {
     let holds = view.outcome.holds();
     CheckRecord {
+        vantage,
         name: &view.check.name,
         line: view.check.line,
         target: &view.check.target.text,

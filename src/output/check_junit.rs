@@ -8,10 +8,21 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-/// The report as XML. `file` names the suite (the check file as given).
-pub fn render(views: &[CheckView<'_>], file: &str, elapsed: Duration) -> std::io::Result<String> {
+/// The report as XML. `file` names the suite (the check file as given); `vantage` (where the
+/// run was) is the suite's `hostname` and a property, so reports from several places stay
+/// apart in one CI view.
+pub fn render(
+    views: &[CheckView<'_>],
+    file: &str,
+    vantage: &str,
+    elapsed: Duration,
+) -> std::io::Result<String> {
     let mut suite = TestSuite::new(file);
-    suite.set_time(elapsed);
+    suite
+        .set_time(elapsed)
+        .add_property(("vantage", vantage))
+        .extra
+        .insert("hostname".into(), vantage.into());
     for view in views {
         let status = if view.outcome.holds() {
             TestCaseStatus::success()

@@ -11,8 +11,15 @@ use comfy_table::Color;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-/// Renders the checks; `elapsed` and `rounds` describe the run.
-pub fn render(views: &[CheckView<'_>], rounds: u32, elapsed_ms: f64, style: Style) -> String {
+/// Renders the checks, under a line naming the vantage; `elapsed` and `rounds` describe
+/// the run.
+pub fn render(
+    views: &[CheckView<'_>],
+    vantage: &str,
+    rounds: u32,
+    elapsed_ms: f64,
+    style: Style,
+) -> String {
     let mut table = style.table();
     table.set_header(["CHECK", "TARGET", "EXPECTED", "GOT", "RTT", "VERDICT"]);
     for view in views {
@@ -59,7 +66,8 @@ pub fn render(views: &[CheckView<'_>], rounds: u32, elapsed_ms: f64, style: Styl
             ]);
         }
     }
-    let mut out = style.render(&table);
+    let mut out = format!("vantage {}\n", escaped(vantage));
+    out.push_str(&style.render(&table));
     out.push('\n');
     let failures: Vec<String> = views
         .iter()
@@ -135,11 +143,12 @@ mod tests {
             outcome: &outcome,
             diagnoses: Vec::new(),
         }];
-        let text = render(&views, 1, 500.0, Style::default());
+        let text = render(&views, "ci-eu", 1, 500.0, Style::default());
         let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
         assert_eq!(
             lines,
             [
+                "vantage ci-eu",
                 "CHECK  TARGET           EXPECTED  GOT                    RTT  VERDICT",
                 "db     127.0.0.1:1/tcp  closed    closed (conn-refused)  -    pass",
                 "       2 more           closed    -                      -    not run",

@@ -252,6 +252,19 @@ pub fn linux_only(what: &str) -> Result<(), Error> {
     }
 }
 
+/// This machine's name as the system holds it (`uname -n`; `COMPUTERNAME` on Windows),
+/// never a DNS lookup: the default vantage of `check`, which must not send a packet the
+/// user did not ask for. `None` when the system has none that is text.
+pub fn host_name() -> Option<String> {
+    #[cfg(unix)]
+    let name = nix::unistd::gethostname()
+        .ok()
+        .and_then(|n| n.into_string().ok());
+    #[cfg(windows)]
+    let name = std::env::var("COMPUTERNAME").ok();
+    name.filter(|n| !n.trim().is_empty())
+}
+
 /// Tests: true (after printing why the test skips) when running under wine, whose Winsock
 /// runs on the Linux stack, for a test that needs Windows' own network behaviour
 /// (`scripts/wine/run.sh` sets `IPDIAG_UNDER_WINE`).

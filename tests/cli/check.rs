@@ -226,9 +226,17 @@ fn the_table_lists_each_check_and_explains_failures_in_one_line() {
         "[[check]]\nname = \"web\"\ntarget = \"127.0.0.1:{open}\"\n\n[[check]]\nname = \"api\"\ntarget = \"127.0.0.1:{closed}\"\n"
     );
     let file = CheckFile::new("table", &text);
-    let (code, stdout, stderr) = run(&["check", file.path(), "--color", "never"]);
+    let (code, stdout, stderr) = run(&[
+        "check",
+        file.path(),
+        "--color",
+        "never",
+        "--vantage",
+        "ci-eu",
+    ]);
     assert_eq!(code, 1, "{stderr}");
-    let lines: Vec<&str> = stdout.lines().collect();
+    let lines: Vec<&str> = stdout.lines().skip(1).collect();
+    assert!(stdout.starts_with("vantage ci-eu\n"), "{stdout}");
     let header: Vec<&str> = lines[0].split_whitespace().collect();
     assert_eq!(
         header,

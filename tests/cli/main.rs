@@ -11,6 +11,7 @@ mod escaping;
 mod formats;
 mod global_flags;
 mod help;
+mod merge;
 mod meta;
 mod port;
 mod probe;
