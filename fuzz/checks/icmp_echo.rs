@@ -6,7 +6,7 @@
 //! real reply behind an IPv4 header of any length.
 //! Run: `cargo +nightly fuzz run icmp_echo -- -max_total_time=60`.
 
-use ipdiag::probe::icmp::{Kind, checksum, echo_request, is_reply};
+use ipdiag::probe::icmp::{Delivery, Kind, checksum, echo_request, is_reply};
 
 /// The target's assertions on one input.
 pub fn run(data: &[u8]) {
@@ -41,13 +41,14 @@ pub fn run(data: &[u8]) {
 }
 
 /// `is_reply` on the rest of the input as it stands, and on our reply wrapped as a raw
-/// IPv4 socket delivers it (a header of `ihl` 32-bit words, 5 to 15).
+/// IPv4 socket (and macOS' ICMP datagram socket) delivers it (a header of `ihl` 32-bit
+/// words, 5 to 15).
 fn replies(id: u16, seq: u16, rest: &[u8], ihl: u8) {
     for v6 in [false, true] {
-        for raw in [false, true] {
-            let kind = Kind { v6, raw };
+        for delivery in [Delivery::Filtered, Delivery::Unfiltered, Delivery::Raw] {
+            let kind = Kind { v6, delivery };
             if is_reply(kind, id, seq, rest) {
-                let header = if raw && !v6 {
+                let header = if delivery != Delivery::Filtered && !v6 {
                     usize::from(rest[0] & 0x0f) * 4
                 } else {
                     0
@@ -64,11 +65,13 @@ fn replies(id: u16, seq: u16, rest: &[u8], ihl: u8) {
     let mut datagram = vec![0u8; usize::from(ihl) * 4];
     datagram[0] = 0x40 | ihl;
     datagram.extend_from_slice(&reply);
-    let raw_v4 = Kind {
-        v6: false,
-        raw: true,
-    };
-    assert!(is_reply(raw_v4, id, seq, &datagram), "ihl {ihl}");
-    assert!(!is_reply(raw_v4, id.wrapping_add(1), seq, &datagram));
-    assert!(!is_reply(raw_v4, id, seq.wrapping_add(1), &datagram));
+    for delivery in [Delivery::Unfiltered, Delivery::Raw] {
+        let v4 = Kind {
+            v6: false,
+            delivery,
+        };
+        assert!(is_reply(v4, id, seq, &datagram), "ihl {ihl}");
+        assert!(!is_reply(v4, id.wrapping_add(1), seq, &datagram));
+        assert!(!is_reply(v4, id, seq.wrapping_add(1), &datagram));
+    }
 }

@@ -50,19 +50,24 @@ impl Band {
     }
 }
 
+pub use crate::sys::System;
+
 /// Where a fact about the OS came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FactSource {
     /// Read from the running kernel (`/proc/sys/...`).
     Kernel,
-    /// The Linux default, because the kernel's value could not be read.
+    /// The system's default, because the kernel's value could not be read.
     Default,
 }
 
 /// The OS settings that decide `privileged` and `ephemeral`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PortFacts {
+    /// The system these facts are about (its own settings name them).
+    #[serde(skip)]
+    pub system: System,
     /// Ports below this need root or `CAP_NET_BIND_SERVICE` (`net.ipv4.ip_unprivileged_port_start`).
     pub unprivileged_start: u16,
     /// Where `unprivileged_start` came from.
@@ -71,16 +76,23 @@ pub struct PortFacts {
     pub ephemeral: (u16, u16),
     /// Where `ephemeral` came from.
     pub ephemeral_source: FactSource,
+    /// BSD's `IP_PORTRANGE_HIGH` range (`net.inet.ip.portrange.hifirst`-`hilast`).
+    pub high: Option<(u16, u16)>,
+    /// BSD's `IP_PORTRANGE_LOW` range (`lowlast`-`lowfirst`, root only).
+    pub low: Option<(u16, u16)>,
 }
 
 impl Default for PortFacts {
     /// The Linux defaults: privileged below 1024, ephemeral 32768-60999.
     fn default() -> Self {
         Self {
+            system: System::Linux,
             unprivileged_start: 1024,
             unprivileged_source: FactSource::Default,
             ephemeral: (32768, 60999),
             ephemeral_source: FactSource::Default,
+            high: None,
+            low: None,
         }
     }
 }

@@ -2,8 +2,8 @@
 //! that need explaining (privileges, the ephemeral range, port 0).
 
 use super::style::Style;
-use crate::classify::port::FactSource;
 use crate::classify::{PortFacts, PortInfo};
+use crate::sys::portrange;
 use comfy_table::Color;
 use std::fmt::Write as _;
 
@@ -79,14 +79,8 @@ fn services_text(info: &PortInfo) -> String {
         .join("\n")
 }
 
-fn source(s: FactSource) -> &'static str {
-    match s {
-        FactSource::Kernel => "",
-        FactSource::Default => ", Linux default",
-    }
-}
-
-/// The notes under the table: what the bands mean, and the columns that need a why.
+/// The notes under the table: what the bands mean, and the columns that need a why (in
+/// the words of the system the facts are about).
 pub fn notes(facts: &PortFacts, privileged: bool, ephemeral: bool, zero: bool) -> Vec<String> {
     let mut notes = vec![
         "bands: IANA (RFC 6335) well-known 0-1023, registered 1024-49151, dynamic 49152-65535; \
@@ -94,22 +88,10 @@ pub fn notes(facts: &PortFacts, privileged: bool, ephemeral: bool, zero: bool) -
             .to_owned(),
     ];
     if privileged {
-        notes.push(format!(
-            "privileged: binding a port below {} needs root or CAP_NET_BIND_SERVICE \
-             (net.ipv4.ip_unprivileged_port_start = {}{}).",
-            facts.unprivileged_start,
-            facts.unprivileged_start,
-            source(facts.unprivileged_source)
-        ));
+        notes.push(portrange::privileged_note(facts));
     }
     if ephemeral {
-        notes.push(format!(
-            "ephemeral: this OS picks client ports from {}-{} (net.ipv4.ip_local_port_range{}); \
-             a server listening there can clash with outgoing connections.",
-            facts.ephemeral.0,
-            facts.ephemeral.1,
-            source(facts.ephemeral_source)
-        ));
+        notes.push(portrange::ephemeral_note(facts));
     }
     if zero {
         notes.push("port 0: binding it asks the OS for any free port; nothing listens on or connects to port 0.".to_owned());

@@ -1,7 +1,9 @@
 //! ICMP echo ("is the host up at all?") without raw-socket code of our own: the kernel's
-//! unprivileged ping socket (`SOCK_DGRAM`/`IPPROTO_ICMP`, allowed by
-//! `net.ipv4.ping_group_range`) when permitted, else a raw socket when privileged. Either
-//! is driven through tokio's UDP socket type, which is only `sendto`/`recvfrom`. On Windows
+//! unprivileged ICMP datagram socket (`SOCK_DGRAM`/`IPPROTO_ICMP`: Linux's ping socket,
+//! allowed by `net.ipv4.ping_group_range`; macOS' icmp(4) datagram socket, open to every
+//! user) when permitted, else a raw socket when privileged. Each is driven through tokio's
+//! UDP socket type, which is only `sendto`/`recvfrom`; they differ in what a read returns
+//! ([`Delivery`]). On Windows
 //! the IP Helper API (`IcmpSendEcho2`, no Administrator) sends and matches, on a blocking
 //! thread per request.
 
@@ -49,14 +51,40 @@ impl PingOutcome {
     }
 }
 
-/// How a socket delivers replies: a raw IPv4 socket includes the IP header.
+/// What an ICMP echo socket's reads return, by the kind of socket the system gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Linux's ping socket: the kernel sets the identifier and hands over only the replies
+    /// to it, each without its IP header.
+    Filtered,
+    /// An unprivileged ICMP datagram socket that reads like a raw one (macOS, icmp(4) and
+    /// xnu's `icmp_dgram_*` on `rip_input`): every ICMP message the host receives, IPv4 ones
+    /// after their IP header, the identifier as sent (ours to check).
+    Unfiltered,
+    /// A raw socket (root): as [`Delivery::Unfiltered`], with privileges.
+    Raw,
+}
+
+/// How a socket delivers replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kind {
     /// ICMPv6 (echo reply type 129) rather than ICMPv4 (type 0).
     pub v6: bool,
-    /// A raw socket (every ICMP packet of the host, identifier ours to check) rather than
-    /// a ping socket (the kernel filters and rewrites the identifier).
-    pub raw: bool,
+    /// What the socket's reads return.
+    pub delivery: Delivery,
+}
+
+impl Kind {
+    /// An IPv4 header comes before the ICMP message (raw and macOS datagram sockets:
+    /// IPv6 raw sockets never include theirs).
+    const fn ip_header(self) -> bool {
+        !self.v6 && !matches!(self.delivery, Delivery::Filtered)
+    }
+
+    /// Replies to other processes' echoes arrive too: the identifier must match.
+    const fn unfiltered(self) -> bool {
+        !matches!(self.delivery, Delivery::Filtered)
+    }
 }
 
 /// Sends `count` echo requests `interval` apart, each waiting at most `wait` for its reply.
@@ -113,17 +141,14 @@ impl Pinger {
         Ok(Self { channel, address })
     }
 
-    /// `ping` (the unprivileged ping socket), `raw`, or `iphlpapi`.
+    /// `ping` (an unprivileged ICMP datagram socket), `raw`, or `iphlpapi`.
     pub const fn method(&self) -> &'static str {
         match &self.channel {
             #[cfg(not(windows))]
-            Channel::Socket(_, kind) => {
-                if kind.raw {
-                    "raw"
-                } else {
-                    "ping"
-                }
-            }
+            Channel::Socket(_, kind) => match kind.delivery {
+                Delivery::Raw => "raw",
+                Delivery::Filtered | Delivery::Unfiltered => "ping",
+            },
             #[cfg(windows)]
             Channel::Helper(_) => "iphlpapi",
         }
@@ -204,11 +229,11 @@ impl Pinger {
 #[cfg(not(windows))]
 fn open(address: IpAddr) -> Result<(UdpSocket, Kind), String> {
     let v6 = address.is_ipv6();
-    let (socket, raw) = crate::sys::open_ping(address)?;
+    let (socket, delivery) = crate::sys::open_ping(address)?;
     socket.set_nonblocking(true).map_err(|e| e.to_string())?;
     let socket =
         UdpSocket::from_std(std::net::UdpSocket::from(socket)).map_err(|e| e.to_string())?;
-    Ok((socket, Kind { v6, raw }))
+    Ok((socket, Kind { v6, delivery }))
 }
 
 /// An echo request: type, code, checksum, identifier, sequence, payload. ICMPv6's checksum
@@ -243,27 +268,54 @@ pub fn checksum(data: &[u8]) -> u16 {
     !u16::try_from(sum).unwrap_or(0xffff)
 }
 
-/// Whether `data` is the reply to our request `seq`. A raw IPv4 socket delivers the IP
-/// header first and every ICMP packet on the host (so the identifier must match); a ping
-/// socket rewrites the identifier and filters replies itself. Any bytes are safe to give.
-pub fn is_reply(kind: Kind, id: u16, seq: u16, data: &[u8]) -> bool {
-    let icmp = if kind.raw && !kind.v6 {
-        let header = usize::from(data.first().map_or(0, |b| b & 0x0f)) * 4;
-        data.get(header..).unwrap_or_default()
+/// An echo reply as read from an ICMP socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EchoReply {
+    /// The identifier (as sent: ours on raw and macOS sockets; the kernel's on Linux's
+    /// ping socket, which has already matched it).
+    pub id: u16,
+    /// The sequence number.
+    pub seq: u16,
+    /// The reply's TTL, from its IPv4 header where the read includes it (the hops it took
+    /// are its sender's initial TTL less this).
+    pub ttl: Option<u8>,
+}
+
+/// The echo reply in `data`, read as a socket of `kind` returns it: after the IPv4
+/// header (whose length is its IHL field, and whose TTL is kept) where one comes first.
+/// `None` for anything else (a request, an error, a short read). Any bytes are safe.
+pub fn parse_reply(kind: Kind, data: &[u8]) -> Option<EchoReply> {
+    let (icmp, ttl) = if kind.ip_header() {
+        let first = *data.first()?;
+        let header = usize::from(first & 0x0f) * 4;
+        if first >> 4 != 4 || header < 20 {
+            return None;
+        }
+        (data.get(header..)?, Some(*data.get(8)?))
     } else {
-        data
+        (data, None)
     };
-    let [kind_byte, _, _, _, id_hi, id_lo, seq_hi, seq_lo, ..] = *icmp else {
-        return false;
+    let [kind_byte, 0, _, _, id_hi, id_lo, seq_hi, seq_lo, ..] = *icmp else {
+        return None;
     };
     let expected = if kind.v6 {
         ECHO_REPLY_V6
     } else {
         ECHO_REPLY_V4
     };
-    kind_byte == expected
-        && u16::from_be_bytes([seq_hi, seq_lo]) == seq
-        && (!kind.raw || u16::from_be_bytes([id_hi, id_lo]) == id)
+    (kind_byte == expected).then_some(EchoReply {
+        id: u16::from_be_bytes([id_hi, id_lo]),
+        seq: u16::from_be_bytes([seq_hi, seq_lo]),
+        ttl,
+    })
+}
+
+/// Whether `data` is the reply to our request `seq`. A raw socket and macOS' datagram
+/// socket deliver every ICMP message of the host (so the identifier must match), IPv4 ones
+/// after their IP header; Linux's ping socket rewrites the identifier and filters replies
+/// itself. Any bytes are safe to give.
+pub fn is_reply(kind: Kind, id: u16, seq: u16, data: &[u8]) -> bool {
+    parse_reply(kind, data).is_some_and(|r| r.seq == seq && (!kind.unfiltered() || r.id == id))
 }
 
 #[cfg(test)]
@@ -282,37 +334,142 @@ mod tests {
         assert_eq!(&packet[4..8], &[0x12, 0x34, 0, 7]);
     }
 
-    #[test]
-    fn replies_are_matched() {
-        let mut reply = echo_request(false, 0x1234, 7);
+    /// An IPv4 header as a raw or macOS datagram ICMP socket returns it before the message
+    /// (RFC 791 layout; xnu leaves the total length in host order, which is never read).
+    fn ipv4_header(ihl: u8, ttl: u8) -> Vec<u8> {
+        let mut header = vec![0x40 | ihl, 0, 0x40, 0, 0x12, 0x34, 0, 0, ttl, 1, 0, 0];
+        header.extend_from_slice(&[192, 0, 2, 1, 192, 0, 2, 2]);
+        header.resize(usize::from(ihl) * 4, 1); // options (no-ops) when IHL > 5
+        header
+    }
+
+    fn reply_v4(id: u16, seq: u16) -> Vec<u8> {
+        let mut reply = echo_request(false, id, seq);
         reply[0] = ECHO_REPLY_V4;
-        let dgram = Kind {
-            v6: false,
-            raw: false,
-        };
+        reply
+    }
+
+    const fn kind(v6: bool, delivery: Delivery) -> Kind {
+        Kind { v6, delivery }
+    }
+
+    #[test]
+    fn linux_ping_socket_replies_are_matched_by_sequence_alone() {
+        let dgram = kind(false, Delivery::Filtered);
+        let reply = reply_v4(0x1234, 7);
         assert!(
             is_reply(dgram, 0, 7, &reply),
             "ping sockets rewrite the identifier"
         );
         assert!(!is_reply(dgram, 0, 8, &reply));
-        let raw = Kind {
-            v6: false,
-            raw: true,
-        };
-        let mut with_ip = vec![0x45; 1];
-        with_ip.extend_from_slice(&[0; 19]);
-        with_ip.extend_from_slice(&reply);
-        assert!(is_reply(raw, 0x1234, 7, &with_ip));
-        assert!(
-            !is_reply(raw, 0x4321, 7, &with_ip),
-            "another process's echo"
+        assert_eq!(
+            parse_reply(dgram, &reply),
+            Some(EchoReply {
+                id: 0x1234,
+                seq: 7,
+                ttl: None
+            })
         );
-        assert!(!is_reply(raw, 0x1234, 7, &with_ip[..22]), "truncated");
         let request = echo_request(false, 0x1234, 7);
         assert!(
             !is_reply(dgram, 0, 7, &request),
             "our own request looped back"
         );
+    }
+
+    #[test]
+    fn macos_datagram_and_raw_ipv4_replies_come_after_their_ip_header() {
+        for delivery in [Delivery::Unfiltered, Delivery::Raw] {
+            let socket = kind(false, delivery);
+            let mut packet = ipv4_header(5, 57);
+            packet.extend_from_slice(&reply_v4(0x1234, 7));
+            assert_eq!(
+                parse_reply(socket, &packet),
+                Some(EchoReply {
+                    id: 0x1234,
+                    seq: 7,
+                    ttl: Some(57)
+                }),
+                "{delivery:?}"
+            );
+            assert!(is_reply(socket, 0x1234, 7, &packet));
+            assert!(
+                !is_reply(socket, 0x4321, 7, &packet),
+                "another process's echo: the kernel does not filter"
+            );
+            assert!(!is_reply(socket, 0x1234, 8, &packet));
+            assert!(!is_reply(socket, 0x1234, 7, &packet[..26]), "truncated");
+            assert!(
+                !is_reply(socket, 0x1234, 7, &reply_v4(0x1234, 7)),
+                "without its header the echo reply reads as something else"
+            );
+            // A header with options (IHL 6): the message starts 24 bytes in.
+            let mut options = ipv4_header(6, 64);
+            options.extend_from_slice(&reply_v4(0x1234, 9));
+            assert_eq!(
+                parse_reply(socket, &options).map(|r| (r.seq, r.ttl)),
+                Some((9, Some(64)))
+            );
+        }
+    }
+
+    #[test]
+    fn what_is_not_our_echo_reply_is_refused() {
+        let socket = kind(false, Delivery::Unfiltered);
+        let mut own_request = ipv4_header(5, 64);
+        own_request.extend_from_slice(&echo_request(false, 0x1234, 7));
+        assert!(
+            !is_reply(socket, 0x1234, 7, &own_request),
+            "macOS hands our own request to loopback readers too"
+        );
+        // A time exceeded (type 11) quoting something: its bytes 4-7 are unused, not an id.
+        let mut exceeded = ipv4_header(5, 250);
+        exceeded.extend_from_slice(&[11, 0, 0, 0, 0x12, 0x34, 0, 7]);
+        assert_eq!(parse_reply(socket, &exceeded), None);
+        // An echo reply with a code other than 0 is not one (RFC 792).
+        let mut odd = ipv4_header(5, 64);
+        let mut reply = reply_v4(0x1234, 7);
+        reply[1] = 1;
+        odd.extend_from_slice(&reply);
+        assert_eq!(parse_reply(socket, &odd), None);
+        // Not IPv4, or a header length below 20 bytes.
+        let mut v6_first = ipv4_header(5, 64);
+        v6_first[0] = 0x65;
+        v6_first.extend_from_slice(&reply_v4(0x1234, 7));
+        assert_eq!(parse_reply(socket, &v6_first), None);
+        let mut short = ipv4_header(5, 64);
+        short[0] = 0x44;
+        short.extend_from_slice(&reply_v4(0x1234, 7));
+        assert_eq!(parse_reply(socket, &short), None);
+        assert_eq!(parse_reply(socket, &[]), None);
+    }
+
+    #[test]
+    fn icmpv6_replies_never_carry_a_header() {
+        // RFC 4443: echo reply type 129; IPv6 raw and datagram sockets give the message only.
+        let reply = [129, 0, 0xab, 0xcd, 0x12, 0x34, 0, 7, b'x'];
+        for delivery in [Delivery::Filtered, Delivery::Unfiltered, Delivery::Raw] {
+            let socket = kind(true, delivery);
+            assert_eq!(
+                parse_reply(socket, &reply),
+                Some(EchoReply {
+                    id: 0x1234,
+                    seq: 7,
+                    ttl: None
+                }),
+                "{delivery:?}"
+            );
+        }
+        assert!(is_reply(
+            kind(true, Delivery::Unfiltered),
+            0x1234,
+            7,
+            &reply
+        ));
+        assert!(!is_reply(kind(true, Delivery::Unfiltered), 1, 7, &reply));
+        assert!(is_reply(kind(true, Delivery::Filtered), 1, 7, &reply));
+        let request = echo_request(true, 0x1234, 7);
+        assert!(!is_reply(kind(true, Delivery::Raw), 0x1234, 7, &request));
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@ pub use pmtu::{known_mtu, want_path_mtu_discovery};
 use super::{Failure, System, failure};
 use crate::classify::port::PortFacts;
 use crate::model::Protocol as Transport;
+use crate::probe::icmp::Delivery;
 use crate::probe::reason::IcmpReport;
 use nix::sys::socket::{
     AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, recv, send, setsockopt, socket,
@@ -53,17 +54,17 @@ pub fn port_facts() -> PortFacts {
 }
 
 /// An ICMP echo socket: the unprivileged ping socket (`net.ipv4.ping_group_range`), else a
-/// raw one; `true` for raw (the IPv4 header comes first, the identifier is ours to check).
-pub fn open_ping(address: IpAddr) -> Result<(Socket, bool), String> {
+/// raw one (the IPv4 header comes first, the identifier is ours to check).
+pub fn open_ping(address: IpAddr) -> Result<(Socket, Delivery), String> {
     let (domain, protocol) = if address.is_ipv6() {
         (Domain::IPV6, Protocol::ICMPV6)
     } else {
         (Domain::IPV4, Protocol::ICMPV4)
     };
     match Socket::new(domain, Type::DGRAM, Some(protocol)) {
-        Ok(s) => Ok((s, false)),
+        Ok(s) => Ok((s, Delivery::Filtered)),
         Err(ping) => match Socket::new(domain, Type::RAW, Some(protocol)) {
-            Ok(s) => Ok((s, true)),
+            Ok(s) => Ok((s, Delivery::Raw)),
             Err(raw) => {
                 let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range");
                 Err(no_socket(

@@ -15,6 +15,8 @@
 
 mod codes;
 mod ip_status;
+pub mod portrange;
+mod words;
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -48,6 +50,7 @@ pub use ip_status::{EchoStatus, echo_status};
 pub use imp::open_ping;
 #[cfg(windows)]
 pub use imp::{EchoAnswer, IcmpEcho};
+pub use words::{Words, no_icmp_socket};
 
 use crate::error::Error;
 use crate::model::Protocol;

@@ -145,10 +145,13 @@ fn sender(address: &ws::SOCKADDR_INET) -> Option<IpAddr> {
 /// Windows has no privileged ports; its dynamic range is 49152-65535 unless changed.
 pub fn port_facts() -> PortFacts {
     PortFacts {
+        system: super::System::Windows,
         unprivileged_start: 0,
         unprivileged_source: FactSource::Default,
         ephemeral: DYNAMIC_PORTS,
         ephemeral_source: FactSource::Default,
+        high: None,
+        low: None,
     }
 }
 
