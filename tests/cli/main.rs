@@ -29,6 +29,8 @@ mod ping;
 mod raw;
 // The exporter over HTTP (`http.rs`: its process and a GET): not yet run under wine.
 #[cfg(unix)]
+mod deploy;
+#[cfg(unix)]
 mod exporter;
 #[cfg(unix)]
 mod http;

@@ -65,6 +65,8 @@ mod servers;
 mod sizes;
 #[cfg(target_os = "linux")]
 mod trace;
+#[cfg(target_os = "linux")]
+mod vantage;
 
 #[cfg(target_os = "linux")]
 use harness::NsTest;
@@ -364,6 +366,12 @@ const TESTS: &[NsTest] = &[
     ),
     ns_test!(
         icmp_limit::a_router_limiting_its_icmp_is_labelled_and_the_verdict_stands,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        vantage::merge_names_each_split_from_three_vantages,
         Root,
         Ip,
         Nft
