@@ -5,6 +5,7 @@ use super::filter::{sock_filters, to_ports};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::IpAddr;
+use std::time::Duration;
 
 /// The receive buffer of the raw TCP socket: on loopback every reply arrives inside our
 /// own `sendto`, faster than a reader wakes; 32 MiB holds tens of thousands of them.
@@ -54,6 +55,13 @@ impl RawSockets {
         for socket in [&tcp, &icmp] {
             socket.set_nonblocking(true)?;
             socket.set_cloexec(true)?;
+            // The kernel's receive time of each reply (`SO_TIMESTAMPNS`): replies are read
+            // between batches of sends, so the time of the read is not when they came.
+            nix::sys::socket::setsockopt(
+                socket,
+                nix::sys::socket::sockopt::ReceiveTimestampns,
+                &true,
+            )?;
         }
         if nix::sys::socket::setsockopt(&tcp, nix::sys::socket::sockopt::RcvBufForce, &RECV_BUFFER)
             .is_err()
@@ -98,33 +106,65 @@ fn reserve_port(v6: bool) -> io::Result<(Socket, u16)> {
     crate::probe::trace::hold_port(v6, Type::STREAM, false)
 }
 
-/// Receives one packet: its length and sender; `None` when none is waiting.
-pub fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<Option<(usize, Option<IpAddr>)>> {
-    use nix::sys::socket::{SockaddrLike, SockaddrStorage};
+/// One packet read from a raw socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// Its length.
+    pub len: usize,
+    /// Who sent it.
+    pub from: Option<IpAddr>,
+    /// When the kernel received it (`SO_TIMESTAMPNS`, the real-time clock since the Unix
+    /// epoch), when it said.
+    pub at: Option<Duration>,
+}
+
+/// Receives one packet; `None` when none is waiting.
+pub fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<Option<Received>> {
+    use nix::sys::socket::{
+        AddressFamily, ControlMessageOwned, MsgFlags, SockaddrLike, SockaddrStorage, recvmsg,
+    };
+    use nix::sys::time::TimeSpec;
+    use std::io::IoSliceMut;
     use std::os::fd::AsRawFd;
-    match nix::sys::socket::recvfrom::<SockaddrStorage>(socket.as_raw_fd(), buf) {
-        Ok((n, from)) => {
-            let from = from.and_then(|a| match a.family() {
-                Some(nix::sys::socket::AddressFamily::Inet) => {
-                    a.as_sockaddr_in().map(|s| IpAddr::V4(s.ip()))
-                }
-                Some(nix::sys::socket::AddressFamily::Inet6) => {
-                    a.as_sockaddr_in6().map(|s| IpAddr::V6(s.ip()))
-                }
-                _ => None,
-            });
-            Ok(Some((n, from)))
-        }
-        Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    let mut iov = [IoSliceMut::new(buf)];
+    let mut control = nix::cmsg_space!(TimeSpec);
+    let message = match recvmsg::<SockaddrStorage>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut control),
+        MsgFlags::empty(),
+    ) {
+        Ok(message) => message,
+        Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let from = message.address.and_then(|a| match a.family() {
+        Some(AddressFamily::Inet) => a.as_sockaddr_in().map(|s| IpAddr::V4(s.ip())),
+        Some(AddressFamily::Inet6) => a.as_sockaddr_in6().map(|s| IpAddr::V6(s.ip())),
+        _ => None,
+    });
+    let at = message.cmsgs().ok().and_then(|mut cmsgs| {
+        cmsgs.find_map(|c| match c {
+            ControlMessageOwned::ScmTimestampns(t) => {
+                let secs = u64::try_from(t.tv_sec()).ok()?;
+                let nanos = u32::try_from(t.tv_nsec()).ok()?;
+                Some(Duration::new(secs, nanos))
+            }
+            _ => None,
+        })
+    });
+    Ok(Some(Received {
+        len: message.bytes,
+        from,
+        at,
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::{Ipv6Addr, SocketAddr};
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
 
     /// On IPv6 loopback a SYN from our reserved port to a closed port puts two segments on
     /// the wire: our SYN and the RST answering it. The raw socket's kernel filter lets
@@ -154,7 +194,10 @@ mod tests {
         let until = Instant::now() + Duration::from_millis(500);
         while Instant::now() < until && seen.len() < 2 {
             match receive(&sockets.tcp, &mut buf).unwrap() {
-                Some((n, _)) => seen.push(buf[..n].to_vec()),
+                Some(r) => {
+                    assert!(r.at.is_some(), "the kernel's receive time comes with it");
+                    seen.push(buf[..r.len].to_vec());
+                }
                 None => std::thread::sleep(Duration::from_millis(5)),
             }
         }

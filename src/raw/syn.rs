@@ -22,7 +22,7 @@ use super::cookie::Cookies;
 use super::pacing::{pace, paces, share};
 use super::packet::{Reply, Said, icmp4_reply, icmp6_reply, ipv4_payload, syn, tcp_reply};
 use super::sockets::{RawSockets, receive};
-use super::tries::{Sends, try_of};
+use super::tries::{Sends, arrival, try_of};
 use crate::model::{Endpoint, Method, ProbeResult};
 use crate::probe::aggregate::Aggregate;
 use crate::probe::attempt::Answer;
@@ -459,14 +459,19 @@ impl<'a> Run<'a> {
 
     /// Reads every packet waiting on the raw sockets and handles the replies to our SYNs.
     fn drain(&mut self, families: &Families) -> io::Result<()> {
+        // Both clocks read together: each reply's kernel time is placed against them.
+        let (now, now_real) = (Instant::now(), real_time());
         for (sockets, tcp) in families.receivers() {
             let socket = if tcp { &sockets.tcp } else { &sockets.icmp };
-            while let Some((n, from)) = receive(socket, &mut self.buf)? {
-                let at = Instant::now();
-                let Some(packet) = self.buf.get(..n) else {
+            while let Some(received) = receive(socket, &mut self.buf)? {
+                let at = match (received.at, now_real) {
+                    (Some(kernel), Some(real)) => arrival(now, real, kernel),
+                    _ => Instant::now(),
+                };
+                let Some(packet) = self.buf.get(..received.len) else {
                     continue;
                 };
-                if let Some(reply) = parse(packet, from, sockets.v6, tcp).filter(|r| {
+                if let Some(reply) = parse(packet, received.from, sockets.v6, tcp).filter(|r| {
                     sockets.owns(r.our_port) && self.cookies.matches(r.target, r.our_port, r.seq)
                 }) {
                     self.handle(at, reply, &sockets.ports);
@@ -552,6 +557,13 @@ impl<'a> Run<'a> {
             let _ = self.tx.send(std::mem::take(&mut self.decided));
         }
     }
+}
+
+/// The real-time clock since the Unix epoch, the kernel's receive timestamps' clock.
+fn real_time() -> Option<Duration> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
 }
 
 /// Sleeps `pause` a tick at a time, ending at Ctrl-C (at `--rate 1` a pause is a second).

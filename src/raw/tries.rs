@@ -1,4 +1,4 @@
-//! Which try of a SYN a reply answers, and when that try left (pure).
+//! Which try of a SYN a reply answers, when that try left, and when the reply came (pure).
 //!
 //! A silent port is retried from a new source port per try (`sockets.rs`), so a reply's
 //! destination port names the try it answers. A SYN-ACK to the first try that arrives
@@ -10,7 +10,19 @@
 //! the port, but gives no RTT sample: Karn's algorithm, as nmap does for a reply it cannot
 //! tie to one probe.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// When a reply came, on the monotonic clock the sends are timed by: the kernel stamps a
+/// packet on the real-time clock (`kernel`, since the Unix epoch), read here against a pair
+/// of readings of both clocks taken together (`now`, `now_real`). Replies are read between
+/// batches of sends, up to 256 SYNs (or a pacing pause) after they came: timed by the read
+/// they would carry that wait.
+pub fn arrival(now: Instant, now_real: Duration, kernel: Duration) -> Instant {
+    match now_real.checked_sub(kernel) {
+        Some(before) => now.checked_sub(before).unwrap_or(now),
+        None => now + kernel.saturating_sub(now_real),
+    }
+}
 
 /// When an endpoint's SYNs left: the latest two, and how many were sent.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +73,24 @@ pub fn try_of(ports: &[u16], port: u16, tries_sent: u32) -> Option<u32> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_kernel_time_is_placed_on_the_monotonic_clock() {
+        let now = Instant::now();
+        let real = Duration::from_secs(1_700_000_000);
+        let ms = Duration::from_millis;
+        assert_eq!(arrival(now, real, real), now);
+        assert_eq!(
+            arrival(now, real, real.saturating_sub(ms(995))),
+            now.checked_sub(ms(995)).unwrap(),
+            "came before the read"
+        );
+        assert_eq!(
+            arrival(now, real, real + ms(2)),
+            now + ms(2),
+            "stamped after the pair"
+        );
+    }
 
     #[test]
     fn the_last_two_sends_are_known() {

@@ -56,6 +56,8 @@ mod pty;
 #[cfg(target_os = "linux")]
 mod ration;
 #[cfg(target_os = "linux")]
+mod raw_rtt;
+#[cfg(target_os = "linux")]
 mod rcvbuf;
 #[cfg(target_os = "linux")]
 mod server_side;
@@ -372,6 +374,12 @@ const TESTS: &[NsTest] = &[
     ),
     ns_test!(
         vantage::merge_names_each_split_from_three_vantages,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        raw_rtt::raw_rtts_agree_with_connect_rtts_on_a_delayed_path,
         Root,
         Ip,
         Nft
