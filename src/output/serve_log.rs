@@ -78,6 +78,7 @@ pub fn record(a: &Arrival) -> ArrivalRecord {
         bytes: a.bytes,
         action: match a.action {
             Action::Replied(_) => "replied",
+            Action::Delayed(..) => "delayed",
             Action::Refused(_) => "refused",
             Action::RateLimited => "rate_limited",
             Action::Banner(_) | Action::BannerReading(_) => "banner",

@@ -83,6 +83,9 @@ impl Default for ServeConfig {
 pub enum Action {
     /// A reply of this many bytes was sent.
     Replied(usize),
+    /// A reply of this many bytes will be sent after the delay the request asked for
+    /// (`probe --idle-test`).
+    Delayed(usize, std::time::Duration),
     /// No reply: not a valid request.
     Refused(Refusal),
     /// No reply: this source is over its rate.
@@ -104,6 +107,12 @@ impl Action {
     pub fn text(self) -> String {
         match self {
             Self::Replied(n) => format!("replied ({n} bytes)"),
+            Self::Delayed(n, delay) => {
+                format!(
+                    "reply ({n} bytes) in {:.1} s, as asked",
+                    delay.as_secs_f64()
+                )
+            }
             Self::Refused(why) => format!("no reply: {}", why.as_str()),
             Self::RateLimited => "no reply: rate limit for this source".into(),
             Self::Banner(n) => format!("banner sent ({n} bytes), closed"),

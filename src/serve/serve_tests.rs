@@ -433,3 +433,38 @@ async fn udp_replies_leave_from_the_address_asked() {
     }
     stop_tx.send(true).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delayed_request_is_answered_after_its_delay_and_logged_as_such() {
+    use crate::wire::responder::delayed_request;
+    let (udp, _, counters, stop, mut log) = start(ServeConfig::default());
+    let socket = client(udp);
+    let me = socket.local_addr().unwrap();
+    let delay = Duration::from_millis(400);
+    let waited = tokio::task::spawn_blocking(move || {
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let sent = std::time::Instant::now();
+        socket.send(&delayed_request(78, None, delay)).unwrap();
+        let mut buf = [0u8; 128];
+        let n = socket.recv(&mut buf).unwrap();
+        let reply = parse_reply(&buf[..n]).unwrap();
+        assert_eq!((reply.nonce, reply.observed), (78, me));
+        sent.elapsed()
+    })
+    .await
+    .unwrap();
+    assert!(
+        waited >= delay,
+        "answered after {waited:?}, asked {delay:?}"
+    );
+    let arrival = log.recv().await.unwrap();
+    assert_eq!(
+        (arrival.source, arrival.action),
+        (me, Action::Delayed(25, delay))
+    );
+    assert_eq!(arrival.action.text(), "reply (25 bytes) in 0.4 s, as asked");
+    assert_eq!(counters.replies.load(Ordering::Relaxed), 1);
+    stop.send(true).unwrap();
+}

@@ -5,9 +5,9 @@
 //! the routing table picks, which a client's connected socket drops as a stranger's.
 //! Must not make replies itself: only `wire::responder::answer` does.
 
-use super::{Action, Arrival, Shared, admit};
+use super::{Action, Arrival, Counters, Shared, admit};
 use crate::model::Protocol;
-use crate::wire::responder::{self, Key, Refusal};
+use crate::wire::responder::{self, Key, Refusal, Valid};
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 use nix::libc;
 #[cfg(any(target_os = "linux", target_os = "macos"))]
@@ -23,11 +23,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::net::{Ipv4Addr, Ipv6Addr};
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Where a datagram was sent to: the destination address of its IP header and the
 /// interface it came in on (which an IPv6 link-local reply must leave by).
@@ -203,6 +205,32 @@ async fn send(
     socket.send_to(reply, to).await
 }
 
+/// Delayed replies waiting on one socket at most: each is a sleeping task holding its
+/// bytes; past this, a delayed request is refused as over the rate.
+const MAX_DELAYED: usize = 64;
+
+/// Sends `reply` after `delay` on its own task, holding one of the socket's `permits`
+/// meanwhile; counted as a reply when sent.
+fn reply_later(
+    socket: &Arc<UdpSocket>,
+    reply: Vec<u8>,
+    to: SocketAddr,
+    from: Option<Destination>,
+    delay: Duration,
+    permit: OwnedSemaphorePermit,
+    counters: &Arc<Counters>,
+) {
+    let (socket, counters) = (Arc::clone(socket), Arc::clone(counters));
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        if let Ok(sent) = send(&socket, &reply, to, from).await {
+            counters.replies.fetch_add(1, Ordering::Relaxed);
+            counters.bytes_out.fetch_add(sent as u64, Ordering::Relaxed);
+        }
+        drop(permit);
+    });
+}
+
 /// Answers datagrams on `socket` until the task is aborted.
 pub(super) async fn serve_udp(socket: UdpSocket, shared: &Shared) {
     let Shared {
@@ -216,6 +244,8 @@ pub(super) async fn serve_udp(socket: UdpSocket, shared: &Shared) {
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     // Without packet info (never on Linux or macOS) replies leave as the routing table decides.
     let _ = enable(&socket);
+    let socket = Arc::new(socket);
+    let delayed = Arc::new(Semaphore::new(MAX_DELAYED));
     let mut buf = vec![0u8; 65_536];
     loop {
         let Ok((n, source, to)) = receive(&socket, &mut buf).await else {
@@ -227,11 +257,24 @@ pub(super) async fn serve_udp(socket: UdpSocket, shared: &Shared) {
         let data = buf.get(..n).unwrap_or_default();
         let now = responder::unix_now();
         let key = config.token.as_deref().map(|secret| Key { secret, now });
-        let admit = |valid| admit(shared, source, valid, now);
-        let action = match responder::answer(data, source, key, admit) {
-            Err(Refusal::RateLimited) => Action::RateLimited,
-            Err(why) => Action::Refused(why),
-            Ok(reply) => match send(&socket, &reply, source, to).await {
+        let mut delay = None;
+        let admit = |valid: Valid| {
+            delay = valid.delay.filter(|d| !d.is_zero());
+            admit(shared, source, valid, now)
+        };
+        let answered = responder::answer(data, source, key, admit);
+        let action = match (answered, delay) {
+            (Err(Refusal::RateLimited), _) => Action::RateLimited,
+            (Err(why), _) => Action::Refused(why),
+            (Ok(reply), Some(delay)) => match Arc::clone(&delayed).try_acquire_owned() {
+                Ok(permit) => {
+                    let len = reply.len();
+                    reply_later(&socket, reply, source, to, delay, permit, counters);
+                    Action::Delayed(len, delay)
+                }
+                Err(_) => Action::RateLimited,
+            },
+            (Ok(reply), None) => match send(&socket, &reply, source, to).await {
                 Ok(sent) => {
                     counters.replies.fetch_add(1, Ordering::Relaxed);
                     counters.bytes_out.fetch_add(sent as u64, Ordering::Relaxed);

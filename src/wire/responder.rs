@@ -7,8 +7,9 @@
 //!  16  16  flags & 1 (version 2): HMAC-SHA256(token, bytes 0-15 ‖ bytes 32-end), first
 //!          16 bytes; else zeros
 //!  32  16  room, so that the reply is never larger than the request; with flags & 2
-//!          (session): 32 8 session id, 40 4 sequence number; with flags & 1: 44 4 the
-//!          client's clock, Unix seconds, big-endian
+//!          (session): 32 8 session id, 40 4 sequence number; with flags & 8 (delayed,
+//!          never with a session): 32 4 the delay before the reply, milliseconds; with
+//!          flags & 1: 44 4 the client's clock, Unix seconds, big-endian
 //! reply (server → client), 25 bytes (IPv4) or 37 bytes (IPv6), always version 1:
 //!   0  16  header: "IPDG", version 1, kind 2 (reply), flags 0, the request's nonce
 //!  16   1  family of the observed source: 4 or 6
@@ -39,6 +40,7 @@ use super::datagram::{self, HEADER_LEN, Kind};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
 /// Header flag: a tag follows the header.
 pub const FLAG_TAGGED: u16 = 1;
@@ -48,6 +50,13 @@ pub const FLAG_SESSION: u16 = 2;
 /// Header flag, with [`FLAG_SESSION`]: ask for the tally without being counted, so that
 /// asking does not change the answer.
 pub const FLAG_TALLY: u16 = 4;
+/// Header flag: answer after the delay the request carries (`probe --idle-test`: how long
+/// the path keeps a UDP mapping idle). An older server ignores it and answers at once,
+/// which the client sees.
+pub const FLAG_DELAY: u16 = 8;
+/// The longest delay a request may ask for: past RFC 4787's two minutes, and short enough
+/// that a delayed reply's state is never held long.
+pub const MAX_DELAY: Duration = Duration::from_secs(180);
 /// Where the session fields start: the first byte of the request's room.
 pub const SESSION_AT: usize = HEADER_LEN + TAG_LEN;
 /// Bytes a session adds to a reply: two 32-bit counts.
@@ -135,6 +144,23 @@ pub fn session_request_at(
     bytes
 }
 
+/// A request that asks the server to answer after `delay` (at most [`MAX_DELAY`]), tagged
+/// with the clock now when a token is given.
+pub fn delayed_request(nonce: u64, token: Option<&[u8]>, delay: Duration) -> Vec<u8> {
+    let mut bytes = session_request_at(nonce, None, None, unix_now());
+    let flags = FLAG_DELAY | if token.is_some() { FLAG_TAGGED } else { 0 };
+    bytes[6..8].copy_from_slice(&flags.to_be_bytes());
+    let millis = u32::try_from(delay.min(MAX_DELAY).as_millis()).unwrap_or(u32::MAX);
+    bytes[SESSION_AT..SESSION_AT + 4].copy_from_slice(&millis.to_be_bytes());
+    if let Some(token) = token {
+        bytes[4] = VERSION_TAGGED;
+        let clock = u32::try_from(unix_now()).unwrap_or(u32::MAX);
+        bytes[TIME_AT..TIME_AT + 4].copy_from_slice(&clock.to_be_bytes());
+        seal(&mut bytes, token);
+    }
+    bytes
+}
+
 /// The server's secret and clock, for checking tagged requests.
 #[derive(Debug, Clone, Copy)]
 pub struct Key<'a> {
@@ -151,6 +177,8 @@ pub struct Valid {
     pub session: Option<Session>,
     /// Its tag, when the server checked one: answered once (replays are refused).
     pub tag: Option<[u8; TAG_LEN]>,
+    /// The delay it asks the reply to wait, at most [`MAX_DELAY`]; `None` for at once.
+    pub delay: Option<Duration>,
 }
 
 /// A request's place in a measurement session (`probe --loss-split`).
@@ -253,11 +281,16 @@ pub fn answer(
     }
     let tag = key.map(|key| verify(data, header, key)).transpose()?;
     let session = session_of(header.flags, data)?;
+    let delay = delay_of(header.flags, data)?;
     let longest = reply_len(source, session.is_some());
     if longest > data.len() {
         return Err(Refusal::TooSmall);
     }
-    let tally = match admit(Valid { session, tag }) {
+    let tally = match admit(Valid {
+        session,
+        tag,
+        delay,
+    }) {
         Admission::Answer(tally) => tally,
         Admission::Withhold => return Err(Refusal::RateLimited),
         Admission::Replayed => return Err(Refusal::Replayed),
@@ -314,6 +347,27 @@ fn session_of(flags: u16, data: &[u8]) -> Result<Option<Session>, Refusal> {
         seq: u32::from_be_bytes(seq.try_into().map_err(|_| Refusal::NotAProbe)?),
         tally_only: flags & FLAG_TALLY != 0,
     }))
+}
+
+/// The delay of a request whose header has the delay flag: a delay with a session (their
+/// fields overlap), too short a request or over [`MAX_DELAY`] is not a valid request.
+fn delay_of(flags: u16, data: &[u8]) -> Result<Option<Duration>, Refusal> {
+    if flags & FLAG_DELAY == 0 {
+        return Ok(None);
+    }
+    if flags & FLAG_SESSION != 0 {
+        return Err(Refusal::NotAProbe);
+    }
+    let millis = data
+        .get(SESSION_AT..SESSION_AT + 4)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or(Refusal::NotAProbe)?;
+    let delay = Duration::from_millis(u64::from(millis));
+    if delay > MAX_DELAY {
+        return Err(Refusal::NotAProbe);
+    }
+    Ok(Some(delay))
 }
 
 /// The size of the reply to `source`, with or without a tally.

@@ -349,3 +349,52 @@ fn the_tag_binds_the_whole_request_and_its_time() {
     // A server without a token answers a tagged request as any other.
     assert!(answer(&fresh, source(), None, plain).is_ok());
 }
+
+#[test]
+fn a_delayed_request_hands_its_delay_to_the_admission_and_is_answered_as_any_other() {
+    let secret: &[u8] = b"s3cret-k3y";
+    for token in [None, Some(secret)] {
+        let request = delayed_request(5, token, Duration::from_millis(16_500));
+        assert_eq!(request.len(), REQUEST_LEN);
+        let mut asked = None;
+        let reply = answer(&request, source(), key(token), |valid| {
+            asked = Some(valid.delay);
+            Admission::Answer(None)
+        })
+        .unwrap();
+        assert_eq!(asked, Some(Some(Duration::from_millis(16_500))));
+        let seen = parse_reply(&reply).unwrap();
+        assert_eq!((seen.nonce, seen.observed), (5, source()));
+    }
+    // No delay flag: no delay.
+    let mut asked = None;
+    answer(&request(6, None), source(), None, |valid| {
+        asked = Some(valid.delay);
+        Admission::Answer(None)
+    })
+    .unwrap();
+    assert_eq!(asked, Some(None));
+    // Asked for longer than the responder holds a reply, clamped by the client…
+    let long = delayed_request(7, None, Duration::from_secs(3600));
+    let mut asked = None;
+    answer(&long, source(), None, |valid| {
+        asked = valid.delay;
+        Admission::Answer(None)
+    })
+    .unwrap();
+    assert_eq!(asked, Some(MAX_DELAY));
+    // …and refused by the server when a client does not clamp it.
+    let mut over = long.clone();
+    over[SESSION_AT..SESSION_AT + 4].copy_from_slice(&180_001u32.to_be_bytes());
+    assert_eq!(
+        answer(&over, source(), None, plain),
+        Err(Refusal::NotAProbe)
+    );
+    // A delay and a session share their bytes: both flags make no valid request.
+    let mut both = long;
+    both[7] |= u8::try_from(FLAG_SESSION).unwrap();
+    assert_eq!(
+        answer(&both, source(), None, plain),
+        Err(Refusal::NotAProbe)
+    );
+}
