@@ -91,6 +91,10 @@ pub enum Problem {
     TraceOnePort,
     #[error("--loss-split measures one port of one host: write HOST:PORT")]
     LossSplitOnePort,
+    #[error("--idle-test measures one port of one host: write HOST:PORT")]
+    IdleTestOnePort,
+    #[error("must be above 0s and at most 180s, the longest a responder holds a reply")]
+    IdleMax,
     #[error("must be between {0} and {1}")]
     Between(u32, u32),
     #[error("the responder answers only datagrams of {min} bytes or more ({why})")]

@@ -15,7 +15,7 @@ use crate::output::Format;
 use crate::output::load_text::{self, LoadRecord, RateLine, RateRecord, Row};
 use crate::plan::duration::parse_duration;
 use crate::plan::expand::{PlanOptions, build_plan};
-use crate::plan::target::{HostSpec, parse_target};
+use crate::plan::target::{HostSpec, TargetSpec, parse_target};
 use crate::probe::load::{self as measure, LoadConfig};
 use crate::probe::load_split::split;
 use crate::probe::load_trend::{loss_grows, trend_of};
@@ -130,42 +130,13 @@ fn write_row(ctx: &mut Context<'_>, text: &str, target: SocketAddr, row: &Row) -
 
 /// The checked request; `None` when the name does not resolve.
 fn request(load: &LoadArgs, args: &ProbeArgs) -> Result<Option<Request>> {
-    if args.protocol.tcp || args.protocol.both {
-        return Err(Error::Usage(
-            "--loss-split measures UDP through the responder: leave out --tcp and --both".into(),
-        ));
-    }
-    if args.raw || args.sizes.is_some() || args.size_sweep {
-        return Err(Error::Usage(
-            "--loss-split is a measurement of its own: leave out --raw, --sizes and --size-sweep"
-                .into(),
-        ));
-    }
-    let [text] = args.targets.as_slice() else {
-        return Err(Error::Usage(
-            "--loss-split measures one target: give exactly one HOST:PORT".into(),
-        ));
-    };
-    if !args.file.is_empty() {
-        return Err(Error::Usage(
-            "--loss-split measures one target: give HOST:PORT, not --file".into(),
-        ));
-    }
+    let mode = "--loss-split";
     if !load.rates.is_empty() && args.timing.rate.is_some() {
         return Err(Error::Usage(
             "--loss-split takes --rate R or --rates LIST, not both".into(),
         ));
     }
-    let spec = parse_target(text)?;
-    match spec.host {
-        HostSpec::Network(_) => {
-            return Err(InputError::new("target", &spec.text, Problem::LossSplitOnePort).into());
-        }
-        HostSpec::Name(_) if args.numeric => {
-            return Err(InputError::new("target", &spec.text, Problem::NameWithNumeric).into());
-        }
-        _ => {}
-    }
+    let spec = one_target(mode, Problem::LossSplitOnePort, args)?;
     let count = args.timing.count.unwrap_or(DEFAULT_COUNT);
     if count == 0 {
         return Err(InputError::new("--count", "0", Problem::NotPositive).into());
@@ -182,10 +153,68 @@ fn request(load: &LoadArgs, args: &ProbeArgs) -> Result<Option<Request>> {
             .map(|r| parse_rate("--rates", r))
             .collect::<Result<_, _>>()?,
     };
+    let wait = parse_wait(args)?;
+    let Some(target) = resolve_one(&spec, Problem::LossSplitOnePort, args)? else {
+        return Ok(None);
+    };
+    Ok(Some(Request {
+        target,
+        count,
+        rates,
+        wait,
+        token: super::options::secret(args.responder.token.as_ref())?,
+    }))
+}
+
+/// The one HOST:PORT a responder measurement (`mode`: `--loss-split`, `--idle-test`) takes,
+/// parsed: UDP only, no other measurement, no file, no network.
+/// `one_port` is the problem of a target that names several.
+pub(super) fn one_target(mode: &str, one_port: Problem, args: &ProbeArgs) -> Result<TargetSpec> {
+    if args.protocol.tcp || args.protocol.both {
+        return Err(Error::Usage(format!(
+            "{mode} measures UDP through the responder: leave out --tcp and --both"
+        )));
+    }
+    if args.raw || args.sizes.is_some() || args.size_sweep {
+        return Err(Error::Usage(format!(
+            "{mode} is a measurement of its own: leave out --raw, --sizes and --size-sweep"
+        )));
+    }
+    let [text] = args.targets.as_slice() else {
+        return Err(Error::Usage(format!(
+            "{mode} measures one target: give exactly one HOST:PORT"
+        )));
+    };
+    if !args.file.is_empty() {
+        return Err(Error::Usage(format!(
+            "{mode} measures one target: give HOST:PORT, not --file"
+        )));
+    }
+    let spec = parse_target(text)?;
+    match spec.host {
+        HostSpec::Network(_) => Err(InputError::new("target", &spec.text, one_port).into()),
+        HostSpec::Name(_) if args.numeric => {
+            Err(InputError::new("target", &spec.text, Problem::NameWithNumeric).into())
+        }
+        _ => Ok(spec),
+    }
+}
+
+/// `-w/--timeout`: the wait for a reply, above zero.
+pub(super) fn parse_wait(args: &ProbeArgs) -> Result<Duration> {
     let wait = parse_duration("--timeout", &args.timing.timeout)?;
     if wait.is_zero() {
         return Err(InputError::new("--timeout", &args.timing.timeout, Problem::Duration).into());
     }
+    Ok(wait)
+}
+
+/// The UDP address `spec` names (with `-p` for a port); `None` when it does not resolve.
+pub(super) fn resolve_one(
+    spec: &TargetSpec,
+    one_port: Problem,
+    args: &ProbeArgs,
+) -> Result<Option<SocketAddr>> {
     let mut default_ports = Vec::new();
     for ports in &args.ports {
         default_ports.extend(parse_port_arg(ports)?);
@@ -196,24 +225,14 @@ fn request(load: &LoadArgs, args: &ProbeArgs) -> Result<Option<Request>> {
         family: super::options::protocols(&args.protocol).1,
         allow_broadcast: false,
     };
-    let plan = build_plan(std::slice::from_ref(&spec), &options, &SystemResolver)?;
+    let plan = build_plan(std::slice::from_ref(spec), &options, &SystemResolver)?;
     if plan.endpoints.windows(2).any(|w| w[0].port != w[1].port) {
-        return Err(InputError::new("target", &spec.text, Problem::LossSplitOnePort).into());
+        return Err(InputError::new("target", &spec.text, one_port).into());
     }
-    let Some(target) = plan
+    Ok(plan
         .endpoints
         .iter()
-        .find_map(crate::model::Endpoint::socket_addr)
-    else {
-        return Ok(None);
-    };
-    Ok(Some(Request {
-        target,
-        count,
-        rates,
-        wait,
-        token: super::options::secret(args.responder.token.as_ref())?,
-    }))
+        .find_map(crate::model::Endpoint::socket_addr))
 }
 
 /// One rate: a number of requests per second from 1 to [`MAX_RATE`].
@@ -246,6 +265,8 @@ mod tests {
         let load = LoadArgs {
             loss_split: true,
             rates: rates.iter().map(|r| (*r).to_owned()).collect(),
+            idle_test: false,
+            idle_max: None,
         };
         request(&load, &probe)
     }

@@ -10,6 +10,7 @@ mod classify;
 mod doctor;
 mod drive;
 mod exporter;
+mod idle_test;
 pub mod load;
 mod local;
 mod local_firewall;

@@ -66,6 +66,9 @@ pub fn run(args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
     if args.load.loss_split {
         return super::load::run(&args.load, args, ctx);
     }
+    if args.load.idle_test {
+        return super::idle_test::run(&args.load, args, ctx);
+    }
     if args.sizes.is_some() || args.size_sweep {
         return super::sizes::run(args, ctx);
     }

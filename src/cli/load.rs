@@ -1,6 +1,8 @@
-//! `ipdiag probe --loss-split`: arguments, flattened into `probe`'s. The measurement also
-//! reads `probe`'s own `-c/--count` (requests per rate), `--rate` (one rate), `-w/--timeout`
-//! (the wait for replies after the last send) and `--token`.
+//! `ipdiag probe --loss-split` and `--idle-test`, the measurements through the responder:
+//! arguments, flattened into `probe`'s. `--loss-split` also reads `probe`'s own
+//! `-c/--count` (requests per rate), `--rate` (one rate), `-w/--timeout` (the wait for
+//! replies after the last send) and `--token`; `--idle-test` reads `-w` (the wait beyond
+//! each delay) and `--token`.
 
 use clap::Args;
 
@@ -20,6 +22,16 @@ pub struct LoadArgs {
         requires = "loss_split"
     )]
     pub rates: Vec<String>,
+    /// How long the path keeps a UDP flow idle (NAT, conntrack, a security group): ask an
+    /// ipdiag responder (serve --udp PORT) to answer after 1, 2, 4 … s of silence, up to
+    /// --idle-max; a reply lost twice while an immediate one comes back means the path
+    /// forgot the flow: a NAT or conntrack idle timeout
+    #[arg(long, conflicts_with = "loss_split")]
+    pub idle_test: bool,
+    /// The longest silence --idle-test tries (at most 180s) [default: 120s, RFC 4787's
+    /// minimum for a NAT]
+    #[arg(long, value_name = "DURATION", requires = "idle_test")]
+    pub idle_max: Option<String>,
 }
 
 #[cfg(test)]

@@ -22,13 +22,18 @@ pub struct Row {
     pub split: Split,
 }
 
-/// The first line and the column heads.
-pub fn header(target: &str, address: SocketAddr, count: u32, wait: Duration) -> String {
-    let named = if target == address.to_string() {
+/// ` (myvm)` after an address that `target` named, nothing after an address given as such.
+pub fn named(target: &str, address: SocketAddr) -> String {
+    if target == address.to_string() {
         String::new()
     } else {
         format!(" ({target})")
-    };
+    }
+}
+
+/// The first line and the column heads.
+pub fn header(target: &str, address: SocketAddr, count: u32, wait: Duration) -> String {
+    let named = named(target, address);
     format!(
         "LOSS SPLIT {address}{named} udp through the ipdiag responder: {count} requests per rate, replies awaited {} ms after the last\n\
          {:>8}  {:>7}  {:>10}  {:>8}  {:>7}  {:>16}  {:>16}",

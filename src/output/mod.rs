@@ -17,6 +17,7 @@ pub mod csv;
 pub mod diagnosis_text;
 pub mod doctor_json;
 pub mod doctor_text;
+pub mod idle_text;
 pub mod json_stream;
 pub mod load_text;
 pub mod local_receive;

@@ -9,6 +9,7 @@ pub mod attempt;
 pub mod engine;
 pub mod icmp;
 pub mod icmp_limit;
+pub mod idle;
 pub mod in_flight;
 pub mod load;
 pub mod load_split;

@@ -35,6 +35,8 @@ mod harness;
 #[cfg(target_os = "linux")]
 mod icmp_limit;
 #[cfg(target_os = "linux")]
+mod idle;
+#[cfg(target_os = "linux")]
 mod lone;
 #[cfg(target_os = "linux")]
 mod loss;
@@ -200,6 +202,18 @@ const TESTS: &[NsTest] = &[
         Ip
     ),
     ns_test!(lone::a_name_that_never_resolved_shows_no_loss, Root, Ip),
+    ns_test!(
+        idle::a_nat_that_forgets_a_udp_flow_after_3_s_is_found_between_2_and_4_s,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        idle::a_path_that_keeps_the_flow_keeps_all_silences,
+        Root,
+        Ip,
+        Nft
+    ),
     ns_test!(loss::a_sweep_under_ten_percent_loss_is_exact, Root, Ip, Nft),
     ns_test!(
         loss::a_sweep_under_thirty_percent_loss_is_exact_with_default_retries,
