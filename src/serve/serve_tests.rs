@@ -465,6 +465,13 @@ async fn a_delayed_request_is_answered_after_its_delay_and_logged_as_such() {
         (me, Action::Delayed(25, delay))
     );
     assert_eq!(arrival.action.text(), "reply (25 bytes) in 0.4 s, as asked");
+    // Counted by the sending task just after the send: the client may see the reply first.
+    for _ in 0..200 {
+        if counters.replies.load(Ordering::Relaxed) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(counters.replies.load(Ordering::Relaxed), 1);
     stop.send(true).unwrap();
 }
