@@ -89,6 +89,8 @@ pub enum Problem {
     OnePort,
     #[error("trace follows one port: write HOST:PORT")]
     TraceOnePort,
+    #[error("ICMP echo has no port: write HOST with --icmp")]
+    IcmpNoPort,
     #[error("--loss-split measures one port of one host: write HOST:PORT")]
     LossSplitOnePort,
     #[error("--idle-test measures one port of one host: write HOST:PORT")]

@@ -212,6 +212,8 @@ pub enum Reason {
     TimeExceeded,
     /// ICMP fragmentation needed / packet too big.
     FragNeeded,
+    /// An ICMP echo reply: the host itself answered (trace's ICMP mode).
+    EchoReply,
     /// Nothing came back within the timeout, after retries.
     NoResponse,
     /// The name did not resolve.
@@ -234,6 +236,7 @@ impl Reason {
             Reason::AdminProhibited => "admin-prohibited",
             Reason::TimeExceeded => "time-exceeded",
             Reason::FragNeeded => "frag-needed",
+            Reason::EchoReply => "echo-reply",
             Reason::NoResponse => "no-response",
             Reason::DnsError => "dns-error",
             Reason::LocalError => "local-error",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ipdiag.exe under wine against Linux listeners on 127.0.0.1 (a Python TCP listener and
 # UDP echo, outside wine): probe, doctor, check and wait give the states and exit codes
-# Linux gives; ping goes through IcmpSendEcho2 (wine's runs on a raw or ping socket). Wine runs Winsock on the Linux stack, so this proves the Windows build, its
+# Linux gives; ping and trace --icmp go through IcmpSendEcho2 (wine's runs on a raw or ping
+# socket), trace by TCP without TCP_ICMP_ERROR_INFO (wine refuses it: a note says so). Wine runs Winsock on the Linux stack, so this proves the Windows build, its
 # process model and exit codes, not Windows' own network semantics (a UDP port
 # unreachable never reaches a wine process: a closed UDP port reads open|filtered here).
 # Needs scripts/wine/setup.sh and a built target/x86_64-pc-windows-gnu/debug/ipdiag.exe.
@@ -80,6 +81,21 @@ pinged() { # ping arguments -> "method sent received exit"
 }
 expect "ping 127.0.0.1 -c 3 (IcmpSendEcho2)" "iphlpapi 3 3 0" "$(pinged 127.0.0.1 -c 3 -i 100ms)"
 expect "ping ::1 (wine's Icmp6CreateFile is a stub): exit 3" 3 "$(code win ping ::1 -c 1)"
+traced() { # trace arguments -> "verdict hops state reason exit"
+  set +e
+  out=$(win trace "$@" --json 2>/dev/null)
+  rc=$?
+  set -e
+  echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); d=r["destination"] or {}
+print(r["verdict"]["kind"], len(r["hops"]), d.get("state"), d.get("reason"), end=" ")'
+  echo "$rc"
+}
+expect "trace 127.0.0.1 --icmp (IcmpSendEcho2 with a TTL)" "reached 1 open echo-reply 0" \
+  "$(traced 127.0.0.1 --icmp --queries 2)"
+expect "trace to an open TCP port" "reached 1 open syn-ack 0" \
+  "$(traced 127.0.0.1:"$open" --queries 1)"
+expect "trace to a closed TCP port" "reached 1 closed conn-refused 1" \
+  "$(traced 127.0.0.1:"$closed" --queries 1)"
 expect "local is Linux's: exit 3" 3 "$(code win local --port 80)"
 expect "bad input: exit 2" 2 "$(code win probe 999.1.1.1:80)"
 exit "$failed"

@@ -324,6 +324,7 @@ fn trace_each(
                 wait,
                 max_silent: TRACE_MAX_SILENT,
                 payload,
+                icmp: false,
             };
             let task = tokio::spawn(async move { trace(target, &config, |_| {}).await });
             Some((target, e.protocol, task))

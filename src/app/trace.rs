@@ -3,6 +3,7 @@
 
 use super::Context;
 use super::drive::runtime;
+use crate::classify::port_spec::parse_port_arg;
 use crate::cli::trace::TraceArgs;
 use crate::diagnose::hops::{summarise, summarise_all};
 use crate::diagnose::path::{PathVerdict, provider_of, verdict};
@@ -24,19 +25,37 @@ const MAX_QUERIES: u32 = 10;
 
 /// Runs `ipdiag trace`.
 pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    // Time exceeded and its sender come from the error queue; Windows' TCP_ICMP_ERROR_INFO
-    // and macOS' ICMP datagram socket are not read for this yet.
+    // Time exceeded and its sender come from the error queue, Windows'
+    // TCP_ICMP_ERROR_INFO or IcmpSendEcho2 (--icmp); macOS' ICMP datagram socket is not read
+    // for this yet.
     let (target, config) = request(args)?;
-    crate::sys::linux_only("ipdiag trace")?;
+    if config.icmp {
+        crate::sys::icmp_trace_here()?;
+    } else if !cfg!(windows) {
+        crate::sys::linux_only("ipdiag trace")?;
+    }
     let Some(target) = target else {
         writeln!(ctx.err, "ipdiag: cannot resolve '{}'", args.target)?;
         return Ok(EXIT_FAILURE);
     };
+    let mode = if config.icmp {
+        "icmp"
+    } else {
+        config.protocol.as_str()
+    };
+    if !config.icmp && config.protocol == Protocol::Tcp && !crate::sys::tcp_hears_icmp() {
+        writeln!(
+            ctx.err,
+            "ipdiag: note: this system does not tell a TCP connect about ICMP errors \
+             (TCP_FAIL_CONNECT_ON_ICMP_ERROR needs Windows 10 version 2004 or later): a router's \
+             time exceeded cannot be read, so hops before the destination show as silent, \
+             reason unknown; trace --icmp reads them"
+        )?;
+    }
     if ctx.verbose > 0 {
         writeln!(
             ctx.err,
-            "ipdiag: tracing {target} by {}: TTL 1 to {}, {} probes per hop, each waiting {} ms, stopping after {} silent hops",
-            config.protocol,
+            "ipdiag: tracing {target} by {mode}: TTL 1 to {}, {} probes per hop, each waiting {} ms, stopping after {} silent hops",
             config.max_hops,
             config.queries,
             config.wait.as_millis(),
@@ -45,13 +64,8 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
     }
     let table = ctx.format == Format::Table;
     if table {
-        let header = trace_text::header(
-            &args.target,
-            target,
-            config.protocol,
-            config.max_hops,
-            config.queries,
-        );
+        let header =
+            trace_text::header(&args.target, target, mode, config.max_hops, config.queries);
         writeln!(ctx.out, "{header}")?;
         ctx.out.flush()?;
     }
@@ -86,8 +100,8 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
         let record = TraceRecord {
             target: &args.target,
             address: target.ip().to_string(),
-            port: target.port(),
-            protocol: config.protocol,
+            port: (!config.icmp).then_some(target.port()),
+            protocol: mode,
             provider: provider_of(target.ip()),
             hops: hops
                 .iter()
@@ -114,8 +128,14 @@ fn request(args: &TraceArgs) -> Result<(Option<SocketAddr>, TraceConfig)> {
     if args.name.numeric && matches!(spec.host, HostSpec::Name(_)) {
         return Err(InputError::new("target", &spec.text, Problem::NameWithNumeric).into());
     }
-    if spec.ports.is_none() {
-        return Err(InputError::new("target", &spec.text, Problem::NoPortGiven).into());
+    match (spec.ports.is_some(), args.icmp) {
+        (false, false) => {
+            return Err(InputError::new("target", &spec.text, Problem::NoPortGiven).into());
+        }
+        (true, true) => {
+            return Err(InputError::new("target", &spec.text, Problem::IcmpNoPort).into());
+        }
+        _ => {}
     }
     if matches!(spec.host, HostSpec::Network(_)) {
         return Err(InputError::new("target", &spec.text, Problem::NetworkNotHost).into());
@@ -141,7 +161,12 @@ fn request(args: &TraceArgs) -> Result<(Option<SocketAddr>, TraceConfig)> {
     };
     let family = args.name.family();
     let options = PlanOptions {
-        default_ports: Vec::new(),
+        // ICMP has no port: any one resolves the host (the port is 0 from here on).
+        default_ports: if args.icmp {
+            parse_port_arg("1")?
+        } else {
+            Vec::new()
+        },
         protocols: vec![protocol],
         family,
         allow_broadcast: false,
@@ -153,7 +178,14 @@ fn request(args: &TraceArgs) -> Result<(Option<SocketAddr>, TraceConfig)> {
     let target = plan
         .endpoints
         .first()
-        .and_then(crate::model::Endpoint::socket_addr);
+        .and_then(crate::model::Endpoint::socket_addr)
+        .map(|t| {
+            if args.icmp {
+                SocketAddr::new(t.ip(), 0)
+            } else {
+                t
+            }
+        });
     let choice = args
         .payload
         .as_deref()
@@ -170,6 +202,7 @@ fn request(args: &TraceArgs) -> Result<(Option<SocketAddr>, TraceConfig)> {
         wait,
         max_silent: args.max_silent,
         payload,
+        icmp: args.icmp,
     };
     Ok((target, config))
 }

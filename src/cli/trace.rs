@@ -10,6 +10,7 @@ Examples:
   ipdiag trace 203.0.113.10:7890 --udp      the same with UDP datagrams
   ipdiag trace 203.0.113.10:7890 --queries 1 -w 500ms -m 20
   ipdiag trace 203.0.113.10:7890 --json
+  ipdiag trace 203.0.113.10 --icmp          ICMP echo, as tracert (Windows only for now)
 
 Probes go to the real destination port with a growing TTL: each router where the TTL runs
 out answers with ICMP time exceeded, so the path is the one the port's own packets take
@@ -25,7 +26,7 @@ Exit status: 0 when the destination port answered open, 1 otherwise, 2 on bad in
 /// Trace the path to a port: the hop where its packets stop, and whose network that is
 #[derive(Debug, Args)]
 pub struct TraceArgs {
-    /// The port to trace to: HOST:PORT or [IPV6]:PORT
+    /// The port to trace to: HOST:PORT or [IPV6]:PORT (with --icmp: HOST)
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// TCP SYN probes (the default)
@@ -34,6 +35,9 @@ pub struct TraceArgs {
     /// UDP probes
     #[arg(short = 'u', long)]
     pub udp: bool,
+    /// ICMP echo probes, as tracert; the target is a HOST (Windows only for now)
+    #[arg(long, conflicts_with_all = ["tcp", "udp", "payload"])]
+    pub icmp: bool,
     /// The highest TTL tried (1-255)
     #[arg(short = 'm', long, default_value_t = 30, value_name = "N")]
     pub max_hops: u8,

@@ -235,7 +235,16 @@ fn open(result: &ProbeResult, facts: &Facts<'_>, this: String, out: &mut Vec<Fin
 fn closed(result: &ProbeResult, scope: Option<Scope>, this: &str, out: &mut Vec<Finding>) {
     // RST or port-unreachable from the host itself: the packet reached the host (so the
     // security group let it in) and nothing listens on that address and port.
-    let reached = format!("{this}: the host itself refused, so packets reach it");
+    // Windows (WSAECONNRESET) and macOS report a UDP port unreachable as an error code
+    // without its sender: taken as the target's, which nmap's rule cannot confirm.
+    let sender_unknown = result.endpoint.protocol == Protocol::Udp
+        && result.reason == Reason::PortUnreach
+        && result.icmp_from.is_none();
+    let reached = if sender_unknown {
+        format!("{this}: {SENDER_UNKNOWN}; taken as the host's own refusal, so packets reach it")
+    } else {
+        format!("{this}: the host itself refused, so packets reach it")
+    };
     push(
         out,
         Cause::NotListening,
@@ -257,7 +266,19 @@ fn closed(result: &ProbeResult, scope: Option<Scope>, this: &str, out: &mut Vec<
         let evidence = format!("{this}: a firewall rule rejecting with a TCP reset looks the same");
         push(out, Cause::HostFirewall, Confidence::Low, vec![evidence]);
     }
+    if sender_unknown {
+        let evidence = format!(
+            "{this}: {SENDER_UNKNOWN}; a filter on the path rejecting with port unreachable \
+             looks the same"
+        );
+        push(out, Cause::SecurityGroup, Confidence::Low, vec![evidence]);
+    }
 }
+
+/// Why a UDP port unreachable without its sender proves less (Windows, macOS).
+pub const SENDER_UNKNOWN: &str = "the sender is unknown (this system reports a port \
+     unreachable as an error code, without who sent it), so nmap's rule, closed only when the \
+     target itself sends it, cannot be applied";
 
 fn rejected(result: &ProbeResult, facts: &Facts<'_>, this: &str, out: &mut Vec<Finding>) {
     let target = result.endpoint.address;

@@ -107,7 +107,8 @@ fn closed_is_not_listening_or_loopback_bind() {
             (Cause::HostFirewall, L)
         ]
     );
-    let udp = result(PUBLIC, 7890, Protocol::Udp, CLOSED, Reason::PortUnreach);
+    let mut udp = result(PUBLIC, 7890, Protocol::Udp, CLOSED, Reason::PortUnreach);
+    udp.icmp_from = Some(PUBLIC.parse().unwrap());
     assert_eq!(
         ranked(&udp, &[], None, &[]),
         [
@@ -115,6 +116,37 @@ fn closed_is_not_listening_or_loopback_bind() {
             (Cause::LoopbackBind, M),
             (Cause::BindPublicIp, L)
         ]
+    );
+    // Windows and macOS: the port unreachable came as an error code, sender unknown. The
+    // same diagnosis, saying so, and a filter on the path is not ruled out.
+    udp.icmp_from = None;
+    assert_eq!(
+        ranked(&udp, &[], None, &[]),
+        [
+            (Cause::NotListening, M),
+            (Cause::LoopbackBind, M),
+            (Cause::BindPublicIp, L),
+            (Cause::SecurityGroup, L)
+        ]
+    );
+    let said = findings(&udp, &Facts::default());
+    assert_eq!(
+        said[0].evidence,
+        [format!(
+            "7890/udp port-unreach, rtt 31.0 ms: {SENDER_UNKNOWN}; taken as the host's own refusal, so \
+             packets reach it"
+        )]
+    );
+    assert_eq!(
+        SENDER_UNKNOWN,
+        "the sender is unknown (this system reports a port unreachable as an error code, \
+         without who sent it), so nmap's rule, closed only when the target itself sends it, \
+         cannot be applied"
+    );
+    assert!(
+        said[3].evidence[0]
+            .ends_with("a filter on the path rejecting with port unreachable looks the same"),
+        "{said:?}"
     );
     // The error the user saw is quoted, so the hint reads as their own problem.
     let facts = Facts::default();

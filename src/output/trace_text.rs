@@ -5,11 +5,20 @@
 use super::probe_json::RttRecord;
 use crate::diagnose::hops::HopSummary;
 use crate::diagnose::path::{PathVerdict, provider_of};
-use crate::model::Protocol;
 use crate::probe::trace::{Hop, HopAnswer, HopProbe};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+
+/// The destination as shown: `203.0.113.10:7890`, or the address alone for ICMP (port 0:
+/// a trace to a port has one from 1 up).
+fn shown(target: SocketAddr) -> String {
+    if target.port() == 0 {
+        target.ip().to_string()
+    } else {
+        target.to_string()
+    }
+}
 
 /// The address column's width: room for the family's longest address.
 fn width(target: SocketAddr) -> usize {
@@ -21,11 +30,11 @@ fn width(target: SocketAddr) -> usize {
 pub fn header(
     given: &str,
     target: SocketAddr,
-    protocol: Protocol,
+    protocol: &str,
     max_hops: u8,
     queries: u32,
 ) -> String {
-    let named = if given == target.to_string() {
+    let named = if given == target.to_string() || given == shown(target) {
         String::new()
     } else {
         format!(" {given}:")
@@ -33,6 +42,7 @@ pub fn header(
     let provider = provider_of(target.ip()).map_or(String::new(), |p| format!(" ({p})"));
     let noun = if queries == 1 { "probe" } else { "probes" };
     let w = width(target);
+    let target = shown(target);
     format!(
         "trace to{named} {target}/{protocol}{provider}, {max_hops} hops max, {queries} {noun} per hop\n\
          hop  {:<w$}  {:<14}  {:>5}  rtt min/avg/max",
@@ -110,6 +120,7 @@ pub fn footer(
     } else {
         "no answer".to_owned()
     };
+    let target = shown(target);
     let _ = write!(
         out,
         "destination {target}: {destination}\nverdict: {verdict}\n"
@@ -124,10 +135,10 @@ pub struct TraceRecord<'a> {
     pub target: &'a str,
     /// The address traced.
     pub address: String,
-    /// The destination port.
-    pub port: u16,
-    /// `tcp` or `udp`.
-    pub protocol: Protocol,
+    /// The destination port (`null` for ICMP).
+    pub port: Option<u16>,
+    /// `tcp`, `udp` or `icmp`.
+    pub protocol: &'static str,
     /// The target's likely provider.
     pub provider: Option<&'static str>,
     /// Every hop tried.

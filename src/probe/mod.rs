@@ -24,6 +24,7 @@ pub mod stats;
 pub mod tcp;
 pub mod timing;
 pub mod trace;
+pub mod trace_icmp;
 pub mod udp;
 
 pub use engine::{EngineConfig, Event, Prober, run};

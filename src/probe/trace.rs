@@ -38,6 +38,8 @@ pub struct TraceConfig {
     pub max_silent: u8,
     /// The UDP payload of each probe.
     pub payload: Payloads,
+    /// ICMP echo requests instead (`--icmp`, as tracert; `protocol` is then unused).
+    pub icmp: bool,
 }
 
 /// Makes each UDP probe's payload: the same bytes, or ipdiag's request with a fresh nonce
@@ -211,6 +213,9 @@ pub async fn trace<F: FnMut(&Hop)>(
 
 /// One probe leaving as `out` says.
 async fn probe(target: SocketAddr, config: &TraceConfig, out: Outgoing) -> HopProbe {
+    if config.icmp {
+        return super::trace_icmp::probe(target.ip(), config.wait, out.ttl.unwrap_or(1)).await;
+    }
     let (protocol, wait) = (config.protocol, config.wait);
     let answer = match protocol {
         Protocol::Tcp => tcp::attempt_out(target, wait, out).await,
@@ -256,7 +261,9 @@ pub fn classify(
         Observation::Icmp(report) => {
             let reason = icmp_reason(report);
             let from = report.from;
-            let from_target = from.is_some_and(|f| f.to_canonical() == target.ip().to_canonical());
+            // A sender the system does not name (Windows' UDP errors are codes only) is
+            // taken as the target, as `judge` takes it.
+            let from_target = from.is_none_or(|f| f.to_canonical() == target.ip().to_canonical());
             if reason == Reason::TimeExceeded {
                 answered(from, HopAnswer::TimeExceeded)
             } else if from_target {

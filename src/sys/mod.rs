@@ -246,6 +246,29 @@ pub fn not_here(what: &str) -> Error {
     ))
 }
 
+/// Refuses trace's ICMP mode where it is not written: it rides on Windows' `IcmpSendEcho2`.
+pub fn icmp_trace_here() -> Result<(), Error> {
+    if cfg!(windows) {
+        return Ok(());
+    }
+    Err(Error::Environment(format!(
+        "trace --icmp works on Windows only for now (this is {}); trace HOST:PORT follows a \
+         port by TCP or UDP",
+        System::HERE.name()
+    )))
+}
+
+/// Whether a TCP connect here hears the ICMP errors its SYNs meet (a router's time exceeded
+/// above all). Windows does from 10 version 2004 on (`TCP_FAIL_CONNECT_ON_ICMP_ERROR`; older
+/// systems and wine refuse the option, and a trace's routers then look silent); on Unix a
+/// trace reads them its own way (Linux: the error queue).
+pub fn tcp_hears_icmp() -> bool {
+    #[cfg(windows)]
+    return imp::tcp_hears_icmp();
+    #[cfg(not(windows))]
+    true
+}
+
 /// Refuses `what` unless this system is Linux.
 pub fn linux_only(what: &str) -> Result<(), Error> {
     if System::HERE == System::Linux {

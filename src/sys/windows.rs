@@ -55,23 +55,39 @@ fn handle(socket: &impl AsRawSocket) -> ws::SOCKET {
 /// ICMP error with its details kept. Best effort: each is refused before Windows 10 2004
 /// (and by wine), and the probe then learns less, never something wrong.
 pub fn report_errors(socket: &Socket) {
-    if socket.r#type().ok() != Some(Type::STREAM) {
-        return;
-    }
     let s = handle(socket);
-    let rto = ws::TCP_INITIAL_RTO_PARAMETERS {
-        Rtt: UNSPECIFIED_RTT,
-        MaxSynRetransmissions: NO_SYN_RETRANSMISSIONS,
-    };
+    match socket.r#type().ok() {
+        Some(Type::STREAM) => {
+            let rto = ws::TCP_INITIAL_RTO_PARAMETERS {
+                Rtt: UNSPECIFIED_RTT,
+                MaxSynRetransmissions: NO_SYN_RETRANSMISSIONS,
+            };
+            ioctl_in(s, ws::SIO_TCP_INITIAL_RTO, &rto);
+            fail_connect_on_icmp(s);
+        }
+        Some(Type::DGRAM) => {
+            // A port unreachable as WSAECONNRESET and a time exceeded as WSAENETRESET on
+            // the next receive: asked for, not left to the system's default.
+            let on: u32 = 1;
+            ioctl_in(s, ws::SIO_UDP_CONNRESET, &on);
+            ioctl_in(s, ws::SIO_UDP_NETRESET, &on);
+        }
+        _ => {}
+    }
+}
+
+/// `WSAIoctl(s, code, value)` with an input value only; `false` when the system refuses.
+fn ioctl_in<T>(s: ws::SOCKET, code: u32, value: &T) -> bool {
     let mut returned = 0u32;
-    let size = u32::try_from(size_of::<ws::TCP_INITIAL_RTO_PARAMETERS>()).unwrap_or(0);
-    // SAFETY: `s` is a live socket borrowed from `socket`; the input buffer is `rto`, valid
-    // for `size` bytes for the call; no output buffer, no overlapped I/O, no callback.
-    let _ = unsafe {
+    let size = u32::try_from(size_of::<T>()).unwrap_or(0);
+    // SAFETY: the caller's `s` is a socket it borrows for the call (a stale one is refused
+    // by Winsock, not used); the input buffer is `value`, valid for `size` bytes for the
+    // call; no output buffer, no overlapped I/O, no callback.
+    let rc = unsafe {
         ws::WSAIoctl(
             s,
-            ws::SIO_TCP_INITIAL_RTO,
-            (&raw const rto).cast(),
+            code,
+            std::ptr::from_ref(value).cast(),
             size,
             std::ptr::null_mut(),
             0,
@@ -80,9 +96,16 @@ pub fn report_errors(socket: &Socket) {
             None,
         )
     };
+    rc == 0
+}
+
+/// Asks that a connect on `s` fail on an ICMP error (`TCP_FAIL_CONNECT_ON_ICMP_ERROR`);
+/// `false` when the system refuses (before Windows 10 2004, and wine).
+fn fail_connect_on_icmp(s: ws::SOCKET) -> bool {
     let on: u32 = 1;
-    // SAFETY: `s` is a live socket; the option value is a DWORD read for its 4 bytes.
-    let _ = unsafe {
+    // SAFETY: the caller's `s` is a live socket it borrows for the call; the option value
+    // is a DWORD read for its 4 bytes.
+    let rc = unsafe {
         ws::setsockopt(
             s,
             ws::IPPROTO_TCP,
@@ -91,6 +114,16 @@ pub fn report_errors(socket: &Socket) {
             4,
         )
     };
+    rc == 0
+}
+
+/// Whether this system takes `TCP_FAIL_CONNECT_ON_ICMP_ERROR` (Windows 10 2004 and later;
+/// not wine): asked of a fresh TCP socket that never connects.
+pub fn tcp_hears_icmp() -> bool {
+    let Ok(socket) = Socket::new(socket2::Domain::IPV4, Type::STREAM, None) else {
+        return false;
+    };
+    fail_connect_on_icmp(handle(&socket))
 }
 
 /// The ICMP error that failed a TCP connect (`TCP_ICMP_ERROR_INFO`): type, code, sender.

@@ -38,7 +38,8 @@ mod http;
 mod serve_pressure;
 #[cfg(target_os = "linux")]
 mod sizes;
-#[cfg(target_os = "linux")]
+// trace: Linux's error queue, Windows' TCP_ICMP_ERROR_INFO and IcmpSendEcho2.
+#[cfg(any(target_os = "linux", windows))]
 mod trace;
 // Linux only for now, each for its reason: `exact` sweeps all 65,535 ports five times per
 // mode (minutes under wine, and raw mode is Linux's); `progress`, `pty` and `readme` drive

@@ -1,5 +1,6 @@
 //! `ipdiag trace` on loopback: the destination answers at hop 1 (open, closed, UDP closed),
-//! the JSON shape, and bad input.
+//! the JSON shape, and bad input; on Windows (under wine too) the same, and `--icmp`
+//! through `IcmpSendEcho2`, which elsewhere is refused with exit 3.
 
 use super::probe::{closed_tcp, closed_udp, listening, tcp_listener};
 use super::run;
@@ -95,6 +96,10 @@ fn bad_input_names_the_token() {
             &["trace", "127.0.0.1:1", "--format", "csv"][..],
             "ipdiag: error: trace writes a table or JSON, not CSV\n",
         ),
+        (
+            &["trace", "127.0.0.1:80", "--icmp"][..],
+            "ipdiag: error: invalid target '127.0.0.1:80': ICMP echo has no port: write HOST with --icmp\n",
+        ),
     ] {
         let (code, stdout, stderr) = run(args);
         assert_eq!(
@@ -103,4 +108,65 @@ fn bad_input_names_the_token() {
             "{args:?}"
         );
     }
+}
+
+/// `--icmp`: echo requests with a growing TTL through `IcmpSendEcho2` (as tracert); the
+/// destination's echo reply ends the trace at hop 1 on loopback.
+#[cfg(windows)]
+#[test]
+fn icmp_trace_reaches_loopback_at_the_first_hop() {
+    let (code, stdout, stderr) = run(&["trace", "127.0.0.1", "--icmp", "--queries", "2", "--json"]);
+    assert_eq!((code, stderr.as_str()), (0, ""), "{stdout}");
+    let record: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (&record["protocol"], &record["port"], &record["address"]),
+        (&"icmp".into(), &Value::Null, &"127.0.0.1".into()),
+        "{record}"
+    );
+    assert_eq!(record["hops"].as_array().map(Vec::len), Some(1), "{record}");
+    let hop = &record["hops"][0];
+    assert_eq!(hop["addresses"], serde_json::json!(["127.0.0.1"]));
+    assert_eq!(hop["probes"].as_array().map(Vec::len), Some(2), "{record}");
+    for probe in hop["probes"].as_array().unwrap() {
+        assert_eq!(
+            (&probe["answer"], &probe["state"], &probe["reason"]),
+            (&"destination".into(), &"open".into(), &"echo-reply".into()),
+            "{record}"
+        );
+    }
+    assert_eq!(record["verdict"]["kind"], "reached");
+    let (code, stdout, _) = run(&["trace", "127.0.0.1", "--icmp", "--queries", "1"]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "trace to 127.0.0.1/icmp, 30 hops max, 1 probe per hop"
+    );
+    assert_eq!(lines[3], "destination 127.0.0.1: open (echo-reply)");
+    assert_eq!(lines.len(), 5, "{stdout}");
+}
+
+/// ICMP echo with a TTL rides on Windows' `IcmpSendEcho2`; elsewhere one line, exit 3.
+#[cfg(not(windows))]
+#[test]
+fn icmp_trace_is_windows_only_for_now() {
+    let (code, stdout, stderr) = run(&["trace", "127.0.0.1", "--icmp"]);
+    let system = if cfg!(target_os = "linux") {
+        "Linux"
+    } else if cfg!(target_os = "macos") {
+        "macOS"
+    } else {
+        "FreeBSD"
+    };
+    assert_eq!(
+        (code, stdout.as_str(), stderr),
+        (
+            3,
+            "",
+            format!(
+                "ipdiag: error: trace --icmp works on Windows only for now (this is {system}); \
+                 trace HOST:PORT follows a port by TCP or UDP\n"
+            )
+        )
+    );
 }
