@@ -12,6 +12,8 @@ pub mod names;
 pub mod path;
 pub mod rules;
 mod silence;
+pub mod two_sided;
+pub mod two_sided_report;
 
 pub use cause::{Cause, Confidence, Finding, Hint};
 pub use fixes::{FixParams, Source};
@@ -65,6 +67,17 @@ pub struct Advice {
 
 /// Diagnoses one result.
 pub fn diagnose(result: &ProbeResult, facts: &Facts<'_>, advice: &Advice) -> Diagnosis {
+    diagnose_with(result, facts, advice, |f| f)
+}
+
+/// Diagnoses one result, its findings changed by `adjust` before the fix texts are filled
+/// in: the server's evidence (`two_sided::merge`), a reply seen from another address.
+pub fn diagnose_with(
+    result: &ProbeResult,
+    facts: &Facts<'_>,
+    advice: &Advice,
+    adjust: impl FnOnce(Vec<Finding>) -> Vec<Finding>,
+) -> Diagnosis {
     let params = FixParams {
         provider: advice.provider,
         protocol: result.endpoint.protocol,
@@ -73,7 +86,7 @@ pub fn diagnose(result: &ProbeResult, facts: &Facts<'_>, advice: &Advice) -> Dia
         source: &advice.source,
         udp_silence: result.state == State::OpenFiltered,
     };
-    let hints: Vec<Hint> = findings(result, facts)
+    let hints: Vec<Hint> = adjust(findings(result, facts))
         .into_iter()
         .map(|f| Hint {
             fix: fixes::fix(f.cause, &params),
