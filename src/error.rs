@@ -153,6 +153,10 @@ pub enum Problem {
     NotUtf8,
     #[error("line is longer than {0} bytes")]
     LineTooLong(usize),
+    #[error("unbalanced quotes or a trailing backslash")]
+    ShellQuoting,
+    #[error("the server watches one protocol at a time: give --tcp or --udp, not --both")]
+    OnServerOneProtocol,
 }
 
 /// A token the user gave that is not a valid address, CIDR, host, port, ... .

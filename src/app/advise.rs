@@ -6,8 +6,8 @@ use crate::diagnose::fixes::Source;
 use crate::diagnose::names::{covers, family_without_route, is_name, judged_by};
 use crate::diagnose::path::PathVerdict;
 use crate::diagnose::{
-    Advice, Cause, CloudChoice, Diagnosis, Facts, HostIndex, PingSeen, diagnose, findings,
-    pick_provider, pick_source,
+    Advice, Cause, CloudChoice, Diagnosis, Facts, Finding, HostIndex, PingSeen, diagnose_with,
+    findings, pick_provider, pick_source,
 };
 use crate::local::interfaces;
 use crate::model::{ProbeResult, Protocol, Reason, State};
@@ -96,6 +96,18 @@ impl Adviser {
         index: &HostIndex,
         ping: Option<PingSeen>,
     ) -> Diagnosis {
+        self.diagnose_adjusted(result, index, ping, &|f| f)
+    }
+
+    /// [`Adviser::diagnose`], the findings changed by `adjust` before the fix texts are
+    /// filled in (`doctor`: the server's report, a reply from another address).
+    pub fn diagnose_adjusted(
+        &mut self,
+        result: &ProbeResult,
+        index: &HostIndex,
+        ping: Option<PingSeen>,
+        adjust: &dyn Fn(Vec<Finding>) -> Vec<Finding>,
+    ) -> Diagnosis {
         let entry = learn(
             &mut self.per_address,
             self.cloud,
@@ -113,11 +125,11 @@ impl Adviser {
                 .get(&(result.endpoint.address, result.endpoint.protocol)),
         };
         if let Some(best) = covered_by(&self.names, result) {
-            let diagnosis = diagnose(result, &facts, &entry.advice);
+            let diagnosis = diagnose_with(result, &facts, &entry.advice, adjust);
             return family_without_route(&diagnosis, result, best).unwrap_or(diagnosis);
         }
         let Some(observed) = result.observed_source else {
-            return diagnose(result, &facts, &entry.advice);
+            return diagnose_with(result, &facts, &entry.advice, adjust);
         };
         // The responder saw this client: its address is the exact source for a rule, and
         // a difference from our own sending address shows the NAT in between.
@@ -125,7 +137,7 @@ impl Adviser {
         if self.given_source.is_none() {
             advice.source = Source::Observed(observed.ip());
         }
-        let mut diagnosis = diagnose(result, &facts, &advice);
+        let mut diagnosis = diagnose_with(result, &facts, &advice, adjust);
         let seen = match entry.sends_from {
             Some(local) if local != observed.ip() => format!(
                 "the responder saw this client as {observed}; this machine sends from {local}: a NAT rewrote the address"

@@ -4,6 +4,7 @@
 use super::Context;
 use super::advise::Adviser;
 use super::drive::{Quiet, drive, runtime};
+use super::on_server::Witness;
 use super::options::{Defaults, advice, engine_config, protocols, strict_addresses};
 use crate::classify::classify;
 use crate::cli::doctor::DoctorArgs;
@@ -11,7 +12,10 @@ use crate::diagnose::hops::{HopSummary, summarise_all};
 use crate::diagnose::names::all_as_expected;
 use crate::diagnose::path::{PathVerdict, verdict};
 use crate::diagnose::rules::CANARY_PORTS;
-use crate::diagnose::{CloudChoice, HostIndex, PingSeen};
+use crate::diagnose::stray::with_stray;
+use crate::diagnose::two_sided::{ClientSide, merge};
+use crate::diagnose::two_sided_report::ServerReport;
+use crate::diagnose::{CloudChoice, Finding, HostIndex, PingSeen};
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
 use crate::model::{Endpoint, ProbeResult, Protocol, State};
 use crate::output::Format;
@@ -19,10 +23,12 @@ use crate::output::doctor_json::{self, DoctorRecord};
 use crate::output::doctor_text::{self, Asked, Report};
 use crate::output::json_stream::JsonStream;
 use crate::plan::expand::{Plan, PlanOptions, build_plan};
+use crate::plan::server_command::ServerCommand;
 use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::icmp::{PingOutcome, ping};
 use crate::probe::socket_prober::Nonces;
 use crate::probe::trace::{Hop, Payloads, TraceConfig, trace};
+use crate::probe::udp_stray::Strays;
 use crate::probe::{EngineConfig, SocketProber};
 use crate::resolve::SystemResolver;
 use crate::wire::payloads::{PayloadChoice, parse_payload, payload_for};
@@ -62,6 +68,18 @@ struct Request {
     token: Option<Vec<u8>>,
     /// Trace the path to each asked endpoint (`--trace`).
     trace: bool,
+    /// `--on-server`: the server's side to start, and how long it watches.
+    on_server: Option<OnServer>,
+}
+
+/// `--on-server`: what the server watches.
+struct OnServer {
+    command: ServerCommand,
+    /// The port as the server sees it (`--server-port`, else the target's).
+    port: u16,
+    protocol: Protocol,
+    /// Long enough to cover every probe of the run.
+    watch: Duration,
 }
 
 /// What the probes found.
@@ -70,6 +88,10 @@ struct Gathered {
     control: Vec<ProbeResult>,
     pings: Vec<(IpAddr, std::result::Result<PingOutcome, String>)>,
     traces: Vec<Traced>,
+    /// UDP replies from other addresses than the one probed (`probe::udp_stray`).
+    strays: Vec<SocketAddr>,
+    /// What the server saw (`--on-server`).
+    server: Option<ServerReport>,
 }
 
 /// A trace to one asked endpoint.
@@ -114,7 +136,29 @@ pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
         )?;
     }
     let mut adviser = Adviser::new(request.cloud, request.source);
-    // Ctrl-C ends the run at once: the pings and the trace would go on for seconds.
+    let witness = match &request.on_server {
+        Some(s) => {
+            if ctx.verbose > 0 {
+                writeln!(
+                    ctx.err,
+                    "ipdiag: the server watches {}/{} for {} s through `{}`",
+                    s.port,
+                    s.protocol,
+                    s.watch.as_secs(),
+                    s.command.words.join(" ")
+                )?;
+            }
+            Some(Witness::start(
+                s.command.clone(),
+                s.port,
+                s.protocol == Protocol::Udp,
+                s.watch,
+            )?)
+        }
+        None => None,
+    };
+    // Ctrl-C ends the run at once: the pings and the trace would go on for seconds (the
+    // server's side is ended with the witness).
     let mut quiet = Quiet;
     let gathered = runtime()?.block_on(async {
         tokio::select! {
@@ -122,10 +166,11 @@ pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
             _ = tokio::signal::ctrl_c() => Ok(None),
         }
     })?;
-    let Some(gathered) = gathered else {
+    let Some(mut gathered) = gathered else {
         writeln!(ctx.err, "ipdiag: interrupted")?;
         return Ok(super::check::EXIT_INTERRUPTED);
     };
+    gathered.server = witness.map(Witness::finish).transpose()?;
     for t in &gathered.traces {
         adviser.add_path(t.endpoint.ip(), t.protocol, t.verdict.clone());
     }
@@ -175,7 +220,13 @@ fn request(args: &DoctorArgs) -> Result<Request> {
     } else {
         (control_endpoints(&plan.endpoints, &addresses), addresses)
     };
+    let on_server = args
+        .on_server
+        .as_deref()
+        .map(|cmd| on_server(cmd, args, &plan, &engine))
+        .transpose()?;
     Ok(Request {
+        on_server,
         plan,
         engine,
         payload,
@@ -210,11 +261,47 @@ pub(super) async fn diagnosed(
         responder,
         token,
         trace: false,
+        on_server: None,
     };
     let gathered = gather(request, observer).await?;
     let mut adviser = Adviser::new(CloudChoice::Auto, None);
     let (_, diagnoses) = diagnose_asked(&gathered, &mut adviser, false);
     Ok(gathered.asked.into_iter().zip(diagnoses).collect())
+}
+
+/// `--on-server`: the command, and the port, protocol and watch for the server.
+fn on_server(cmd: &str, args: &DoctorArgs, plan: &Plan, engine: &EngineConfig) -> Result<OnServer> {
+    let command = ServerCommand::parse(cmd)?;
+    let Some(first) = plan.endpoints.first() else {
+        return Err(InputError::new("target", &args.target, Problem::NoPortGiven).into());
+    };
+    if plan.endpoints.iter().any(|e| e.protocol != first.protocol) {
+        return Err(
+            InputError::new("--on-server command", cmd, Problem::OnServerOneProtocol).into(),
+        );
+    }
+    Ok(OnServer {
+        command,
+        port: args.server_port.unwrap_or(first.port),
+        protocol: first.protocol,
+        watch: watch_for(engine, args.trace),
+    })
+}
+
+/// How long the server watches: every attempt at the longest timeout after its interval,
+/// the pings, a margin of 2 s (retries, used only when loss is seen, may outlast it: the
+/// server has counted most by then); a trace adds half its hops' timeouts. Whole seconds,
+/// at least 3.
+fn watch_for(engine: &EngineConfig, trace: bool) -> Duration {
+    let count = engine.count.unwrap_or(1).max(1);
+    let probes = (engine.interval + engine.timing.max) * count;
+    let pings = PING_INTERVAL * PINGS + engine.timing.max;
+    let mut watch = probes.max(pings) + Duration::from_secs(2);
+    if trace {
+        watch += engine.timing.max * u32::from(TRACE_MAX_HOPS) / 2;
+    }
+    let whole = watch.as_secs() + u64::from(watch.subsec_nanos() > 0);
+    Duration::from_secs(whole.max(3))
 }
 
 /// Probes the asked port, the control ports and ICMP echo, all at once.
@@ -249,7 +336,10 @@ async fn gather(
         ..engine.clone()
     };
     let mut quiet_control = Quiet;
-    let prober = SocketProber::new(payload).with_token(token);
+    let strays = Strays::default();
+    let prober = SocketProber::new(payload)
+        .with_token(token)
+        .with_strays(strays.clone());
     let asked = drive(
         plan.endpoints,
         &plan.unresolved,
@@ -292,11 +382,14 @@ async fn gather(
         out
     };
     let (asked, control, pings, traces) = tokio::join!(asked, control, pings, traces);
+    let strays = strays.lock().map(|s| s.clone()).unwrap_or_default();
     Ok(Gathered {
         asked: asked?,
         control: control?,
         pings,
         traces,
+        strays,
+        server: None,
     })
 }
 
@@ -366,6 +459,10 @@ fn write_report(
                     })
                     .map(|t| (t.hops.as_slice(), t.summaries.as_slice(), &t.verdict)),
                 sends_from: adviser.sends_from(address).map(classify),
+                server: g
+                    .server
+                    .as_ref()
+                    .filter(|s| s.protocol == result.endpoint.protocol.as_str()),
             }
         })
         .collect();
@@ -425,9 +522,30 @@ fn diagnose_asked(
     let diagnoses = g
         .asked
         .iter()
-        .map(|r| adviser.diagnose(r, &index, ping_seen(&g.pings, r.endpoint.address)))
+        .map(|r| {
+            let adjust = |f: Vec<Finding>| both_sides(r, f, g);
+            adviser.diagnose_adjusted(r, &index, ping_seen(&g.pings, r.endpoint.address), &adjust)
+        })
         .collect();
     (index, diagnoses)
+}
+
+/// The client's findings with what else was seen: a UDP reply from another address of
+/// the server, and the server's report (`--on-server`) for its protocol.
+fn both_sides(result: &ProbeResult, findings: Vec<Finding>, g: &Gathered) -> Vec<Finding> {
+    let stray = (result.endpoint.protocol == Protocol::Udp)
+        .then(|| g.strays.first().copied())
+        .flatten();
+    let findings = match stray {
+        Some(from) => with_stray(result, findings, from),
+        None => findings,
+    };
+    match &g.server {
+        Some(report) if report.protocol == result.endpoint.protocol.as_str() => {
+            merge(result, findings, report, ClientSide { stray_reply: stray })
+        }
+        _ => findings,
+    }
 }
 
 fn distinct_addresses(endpoints: &[Endpoint]) -> Vec<IpAddr> {

@@ -19,6 +19,7 @@ mod local_trace;
 mod lookups;
 mod merge;
 mod meta;
+mod on_server;
 mod options;
 mod ping;
 mod port;

@@ -12,6 +12,7 @@ pub mod names;
 pub mod path;
 pub mod rules;
 mod silence;
+pub mod stray;
 pub mod two_sided;
 pub mod two_sided_report;
 

@@ -7,6 +7,7 @@
 //! Pure: the transport (`app/on_server.rs`) hands in the parsed report.
 
 use super::cause::{Cause, Confidence, Finding};
+use super::stray::stray_text;
 use super::two_sided_report::ServerReport;
 use crate::model::{ProbeResult, Protocol, State};
 use std::fmt::Write as _;
@@ -350,13 +351,6 @@ fn other_address(
         Confidence::Medium
     };
     Some(finding(Cause::ReplyFromOtherAddress, confidence, evidence))
-}
-
-/// The client's words for a reply that came from another address.
-pub fn stray_text(target: IpAddr, from: SocketAddr) -> String {
-    format!(
-        "a reply came from {from}, not from {target}: a socket listening unconnected on the probe's port took it; the probe's own (connected) socket, as most clients', drops it"
-    )
 }
 
 /// The server's own verdict, when it names a cause the rules above did not reach.

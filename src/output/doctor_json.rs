@@ -5,6 +5,7 @@ use super::doctor_text::Asked;
 use super::probe_json::{ProbeRecord, RttRecord};
 use super::trace_text::{HopRecord, VerdictRecord};
 use crate::diagnose::Diagnosis;
+use crate::diagnose::two_sided_report::ServerReport;
 use serde::Serialize;
 
 /// One asked endpoint.
@@ -21,6 +22,8 @@ pub struct DoctorRecord<'a> {
     pub cloud: &'a str,
     /// The trace to the port (`--trace`): its hops and verdict; `null` when not traced.
     pub trace: Option<TraceRecord>,
+    /// The server's report (`--on-server`), as it sent it; `null` without.
+    pub server: Option<&'a ServerReport>,
 }
 
 /// `doctor --trace`: the path.
@@ -90,5 +93,6 @@ pub fn record<'a>(
                 .collect(),
             verdict: VerdictRecord::from(verdict),
         }),
+        server: asked.server,
     }
 }

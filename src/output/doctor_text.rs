@@ -10,6 +10,7 @@ use crate::diagnose::Diagnosis;
 use crate::diagnose::hops::HopSummary;
 use crate::diagnose::path::PathVerdict;
 use crate::diagnose::rules::ms;
+use crate::diagnose::two_sided_report::ServerReport;
 use crate::model::ProbeResult;
 use crate::probe::icmp::PingOutcome;
 use crate::probe::trace::Hop;
@@ -31,6 +32,8 @@ pub struct Asked<'a> {
     pub sends_from: Option<AddrInfo>,
     /// The trace to the port and its verdict (`--trace`).
     pub trace: Option<(&'a [Hop], &'a [HopSummary], &'a PathVerdict)>,
+    /// What the server saw of the probes (`--on-server`).
+    pub server: Option<&'a ServerReport>,
 }
 
 /// The whole report.
@@ -116,6 +119,15 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str, style: Style) {
         let _ = writeln!(out, "  path     {}", path_text(summaries));
         let _ = writeln!(out, "           {verdict}");
     }
+    if let Some(server) = a.server {
+        for (n, line) in server_lines(server).iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  {}{line}",
+                if n == 0 { "server   " } else { "         " }
+            );
+        }
+    }
     let _ = writeln!(out, "  cloud    {cloud_note}");
     out.push_str("\nCauses, most likely first:\n");
     for (n, hint) in a.diagnosis.hints.iter().enumerate() {
@@ -137,6 +149,64 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str, style: Style) {
             }
         }
     }
+}
+
+/// The server's report as it came: what arrived, the firewall, the socket, its verdict.
+fn server_lines(s: &ServerReport) -> Vec<String> {
+    let arrivals = if s.arrivals.is_empty() {
+        "none".to_owned()
+    } else {
+        s.arrivals
+            .iter()
+            .map(|a| format!("{} from {}", a.packets, a.source))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut lines = vec![format!(
+        "watched {}/{} for {:.0} s (ipdiag {}): arrivals {arrivals} (capture: {})",
+        s.port, s.protocol, s.watch_seconds, s.ipdiag_version, s.capture
+    )];
+    if let Some(f) = &s.firewall {
+        let rule = f
+            .rule
+            .as_deref()
+            .map_or_else(String::new, |r| format!(": {r}"));
+        lines.push(format!("firewall {}{rule}", f.verdict));
+    }
+    match &s.listener {
+        Some(l) => {
+            let who = match (&l.process, l.pid) {
+                (Some(p), Some(pid)) => format!(" by {p} (pid {pid})"),
+                (Some(p), None) => format!(" by {p}"),
+                _ => String::new(),
+            };
+            lines.push(format!("listening on {}{who}", l.bound));
+        }
+        None => lines.push("nothing listening".to_owned()),
+    }
+    if let Some(u) = &s.udp_socket {
+        lines.push(format!(
+            "datagrams in {}, out {}{}",
+            u.datagrams_in,
+            u.datagrams_out,
+            if u.reply_sources.is_empty() {
+                String::new()
+            } else {
+                let from: Vec<String> = u.reply_sources.iter().map(ToString::to_string).collect();
+                format!(" (from {})", from.join(", "))
+            }
+        ));
+    }
+    if let Some(q) = &s.accept_queue {
+        lines.push(format!(
+            "accept queue {}/{}, overflows {}, drops {}",
+            q.queued, q.backlog, q.overflows, q.drops
+        ));
+    }
+    if let Some(v) = &s.verdict {
+        lines.push(format!("its verdict: {} ({})", v.cause, v.detail));
+    }
+    lines
 }
 
 /// `198.51.100.1 → 192.0.2.2 → 3.5.140.2 (aws) → * → *`: the first answer of each hop, and

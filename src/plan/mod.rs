@@ -9,4 +9,5 @@ pub mod endpoints;
 pub mod expand;
 pub mod expect;
 pub mod guess;
+pub mod server_command;
 pub mod target;

@@ -26,6 +26,7 @@ pub mod timing;
 pub mod trace;
 pub mod trace_icmp;
 pub mod udp;
+pub mod udp_stray;
 
 pub use engine::{EngineConfig, Event, Prober, run};
 pub use socket_prober::SocketProber;

@@ -3,6 +3,7 @@
 use super::attempt::{Answer, Busy};
 use super::engine::Prober;
 use super::reason::Observation;
+use super::udp_stray::{self, Strays};
 use super::{tcp, udp};
 use crate::model::{Endpoint, Protocol};
 use crate::wire::payloads::{PayloadChoice, payload_for};
@@ -18,6 +19,8 @@ pub struct SocketProber {
     payload: PayloadChoice,
     token: Option<Vec<u8>>,
     nonces: Nonces,
+    /// Collects UDP replies from other addresses of the target (`doctor`).
+    strays: Option<Strays>,
 }
 
 impl SocketProber {
@@ -27,7 +30,16 @@ impl SocketProber {
             payload,
             token: None,
             nonces: Nonces::default(),
+            strays: None,
         }
+    }
+
+    /// Listens on each UDP probe's port for replies from other addresses too
+    /// (`probe::udp_stray`), collected in `strays`.
+    #[must_use]
+    pub fn with_strays(mut self, strays: Strays) -> Self {
+        self.strays = Some(strays);
+        self
     }
 
     /// Tags ipdiag's probe datagrams with this token (`ipdiag serve --token`).
@@ -59,7 +71,10 @@ impl Prober for SocketProber {
                 let nonce = self.nonces.next();
                 let (name, bytes) =
                     payload_for(&self.payload, endpoint.port, nonce, self.token.as_deref());
-                let mut answer = udp::attempt(target, &bytes, wait).await?;
+                let mut answer = match &self.strays {
+                    Some(strays) => udp_stray::attempt(target, &bytes, wait, strays).await?,
+                    None => udp::attempt(target, &bytes, wait).await?,
+                };
                 // A responder's reply to this very request says how the server saw us.
                 answer.observed = answer
                     .reply_head

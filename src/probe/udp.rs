@@ -61,6 +61,18 @@ pub(crate) async fn attempt_via(
         Ok(socket) => socket,
         Err(e) => return unsent(target, e),
     };
+    attempt_on(platform, &socket, target, payload, wait, start).await
+}
+
+/// One attempt on a socket already connected to `target`, started at `start`.
+pub(crate) async fn attempt_on(
+    platform: Platform,
+    socket: &UdpSocket,
+    target: SocketAddr,
+    payload: &[u8],
+    wait: Duration,
+    start: Instant,
+) -> Result<Answer, Busy> {
     let deadline = start + wait;
     match timeout_at(deadline, socket.send(payload)).await {
         Err(_) => {
@@ -69,7 +81,7 @@ pub(crate) async fn attempt_via(
                 wait,
             ));
         }
-        Ok(Err(e)) => return failed(platform, &socket, (target, payload), e, start.elapsed()),
+        Ok(Err(e)) => return failed(platform, socket, (target, payload), e, start.elapsed()),
         Ok(Ok(_)) => {}
     }
     let mut buf = vec![0u8; 65536];
@@ -80,9 +92,9 @@ pub(crate) async fn attempt_via(
             return Ok(Answer::new(Observation::Silence, wait));
         };
         if let Err(e) = ready {
-            return failed(platform, &socket, (target, payload), e, start.elapsed());
+            return failed(platform, socket, (target, payload), e, start.elapsed());
         }
-        if let Some(observation) = queued(platform, &socket, (target, payload), None) {
+        if let Some(observation) = queued(platform, socket, (target, payload), None) {
             return Ok(Answer::new(observation, start.elapsed()));
         }
         match socket.try_recv(&mut buf) {
@@ -95,10 +107,10 @@ pub(crate) async fn attempt_via(
                 });
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return failed(platform, &socket, (target, payload), e, start.elapsed()),
+            Err(e) => return failed(platform, socket, (target, payload), e, start.elapsed()),
         }
-        if let Some(e) = take_socket_error(&socket) {
-            return failed(platform, &socket, (target, payload), e, start.elapsed());
+        if let Some(e) = take_socket_error(socket) {
+            return failed(platform, socket, (target, payload), e, start.elapsed());
         }
     }
 }

@@ -119,6 +119,12 @@ pub struct Platform {
     pub error_queue: bool,
 }
 
+/// Whether an unconnected UDP socket can share a connected probe socket's port and receive
+/// only the datagrams the connected one does not match (`probe::udp_stray`): Linux's UDP
+/// lookup scores a connected socket above a wildcard one; elsewhere `SO_REUSEADDR` may
+/// hand the later socket every datagram, so there the probe stays alone.
+pub const SIBLING_UDP: bool = cfg!(target_os = "linux");
+
 /// This system.
 pub const HERE: Platform = Platform {
     system: System::HERE,

@@ -13,6 +13,8 @@ mod global_flags;
 mod help;
 mod merge;
 mod meta;
+#[cfg(unix)]
+mod on_server;
 mod port;
 mod probe;
 mod wait;
