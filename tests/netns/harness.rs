@@ -25,6 +25,9 @@ pub enum Need {
     Ping,
     /// `iptables` (nft-backed and legacy): rulesets as ufw, Docker and kube-proxy write them.
     Iptables,
+    /// OpenSSH: `/usr/sbin/sshd` in a namespace, `ssh` and `ssh-keygen` on the client
+    /// (`doctor --on-server "ssh …"`).
+    Ssh,
 }
 
 impl Need {
@@ -37,6 +40,14 @@ impl Need {
             Need::Nmap => Some(("nmap", &["--version"], "nmap")),
             Need::Ping => Some(("ping", &["-V"], "iputils-ping")),
             Need::Iptables => Some(("iptables-legacy", &["-V"], "iptables")),
+            Need::Ssh => Some((
+                "sh",
+                &[
+                    "-c",
+                    "test -x /usr/sbin/sshd && command -v ssh && command -v ssh-keygen",
+                ],
+                "openssh-server openssh-client",
+            )),
         }
     }
 

@@ -68,7 +68,11 @@ mod servers;
 #[cfg(target_os = "linux")]
 mod sizes;
 #[cfg(target_os = "linux")]
+mod sshd;
+#[cfg(target_os = "linux")]
 mod trace;
+#[cfg(target_os = "linux")]
+mod two_sided;
 #[cfg(target_os = "linux")]
 mod vantage;
 
@@ -398,6 +402,19 @@ const TESTS: &[NsTest] = &[
         Ip,
         Nft
     ),
+    ns_test!(
+        two_sided::reply_from_another_address_seen_by_the_client,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        two_sided::a_reply_from_the_dialled_address_is_not_a_stray,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(two_sided::through_a_real_sshd, Root, Ip, Nft, Ssh),
 ];
 
 #[cfg(target_os = "linux")]

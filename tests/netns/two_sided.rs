@@ -1,0 +1,144 @@
+//! The two-sided diagnosis in the simulated cloud (issue 17 §2): `doctor --on-server`
+//! with ipdiag on the VM reached through `ip netns exec` (and once through a real sshd),
+//! and `reply_from_other_address` from the client's side alone.
+
+use crate::bed::{Bed, PRIVATE, PUBLIC, ROUTED, Setup, ports};
+use crate::servers::Servers;
+use crate::sshd::Sshd;
+use serde_json::Value;
+
+/// `ipdiag doctor TARGET --json -w 500ms ARGS` in the client; its exit code and object.
+fn doctor(bed: &Bed, target: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["doctor", "-n", target, "--json", "-w", "500ms"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = bed.ipdiag(&args);
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+    (code, report)
+}
+
+/// The causes of a report with their confidence, in order.
+fn ranks(report: &Value) -> Vec<(String, String)> {
+    report["hints"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .map(|h| {
+            (
+                h["cause"].as_str().unwrap_or_default().to_owned(),
+                h["confidence"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The first cause and its confidence.
+fn top(report: &Value) -> (String, String) {
+    ranks(report).into_iter().next().expect("a cause")
+}
+
+/// A server of the VM's with a second public address ([`ROUTED`], routed to it without
+/// NAT) whose UDP echo is bound to 0.0.0.0 and answers with a plain `sendto`: the kernel
+/// picks the source by route, the private address, so the client's connected socket never
+/// sees the reply. The client's unconnected sibling socket does.
+pub fn reply_from_another_address_seen_by_the_client() {
+    let setup = Setup {
+        routed: true,
+        ..Setup::default()
+    };
+    let Some(bed) = Bed::new("two_sided_reply_from_other", setup) else {
+        return;
+    };
+    let port = ports::UDP_ECHO;
+    let mut servers = Servers::default();
+    servers.udp_echo(&bed.server, &format!("0.0.0.0:{port}"));
+    let (code, report) = doctor(&bed, &format!("{ROUTED}:{port}"), &["--udp"]);
+    assert_eq!(report["state"], "open|filtered", "{report}");
+    assert_eq!(
+        top(&report),
+        ("reply_from_other_address".into(), "high".into()),
+        "{report}"
+    );
+    let evidence = report["hints"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains(&format!(
+            "a reply came from {PRIVATE}:{port}, not from {ROUTED}"
+        )),
+        "{evidence}"
+    );
+    // The causes of silence are ruled out: the request got through and was answered.
+    for wrong in ["security_group", "host_firewall", "server_not_replying"] {
+        assert!(
+            ranks(&report).iter().all(|(c, _)| c != wrong),
+            "{wrong}: {report}"
+        );
+    }
+    assert_eq!(code, 1, "{report}");
+}
+
+/// The same port dialled at the address the server answers from is open, and no reply
+/// from elsewhere is claimed.
+pub fn a_reply_from_the_dialled_address_is_not_a_stray() {
+    let Some(bed) = Bed::new("two_sided_reply_from_same", Setup::default()) else {
+        return;
+    };
+    let port = ports::UDP_ECHO;
+    let mut servers = Servers::default();
+    servers.udp_echo(&bed.server, &format!("0.0.0.0:{port}"));
+    let (code, report) = doctor(&bed, &format!("{PUBLIC}:{port}"), &["--udp"]);
+    assert_eq!(report["state"], "open", "{report}");
+    assert!(
+        ranks(&report)
+            .iter()
+            .all(|(c, _)| c != "reply_from_other_address"),
+        "{report}"
+    );
+    assert_eq!(code, 0, "{report}");
+}
+
+/// The transport through a real sshd on the VM's private address: ssh runs the server's
+/// side (here a stand-in script that answers as `local --watch` does, until the server's
+/// capture is in) with the watch arguments appended, and its report decides.
+pub fn through_a_real_sshd() {
+    let Some(bed) = Bed::new("two_sided_sshd", Setup::default()) else {
+        return;
+    };
+    let sshd = Sshd::start(&bed.server, PRIVATE);
+    let fixture = format!(
+        "{}/tests/fixtures/server/nothing_arrived.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let script = std::env::temp_dir().join(format!("ipdiag-fake-server-{}", bed.server));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in \"local --port 7893 --watch \"*\"s --format json\") ;; *) echo \"bad arguments: $*\" >&2; exit 9;; esac\n\
+             echo \"ipdiag: watching tcp/7893 for 5s\" >&2\ncat {fixture}\n"
+        ),
+    )
+    .expect("write the script");
+    crate::bed::run(&["chmod", "+x", &script.to_string_lossy()]);
+    let command = sshd.command(PUBLIC, &script.to_string_lossy());
+    let mut servers = Servers::default();
+    servers.tcp(&bed.server, &format!("0.0.0.0:{}", ports::TCP_SG_DROP));
+    let target = format!("{PUBLIC}:{}", ports::TCP_SG_DROP);
+    let (code, report) = doctor(&bed, &target, &["--on-server", &command]);
+    let _ = std::fs::remove_file(&script);
+    assert_eq!(
+        top(&report),
+        ("security_group".into(), "high".into()),
+        "{report}"
+    );
+    assert_eq!(report["server"]["capture"], "packet_socket", "{report}");
+    assert_eq!(code, 1, "{report}");
+    // ssh's own failure is one line: no key for this user.
+    let refused = format!(
+        "ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes -i /dev/null root@{PUBLIC} ipdiag"
+    );
+    let (code, _, stderr) = bed.ipdiag(&["doctor", "-n", &target, "--on-server", &refused]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.starts_with("ipdiag: error: --on-server: ssh failed: ")
+            && stderr.contains("Permission denied"),
+        "{stderr}"
+    );
+}
