@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::sync::atomic::Ordering;
 
 /// `ipdiag doctor TARGET --json` in the client; its exit code and object.
-fn doctor(bed: &Bed, target: &str, extra: &[&str]) -> (i32, Value) {
+pub fn doctor(bed: &Bed, target: &str, extra: &[&str]) -> (i32, Value) {
     let mut args = vec!["doctor", "-n", target, "--json", "-w", "500ms"];
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = bed.ipdiag(&args);
@@ -17,7 +17,7 @@ fn doctor(bed: &Bed, target: &str, extra: &[&str]) -> (i32, Value) {
 }
 
 /// The causes of a report with their confidence, in order.
-fn ranks(report: &Value) -> Vec<(String, String)> {
+pub fn ranks(report: &Value) -> Vec<(String, String)> {
     report["hints"]
         .as_array()
         .expect("hints")

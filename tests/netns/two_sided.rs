@@ -3,33 +3,10 @@
 //! and `reply_from_other_address` from the client's side alone.
 
 use crate::bed::{Bed, PRIVATE, PUBLIC, ROUTED, Setup, ports};
+use crate::one_side::{doctor, ranks};
 use crate::servers::Servers;
 use crate::sshd::Sshd;
 use serde_json::Value;
-
-/// `ipdiag doctor TARGET --json -w 500ms ARGS` in the client; its exit code and object.
-fn doctor(bed: &Bed, target: &str, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec!["doctor", "-n", target, "--json", "-w", "500ms"];
-    args.extend_from_slice(extra);
-    let (code, stdout, stderr) = bed.ipdiag(&args);
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
-    (code, report)
-}
-
-/// The causes of a report with their confidence, in order.
-fn ranks(report: &Value) -> Vec<(String, String)> {
-    report["hints"]
-        .as_array()
-        .expect("hints")
-        .iter()
-        .map(|h| {
-            (
-                h["cause"].as_str().unwrap_or_default().to_owned(),
-                h["confidence"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
-}
 
 /// The first cause and its confidence.
 fn top(report: &Value) -> (String, String) {
