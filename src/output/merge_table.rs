@@ -49,18 +49,31 @@ pub fn render(merged: &Merged, style: Style) -> String {
         .iter()
         .map(|(v, n)| format!("{n} {}", v.as_str()))
         .collect();
-    let held = merged.endpoints.iter().filter(|e| e.holds).count();
     let _ = writeln!(
         out,
         "\n{} ({})",
-        style.bold(&format!(
-            "{held} of {} endpoints hold from all {} vantages",
-            merged.endpoints.len(),
-            merged.vantages.len()
-        )),
+        style.bold(&summary(merged)),
         counts.join(", ")
     );
     out
+}
+
+/// `1 of 7 endpoints hold from all 3 vantages`; `1 of 1 endpoint holds from the one
+/// vantage` (the words agree with a count of one).
+fn summary(merged: &Merged) -> String {
+    let total = merged.endpoints.len();
+    let held = merged.endpoints.iter().filter(|e| e.holds).count();
+    let noun = if total == 1 { "endpoint" } else { "endpoints" };
+    let verb = if held == 1 || total == 1 {
+        "holds"
+    } else {
+        "hold"
+    };
+    let from = match merged.vantages.len() {
+        1 => "the one vantage".to_owned(),
+        n => format!("all {n} vantages"),
+    };
+    format!("{held} of {total} {noun} {verb} from {from}")
 }
 
 /// `web (203.0.113.10:443/tcp)`, or the endpoint alone.

@@ -284,7 +284,7 @@ pub fn merge_names_each_split_from_three_vantages() {
     assert_eq!(
         lines.last().copied(),
         Some(
-            "1 of 7 endpoints hold from all 3 vantages (2 vantage_egress, 1 ipv6, 1 load_balancing, 1 reachable, 1 server_side, 1 source_restricted)"
+            "1 of 7 endpoints holds from all 3 vantages (2 vantage_egress, 1 ipv6, 1 load_balancing, 1 reachable, 1 server_side, 1 source_restricted)"
         ),
         "{table}"
     );
