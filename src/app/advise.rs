@@ -84,6 +84,18 @@ impl Adviser {
         }
     }
 
+    /// [`Adviser::judge_names`] one result at a time, in plan order: the first open
+    /// address of a name's port is the one clients use (the most reachable, first of
+    /// equals).
+    pub fn learn_name(&mut self, r: &ProbeResult) {
+        if r.state == State::Open && is_name(&r.endpoint.host) {
+            let e = &r.endpoint;
+            self.names
+                .entry((e.target.clone(), e.port, e.protocol))
+                .or_insert_with(|| r.clone());
+        }
+    }
+
     /// Makes a trace's verdict evidence for the results of that address and protocol.
     pub fn add_path(&mut self, address: IpAddr, protocol: Protocol, verdict: PathVerdict) {
         self.paths.insert((Some(address), protocol), verdict);

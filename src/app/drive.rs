@@ -20,6 +20,11 @@ const DRAIN_TICK: Duration = Duration::from_millis(5);
 
 /// What a command does with events as they come.
 pub trait Observer {
+    /// Whether [`Observer::attempt`] wants each attempt (each one's endpoint is rebuilt
+    /// from the plan for it).
+    fn wants_attempts(&self) -> bool {
+        false
+    }
     /// One attempt finished.
     fn attempt(
         &mut self,
@@ -33,6 +38,10 @@ pub trait Observer {
     /// An endpoint is finished.
     fn done(&mut self, _result: &ProbeResult) -> Result<()> {
         Ok(())
+    }
+    /// An endpoint is finished: its result, handed over, and its place in the plan.
+    fn take(&mut self, _index: usize, result: ProbeResult) -> Result<()> {
+        self.done(&result)
     }
     /// The queue is drained for now (a moment to flush output).
     fn idle(&mut self) -> Result<()> {
@@ -101,11 +110,9 @@ fn descriptors_for_runtime() -> std::io::Result<()> {
     Ok(())
 }
 
-/// What a run came to: the results finished, in plan order, and whether Ctrl-C ended it.
-#[derive(Debug, Default)]
+/// What a run came to: whether Ctrl-C ended it (the results went to the observer).
+#[derive(Debug, Default, Clone, Copy)]
 pub struct Driven {
-    /// The finished results, in plan order (after a Ctrl-C, fewer than planned).
-    pub results: Vec<ProbeResult>,
     /// Ctrl-C ended the run.
     pub interrupted: bool,
 }
@@ -113,7 +120,8 @@ pub struct Driven {
 /// Probes `endpoints` (`unresolved[i]`: why endpoint i has no address) until done or
 /// Ctrl-C; returns the results in plan order (those finished, after a Ctrl-C). With
 /// `responder`, the user vouches that an ipdiag responder answers on the target, so UDP
-/// silence can only mean filtered.
+/// silence can only mean filtered. For the few endpoints of a command that needs them all
+/// at once (`doctor`, a round of `check`); `probe` streams through [`drive_run`].
 pub async fn drive(
     endpoints: Vec<Endpoint>,
     unresolved: &[Option<String>],
@@ -123,24 +131,76 @@ pub async fn drive(
     observer: &mut impl Observer,
 ) -> Result<Vec<ProbeResult>> {
     let plan = Endpoints::listed(endpoints, unresolved.to_vec());
-    Ok(drive_run(&plan, prober, engine, responder, observer)
-        .await?
-        .results)
+    let mut collect = Collect {
+        inner: observer,
+        results: Vec::new(),
+    };
+    drive_run(&plan, &[], None, (prober, engine, responder), &mut collect).await?;
+    let mut results = collect.results;
+    results.sort_unstable_by_key(|(index, _)| *index);
+    Ok(results.into_iter().map(|(_, r)| r).collect())
 }
 
-/// [`drive`] for a plan that generates its endpoints (the engine takes them one by one as
-/// slots free up, and an event's endpoint is rebuilt from its index: a plan of millions of
-/// endpoints is never built, nor copied), saying also whether Ctrl-C ended the run.
+/// An observer that keeps every result beside handing it on (for [`drive`]).
+struct Collect<'o, O: ?Sized> {
+    inner: &'o mut O,
+    results: Vec<(usize, ProbeResult)>,
+}
+
+impl<O: Observer + ?Sized> Observer for Collect<'_, O> {
+    fn wants_attempts(&self) -> bool {
+        self.inner.wants_attempts()
+    }
+    fn attempt(
+        &mut self,
+        endpoint: &Endpoint,
+        seq: u32,
+        try_no: u32,
+        answer: &Answer,
+    ) -> Result<()> {
+        self.inner.attempt(endpoint, seq, try_no, answer)
+    }
+    fn take(&mut self, index: usize, result: ProbeResult) -> Result<()> {
+        self.inner.done(&result)?;
+        self.results.push((index, result));
+        Ok(())
+    }
+    fn idle(&mut self) -> Result<()> {
+        self.inner.idle()
+    }
+    fn icmp_rationed(&mut self, address: IpAddr) -> Result<()> {
+        self.inner.icmp_rationed(address)
+    }
+    fn icmp_budget_spent(&mut self, address: IpAddr) -> Result<()> {
+        self.inner.icmp_budget_spent(address)
+    }
+}
+
+/// Probes a plan that generates its endpoints (the engine takes them one by one as slots
+/// free up, and an event's endpoint is rebuilt from its index: a plan of millions of
+/// endpoints is never built, nor copied) until done or Ctrl-C, handing each result to the
+/// observer as it comes ([`Observer::take`]), with its place: `places[i]` for endpoint i
+/// of `plan` (a part of a larger plan), or i itself when `places` is empty. `stop`: the
+/// caller's Ctrl-C switch; without one, the run watches for Ctrl-C itself.
 pub async fn drive_run(
     plan: &Endpoints,
-    prober: SocketProber,
-    engine: EngineConfig,
-    responder: bool,
+    places: &[usize],
+    stop: Option<watch::Receiver<bool>>,
+    (prober, engine, responder): (SocketProber, EngineConfig, bool),
     observer: &mut (impl Observer + ?Sized),
 ) -> Result<Driven> {
-    let total = plan.len();
     let (events_tx, mut events) = mpsc::channel(EVENT_QUEUE);
-    let (stop_tx, stop) = watch::channel(false);
+    let (stop, interrupt) = if let Some(stop) = stop {
+        (stop, None)
+    } else {
+        let (stop_tx, stop) = watch::channel(false);
+        let interrupt = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = stop_tx.send(true);
+            }
+        });
+        (stop, Some(interrupt))
+    };
     let stopped = stop.clone();
     let engine = tokio::spawn(crate::probe::run(
         plan.iter(),
@@ -149,12 +209,7 @@ pub async fn drive_run(
         events_tx,
         stop,
     ));
-    let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = stop_tx.send(true);
-        }
-    });
-    let mut results: Vec<Option<ProbeResult>> = vec![None; total];
+    let attempts = observer.wants_attempts();
     // The consumer polls rather than parks: with results arriving from several worker
     // threads, waking it for each one costs more than the probes themselves on loopback.
     loop {
@@ -165,7 +220,7 @@ pub async fn drive_run(
                 try_no,
                 answer,
             }) => {
-                if let Some(endpoint) = plan.get(index) {
+                if attempts && let Some(endpoint) = plan.get(index) {
                     observer.attempt(&endpoint, seq, try_no, &answer)?;
                 }
             }
@@ -176,10 +231,7 @@ pub async fn drive_run(
                 if responder && result.state == State::OpenFiltered {
                     result.state = State::Filtered;
                 }
-                observer.done(&result)?;
-                if let Some(slot) = results.get_mut(index) {
-                    *slot = Some(result);
-                }
+                observer.take(places.get(index).copied().unwrap_or(index), result)?;
             }
             Ok(Event::IcmpRationed { address }) => observer.icmp_rationed(address)?,
             Ok(Event::IcmpBudgetSpent { address }) => observer.icmp_budget_spent(address)?,
@@ -196,10 +248,9 @@ pub async fn drive_run(
     engine
         .await
         .map_err(|e| Error::Environment(format!("the probe engine failed: {e}")))?;
-    interrupt.abort();
+    if let Some(interrupt) = interrupt {
+        interrupt.abort();
+    }
     let interrupted = *stopped.borrow();
-    Ok(Driven {
-        results: results.into_iter().flatten().collect(),
-        interrupted,
-    })
+    Ok(Driven { interrupted })
 }

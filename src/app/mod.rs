@@ -24,6 +24,7 @@ mod options;
 mod ping;
 mod port;
 mod probe;
+mod probe_hints;
 mod probe_run;
 mod probe_stage;
 mod progress;

@@ -329,13 +329,15 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         until_stopped: engine.count.is_none(),
     };
     let shown = Shown { live, all, hints };
-    let mut stage = Stage::new(ctx, shown, progress, Adviser::new(cloud, source));
-    let prober = SocketProber::new(payload).with_token(token);
+    let adviser = Adviser::new(cloud, source);
+    let mut stage = Stage::new(ctx, (shown, verdict), total, progress, adviser);
+    let prober = || SocketProber::new(payload.clone()).with_token(token.clone());
     let driven = if syn {
-        let probers = (prober, engine, responder);
+        let probers = (&prober as &dyn Fn() -> SocketProber, engine, responder);
         syn_then_connect(&plan, probers, &mut stage, !syn_demanded).await?
     } else {
-        drive_run(&plan, prober, engine, responder, &mut stage).await?
+        let probers = (prober(), engine, responder);
+        drive_run(&plan, &[], None, probers, &mut stage).await?
     };
-    stage.finish(&driven, total, &verdict)
+    stage.finish(driven)
 }

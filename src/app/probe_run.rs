@@ -1,119 +1,114 @@
 //! Running a probe: the SYN scan for the TCP endpoints it can take and the engine for the
-//! rest (`syn_then_connect`); both hand every result, once, to the run's result stage
-//! (`probe_stage.rs`).
+//! rest (`syn_then_connect`); both hand every result, once, with its place in the plan,
+//! to the run's result stage (`probe_stage.rs`).
 
-use super::drive::{Driven, Observer, drive_run};
+use super::drive::{Driven, drive_run};
 use super::probe::takes_syn;
 use super::probe_stage::Stage;
 use crate::error::{Error, Result};
-use crate::model::{Endpoint, ProbeResult};
+use crate::model::Endpoint;
 use crate::plan::endpoints::Endpoints;
-use crate::probe::{EngineConfig, SocketProber};
+use crate::probe::{EngineConfig, SocketProber, WINDOW};
 use crate::raw::{self, SynConfig};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::watch;
 
-/// TCP endpoints by SYN scan, the rest (UDP, unresolved names) by the engine; the results
-/// in plan order. With `fallback` (the scan was picked, not demanded by `--raw`), a scan
-/// that fails before its first result is a note, and every endpoint goes by ordinary
-/// sockets instead.
+/// The plan is scanned this many endpoints at a time: a scan keeps a slot per endpoint,
+/// and the stage holds a chunk's results at most while it puts them in plan order (the
+/// engine's window, so both paths hold as much).
+const CHUNK: usize = WINDOW;
+
+/// TCP endpoints by SYN scan, the rest (UDP, unresolved names) by the engine, a chunk of
+/// the plan at a time (a 4,000,000-endpoint plan is never built whole). With `fallback`
+/// (the scan was picked, not demanded by `--raw`), a scan that fails before its first
+/// result is a note, and every endpoint goes by ordinary sockets instead. `prober` makes
+/// the engine's prober for each chunk.
 pub(super) async fn syn_then_connect(
     plan: &Endpoints,
-    (prober, engine, responder): (SocketProber, EngineConfig, bool),
+    (prober, engine, responder): (&dyn Fn() -> SocketProber, EngineConfig, bool),
     stage: &mut Stage<'_, '_>,
     fallback: bool,
 ) -> Result<Driven> {
-    // The SYN scan keeps a slot per endpoint: it takes the plan as a list.
-    let endpoints: Vec<Endpoint> = plan.iter().collect();
-    let (raw_at, rest_at): (Vec<usize>, Vec<usize>) =
-        (0..endpoints.len()).partition(|&i| takes_syn(&endpoints[i]));
-    let pick = |at: &[usize]| at.iter().map(|&i| endpoints[i].clone()).collect::<Vec<_>>();
-    // The usual sweep is TCP only: no copy of its endpoints then.
-    let (raw_endpoints, rest) = if rest_at.is_empty() {
-        (std::borrow::Cow::Borrowed(endpoints.as_slice()), Vec::new())
-    } else {
-        (std::borrow::Cow::Owned(pick(&raw_at)), pick(&rest_at))
-    };
-    let rest_unresolved: Vec<Option<String>> = rest_at
-        .iter()
-        .map(|&i| plan.unresolved(i).map(str::to_owned))
-        .collect();
     let config = SynConfig {
         rate: engine.rate,
         pace_loopback: engine.pace_loopback,
         timing: engine.timing,
     };
+    // One Ctrl-C watch for the whole run: the scan reads the flag, the engine the channel.
     let stop = Arc::new(AtomicBool::new(false));
+    let (stop_tx, stop_rx) = watch::channel(false);
     let interrupt = {
         let stop = Arc::clone(&stop);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 stop.store(true, Ordering::Relaxed);
+                let _ = stop_tx.send(true);
             }
         })
     };
-    let mut sink_error = None;
+    let mut endpoints = plan.iter().enumerate();
     let mut delivered = 0_usize;
-    let scanned = tokio::task::block_in_place(|| {
-        raw::scan(&raw_endpoints, &config, &stop, &mut |r| {
-            delivered += 1;
-            if sink_error.is_none()
-                && let Err(e) = stage.done(r)
-            {
-                sink_error = Some(e);
-            }
-        })
-    });
-    interrupt.abort();
-    if let Some(e) = sink_error {
-        return Err(e);
-    }
-    let scanned = match scanned {
-        Ok(scanned) => scanned,
-        Err(e) if fallback && delivered == 0 => {
-            stage.note(&format!(
-                "the SYN scan could not start ({e}); probing with ordinary connects"
-            ))?;
-            drop(raw_endpoints);
-            drop(endpoints);
-            return drive_run(plan, prober, engine, responder, stage).await;
+    let mut interrupted = false;
+    while !interrupted {
+        let (mut raw, mut rest) = (Chunk::default(), Chunk::default());
+        for (i, e) in endpoints.by_ref().take(CHUNK) {
+            let part = if takes_syn(&e) { &mut raw } else { &mut rest };
+            part.places.push(i);
+            part.endpoints.push(e);
         }
-        Err(e) => return Err(Error::Environment(format!("raw mode: {e}"))),
-    };
-    let mut interrupted = stop.load(Ordering::Relaxed);
-    if rest_at.is_empty() {
-        // Sized up front: a sweep's results are megabytes, copied once.
-        let mut results = Vec::with_capacity(scanned.len());
-        results.extend(scanned.into_iter().flatten());
-        return Ok(Driven {
-            results,
-            interrupted,
+        if raw.places.is_empty() && rest.places.is_empty() {
+            break;
+        }
+        let mut sink_error = None;
+        let scanned = tokio::task::block_in_place(|| {
+            raw::scan(&raw.endpoints, &config, &stop, &mut |i, r| {
+                delivered += 1;
+                if sink_error.is_none()
+                    && let Err(e) = stage.take(raw.places[i], r)
+                {
+                    sink_error = Some(e);
+                }
+            })
         });
-    }
-    let mut merged: Vec<Option<ProbeResult>> = vec![None; endpoints.len()];
-    for (i, r) in raw_at.into_iter().zip(scanned) {
-        merged[i] = r;
-    }
-    if !interrupted && !rest.is_empty() {
-        let rest = Endpoints::listed(rest, rest_unresolved);
-        let others = drive_run(&rest, prober, engine, responder, stage).await?;
-        interrupted = others.interrupted;
-        let others = others.results;
-        // `drive` returns its results in plan order, so they pair up with their places
-        // (after a Ctrl-C it returns fewer, and the rest stay out).
-        let mut others = others.into_iter().peekable();
-        for i in rest_at {
-            if others.peek().is_some_and(|r| {
-                r.endpoint.target == endpoints[i].target
-                    && r.endpoint.port == endpoints[i].port
-                    && r.endpoint.protocol == endpoints[i].protocol
-            }) {
-                merged[i] = others.next();
+        if let Some(e) = sink_error {
+            interrupt.abort();
+            return Err(e);
+        }
+        match scanned {
+            Ok(()) => {}
+            Err(e) if fallback && delivered == 0 => {
+                interrupt.abort();
+                stage.note(&format!(
+                    "the SYN scan could not start ({e}); probing with ordinary connects"
+                ))?;
+                return drive_run(plan, &[], None, (prober(), engine, responder), stage).await;
+            }
+            Err(e) => {
+                interrupt.abort();
+                return Err(Error::Environment(format!("raw mode: {e}")));
             }
         }
+        interrupted = stop.load(Ordering::Relaxed);
+        if !interrupted && !rest.places.is_empty() {
+            let unresolved = rest
+                .places
+                .iter()
+                .map(|&i| plan.unresolved(i).map(str::to_owned))
+                .collect();
+            let others = Endpoints::listed(rest.endpoints, unresolved);
+            let probers = (prober(), engine.clone(), responder);
+            let run = drive_run(&others, &rest.places, Some(stop_rx.clone()), probers, stage);
+            interrupted = run.await?.interrupted;
+        }
     }
-    Ok(Driven {
-        results: merged.into_iter().flatten().collect(),
-        interrupted,
-    })
+    interrupt.abort();
+    Ok(Driven { interrupted })
+}
+
+/// Endpoints of one chunk of the plan and their places in it.
+#[derive(Default)]
+struct Chunk {
+    endpoints: Vec<Endpoint>,
+    places: Vec<usize>,
 }

@@ -1,30 +1,43 @@
 //! `probe`'s result stage: the one place a run's results go, from the SYN scan and the
-//! engine alike. Each finished result arrives once (`done`), is diagnosed once into its
-//! record, and every format renders that record: JSON lines as results come, the table,
-//! JSON and CSV at the end. [`Stage::finish`] is the one way a run ends, Ctrl-C included:
-//! it writes out everything still buffered, says how many endpoints were not probed, and
-//! gives the exit status. Everything judged (states of live attempts, causes, the exit
-//! status) is decided here; `output/` only renders.
+//! engine alike. Each finished result arrives once (`take`, with its place in the plan),
+//! is diagnosed once into its record, and every format renders that record as the run
+//! goes: JSON lines at once; the table, JSON and CSV in plan order (results that come
+//! before an earlier place wait for it: the engine and the scan keep them within a window,
+//! so few wait). Nothing holds the whole run: the table keeps the rows it will show and
+//! counts the rest, the diagnosis under it gathers kinds of results (`probe_hints.rs`),
+//! the exit status is worked out as results come (`Expectation`), and JSON and CSV are
+//! written as they come once a run outgrows [`WHOLE_RUN`]. [`Stage::finish`] is the one way
+//! a run ends, Ctrl-C included: it writes out everything still waiting, says how many
+//! endpoints were not probed, and gives the exit status. Everything judged (states of live
+//! attempts, causes, the exit status) is decided here; `output/` only renders.
 
 use super::Context;
 use super::advise::Adviser;
 use super::check::EXIT_INTERRUPTED;
 use super::drive::{Driven, Observer};
+use super::probe_hints::Hints;
 use super::progress::Progress;
-use crate::diagnose::names::all_as_expected;
-use crate::diagnose::{Diagnosis, HostIndex};
+use crate::diagnose::HostIndex;
+use crate::diagnose::names::Expectation;
 use crate::error::{EXIT_FAILURE, EXIT_OK, Result};
 use crate::model::{Endpoint, ProbeResult};
-use crate::output::diagnosis_text::{self, Group};
 use crate::output::json_stream::JsonStream;
 use crate::output::probe_json::{Interrupted, ProbeRecord};
 use crate::output::probe_live::{self, AttemptOutcome, AttemptView};
-use crate::output::{Format, probe_csv, probe_table};
+use crate::output::probe_table::{self, Table};
+use crate::output::{Format, probe_csv};
 use crate::plan::expect::Expected;
 use crate::probe::attempt::Answer;
 use crate::probe::icmp_limit::{ALLOWANCE, BUDGET};
 use crate::probe::reason::{Observation, judge};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
+
+/// JSON and CSV results are held until a run has this many: a run that ends within it is
+/// diagnosed knowing the whole run (which other ports of each host answered); beyond, each
+/// record is written as it comes, diagnosed with the results before it in plan order (as
+/// JSON lines always are, with those finished before it).
+pub(super) const WHOLE_RUN: usize = 4096;
 
 /// What the table shows besides the results.
 #[derive(Clone, Copy)]
@@ -52,29 +65,61 @@ pub(super) struct Verdict {
 pub(super) struct Stage<'a, 'b> {
     ctx: &'a mut Context<'b>,
     shown: Shown,
+    verdict: Verdict,
+    /// Endpoints planned.
+    total: usize,
     progress: Progress,
     pub(super) adviser: Adviser,
-    /// Results streamed so far: a streamed record is diagnosed with what is known when it
-    /// is written (filtered ports finish last, so the ports that answered are known then).
+    /// The results so far (JSON lines: as they finished; the other formats: in plan
+    /// order). Bounded: a few samples per host and kind of state.
     index: HostIndex,
-    /// JSON lines written since the last flush.
+    /// Output written since the last flush.
     unflushed: bool,
+    /// Results that came before an earlier place of the plan, until it comes.
+    waiting: BTreeMap<usize, ProbeResult>,
+    /// The next place of the plan to release.
+    next: usize,
+    /// JSON and CSV: the results held while the run may still be judged whole (`None`
+    /// once it outgrew [`WHOLE_RUN`] and records are written as they come).
+    held: Option<Vec<ProbeResult>>,
+    /// JSON records or CSV rows written.
+    written: usize,
+    table: Table,
+    hints: Hints,
+    /// `-c N`: each endpoint's summary lines, shown above the table.
+    summaries: Vec<[String; 2]>,
+    expectation: Expectation,
+    /// Results taken.
+    probed: usize,
 }
 
 impl<'a, 'b> Stage<'a, 'b> {
     pub(super) fn new(
         ctx: &'a mut Context<'b>,
-        shown: Shown,
+        (shown, verdict): (Shown, Verdict),
+        total: usize,
         progress: Progress,
         adviser: Adviser,
     ) -> Self {
+        let all = shown.all;
         Self {
             ctx,
             shown,
+            verdict,
+            total,
             progress,
             adviser,
             index: HostIndex::default(),
             unflushed: false,
+            waiting: BTreeMap::new(),
+            next: 0,
+            held: Some(Vec::new()),
+            written: 0,
+            table: Table::new(all),
+            hints: Hints::default(),
+            summaries: Vec::new(),
+            expectation: Expectation::default(),
+            probed: 0,
         }
     }
 
@@ -89,23 +134,101 @@ impl<'a, 'b> Stage<'a, 'b> {
         Ok(())
     }
 
-    /// Ends the run: renders what only the whole run can give (table, JSON, CSV), writes
-    /// out everything buffered, says what Ctrl-C left unprobed; returns the exit status
-    /// (130 when Ctrl-C cut a run that was meant to end by itself).
-    pub(super) fn finish(mut self, driven: &Driven, total: usize, verdict: &Verdict) -> Result<u8> {
-        self.progress.finish();
-        let results = &driven.results;
-        if !verdict.strict {
-            self.adviser.judge_names(results);
+    /// A finished result and its place in the plan.
+    pub(super) fn take(&mut self, place: usize, result: ProbeResult) -> Result<()> {
+        self.progress.done(result.state);
+        self.probed += 1;
+        if self.ctx.format == Format::Jsonl {
+            self.expect(&result);
+            self.index.add(&result);
+            let diagnosis = self.adviser.diagnose(&result, &self.index, None);
+            JsonStream::new(&mut *self.ctx.out, false)
+                .record(&ProbeRecord::new(&result, &diagnosis))?;
+            self.unflushed = true;
+            return Ok(());
         }
-        let not_probed = total.saturating_sub(results.len());
-        let cut = driven.interrupted && !verdict.until_stopped;
+        self.waiting.insert(place, result);
+        while let Some(r) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            self.release(r)?;
+        }
+        Ok(())
+    }
+
+    fn expect(&mut self, r: &ProbeResult) {
+        let expect = &self.verdict.expect;
+        self.expectation
+            .add(r, |s| expect.allows(s), self.verdict.strict);
+    }
+
+    /// The next result in plan order (table, JSON, CSV).
+    fn release(&mut self, r: ProbeResult) -> Result<()> {
+        if !self.verdict.strict {
+            self.adviser.learn_name(&r);
+        }
+        self.expect(&r);
+        self.index.add(&r);
+        if self.ctx.format == Format::Table {
+            if self.shown.live {
+                self.summaries.push(probe_live::summary_lines(&r));
+            }
+            if self.shown.hints {
+                self.hints.add(&r);
+            }
+            self.table.add(r);
+            return Ok(());
+        }
+        match &mut self.held {
+            Some(held) if held.len() < WHOLE_RUN => held.push(r),
+            _ => {
+                for held in self.held.take().unwrap_or_default() {
+                    self.write(&held)?;
+                }
+                self.write(&r)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a JSON record or CSV row, diagnosed with the results so far.
+    fn write(&mut self, r: &ProbeResult) -> Result<()> {
+        let out = &mut *self.ctx.out;
+        if self.ctx.format == Format::Json {
+            let diagnosis = self.adviser.diagnose(r, &self.index, None);
+            JsonStream::resume(out, true, self.written).record(&ProbeRecord::new(r, &diagnosis))?;
+        } else {
+            if self.written == 0 {
+                out.write_all(probe_csv::HEADER.as_bytes())?;
+            }
+            let cause = self.adviser.cause(r, &self.index);
+            out.write_all(probe_csv::row(r, cause).as_bytes())?;
+        }
+        self.written += 1;
+        self.unflushed = true;
+        Ok(())
+    }
+
+    /// Ends the run: writes out what is still waiting or held, renders what only the end
+    /// can give (the table, the closing of the JSON array), says what Ctrl-C left unprobed;
+    /// returns the exit status (130 when Ctrl-C cut a run that was meant to end by itself).
+    pub(super) fn finish(mut self, driven: Driven) -> Result<u8> {
+        self.progress.finish();
+        // After a Ctrl-C, places before these were never probed: they go out in order.
+        for (_, r) in std::mem::take(&mut self.waiting) {
+            self.release(r)?;
+        }
+        for r in self.held.take().unwrap_or_default() {
+            self.write(&r)?;
+        }
+        let total = self.total;
+        let not_probed = total.saturating_sub(self.probed);
+        let cut = driven.interrupted && !self.verdict.until_stopped;
         let summary = (cut || not_probed > 0).then_some(Interrupted {
             interrupted: true,
-            probed: results.len(),
+            probed: self.probed,
             not_probed,
         });
-        self.render(results, summary.as_ref())?;
+        self.render_end(summary.as_ref())?;
         self.ctx.out.flush()?;
         if let Some(s) = &summary
             && !self.ctx.quiet
@@ -116,16 +239,17 @@ impl<'a, 'b> Stage<'a, 'b> {
                 s.not_probed
             )?;
         }
+        let expect = &self.verdict.expect;
         Ok(if cut {
             EXIT_INTERRUPTED
-        } else if all_as_expected(results, |s| verdict.expect.allows(s), verdict.strict) {
+        } else if self.expectation.holds(|s| expect.allows(s)) {
             EXIT_OK
         } else {
             EXIT_FAILURE
         })
     }
 
-    fn render(&mut self, results: &[ProbeResult], summary: Option<&Interrupted>) -> Result<()> {
+    fn render_end(&mut self, summary: Option<&Interrupted>) -> Result<()> {
         let out = &mut *self.ctx.out;
         match self.ctx.format {
             Format::Jsonl => {
@@ -134,66 +258,52 @@ impl<'a, 'b> Stage<'a, 'b> {
                 }
             }
             Format::Json => {
-                let index = HostIndex::new(results);
-                let mut json = JsonStream::new(out, true);
-                for r in results {
-                    let diagnosis = self.adviser.diagnose(r, &index, None);
-                    json.record(&ProbeRecord::new(r, &diagnosis))?;
-                }
+                let mut json = JsonStream::resume(out, true, self.written);
                 if let Some(s) = summary {
                     json.record(s)?;
                 }
                 json.finish()?;
             }
             Format::Csv => {
-                let index = HostIndex::new(results);
-                out.write_all(probe_csv::HEADER.as_bytes())?;
-                for r in results {
-                    let cause = self.adviser.cause(r, &index);
-                    out.write_all(probe_csv::row(r, cause).as_bytes())?;
+                if self.written == 0 {
+                    out.write_all(probe_csv::HEADER.as_bytes())?;
                 }
             }
-            Format::Table => self.table(results, summary)?,
+            Format::Table => {
+                if self.shown.live {
+                    for [head, stats] in &self.summaries {
+                        writeln!(out, "\n{head}\n{stats}")?;
+                    }
+                    writeln!(out)?;
+                }
+                write!(out, "{}", self.table.render(self.ctx.style))?;
+                if let Some(s) = summary {
+                    writeln!(out, "{}", probe_table::not_probed(s.probed, s.not_probed))?;
+                }
+                if self.shown.hints {
+                    let text = self.hints.render(&self.index, &mut self.adviser);
+                    write!(self.ctx.out, "{text}")?;
+                }
+            }
         }
         Ok(())
     }
 
-    fn table(&mut self, results: &[ProbeResult], summary: Option<&Interrupted>) -> Result<()> {
-        let out = &mut *self.ctx.out;
-        if self.shown.live {
-            for r in results {
-                let [head, stats] = probe_live::summary_lines(r);
-                writeln!(out, "\n{head}\n{stats}")?;
-            }
-            writeln!(out)?;
-        }
-        write!(
-            out,
-            "{}",
-            probe_table::render(results, self.shown.all, self.ctx.style)
-        )?;
-        if let Some(s) = summary {
-            writeln!(out, "{}", probe_table::not_probed(s.probed, s.not_probed))?;
-        }
-        if self.shown.hints {
-            let index = HostIndex::new(results);
-            let (groups, diagnoses) = group_by_cause(results, &index, &mut self.adviser);
-            let groups: Vec<Group<'_>> = groups
-                .into_iter()
-                .zip(&diagnoses)
-                .map(|((results, provider_note), diagnosis)| Group {
-                    results,
-                    diagnosis,
-                    provider_note,
-                })
-                .collect();
-            write!(out, "{}", diagnosis_text::render(&groups))?;
-        }
-        Ok(())
+    /// Whether the run shows each attempt (`-c N`).
+    fn live(&self) -> bool {
+        self.shown.live
     }
 }
 
 impl Observer for Stage<'_, '_> {
+    fn wants_attempts(&self) -> bool {
+        self.live()
+    }
+
+    fn take(&mut self, place: usize, result: ProbeResult) -> Result<()> {
+        Stage::take(self, place, result)
+    }
+
     fn icmp_rationed(&mut self, address: IpAddr) -> Result<()> {
         self.progress.slow(&format!(
             "{address} rations ICMP (retries {:.1} s apart)",
@@ -231,19 +341,7 @@ impl Observer for Stage<'_, '_> {
         Ok(())
     }
 
-    fn done(&mut self, result: &ProbeResult) -> Result<()> {
-        self.progress.done(result.state);
-        if self.ctx.format != Format::Jsonl {
-            return Ok(());
-        }
-        self.index.add(result);
-        let diagnosis = self.adviser.diagnose(result, &self.index, None);
-        JsonStream::new(&mut *self.ctx.out, false).record(&ProbeRecord::new(result, &diagnosis))?;
-        self.unflushed = true;
-        Ok(())
-    }
-
-    /// Shows the JSON lines written so far (the output is buffered).
+    /// Shows the records written so far (the output is buffered).
     fn idle(&mut self) -> Result<()> {
         self.progress.tick();
         if std::mem::take(&mut self.unflushed) {
@@ -289,46 +387,4 @@ fn attempt_view<'e>(
         ms: answer.rtt.as_secs_f64() * 1000.0,
         outcome,
     }
-}
-
-/// Ports of one address with the same state, reason and most likely cause, in plan order;
-/// only the first of each group is diagnosed in full (a sweep has tens of thousands of
-/// ports and a handful of groups; the others' causes are looked up once per kind of
-/// result). Confident `ok`s are left out.
-#[expect(clippy::type_complexity, reason = "a private pair of parallel lists")]
-pub fn group_by_cause<'a>(
-    results: &'a [ProbeResult],
-    index: &HostIndex,
-    adviser: &mut Adviser,
-) -> (Vec<(Vec<&'a ProbeResult>, Option<String>)>, Vec<Diagnosis>) {
-    let mut groups: Vec<(Vec<&'a ProbeResult>, Option<String>)> = Vec::new();
-    let mut diagnoses: Vec<Diagnosis> = Vec::new();
-    // Each key with its group, or `None` for a group not worth showing.
-    let mut keys: Vec<(_, Option<usize>)> = Vec::new();
-    for r in results {
-        let key = (
-            r.endpoint.address,
-            r.endpoint.protocol,
-            r.state,
-            r.reason,
-            adviser.cause(r, index),
-        );
-        if let Some((_, group)) = keys.iter().find(|(k, _)| *k == key) {
-            if let Some(i) = *group {
-                groups[i].0.push(r);
-            }
-            continue;
-        }
-        let first = adviser.diagnose(r, index, None);
-        if !diagnosis_text::worth_showing(&first) {
-            keys.push((key, None));
-            continue;
-        }
-        keys.push((key, Some(groups.len())));
-        let note = diagnosis_text::uses_provider(&first)
-            .then(|| adviser.provider_note(r.endpoint.address));
-        groups.push((vec![r], note));
-        diagnoses.push(first);
-    }
-    (groups, diagnoses)
 }

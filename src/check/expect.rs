@@ -176,7 +176,7 @@ pub fn judge(expect: Expect, budget: Budget, result: &ProbeResult) -> Verdict {
 
 /// How reachable a state is, for a name with several addresses: a client connecting by
 /// name gets the most reachable one (it tries them in turn), so that one is judged.
-const fn reachability(state: State) -> u8 {
+pub const fn reachability(state: State) -> u8 {
     match state {
         State::Open => 4,
         State::OpenFiltered => 3,

@@ -10,5 +10,5 @@ pub mod outcome;
 mod split;
 
 pub use config::{Check, CheckFile, CheckTiming, ConfigError, parse_check_file, validate};
-pub use expect::{Budget, Expect, Verdict, judge, most_reachable};
+pub use expect::{Budget, Expect, Verdict, judge, most_reachable, reachability};
 pub use outcome::{Outcome, Row, judge_check};

@@ -6,7 +6,7 @@
 //! view, where every address counts on its own.
 
 use super::{Cause, Confidence, Diagnosis, Hint};
-use crate::check::most_reachable;
+use crate::check::{most_reachable, reachability};
 use crate::model::{LocalFault, ProbeResult, State};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -73,6 +73,51 @@ pub fn all_as_expected(
     judged_by(results)
         .into_iter()
         .all(|best| expected(results[best].state))
+}
+
+/// [`all_as_expected`] worked out as results come, so a sweep's results need not be kept:
+/// each literal address counts on its own, and each name, port and protocol by its most
+/// reachable address (the first of equals, as [`judged_by`] picks).
+#[derive(Debug, Default)]
+pub struct Expectation {
+    /// Some result was added.
+    seen: bool,
+    /// Some result judged on its own was not as expected.
+    failed: bool,
+    /// Per name as written, port and protocol: the most reachable state so far.
+    names: HashMap<String, HashMap<(u16, crate::model::Protocol), State>>,
+}
+
+impl Expectation {
+    /// Adds a result (in plan order); `strict`: every address judged on its own.
+    pub fn add(&mut self, r: &ProbeResult, expected: impl Fn(State) -> bool, strict: bool) {
+        self.seen = true;
+        if strict || !is_name(&r.endpoint.host) {
+            self.failed |= !expected(r.state);
+            return;
+        }
+        let ports = match self.names.get_mut(&r.endpoint.target) {
+            Some(ports) => ports,
+            None => self.names.entry(r.endpoint.target.clone()).or_default(),
+        };
+        let best = ports
+            .entry((r.endpoint.port, r.endpoint.protocol))
+            .or_insert(r.state);
+        if reachability(r.state) > reachability(*best) {
+            *best = r.state;
+        }
+    }
+
+    /// Whether the run so far is as expected (false when nothing was added).
+    pub fn holds(&self, expected: impl Fn(State) -> bool) -> bool {
+        self.seen
+            && !self.failed
+            && self
+                .names
+                .values()
+                .flat_map(HashMap::values)
+                .all(|s| expected(*s))
+    }
 }
 
 /// Whether `best` (open) makes `result` a family without a route that clients of the name
@@ -175,6 +220,36 @@ mod tests {
         b.endpoint.host.clone_from(&a.endpoint.host);
         assert_eq!(judged_by(&[a.clone(), b.clone()]), [0, 1]);
         assert!(!all_as_expected(&[a, b], |s| s == State::Open, false));
+    }
+
+    #[test]
+    fn expectation_as_results_come_agrees_with_the_whole_run() {
+        let open = |s: State| s == State::Open;
+        let mut literal =
+            ProbeResult::sample("203.0.113.11", 80, State::Closed, Reason::ConnRefused);
+        literal.endpoint.target = "203.0.113.11:80".into();
+        let runs: [Vec<ProbeResult>; 4] = [
+            vec![no_route("2001:db8::10"), named("203.0.113.10", State::Open)],
+            vec![
+                named("203.0.113.10", State::Filtered),
+                no_route("2001:db8::10"),
+            ],
+            vec![named("203.0.113.10", State::Open), literal.clone()],
+            Vec::new(),
+        ];
+        for results in &runs {
+            for strict in [false, true] {
+                let mut e = Expectation::default();
+                for r in results {
+                    e.add(r, open, strict);
+                }
+                assert_eq!(
+                    e.holds(open),
+                    all_as_expected(results, open, strict),
+                    "{results:?} strict {strict}"
+                );
+            }
+        }
     }
 
     #[test]

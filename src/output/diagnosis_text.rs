@@ -7,8 +7,12 @@ use std::fmt::Write as _;
 
 /// Ports with the same diagnosis on one address.
 pub struct Group<'a> {
-    /// The results, in plan order (at least one).
-    pub results: Vec<&'a ProbeResult>,
+    /// The first result, in plan order.
+    pub first: &'a ProbeResult,
+    /// How many results.
+    pub count: usize,
+    /// Their ports, as ranges in any order (`port_ranges` sorts and joins them).
+    pub ranges: Vec<(u16, u16)>,
     /// The diagnosis of the first (the others differ only in the port).
     pub diagnosis: &'a Diagnosis,
     /// How the cloud provider's texts were chosen, when a fix uses them.
@@ -22,9 +26,7 @@ const PORT_SEGMENTS: usize = 8;
 pub fn render(groups: &[Group<'_>]) -> String {
     let mut out = String::new();
     for group in groups {
-        let Some(first) = group.results.first() else {
-            continue;
-        };
+        let first = group.first;
         let Some(top) = group.diagnosis.hints.first() else {
             continue;
         };
@@ -33,11 +35,14 @@ pub fn render(groups: &[Group<'_>]) -> String {
             .address
             .map_or_else(|| first.endpoint.host.clone(), |a| a.to_string());
         let protocol = first.endpoint.protocol.as_str();
-        let ports = if group.results.len() == 1 {
+        let ports = if group.count == 1 {
             format!("{}/{protocol}", first.endpoint.port)
         } else {
-            let list: Vec<u16> = group.results.iter().map(|r| r.endpoint.port).collect();
-            format!("{} {protocol} ports ({})", list.len(), port_ranges(&list))
+            format!(
+                "{} {protocol} ports ({})",
+                group.count,
+                port_ranges(&group.ranges)
+            )
         };
         let _ = writeln!(
             out,
@@ -51,7 +56,7 @@ pub fn render(groups: &[Group<'_>]) -> String {
             let _ = writeln!(out, "  evidence: {}", top.evidence.join("; "));
         }
         if !top.fix.is_empty() {
-            if group.results.len() == 1 {
+            if group.count == 1 {
                 let _ = writeln!(out, "  fix:");
             } else {
                 let _ = writeln!(out, "  fix (shown for port {}):", first.endpoint.port);
@@ -104,16 +109,16 @@ fn indent(text: &str) -> String {
     out
 }
 
-/// `8001-8079,8081-8100`, cut short after a few segments.
-pub fn port_ranges(ports: &[u16]) -> String {
-    let mut sorted = ports.to_vec();
+/// `8001-8079,8081-8100` from ranges of ports in any order, cut short after a few
+/// segments.
+pub fn port_ranges(ranges: &[(u16, u16)]) -> String {
+    let mut sorted = ranges.to_vec();
     sorted.sort_unstable();
-    sorted.dedup();
     let mut segments: Vec<(u16, u16)> = Vec::new();
-    for p in sorted {
+    for (lo, hi) in sorted {
         match segments.last_mut() {
-            Some((_, hi)) if u32::from(*hi) + 1 == u32::from(p) => *hi = p,
-            _ => segments.push((p, p)),
+            Some((_, last)) if u32::from(lo) <= u32::from(*last) + 1 => *last = (*last).max(hi),
+            _ => segments.push((lo, hi)),
         }
     }
     let mut text: Vec<String> = segments
@@ -139,11 +144,17 @@ mod tests {
 
     #[test]
     fn ranges() {
+        let ports = |list: &[u16]| list.iter().map(|&p| (p, p)).collect::<Vec<_>>();
         assert_eq!(
-            port_ranges(&[8081, 8001, 8002, 8003, 22]),
+            port_ranges(&ports(&[8081, 8001, 8002, 8003, 22])),
             "22,8001-8003,8081"
         );
         let many: Vec<u16> = (1..40).step_by(2).collect();
-        assert_eq!(port_ranges(&many), "1,3,5,7,9,11,13,15,…");
+        assert_eq!(port_ranges(&ports(&many)), "1,3,5,7,9,11,13,15,…");
+        // Ranges that touch or overlap join; a port twice counts once.
+        assert_eq!(
+            port_ranges(&[(10, 20), (1, 5), (6, 9), (15, 30), (40, 40), (40, 40)]),
+            "1-30,40"
+        );
     }
 }

@@ -24,6 +24,12 @@ impl<W: Write> JsonStream<W> {
         }
     }
 
+    /// Goes on with a stream of which `count` records were written already (by a writer
+    /// made for one record at a time, so the stream need not hold the output).
+    pub fn resume(out: W, array: bool, count: usize) -> Self {
+        Self { out, array, count }
+    }
+
     /// Writes one record.
     pub fn record<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
         if self.array {

@@ -27,89 +27,143 @@ pub fn state_color(state: State) -> Color {
 
 /// Renders the results (in plan order) as a table with summary lines.
 pub fn render(results: &[ProbeResult], all: bool, style: Style) -> String {
-    let hidden = if all {
-        BTreeMap::new()
-    } else {
-        summarised(results)
-    };
-    let mut table = style.table();
-    table.set_header(["HOST", "PORT", "STATE", "REASON", "RTT", "LOSS", "SERVICE"]);
-    let mut last_host = String::new();
+    let mut table = Table::new(all);
     for r in results {
-        if hidden.contains_key(&group_key(r)) {
-            continue;
-        }
-        let host = host_text(r);
-        let shown_host = if host == last_host {
-            String::new()
-        } else {
-            host.clone()
-        };
-        last_host = host;
-        table.add_row(vec![
-            style.cell(shown_host, None),
-            style.cell(format!("{}/{}", r.endpoint.port, r.endpoint.protocol), None),
-            style.cell(r.state.as_str(), Some(state_color(r.state))),
-            style.cell(reason_text(r), None),
-            style.cell(rtt_text(r), None),
-            style.cell(loss_text(r), None),
-            style.cell(service_name(r.endpoint.port, r.endpoint.protocol), None),
-        ]);
+        table.add(r.clone());
     }
-    let mut text = String::new();
-    if table.row_count() > 0 {
-        text.push_str(&style.render(&table));
-        text.push('\n');
-    }
-    for ((host, address, protocol, state, reason), count) in &hidden {
-        let _ = writeln!(
-            text,
-            "{}: not shown: {count} {state} {protocol} ports ({reason})",
-            host_label(host, *address)
-        );
-    }
-    for r in results.iter().filter(|r| r.error.is_some()) {
-        let _ = writeln!(
-            text,
-            "{}: {}",
-            host_text(r),
-            r.error.as_deref().unwrap_or_default()
-        );
-    }
-    let _ = writeln!(text, "{}", totals(results));
-    text
+    table.render(style)
 }
 
-/// Host name, address, protocol, state, reason: borrowed, so grouping a sweep allocates
-/// nothing per port.
-type GroupKey<'a> = (
-    &'a str,
+/// A run's table, built as its results come in plan order: it keeps the rows it will show
+/// (a state that more than [`SUMMARISE_OVER`] ports of one host share becomes a count, its
+/// rows let go), the count per group and per state, and the error lines. A sweep of
+/// 4,000,000 closed ports holds a few groups, not 4,000,000 rows.
+#[derive(Debug, Default)]
+pub struct Table {
+    /// `--all`: every row is shown.
+    all: bool,
+    /// The rows kept, with their group, in plan order.
+    rows: Vec<(usize, ProbeResult)>,
+    /// Each (host, address, protocol, state, reason) with its group number and size.
+    groups: BTreeMap<GroupKey, (usize, usize)>,
+    /// Groups become summarised: their rows are let go when `rows` outgrows this.
+    purge_at: usize,
+    /// `host: message` for each result with an error.
+    errors: Vec<String>,
+    /// Results per state.
+    states: BTreeMap<State, usize>,
+    total: usize,
+}
+
+/// Rows kept before summarised groups' rows are let go (then twice as many as remain).
+const PURGE_FROM: usize = 4096;
+
+impl Table {
+    /// An empty table; `all`: no summarised groups.
+    pub fn new(all: bool) -> Self {
+        Self {
+            all,
+            purge_at: PURGE_FROM,
+            ..Self::default()
+        }
+    }
+
+    /// Adds the next result in plan order.
+    pub fn add(&mut self, r: ProbeResult) {
+        self.total += 1;
+        *self.states.entry(r.state).or_default() += 1;
+        if let Some(error) = &r.error {
+            self.errors.push(format!("{}: {error}", host_text(&r)));
+        }
+        let next = self.groups.len();
+        let (group, count) = self.groups.entry(group_key(&r)).or_insert((next, 0));
+        *count += 1;
+        if self.all || r.state == State::Open || *count <= SUMMARISE_OVER {
+            self.rows.push((*group, r));
+        } else if self.rows.len() > self.purge_at {
+            let hidden = self.hidden();
+            self.rows.retain(|(g, _)| !hidden.contains(g));
+            self.purge_at = PURGE_FROM.max(2 * self.rows.len());
+        }
+    }
+
+    /// The groups summarised in one line (none with `--all`).
+    fn hidden(&self) -> std::collections::HashSet<usize> {
+        if self.all {
+            return std::collections::HashSet::new();
+        }
+        self.groups
+            .iter()
+            .filter(|((_, _, _, state, _), (_, count))| {
+                *count > SUMMARISE_OVER && *state != State::Open.as_str()
+            })
+            .map(|(_, (group, _))| *group)
+            .collect()
+    }
+
+    /// The table, its summary lines, the errors and the totals line.
+    pub fn render(&self, style: Style) -> String {
+        let hidden = self.hidden();
+        let mut table = style.table();
+        table.set_header(["HOST", "PORT", "STATE", "REASON", "RTT", "LOSS", "SERVICE"]);
+        let mut last_host = String::new();
+        for (_, r) in self.rows.iter().filter(|(g, _)| !hidden.contains(g)) {
+            let host = host_text(r);
+            let shown_host = if host == last_host {
+                String::new()
+            } else {
+                host.clone()
+            };
+            last_host = host;
+            table.add_row(vec![
+                style.cell(shown_host, None),
+                style.cell(format!("{}/{}", r.endpoint.port, r.endpoint.protocol), None),
+                style.cell(r.state.as_str(), Some(state_color(r.state))),
+                style.cell(reason_text(r), None),
+                style.cell(rtt_text(r), None),
+                style.cell(loss_text(r), None),
+                style.cell(service_name(r.endpoint.port, r.endpoint.protocol), None),
+            ]);
+        }
+        let mut text = String::new();
+        if table.row_count() > 0 {
+            text.push_str(&style.render(&table));
+            text.push('\n');
+        }
+        for ((host, address, protocol, state, reason), (group, count)) in &self.groups {
+            if hidden.contains(group) {
+                let _ = writeln!(
+                    text,
+                    "{}: not shown: {count} {state} {protocol} ports ({reason})",
+                    host_label(host, *address)
+                );
+            }
+        }
+        for line in &self.errors {
+            let _ = writeln!(text, "{line}");
+        }
+        let _ = writeln!(text, "{}", totals(&self.states, self.total));
+        text
+    }
+}
+
+/// Host name, address, protocol, state, reason.
+type GroupKey = (
+    String,
     Option<IpAddr>,
     &'static str,
     &'static str,
     &'static str,
 );
 
-fn group_key(r: &ProbeResult) -> GroupKey<'_> {
+fn group_key(r: &ProbeResult) -> GroupKey {
     (
-        &r.endpoint.host,
+        r.endpoint.host.clone(),
         r.endpoint.address,
         r.endpoint.protocol.as_str(),
         r.state.as_str(),
         r.reason.as_str(),
     )
-}
-
-/// The (host, protocol, state, reason) groups too large to list, with their sizes.
-fn summarised(results: &[ProbeResult]) -> BTreeMap<GroupKey<'_>, usize> {
-    let mut groups: BTreeMap<GroupKey<'_>, usize> = BTreeMap::new();
-    for r in results {
-        *groups.entry(group_key(r)).or_default() += 1;
-    }
-    groups.retain(|(_, _, _, state, _), count| {
-        *count > SUMMARISE_OVER && *state != State::Open.as_str()
-    });
-    groups
 }
 
 /// `203.0.113.10`, or `web (198.51.100.7)` for a name.
@@ -126,17 +180,13 @@ fn host_label(host: &str, address: Option<IpAddr>) -> String {
 }
 
 /// `3 ports: 1 open, 1 closed, 1 filtered`.
-pub fn totals(results: &[ProbeResult]) -> String {
-    let mut counts: BTreeMap<State, usize> = BTreeMap::new();
-    for r in results {
-        *counts.entry(r.state).or_default() += 1;
-    }
-    let parts: Vec<String> = counts
+fn totals(states: &BTreeMap<State, usize>, total: usize) -> String {
+    let parts: Vec<String> = states
         .iter()
         .map(|(state, n)| format!("{n} {state}"))
         .collect();
-    let noun = if results.len() == 1 { "port" } else { "ports" };
-    format!("{} {noun}: {}", results.len(), parts.join(", "))
+    let noun = if total == 1 { "port" } else { "ports" };
+    format!("{total} {noun}: {}", parts.join(", "))
 }
 
 /// `interrupted: 17036 of 20000 endpoints not probed` (after Ctrl-C).

@@ -12,6 +12,10 @@
 //! - **ICMP rationing** (`icmp_limit.rs`): once a host has answered UDP with port
 //!   unreachable, a silent UDP port there always gets a retry, spaced so that the host's
 //!   ICMP allowance has refilled; the silences such a retry explains are not loss.
+//! - **Plan order, bounded**: no endpoint starts more than [`WINDOW`] places after the
+//!   oldest one still in flight, so results come back at most that far out of plan order
+//!   and a consumer that writes them in order holds at most that many (a filtered port
+//!   waiting for its retries no longer lets a sweep's closed ports pile up behind it).
 //! - **Deadline** (`check --wait`, `wait --timeout`): no wait lasts past it, no send starts
 //!   after it; an endpoint that never got a send before it is not reported at all.
 //!
@@ -24,7 +28,7 @@ use super::rate::Pacer;
 use super::reason::{Observation, errno_text, judge};
 use super::timing::{HostTiming, TimingConfig};
 use crate::model::{Endpoint, ProbeResult, Protocol, Reason, State};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +45,11 @@ const BUSY_BACKOFF: Duration = Duration::from_millis(10);
 /// timeout and free what they hold; when none did, none will (`ulimit -n` too small for
 /// even one probe), and waiting longer would never end.
 const BUSY_GRACE: Duration = Duration::from_secs(1);
+
+/// How far past the oldest endpoint in flight the next one may start (see the module's
+/// doc): 32,768 results of ~300 bytes, 10 MB at worst, and on loopback or a near network
+/// never reached (the oldest finishes within its timeout while the rest go on).
+pub const WINDOW: usize = 1 << 15;
 
 /// Makes one attempt. The real one is [`super::SocketProber`]; tests use fakes.
 pub trait Prober: Send + Sync + 'static {
@@ -176,7 +185,18 @@ pub async fn run<P: Prober>(
         config,
     });
     let mut tasks = JoinSet::new();
+    // The endpoints in flight, by index: the first is the oldest.
+    let mut in_flight: BTreeSet<usize> = BTreeSet::new();
     for (index, endpoint) in endpoints.into_iter().enumerate() {
+        while in_flight
+            .first()
+            .is_some_and(|&oldest| index >= oldest + WINDOW)
+        {
+            match tasks.join_next().await {
+                Some(done) => finished(&mut in_flight, &done),
+                None => break,
+            }
+        }
         let Ok(permit) = Arc::clone(&shared.permits).acquire_owned().await else {
             break;
         };
@@ -202,10 +222,27 @@ pub async fn run<P: Prober>(
             if let Some(result) = result {
                 let _ = events.send(Event::Done { index, result }).await;
             }
+            index
         });
-        while tasks.try_join_next().is_some() {}
+        in_flight.insert(index);
+        while let Some(done) = tasks.try_join_next() {
+            finished(&mut in_flight, &done);
+        }
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// An endpoint's task ended: it is no longer in flight. A task that panicked (a bug) has
+/// lost its index; the oldest is let go in its place, so the window never waits for it.
+fn finished(in_flight: &mut BTreeSet<usize>, done: &Result<usize, tokio::task::JoinError>) {
+    match done {
+        Ok(index) => {
+            in_flight.remove(index);
+        }
+        Err(_) => {
+            in_flight.pop_first();
+        }
+    }
 }
 
 impl<P: Prober> Shared<P> {

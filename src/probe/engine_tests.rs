@@ -13,6 +13,9 @@ use tokio::time::sleep;
 #[path = "engine_stop_tests.rs"]
 mod stop;
 
+#[path = "engine_window_tests.rs"]
+mod window;
+
 #[derive(Debug, Clone, Copy)]
 enum Behaviour {
     Open(Duration),

@@ -28,5 +28,5 @@ pub mod trace_icmp;
 pub mod udp;
 pub mod udp_stray;
 
-pub use engine::{EngineConfig, Event, Prober, run};
+pub use engine::{EngineConfig, Event, Prober, WINDOW, run};
 pub use socket_prober::SocketProber;

@@ -54,8 +54,8 @@ pub fn scan(
     _endpoints: &[crate::model::Endpoint],
     _config: &SynConfig,
     _stop: &std::sync::atomic::AtomicBool,
-    _on_done: &mut dyn FnMut(&crate::model::ProbeResult),
-) -> std::io::Result<Vec<Option<crate::model::ProbeResult>>> {
+    _on_done: &mut dyn FnMut(usize, crate::model::ProbeResult),
+) -> std::io::Result<()> {
     Err(std::io::Error::new(
         std::io::ErrorKind::Unsupported,
         crate::sys::not_here("probe --raw").to_string(),

@@ -58,9 +58,10 @@ struct Slot {
     done: bool,
 }
 
-/// Scans `endpoints` (TCP, with addresses) by SYN until done or `stop`; `on_done` sees
-/// each result as it is decided. Returns the results in `endpoints`' order; after a stop,
-/// only the endpoints decided by then have one.
+/// Scans `endpoints` (TCP, with addresses) by SYN until done or `stop`; `on_done` gets
+/// each result as it is decided, with its place in `endpoints` (after a stop, only the
+/// endpoints decided by then). Nothing is kept after it: the caller takes the plan a
+/// chunk at a time, so a scan holds one slot per endpoint of the chunk.
 ///
 /// A large scan is split among a few threads, each with its own sockets and source port:
 /// on a near network (loopback above all) the kernel's work for a SYN and its reply
@@ -70,15 +71,14 @@ pub fn scan(
     endpoints: &[Endpoint],
     config: &SynConfig,
     stop: &AtomicBool,
-    on_done: &mut dyn FnMut(&ProbeResult),
-) -> io::Result<Vec<Option<ProbeResult>>> {
+    on_done: &mut dyn FnMut(usize, ProbeResult),
+) -> io::Result<()> {
     let workers = workers(endpoints.len());
     let share = SynConfig {
         rate: share(config.rate, workers),
         ..config.clone()
     };
     let chunk = endpoints.len().div_ceil(workers).max(1);
-    let mut results: Vec<Option<ProbeResult>> = vec![None; endpoints.len()];
     let (tx, rx) = mpsc::channel::<Vec<(usize, ProbeResult)>>();
     std::thread::scope(|scope| {
         let handles: Vec<_> = endpoints
@@ -92,21 +92,14 @@ pub fn scan(
         drop(tx);
         for batch in rx {
             for (i, result) in batch {
-                on_done(&result);
-                if let Some(slot) = results.get_mut(i) {
-                    *slot = Some(result);
-                }
+                on_done(i, result);
             }
         }
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a scan thread failed")))
-            })
-            .collect::<io::Result<Vec<()>>>()
-    })?;
-    Ok(results)
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(io::Error::other("a scan thread failed")))
+        })
+    })
 }
 
 /// Where each target is in the list: its first place, and for every place the next one

@@ -37,3 +37,46 @@ fn a_plan_too_large_names_its_count_and_the_limit() {
         "ipdiag: error: invalid target '127.0.0.0/24': 16645890 endpoints (with the targets before it) is more than one run probes (at most 4000000)\n"
     );
 }
+
+/// A run larger than the stage holds whole (4096 results) is written as it comes, still in
+/// plan order and each endpoint once, in JSON and CSV.
+#[test]
+fn a_large_run_streams_in_plan_order_each_endpoint_once() {
+    let expected: Vec<u64> = (1..=5000).collect();
+    let (code, out, err) = run(&[
+        "probe",
+        "-n",
+        "127.0.0.1",
+        "-p",
+        "1-5000",
+        "--connect",
+        "--format",
+        "json",
+    ]);
+    assert!(code == 0 || code == 1, "{err}");
+    let all: serde_json::Value = serde_json::from_str(&out).expect("a JSON array");
+    let ports: Vec<u64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["port"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports, expected);
+    let (code, out, err) = run(&[
+        "probe",
+        "-n",
+        "127.0.0.1",
+        "-p",
+        "1-5000",
+        "--connect",
+        "--format",
+        "csv",
+    ]);
+    assert!(code == 0 || code == 1, "{err}");
+    let ports: Vec<u64> = out
+        .lines()
+        .skip(1)
+        .map(|row| row.split(',').nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ports, expected);
+}
