@@ -21,9 +21,9 @@ const DRAIN_TICK: Duration = Duration::from_millis(5);
 /// What a command does with events as they come.
 pub trait Observer {
     /// Whether [`Observer::attempt`] wants each attempt (each one's endpoint is rebuilt
-    /// from the plan for it).
+    /// from the plan for it: a sweep that shows none says so).
     fn wants_attempts(&self) -> bool {
-        false
+        true
     }
     /// One attempt finished.
     fn attempt(
