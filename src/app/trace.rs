@@ -10,10 +10,12 @@ use crate::diagnose::path::{PathVerdict, provider_of, verdict};
 use crate::error::{EXIT_FAILURE, EXIT_OK, Error, InputError, Problem, Result};
 use crate::model::{Protocol, State};
 use crate::output::Format;
+use crate::output::trace_multipath;
 use crate::output::trace_text::{self, HopRecord, TraceRecord, VerdictRecord};
 use crate::plan::duration::parse_duration;
 use crate::plan::expand::{PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, parse_target};
+use crate::probe::multipath::discover;
 use crate::probe::socket_prober::Nonces;
 use crate::probe::trace::{Hop, Payloads, TraceConfig, trace};
 use crate::resolve::SystemResolver;
@@ -63,6 +65,9 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
         )?;
     }
     let table = ctx.format == Format::Table;
+    if args.multipath {
+        return multipath(target, &config, table, ctx);
+    }
     if table {
         let header =
             trace_text::header(&args.target, target, mode, config.max_hops, config.queries);
@@ -120,6 +125,39 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
         } => EXIT_OK,
         _ => EXIT_FAILURE,
     })
+}
+
+/// `--multipath`: the graph of every load-balanced path, as text or JSON.
+fn multipath(
+    target: SocketAddr,
+    config: &TraceConfig,
+    table: bool,
+    ctx: &mut Context<'_>,
+) -> Result<u8> {
+    let found = runtime()?.block_on(async {
+        tokio::select! {
+            graph = discover(target, config) => Some(graph),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let Some(found) = found else {
+        writeln!(ctx.err, "ipdiag: interrupted")?;
+        return Ok(super::check::EXIT_INTERRUPTED);
+    };
+    let graph =
+        found.map_err(|e| Error::Environment(format!("cannot reserve a source port: {e}")))?;
+    if table {
+        write!(
+            ctx.out,
+            "{}",
+            trace_multipath::text(target, config.protocol, &graph)
+        )?;
+    } else {
+        let record = trace_multipath::MultipathRecord::new(target, config.protocol, &graph);
+        serde_json::to_writer(&mut *ctx.out, &record).map_err(std::io::Error::from)?;
+        writeln!(ctx.out)?;
+    }
+    Ok(EXIT_OK)
 }
 
 /// The destination (`None`: the name did not resolve) and the trace's settings.

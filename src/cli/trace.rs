@@ -50,6 +50,10 @@ pub struct TraceArgs {
     /// Stop after this many hops in a row where nothing answered
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub max_silent: u8,
+    /// Find every load-balanced path (MDA): vary the flow at each hop until every next hop
+    /// is found with 99.9 % confidence; shows each hop's addresses and the links between them
+    #[arg(long)]
+    pub multipath: bool,
     /// UDP payload: 0xHEX or text; '' sends an empty datagram [default: per service]
     #[arg(long, value_name = "BYTES", allow_hyphen_values = true)]
     pub payload: Option<String>,

@@ -38,6 +38,7 @@ pub mod prometheus;
 pub mod serve_log;
 pub mod sizes_text;
 pub mod style;
+pub mod trace_multipath;
 pub mod trace_text;
 
 pub use style::Style;

@@ -14,6 +14,7 @@ pub mod in_flight;
 pub mod load;
 pub mod load_split;
 pub mod load_trend;
+pub mod multipath;
 pub mod rate;
 pub mod reason;
 pub mod route;

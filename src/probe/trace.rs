@@ -212,7 +212,7 @@ pub async fn trace<F: FnMut(&Hop)>(
 }
 
 /// One probe leaving as `out` says.
-async fn probe(target: SocketAddr, config: &TraceConfig, out: Outgoing) -> HopProbe {
+pub(crate) async fn probe(target: SocketAddr, config: &TraceConfig, out: Outgoing) -> HopProbe {
     if config.icmp {
         return super::trace_icmp::probe(target.ip(), config.wait, out.ttl.unwrap_or(1)).await;
     }

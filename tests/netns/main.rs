@@ -384,6 +384,7 @@ const TESTS: &[NsTest] = &[
         Root,
         Ip
     ),
+    ns_test!(paris::multipath_finds_both_equal_cost_paths, Root, Ip),
     ns_test!(
         icmp_limit::a_router_limiting_its_icmp_is_labelled_and_the_verdict_stands,
         Root,

@@ -87,3 +87,54 @@ pub fn every_probe_of_a_udp_trace_takes_the_same_path() {
     assert_eq!(via_a + via_b, RUNS);
     assert!(via_a > 0 && via_b > 0, "a: {via_a}, b: {via_b}");
 }
+
+/// `--multipath` finds both paths: hop 2 is a and b, each linked from r0 and to r9.
+pub fn multipath_finds_both_equal_cost_paths() {
+    let Some(lab) = Ecmp::new("paris_multipath") else {
+        return;
+    };
+    let mut servers = Servers::default();
+    servers.tcp(&lab.server, &format!("0.0.0.0:{PORT}"));
+    let target = format!("{SERVER}:{PORT}");
+    let (code, stdout, stderr) =
+        lab.ipdiag(&["trace", &target, "--multipath", "-w", "300ms", "--json"]);
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    let record: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let mut hops = hop_addresses(&record);
+    hops[1].sort();
+    assert_eq!(
+        hops,
+        [
+            vec!["198.51.100.1"],
+            vec![VIA_A, VIA_B],
+            vec!["192.0.2.10"],
+            vec![SERVER]
+        ],
+        "{record}"
+    );
+    let mut links: Vec<(String, String)> = record["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .map(|l| {
+            (
+                l["from"].as_str().unwrap_or_default().to_owned(),
+                l["to"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    links.sort();
+    let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    assert_eq!(
+        links,
+        [
+            pair("192.0.2.10", SERVER),
+            pair(VIA_A, "192.0.2.10"),
+            pair(VIA_B, "192.0.2.10"),
+            pair("198.51.100.1", VIA_A),
+            pair("198.51.100.1", VIA_B),
+        ],
+        "{record}"
+    );
+    assert_eq!(record["confidence"], 0.999, "{record}");
+}
