@@ -26,15 +26,10 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         .transpose()?;
     crate::sys::linux_only("ipdiag local")?;
     say_what_runs(args, ctx)?;
-    let interfaces: Vec<InterfaceRecord> = interfaces::list()
-        .into_iter()
-        .map(|(name, net)| InterfaceRecord {
-            name,
-            address: net.addr().to_string(),
-            prefix: net.prefix_len(),
-            scope: classify(net.addr()).scope.as_str(),
-        })
-        .collect();
+    if let (Some(port), Some(d), false) = (args.port, watch, args.trace_firewall) {
+        return super::local_watch::run(args, port, d, ctx);
+    }
+    let interfaces = interface_records();
     // Behind NAT means a network interface with private addresses only; a host with
     // nothing but loopback (and link-local) is not on a network at all.
     let networked = interfaces
@@ -120,6 +115,19 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
         Format::Table | Format::Csv => write!(ctx.out, "{}", local_report::text(&report))?,
     }
     Ok(if ok { EXIT_OK } else { EXIT_FAILURE })
+}
+
+/// This host's interface addresses, with their scope.
+pub(super) fn interface_records() -> Vec<InterfaceRecord> {
+    interfaces::list()
+        .into_iter()
+        .map(|(name, net)| InterfaceRecord {
+            name,
+            address: net.addr().to_string(),
+            prefix: net.prefix_len(),
+            scope: classify(net.addr()).scope.as_str(),
+        })
+        .collect()
 }
 
 /// The sockets as the report lists them, with their owners and, for the asked UDP port,

@@ -43,6 +43,14 @@ impl FirewallSide {
         }
     }
 
+    /// A new connection to the port from another machine (IPv4), for the counters.
+    pub fn packet(&self, protocol: Transport, port: u16) -> Packet {
+        Packet {
+            destinations: self.mine.clone(),
+            ..Packet::new(IpFamily::V4, protocol, port)
+        }
+    }
+
     /// The verdict on a new connection to the port, and its JSON record.
     pub fn port(
         &self,
@@ -51,10 +59,7 @@ impl FirewallSide {
         binds: &[SocketAddr],
         notes: &mut Vec<String>,
     ) -> (Option<FirewallVerdict>, FirewallRecord) {
-        let asked = Packet {
-            destinations: self.mine.clone(),
-            ..Packet::new(IpFamily::V4, protocol, port)
-        };
+        let asked = self.packet(protocol, port);
         firewall_record(&self.view, &asked, binds, notes)
     }
 }

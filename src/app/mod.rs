@@ -16,6 +16,7 @@ mod local;
 mod local_firewall;
 mod local_receive;
 mod local_trace;
+mod local_watch;
 mod lookups;
 mod merge;
 mod meta;

@@ -10,6 +10,7 @@
 //! earlier in a user's `PATH` would run with root's rights. `trace.rs` is the one writer:
 //! a temporary trace table for `local --trace-firewall`, removed again.
 
+mod counters;
 mod eval;
 mod iptables;
 pub mod model;
@@ -19,6 +20,7 @@ mod owner;
 mod summary;
 pub mod trace;
 
+pub use counters::{Counted, grown, snapshot};
 pub use eval::{Packet, protocol_number};
 pub use iptables::{nft_backed, read_save};
 pub use model::{Backend, IpFamily, Ruleset};

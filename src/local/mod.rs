@@ -5,6 +5,7 @@
 //! (`firewall::evaluate`), and every reader degrades to a documented default when `/proc`
 //! is absent. The one writer is `firewall::trace`, a temporary trace table it removes.
 
+pub mod backlog;
 pub mod firewall;
 pub mod holder;
 pub mod interfaces;

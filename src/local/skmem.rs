@@ -40,22 +40,38 @@ const DROPS: usize = 8;
 /// Socket inode → memory, for the UDP sockets of this network namespace (IPv4 and IPv6).
 pub fn udp_buffers() -> HashMap<u64, SkMem> {
     let mut out = HashMap::new();
+    dump(request, &mut |message| out.extend(socket_record(message)));
+    out
+}
+
+/// Runs a dump for IPv4, then IPv6, handing each socket record to `each`; a family that
+/// fails (no IPv6) leaves what the other one found. Shared with `backlog.rs`.
+pub fn dump(request: fn(u8) -> Vec<u8>, each: &mut dyn FnMut(&[u8])) {
     for v6 in [false, true] {
-        // A family that fails (no IPv6) leaves what the other one found.
-        let _ = crate::sys::sock_diag_dump(request, v6, &mut |datagram| match parse(
-            datagram, &mut out,
+        let _ = crate::sys::sock_diag_dump(request, v6, &mut |datagram| match messages(
+            datagram, each,
         ) {
             Step::More => None,
             Step::Done => Some(true),
             Step::Failed => Some(false),
         });
     }
-    out
 }
 
 /// `nlmsghdr` + `inet_diag_req_v2`: dump every UDP socket of `family`, in every state, with
 /// its memory.
 fn request(family: u8) -> Vec<u8> {
+    request_for(
+        family,
+        IPPROTO_UDP,
+        u32::MAX,
+        1 << (INET_DIAG_SKMEMINFO - 1),
+    )
+}
+
+/// A dump request for the sockets of `family` and `protocol` in `states` (a bit per
+/// `TCP_*` state), with the attributes `ext` asks for.
+pub fn request_for(family: u8, protocol: u8, states: u32, ext: u8) -> Vec<u8> {
     let mut r = vec![0u8; NLMSG_HDR + 56];
     let len = u32::try_from(r.len()).unwrap_or(u32::MAX);
     r[0..4].copy_from_slice(&len.to_ne_bytes());
@@ -63,9 +79,9 @@ fn request(family: u8) -> Vec<u8> {
     r[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
     r[8..12].copy_from_slice(&1u32.to_ne_bytes());
     r[16] = family;
-    r[17] = IPPROTO_UDP;
-    r[18] = 1 << (INET_DIAG_SKMEMINFO - 1);
-    r[20..24].copy_from_slice(&u32::MAX.to_ne_bytes());
+    r[17] = protocol;
+    r[18] = ext;
+    r[20..24].copy_from_slice(&states.to_ne_bytes());
     r
 }
 
@@ -82,7 +98,13 @@ pub enum Step {
 
 /// One datagram of the dump: netlink messages, each a socket record with attributes.
 /// Bytes from the kernel, but read as if from anyone: any input is safe (fuzzed).
-pub fn parse(mut bytes: &[u8], out: &mut impl Extend<(u64, SkMem)>) -> Step {
+pub fn parse(bytes: &[u8], out: &mut impl Extend<(u64, SkMem)>) -> Step {
+    messages(bytes, &mut |message| out.extend(socket_record(message)))
+}
+
+/// The socket records (`inet_diag_msg` and its attributes) of one datagram of a
+/// `sock_diag` dump, each handed to `each`; shared with `backlog.rs`.
+pub fn messages(mut bytes: &[u8], each: &mut dyn FnMut(&[u8])) -> Step {
     while bytes.len() >= NLMSG_HDR {
         let (Some(len), Some(kind)) = (u32_at(bytes, 0), u16_at(bytes, 4)) else {
             return Step::Failed;
@@ -94,9 +116,7 @@ pub fn parse(mut bytes: &[u8], out: &mut impl Extend<(u64, SkMem)>) -> Step {
         match kind {
             NLMSG_DONE => return Step::Done,
             NLMSG_ERROR => return Step::Failed,
-            SOCK_DIAG_BY_FAMILY => {
-                out.extend(socket_record(message));
-            }
+            SOCK_DIAG_BY_FAMILY => each(message),
             _ => {}
         }
         bytes = bytes.get(align(len)..).unwrap_or_default();
@@ -134,11 +154,11 @@ const fn align(len: usize) -> usize {
     len.saturating_add(3) & !3
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+pub(crate) fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_ne_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }
 
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+pub(crate) fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_ne_bytes(bytes.get(at..at + 2)?.try_into().ok()?))
 }
 

@@ -114,6 +114,56 @@ pub fn parse_snmp(text: &str) -> Option<UdpCounters> {
     UdpCounters::from_pairs(names.zip(values))
 }
 
+/// The host's TCP listen-queue counters (`TcpExt:` in `/proc/net/netstat`):
+/// `ListenOverflows` rises for every SYN or handshake-completing ACK dropped because a
+/// listener's accept queue was full (`tcp_conn_request`, `tcp_v4_syn_recv_sock`), and
+/// `ListenDrops` counts those and every other drop at a listener.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListenCounters {
+    /// `ListenOverflows`.
+    pub overflows: u64,
+    /// `ListenDrops`.
+    pub drops: u64,
+}
+
+impl ListenCounters {
+    /// The increase since `before` (saturating, as [`UdpCounters::since`]).
+    #[must_use]
+    pub fn since(&self, before: &Self) -> Self {
+        Self {
+            overflows: self.overflows.saturating_sub(before.overflows),
+            drops: self.drops.saturating_sub(before.drops),
+        }
+    }
+}
+
+/// Reads `/proc/net/netstat` now; `None` when it is missing or lacks the counters.
+pub fn listen_counters() -> Option<ListenCounters> {
+    parse_netstat(&fs::read_to_string("/proc/net/netstat").ok()?)
+}
+
+/// `/proc/net/netstat`: like `/proc/net/snmp`, a line of names and one of values per
+/// prefix; the `TcpExt:` pair holds the listen counters.
+pub fn parse_netstat(text: &str) -> Option<ListenCounters> {
+    let mut lines = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("TcpExt:"))
+        .map(str::split_whitespace);
+    let (names, values) = (lines.next()?, lines.next()?);
+    let (mut overflows, mut drops) = (None, None);
+    for (name, value) in names.zip(values) {
+        match name {
+            "ListenOverflows" => overflows = value.parse().ok(),
+            "ListenDrops" => drops = value.parse().ok(),
+            _ => {}
+        }
+    }
+    Some(ListenCounters {
+        overflows: overflows?,
+        drops: drops?,
+    })
+}
+
 /// `/proc/net/snmp6`: a `Udp6InDatagrams  12` line per counter (`UdpLite6…` is another
 /// protocol, and its names do not start with `Udp6`).
 pub fn parse_snmp6(text: &str) -> Option<UdpCounters> {
@@ -230,5 +280,21 @@ UdpLite6RcvbufErrors            \t9
             let _ = parse_snmp(&s);
             let _ = parse_snmp6(&s);
         }
+    }
+
+    #[test]
+    fn reads_the_listen_counters() {
+        let text = "TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPBacklogDrop\nTcpExt: 0 17 19 0\nIpExt: InNoRoutes\nIpExt: 0\n";
+        let c = parse_netstat(text).unwrap();
+        assert_eq!((c.overflows, c.drops), (17, 19));
+        let before = ListenCounters {
+            overflows: 20,
+            drops: 0,
+        };
+        assert_eq!(c.since(&before).overflows, 0);
+        assert_eq!(parse_netstat("TcpExt: ListenDrops\nTcpExt: 1\n"), None);
+        assert_eq!(parse_netstat(""), None);
+        #[cfg(target_os = "linux")]
+        assert!(listen_counters().is_some());
     }
 }

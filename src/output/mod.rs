@@ -22,6 +22,7 @@ pub mod json_stream;
 pub mod load_text;
 pub mod local_receive;
 pub mod local_report;
+pub mod local_watch;
 pub mod merge_json;
 pub mod merge_junit;
 pub mod merge_table;

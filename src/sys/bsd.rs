@@ -5,7 +5,8 @@
 //! so replies are read as from a raw socket). The path MTU and `sock_diag` are Linux's.
 
 pub use super::plain::{
-    enable_error_queue, known_mtu, new_socket, sock_diag_dump, take_queued, want_path_mtu_discovery,
+    PacketSocket, enable_error_queue, known_mtu, new_socket, sock_diag_dump, take_queued,
+    want_path_mtu_discovery,
 };
 pub use super::unix::{hand_over, interfaces, is_superuser, raise_open_files, restore_open_files};
 

@@ -4,9 +4,11 @@
 //! socket table's memory comes from netlink `sock_diag`.
 
 mod errqueue;
+mod packet;
 mod pmtu;
 
 pub use super::unix::{hand_over, interfaces, is_superuser, raise_open_files, restore_open_files};
+pub use packet::PacketSocket;
 pub use pmtu::{known_mtu, want_path_mtu_discovery};
 
 use super::{Failure, System, failure};

@@ -41,8 +41,8 @@ mod plain;
 
 pub use codes::{Failure, System, failure, icmp_error_info};
 pub use imp::{
-    hand_over, interfaces, is_superuser, known_mtu, new_socket, port_facts, raise_open_files,
-    restore_open_files, sock_diag_dump, take_queued, want_path_mtu_discovery,
+    PacketSocket, hand_over, interfaces, is_superuser, known_mtu, new_socket, port_facts,
+    raise_open_files, restore_open_files, sock_diag_dump, take_queued, want_path_mtu_discovery,
 };
 pub use ip_status::{EchoStatus, echo_status};
 // ICMP echo: an ICMP socket on Unix; Windows' IP Helper API (no Administrator needed).
@@ -67,6 +67,16 @@ pub use std::os::fd::AsFd as AsSocket;
 /// Unix, a `SOCKET` on Windows).
 #[cfg(windows)]
 pub use std::os::windows::io::AsSocket;
+
+/// One packet a packet socket saw (`local --watch`): its first `len` bytes are in the
+/// caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    /// Bytes in the buffer.
+    pub len: usize,
+    /// The packet's whole length.
+    pub wire_len: usize,
+}
 
 /// One error the Linux error queue held about a socket's packets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,3 +40,19 @@ pub fn sock_diag_dump(
 ) -> Option<()> {
     None
 }
+
+/// Packet sockets (`AF_PACKET`) are Linux's.
+#[derive(Debug)]
+pub struct PacketSocket(());
+
+impl PacketSocket {
+    /// Always refused here.
+    pub fn open(_tick: std::time::Duration) -> io::Result<Self> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// Never reached: no packet socket opens here.
+    pub fn next(&self, _buf: &mut [u8]) -> io::Result<Option<super::Frame>> {
+        Ok(None)
+    }
+}

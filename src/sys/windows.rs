@@ -20,7 +20,8 @@ mod adapters;
 mod echo;
 
 pub use super::plain::{
-    enable_error_queue, known_mtu, new_socket, sock_diag_dump, take_queued, want_path_mtu_discovery,
+    PacketSocket, enable_error_queue, known_mtu, new_socket, sock_diag_dump, take_queued,
+    want_path_mtu_discovery,
 };
 pub use adapters::interfaces;
 pub use echo::{EchoAnswer, IcmpEcho};

@@ -116,10 +116,10 @@ fn usage_errors_are_one_line() {
 }
 
 #[test]
-fn local_watch_needs_a_udp_port_or_a_trace_and_a_duration() {
+fn local_watch_needs_a_port_and_a_duration() {
     fails_with(
-        &["local", "--port", "7901", "--watch", "1s"],
-        "the following required arguments were not provided: <--udp|--trace-firewall>",
+        &["local", "--watch", "1s"],
+        "the following required arguments were not provided: --port <PORT>",
     );
     fails_with(
         &["local", "--port", "7901", "--trace-firewall"],

@@ -75,6 +75,8 @@ mod trace;
 mod two_sided;
 #[cfg(target_os = "linux")]
 mod vantage;
+#[cfg(target_os = "linux")]
+mod watch;
 
 #[cfg(target_os = "linux")]
 use harness::NsTest;
@@ -416,6 +418,16 @@ const TESTS: &[NsTest] = &[
         Nft
     ),
     ns_test!(two_sided::through_a_real_sshd, Root, Ip, Nft, Ssh),
+    ns_test!(
+        watch::arrivals_per_source_and_the_rule_that_dropped_them,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(watch::udp_received_and_never_answered, Root, Ip, Nft),
+    ns_test!(watch::udp_answered_from_another_address, Root, Ip, Nft),
+    ns_test!(watch::accept_queue_overflow, Root, Ip, Nft),
+    ns_test!(watch::nothing_arrived, Root, Ip, Nft),
 ];
 
 #[cfg(target_os = "linux")]

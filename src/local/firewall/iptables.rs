@@ -102,7 +102,7 @@ pub fn read_save(save: &str, backend: Backend) -> Ruleset {
 }
 
 /// `iptables-save -c` puts `[packets:bytes]` before each rule.
-fn without_counters(line: &str) -> &str {
+pub fn without_counters(line: &str) -> &str {
     match line.strip_prefix('[').and_then(|l| l.split_once(']')) {
         Some((_, rest)) => rest.trim_start(),
         None => line,
@@ -110,7 +110,7 @@ fn without_counters(line: &str) -> &str {
 }
 
 /// One rule's options (after `-A CHAIN`) as matches and an action.
-fn read_rule(text: &str, words: &[String]) -> Rule {
+pub fn read_rule(text: &str, words: &[String]) -> Rule {
     let mut rule = Rule {
         text: text.to_owned(),
         matches: Vec::new(),

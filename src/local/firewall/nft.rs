@@ -80,6 +80,52 @@ fn read_items(items: &[Value]) -> Ruleset {
     set
 }
 
+/// One rule of any chain (nat and other hooks too), where it lives, and its expressions:
+/// for the rule counters and the DNAT rules, which the filtering model leaves out.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// `inet filter input`: family, table and chain, as a rule reference names them.
+    pub place: String,
+    /// The rule's handle (`nft -a`).
+    pub handle: u64,
+    /// Its expressions, as nft printed them.
+    pub exprs: Vec<Value>,
+    /// The rule read into the model.
+    pub rule: Rule,
+}
+
+/// Every rule of nft's JSON text, in order; `None` when it is not nft's JSON.
+pub fn every_rule(json: &str) -> Option<Vec<Listed>> {
+    let root: Value = serde_json::from_str(json).ok()?;
+    let items = root.get("nftables")?.as_array()?;
+    Some(
+        items
+            .iter()
+            .filter_map(|i| i.get("rule"))
+            .filter(|r| family(&r["family"]).is_some())
+            .map(|r| {
+                let sets = Sets {
+                    items,
+                    family: &r["family"],
+                    table: &r["table"],
+                };
+                let exprs = r["expr"].as_array().cloned().unwrap_or_default();
+                Listed {
+                    place: format!(
+                        "{} {} {}",
+                        text(&r["family"]),
+                        text(&r["table"]),
+                        text(&r["chain"])
+                    ),
+                    handle: r["handle"].as_u64().unwrap_or(0),
+                    rule: read_rule(&exprs, r["comment"].as_str(), &sets),
+                    exprs,
+                }
+            })
+            .collect(),
+    )
+}
+
 fn family(value: &Value) -> Option<TableFamily> {
     match value.as_str()? {
         "ip" => Some(TableFamily::Ip),

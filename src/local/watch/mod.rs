@@ -3,4 +3,7 @@
 //! socket that received them, its accept queue — and the record that carries it
 //! (`report`, the JSON contract `doctor --on-server` reads).
 
+pub mod capture;
+pub mod judge;
+pub mod packets;
 pub mod report;

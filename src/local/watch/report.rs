@@ -43,6 +43,10 @@ pub struct WatchReport {
     pub verdict: Verdict,
     /// What the watch could not see, and why.
     pub notes: Vec<String>,
+    /// UDP: the receive side as `local --port P --udp` reports it (queue, buffer, drops
+    /// while watched, the host's UDP counters); absent for TCP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receive: Option<serde_json::Value>,
 }
 
 /// How arrivals were counted.
