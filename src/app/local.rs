@@ -90,6 +90,7 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
                 found.as_ref(),
                 receive.as_ref().map(|r| &r.verdict),
             );
+            let v = firewall_side.publication(protocol, port, found.as_ref(), v);
             (
                 Some(PortRecord::new(port, protocol.as_str(), &v)),
                 Some(record),

@@ -7,7 +7,7 @@
 use crate::local::firewall::{
     self, Access, FirewallVerdict, FirewallView, IpFamily, Packet, Tools, evaluate,
 };
-use crate::local::verdict::{Reach, allowed_text, firewall_text};
+use crate::local::verdict::{PortVerdict, Reach, allowed_text, firewall_text, published_verdict};
 use crate::model::Transport;
 use crate::output::local_report::{
     FirewallRecord, InterfaceRecord, ListenerFirewall, ListenerRecord,
@@ -49,6 +49,21 @@ impl FirewallSide {
             destinations: self.mine.clone(),
             ..Packet::new(IpFamily::V4, protocol, port)
         }
+    }
+
+    /// `base` unless the port is published by DNAT (`local::verdict::published_verdict`).
+    pub fn publication(
+        &self,
+        protocol: Transport,
+        port: u16,
+        found: Option<&FirewallVerdict>,
+        base: PortVerdict,
+    ) -> PortVerdict {
+        let FirewallView::Read(reading) = &self.view else {
+            return base;
+        };
+        let published = firewall::published(&reading.dnats, &self.packet(protocol, port));
+        published_verdict(port, protocol.as_str(), &published, found, base)
     }
 
     /// The verdict on a new connection to the port, and its JSON record.

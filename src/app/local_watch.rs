@@ -92,6 +92,7 @@ pub fn run(args: &LocalArgs, port: u16, watch: Duration, ctx: &mut Context<'_>) 
         found.as_ref(),
         receive.as_ref().map(|r| &r.verdict),
     );
+    let base = side.publication(protocol, port, found.as_ref(), base);
     let hits = hits(
         before.counters.as_deref(),
         counters_after.as_deref(),

@@ -17,6 +17,7 @@ pub mod model;
 mod nft;
 mod nft_text;
 mod owner;
+mod publish;
 mod summary;
 pub mod trace;
 
@@ -26,6 +27,7 @@ pub use iptables::{nft_backed, read_save};
 pub use model::{Backend, IpFamily, Ruleset};
 pub use nft::read_nft;
 pub use owner::{Owner, fix};
+pub use publish::{Dnat, Published, published};
 pub use summary::{Access, Allowance, FirewallVerdict, MayApply, RuleRef, Stop, evaluate};
 
 use std::io;
@@ -39,6 +41,9 @@ pub struct Reading {
     pub ruleset: Ruleset,
     /// What was read: `nft -j list ruleset`, `iptables-save (legacy)`, ...
     pub read_from: Vec<String>,
+    /// The nat rules that publish ports by DNAT (Docker, Podman), which bypass the input
+    /// chain.
+    pub dnats: Vec<Dnat>,
 }
 
 /// The firewall as this run could see it.
@@ -95,8 +100,10 @@ impl Tools {
 /// Reads every ruleset on the way in. Changes nothing.
 pub fn read(tools: &Tools) -> FirewallView {
     let mut problems = Vec::new();
+    let mut dnats = Vec::new();
     let nft = match run(&tools.nft, &["-j", "list", "ruleset"]) {
         Ok(text) => {
+            dnats.extend(publish::nft_dnats(&text));
             let set = read_nft(&text);
             if set.is_none() {
                 problems.push("nft -j printed no JSON (nftables older than 0.9.1?)".to_owned());
@@ -145,7 +152,12 @@ pub fn read(tools: &Tools) -> FirewallView {
             problems.join("; ")
         });
     }
-    FirewallView::Read(merge(nft, &saves))
+    for (text, _) in &saves {
+        dnats.extend(publish::save_dnats(text));
+    }
+    let mut reading = merge(nft, &saves);
+    reading.dnats = dnats;
+    FirewallView::Read(reading)
 }
 
 /// One model from nft's ruleset and the `*-save` texts. A legacy iptables' tables are

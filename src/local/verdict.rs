@@ -1,6 +1,6 @@
 //! What the host's listeners and firewall mean for one port (pure).
 
-use super::firewall::{Access, Allowance, FirewallVerdict, Stop};
+use super::firewall::{Access, Allowance, FirewallVerdict, Published, Stop};
 use super::overflow::ReceiveVerdict;
 use crate::diagnose::Cause;
 use std::net::SocketAddr;
@@ -115,6 +115,51 @@ pub fn verdict(
                 },
             },
         },
+    }
+}
+
+/// A port published by DNAT (Docker, Podman) is reachable through its nat rule whatever
+/// listens here: packets to it are forwarded to the container and never meet the input
+/// chain, so an input rule that denies it does not apply (`container_publish_bypass`); one
+/// published for 127.0.0.1 only is `loopback_bind`. Otherwise `base` stands.
+pub fn published_verdict(
+    port: u16,
+    protocol: &str,
+    published: &[Published<'_>],
+    firewall: Option<&FirewallVerdict>,
+    base: PortVerdict,
+) -> PortVerdict {
+    let outside = published.iter().find(|p| !p.loopback_only);
+    match (outside, published.first()) {
+        (Some(p), _) => {
+            let seen = format!(
+                "{port}/{protocol} is published by DNAT to {} ({})",
+                p.dnat.to, p.dnat.text
+            );
+            match firewall.filter(|f| f.access != Access::Open) {
+                Some(f) => PortVerdict {
+                    cause: Cause::ContainerPublishBypass,
+                    detail: format!(
+                        "{seen}: such packets are forwarded to the container and never meet the input chain, so the rule that denies it does not apply ({}): reachable from outside although the firewall says denied; to restrict it, filter in the forward path (Docker: the DOCKER-USER chain) or publish on 127.0.0.1",
+                        f.rule
+                            .as_ref()
+                            .map_or_else(String::new, super::firewall::RuleRef::text)
+                    ),
+                },
+                None => PortVerdict {
+                    cause: Cause::Ok,
+                    detail: format!("{seen}: reachable from outside"),
+                },
+            }
+        }
+        (None, Some(p)) if matches!(base.cause, Cause::Ok | Cause::NotListening) => PortVerdict {
+            cause: Cause::LoopbackBind,
+            detail: format!(
+                "{port}/{protocol} is published on 127.0.0.1 only (DNAT to {}: {}): other machines cannot connect; publish it on 0.0.0.0 or the private IP (docker run -p {port}:...)",
+                p.dnat.to, p.dnat.text
+            ),
+        },
+        _ => base,
     }
 }
 

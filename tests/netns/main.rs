@@ -56,6 +56,8 @@ mod ping;
 #[path = "../cli/pty.rs"]
 mod pty;
 #[cfg(target_os = "linux")]
+mod publish;
+#[cfg(target_os = "linux")]
 mod ration;
 #[cfg(target_os = "linux")]
 mod raw_rtt;
@@ -428,6 +430,13 @@ const TESTS: &[NsTest] = &[
     ns_test!(watch::udp_answered_from_another_address, Root, Ip, Nft),
     ns_test!(watch::accept_queue_overflow, Root, Ip, Nft),
     ns_test!(watch::nothing_arrived, Root, Ip, Nft),
+    ns_test!(
+        publish::published_ports_bypass_the_input_chain,
+        Root,
+        Ip,
+        Nft,
+        Iptables
+    ),
 ];
 
 #[cfg(target_os = "linux")]

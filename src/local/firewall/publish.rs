@@ -1,0 +1,193 @@
+//! Ports published by DNAT (`docker run -p`, `podman run -p`, any `dnat` rule): a packet
+//! to such a port is translated before routing and then forwarded to the container, so it
+//! never meets the input chain — an input rule (ufw's) that "denies" it does not apply
+//! (moby#4737). Read from the nat rules of `nft -j list ruleset` (native `dnat`) and of
+//! `iptables-save` (`-j DNAT --to-destination`).
+//!
+//! Pure: texts in, rules out; which of them publish a given port is [`published`].
+
+use super::eval::{Holds, Packet, all, holds};
+use super::iptables::{read_rule, without_counters, words};
+use super::model::Match;
+use super::nft::every_rule;
+use ipnet::IpNet;
+
+/// One DNAT rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dnat {
+    /// The rule as the tool prints it.
+    pub text: String,
+    /// Its conditions.
+    pub matches: Vec<Match>,
+    /// Where it sends the packets (`172.17.0.2:80`).
+    pub to: String,
+}
+
+/// The DNAT rules of nft's JSON text (native `dnat` statements; iptables-nft's show as
+/// `xt` there and are read from `iptables-save`).
+pub fn nft_dnats(json: &str) -> Vec<Dnat> {
+    every_rule(json)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|listed| {
+            let dnat = listed.exprs.iter().find_map(|e| e.get("dnat"))?;
+            let addr = dnat.get("addr").map(super::nft_text::render_operand);
+            let port = dnat.get("port").map(super::nft_text::render_operand);
+            let to = match (addr, port) {
+                (Some(a), Some(p)) => format!("{a}:{p}"),
+                (Some(a), None) => a,
+                (None, Some(p)) => format!("port {p}"),
+                (None, None) => "?".to_owned(),
+            };
+            let (family_table, chain) = listed.place.rsplit_once(' ')?;
+            Some(Dnat {
+                text: format!(
+                    "{family_table} {chain}: {} dnat to {to}",
+                    rule_head(&listed.rule.text)
+                ),
+                matches: listed.rule.matches,
+                to,
+            })
+        })
+        .collect()
+}
+
+/// The rule's text up to its `dnat` statement (what selects the packets).
+fn rule_head(text: &str) -> &str {
+    text.split(" dnat").next().unwrap_or(text).trim()
+}
+
+/// The DNAT rules of the `nat` table of `iptables-save` text.
+pub fn save_dnats(save: &str) -> Vec<Dnat> {
+    let mut out = Vec::new();
+    let mut nat = false;
+    for line in save.lines().map(str::trim) {
+        if let Some(t) = line.strip_prefix('*') {
+            nat = t.trim() == "nat";
+            continue;
+        }
+        let text = without_counters(line);
+        let Some(rest) = text.strip_prefix("-A ").filter(|_| nat) else {
+            continue;
+        };
+        let words = words(rest);
+        let jumps_to_dnat = words.windows(2).any(|w| w[0] == "-j" && w[1] == "DNAT");
+        if !jumps_to_dnat {
+            continue;
+        }
+        let to = words
+            .windows(2)
+            .find(|w| w[0] == "--to-destination" || w[0] == "--to")
+            .map_or_else(|| "?".to_owned(), |w| w[1].clone());
+        let Some((_, options)) = words.split_first() else {
+            continue;
+        };
+        out.push(Dnat {
+            text: text.to_owned(),
+            matches: read_rule(text, options).matches,
+            to,
+        });
+    }
+    out
+}
+
+/// How a port is published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published<'a> {
+    /// The rule.
+    pub dnat: &'a Dnat,
+    /// Only for packets sent to a loopback address (`-p 127.0.0.1:8080:80`): other machines
+    /// cannot reach it.
+    pub loopback_only: bool,
+}
+
+/// The DNAT rules that may publish `packet`'s port: to other machines (their conditions do
+/// not rule out a packet from outside), or to this one only (they hold for a loopback
+/// destination alone).
+pub fn published<'a>(dnats: &'a [Dnat], packet: &Packet) -> Vec<Published<'a>> {
+    dnats
+        .iter()
+        .filter_map(|d| {
+            if all(&d.matches, packet) != Holds::No {
+                return Some(Published {
+                    dnat: d,
+                    loopback_only: false,
+                });
+            }
+            let loopback =
+                |nets: &[IpNet]| !nets.is_empty() && nets.iter().all(|n| n.addr().is_loopback());
+            let to_loopback = d.matches.iter().any(
+                |m| matches!(m, Match::Destination { negated: false, nets } if loopback(nets)),
+            );
+            let rest_holds = d
+                .matches
+                .iter()
+                .filter(|m| !matches!(m, Match::Destination { .. }))
+                .all(|m| holds(m, packet) != Holds::No);
+            (to_loopback && rest_holds).then_some(Published {
+                dnat: d,
+                loopback_only: true,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::firewall::IpFamily;
+    use crate::model::Transport;
+
+    const DOCKER: &str = "# Generated by iptables-save v1.8.9 (nf_tables)
+*nat
+:PREROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A DOCKER -i docker0 -j RETURN
+-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
+-A DOCKER -d 127.0.0.1/32 ! -i docker0 -p tcp -m tcp --dport 8081 -j DNAT --to-destination 172.17.0.3:80
+COMMIT
+*filter
+:INPUT DROP [0:0]
+-A INPUT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 1.2.3.4
+COMMIT
+";
+
+    fn packet(port: u16) -> Packet {
+        Packet::new(IpFamily::V4, Transport::Tcp, port)
+    }
+
+    #[test]
+    fn finds_dockers_published_ports() {
+        let dnats = save_dnats(DOCKER);
+        assert_eq!(
+            dnats.len(),
+            2,
+            "the filter table's line is no nat rule: {dnats:?}"
+        );
+        assert_eq!(dnats[0].to, "172.17.0.2:80");
+        let p = published(&dnats, &packet(8080));
+        assert_eq!(p.len(), 1);
+        assert!(!p[0].loopback_only);
+        assert_eq!(
+            p[0].dnat.text,
+            "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80"
+        );
+        let p = published(&dnats, &packet(8081));
+        assert_eq!((p.len(), p[0].loopback_only), (1, true));
+        assert_eq!(published(&dnats, &packet(8082)), []);
+    }
+
+    #[test]
+    fn finds_nft_dnat() {
+        let json = r#"{"nftables": [{"rule": {"family": "ip", "table": "nat", "chain": "prerouting", "handle": 2, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 7890}}, {"dnat": {"addr": "10.88.0.2", "port": 80}}]}}]}"#;
+        let dnats = nft_dnats(json);
+        assert_eq!(dnats.len(), 1);
+        assert_eq!(
+            dnats[0].text,
+            "ip nat prerouting: tcp dport 7890 dnat to 10.88.0.2:80"
+        );
+        assert_eq!(published(&dnats, &packet(7890)).len(), 1);
+        assert_eq!(published(&dnats, &packet(7891)), []);
+    }
+}
