@@ -26,6 +26,8 @@ use std::sync::Arc;
 
 /// Ports one probe has in flight at most (a name's addresses; doctor's control ports).
 const PER_PROBE: usize = 8;
+/// The time kept for the diagnosis after the engine's deadline (less for a short budget).
+const DIAGNOSIS_MARGIN: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Runs `ipdiag exporter`.
 pub fn run(args: &ExporterArgs, ctx: &mut Context<'_>) -> Result<u8> {
@@ -145,7 +147,9 @@ async fn probe(job: Job, allow: &AllowList) -> Result<Probed, ProbeError> {
     }
     let planned = plan.endpoints.clone();
     let mut engine = check_engine(&module.timing, PER_PROBE, 1);
-    engine.deadline = Some(deadline);
+    // The engine stops a little before the deadline, leaving time for the diagnosis.
+    let margin = (job.budget / 5).min(DIAGNOSIS_MARGIN);
+    engine.deadline = Some(deadline - margin);
     let mut samples = Samples::default();
     let failed = |e: Error| ProbeError::Failed(format!("the probe failed: {e}"));
     let results: Vec<(ProbeResult, Option<Diagnosis>)> = if module.doctor {

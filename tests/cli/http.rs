@@ -22,7 +22,8 @@ impl Drop for Exporter {
 }
 
 impl Exporter {
-    /// Starts `binary exporter --listen 127.0.0.1:0 ARGS` (in `netns` when given) and
+    /// Starts `binary exporter ARGS` (in `netns` when given; on a free loopback port
+    /// unless ARGS has `--listen`) and
     /// reads the address from its first line on stderr.
     pub fn start(binary: &str, netns: Option<&str>, args: &[&str]) -> Self {
         let mut command = match netns {
@@ -33,8 +34,11 @@ impl Exporter {
             }
             None => Command::new(binary),
         };
+        command.arg("exporter");
+        if !args.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
         let mut child = command
-            .args(["exporter", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -79,20 +83,21 @@ impl Response {
 /// `GET path` from `address` with extra headers; bodies are read to the end of the
 /// connection (the server closes it after `Connection: close`).
 pub fn get(address: &str, path: &str, headers: &[(&str, &str)]) -> Response {
-    let mut stream = TcpStream::connect(address).expect("the server accepts");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("a read timeout");
+    try_get(address, path, headers).expect("the server answers")
+}
+
+/// [`get`], with the error of a server that is not listening (yet).
+pub fn try_get(address: &str, path: &str, headers: &[(&str, &str)]) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
     for (k, v) in headers {
         request.extend([k, ": ", v, "\r\n"]);
     }
     request.push_str("\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .expect("the request is sent");
+    stream.write_all(request.as_bytes())?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("the response is read");
+    stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
@@ -105,11 +110,11 @@ pub fn get(address: &str, path: &str, headers: &[(&str, &str)]) -> Response {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Response {
+    Ok(Response {
         status,
         headers,
         body: body.to_owned(),
-    }
+    })
 }
 
 /// The value of the series `line_start` (`name{labels}`) in an exposition text.

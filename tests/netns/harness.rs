@@ -28,6 +28,8 @@ pub enum Need {
     /// OpenSSH: `/usr/sbin/sshd` in a namespace, `ssh` and `ssh-keygen` on the client
     /// (`doctor --on-server "ssh …"`).
     Ssh,
+    /// `prometheus`: a real server scraping `ipdiag exporter`.
+    Prometheus,
 }
 
 impl Need {
@@ -48,6 +50,7 @@ impl Need {
                 ],
                 "openssh-server openssh-client",
             )),
+            Need::Prometheus => Some(("prometheus", &["--version"], "prometheus")),
         }
     }
 

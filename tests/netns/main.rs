@@ -53,6 +53,8 @@ mod paris;
 #[cfg(target_os = "linux")]
 mod ping;
 #[cfg(target_os = "linux")]
+mod prometheus;
+#[cfg(target_os = "linux")]
 #[path = "../cli/pty.rs"]
 mod pty;
 #[cfg(target_os = "linux")]
@@ -89,6 +91,13 @@ use harness::NsTest;
 #[cfg(target_os = "linux")]
 const TESTS: &[NsTest] = &[
     ns_test!(cases::tcp_open, Root, Ip, Nft, Nmap),
+    ns_test!(
+        prometheus::prometheus_scrapes_states_reasons_and_causes,
+        Root,
+        Ip,
+        Nft,
+        Prometheus
+    ),
     ns_test!(cases::tcp_host_silent, Root, Ip, Nft, Nmap),
     ns_test!(
         cases::tcp_server_bound_to_loopback_only,
