@@ -15,6 +15,7 @@ pub mod load;
 pub mod load_split;
 pub mod load_trend;
 pub mod multipath;
+pub mod quoted;
 pub mod rate;
 pub mod reason;
 pub mod route;
