@@ -17,7 +17,8 @@ use crate::plan::expand::{PlanOptions, build_plan};
 use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::multipath::discover;
 use crate::probe::socket_prober::Nonces;
-use crate::probe::trace::{Hop, Payloads, TraceConfig, trace};
+use crate::probe::trace::{Hop, Payloads, TraceConfig, trace_watched};
+use crate::probe::trace_watch::Watch;
 use crate::resolve::SystemResolver;
 use crate::wire::payloads::{parse_payload, payload_for};
 use std::net::SocketAddr;
@@ -27,14 +28,12 @@ const MAX_QUERIES: u32 = 10;
 
 /// Runs `ipdiag trace`.
 pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    // Time exceeded and its sender come from the error queue, Windows'
-    // TCP_ICMP_ERROR_INFO or IcmpSendEcho2 (--icmp); macOS' ICMP datagram socket is not read
-    // for this yet.
+    // Time exceeded and its sender come from the error queue (Linux), Windows'
+    // TCP_ICMP_ERROR_INFO or IcmpSendEcho2 (--icmp), or an ICMP socket of the trace's own
+    // (macOS, FreeBSD).
     let (target, config) = request(args)?;
     if config.icmp {
         crate::sys::icmp_trace_here()?;
-    } else if !cfg!(windows) {
-        crate::sys::linux_only("ipdiag trace")?;
     }
     let Some(target) = target else {
         writeln!(ctx.err, "ipdiag: cannot resolve '{}'", args.target)?;
@@ -64,6 +63,14 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
             config.max_silent
         )?;
     }
+    let rt = runtime()?;
+    // Opened before the header: without it, the refusal is all that is printed (exit 3).
+    let watch = if crate::sys::HERE.error_queue || config.icmp || cfg!(windows) {
+        None
+    } else {
+        let watch = rt.block_on(async { Watch::open(target, config.protocol) });
+        Some(watch.map_err(|e| Error::Environment(format!("ipdiag trace: {e}")))?)
+    };
     let table = ctx.format == Format::Table;
     if args.multipath {
         return multipath(target, &config, table, ctx);
@@ -75,7 +82,7 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
         ctx.out.flush()?;
     }
     let mut write_error = None;
-    let hops = runtime()?.block_on(async {
+    let hops = rt.block_on(async {
         let each = |hop: &Hop| {
             if table && write_error.is_none() {
                 let line = trace_text::hop_line(target, hop, &summarise(hop));
@@ -85,7 +92,7 @@ pub fn run(args: &TraceArgs, ctx: &mut Context<'_>) -> Result<u8> {
             }
         };
         tokio::select! {
-            hops = trace(target, &config, each) => Some(hops),
+            hops = trace_watched(target, &config, watch, each) => Some(hops),
             _ = tokio::signal::ctrl_c() => None,
         }
     });

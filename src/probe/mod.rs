@@ -27,6 +27,7 @@ pub mod tcp;
 pub mod timing;
 pub mod trace;
 pub mod trace_icmp;
+pub mod trace_watch;
 pub mod udp;
 pub mod udp_stray;
 

@@ -12,8 +12,9 @@
 //! number the kernel picks for each connect (and checks in the quote of an ICMP error),
 //! the nonce in each UDP probe's payload (checked against the error's quote).
 
-use super::attempt::Outgoing;
+use super::attempt::{Answer, Busy, Outgoing};
 use super::reason::{Observation, icmp_reason, judge};
+use super::trace_watch::Watch;
 use super::{tcp, udp};
 use crate::model::{Protocol, Reason, State};
 use socket2::{Domain, Socket, Type};
@@ -22,6 +23,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How a trace runs.
 #[derive(Debug, Clone)]
@@ -170,6 +172,17 @@ pub fn hold_port(v6: bool, kind: Type, shared: bool) -> io::Result<(Socket, u16)
 pub async fn trace<F: FnMut(&Hop)>(
     target: SocketAddr,
     config: &TraceConfig,
+    on_hop: F,
+) -> Vec<Hop> {
+    trace_watched(target, config, None, on_hop).await
+}
+
+/// [`trace`] that also hears the ICMP errors its probes meet on `watch` (systems without
+/// an error queue: macOS, FreeBSD), where the probe's own socket says less or nothing.
+pub async fn trace_watched<F: FnMut(&Hop)>(
+    target: SocketAddr,
+    config: &TraceConfig,
+    mut watch: Option<Watch>,
     mut on_hop: F,
 ) -> Vec<Hop> {
     let mut hops = Vec::new();
@@ -197,7 +210,7 @@ pub async fn trace<F: FnMut(&Hop)>(
         };
         let mut probes = Vec::new();
         for _ in 0..config.queries.max(1) {
-            probes.push(probe(target, config, out).await);
+            probes.push(probe_watched(target, config, out, watch.as_mut()).await);
         }
         let hop = Hop { ttl, probes };
         on_hop(&hop);
@@ -213,16 +226,94 @@ pub async fn trace<F: FnMut(&Hop)>(
 
 /// One probe leaving as `out` says.
 pub(crate) async fn probe(target: SocketAddr, config: &TraceConfig, out: Outgoing) -> HopProbe {
+    probe_watched(target, config, out, None).await
+}
+
+/// [`probe`]; with a `watch`, the first ICMP error about it that the watch hears is its
+/// answer unless the probe's own socket heard the destination first.
+async fn probe_watched(
+    target: SocketAddr,
+    config: &TraceConfig,
+    out: Outgoing,
+    watch: Option<&mut Watch>,
+) -> HopProbe {
     if config.icmp {
         return super::trace_icmp::probe(target.ip(), config.wait, out.ttl.unwrap_or(1)).await;
     }
     let (protocol, wait) = (config.protocol, config.wait);
-    let answer = match protocol {
-        Protocol::Tcp => tcp::attempt_out(target, wait, out).await,
-        Protocol::Udp => udp::attempt_out(target, &config.payload.next(), wait, out).await,
+    let payload = match protocol {
+        Protocol::Tcp => Vec::new(),
+        Protocol::Udp => config.payload.next(),
     };
+    let sent_at = Instant::now();
+    let attempt = async {
+        match protocol {
+            Protocol::Tcp => tcp::attempt_out(target, wait, out).await,
+            Protocol::Udp => udp::attempt_out(target, &payload, wait, out).await,
+        }
+    };
+    let answer = match watch {
+        None => attempt.await,
+        Some(watch) => {
+            let flow = (out.source_port.unwrap_or(0), payload.as_slice());
+            let deadline = sent_at + wait;
+            let first = tokio::select! {
+                answer = attempt => Ok(answer),
+                heard = watch.next(flow, sent_at, deadline) => Err(heard),
+            };
+            let heard = match first {
+                Ok(Ok(answer)) if decisive(&answer.observation) => {
+                    return seen(target, protocol, &answer);
+                }
+                // The error behind what the socket said (no route, a refusal without its
+                // sender, silence) may still be on its way through the ICMP socket.
+                Ok(answer) => {
+                    let grace = (Instant::now() + QUOTE_GRACE).min(deadline.max(Instant::now()));
+                    match watch.next(flow, sent_at, grace).await {
+                        Some(heard) => heard,
+                        None => return answered(target, protocol, answer),
+                    }
+                }
+                Err(Some(heard)) => heard,
+                Err(None) => {
+                    return answered(
+                        target,
+                        protocol,
+                        Ok(Answer::new(Observation::Silence, wait)),
+                    );
+                }
+            };
+            let (report, at) = heard;
+            return classify(
+                target,
+                protocol,
+                &Observation::Icmp(report),
+                at.saturating_duration_since(sent_at),
+            );
+        }
+    };
+    answered(target, protocol, answer)
+}
+
+/// How long a probe whose socket reported a failure waits for the ICMP error behind it.
+const QUOTE_GRACE: Duration = Duration::from_millis(200);
+
+/// Answers that only the destination gives (its handshake, its RST, its UDP reply): no
+/// ICMP error can say more.
+fn decisive(observation: &Observation) -> bool {
+    matches!(
+        observation,
+        Observation::Connected | Observation::Refused | Observation::UdpReply
+    )
+}
+
+fn seen(target: SocketAddr, protocol: Protocol, answer: &Answer) -> HopProbe {
+    classify(target, protocol, &answer.observation, answer.rtt)
+}
+
+fn answered(target: SocketAddr, protocol: Protocol, answer: Result<Answer, Busy>) -> HopProbe {
     match answer {
-        Ok(answer) => classify(target, protocol, &answer.observation, answer.rtt),
+        Ok(answer) => seen(target, protocol, &answer),
         Err(busy) => HopProbe {
             from: None,
             rtt: None,
