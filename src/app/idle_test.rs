@@ -29,17 +29,13 @@ use tokio::time::{Instant, timeout_at};
 
 /// Runs `probe --idle-test`.
 pub fn run(load: &LoadArgs, args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
+    if ctx.format == Format::Csv {
+        return Err(Error::Usage(
+            "--idle-test writes a table or JSON (--json, --jsonl): leave out --format csv".into(),
+        ));
+    }
     let spec = one_target("--idle-test", Problem::IdleTestOnePort, args)?;
-    let max = match load.idle_max.as_deref() {
-        None => DEFAULT_MAX,
-        Some(text) => {
-            let max = parse_duration("--idle-max", text)?;
-            if max.is_zero() || max > MAX_DELAY {
-                return Err(InputError::new("--idle-max", text, Problem::IdleMax).into());
-            }
-            max
-        }
-    };
+    let max = idle_max(load)?;
     let wait = parse_wait(args)?;
     let token = super::options::secret(args.responder.token.as_ref())?;
     let Some(target) = resolve_one(&spec, Problem::IdleTestOnePort, args)? else {
@@ -127,6 +123,18 @@ pub fn run(load: &LoadArgs, args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u
         Verdict::OldResponder => EXIT_ENVIRONMENT,
         Verdict::Forgets { .. } | Verdict::Inconclusive { .. } => EXIT_FAILURE,
     })
+}
+
+/// `--idle-max`: above zero, at most what a responder holds a reply.
+fn idle_max(load: &LoadArgs) -> Result<Duration> {
+    let Some(text) = load.idle_max.as_deref() else {
+        return Ok(DEFAULT_MAX);
+    };
+    let max = parse_duration("--idle-max", text)?;
+    if max.is_zero() || max > MAX_DELAY {
+        return Err(InputError::new("--idle-max", text, Problem::IdleMax).into());
+    }
+    Ok(max)
 }
 
 /// How the run ended.
