@@ -78,6 +78,8 @@ mod trace;
 #[cfg(target_os = "linux")]
 mod two_sided;
 #[cfg(target_os = "linux")]
+mod two_sided_real;
+#[cfg(target_os = "linux")]
 mod vantage;
 #[cfg(target_os = "linux")]
 mod watch;
@@ -429,6 +431,30 @@ const TESTS: &[NsTest] = &[
         Nft
     ),
     ns_test!(two_sided::through_a_real_sshd, Root, Ip, Nft, Ssh),
+    ns_test!(
+        two_sided_real::the_security_group_is_proven_when_nothing_arrives,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        two_sided_real::the_vms_own_firewall_is_proven_with_its_rule,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        two_sided_real::a_udp_server_that_never_answers_is_proven_on_the_server,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        two_sided_real::nothing_listening_is_proven_on_the_server,
+        Root,
+        Ip,
+        Nft
+    ),
     ns_test!(
         watch::arrivals_per_source_and_the_rule_that_dropped_them,
         Root,
