@@ -17,16 +17,16 @@ pub fn run(args: &PortArgs, ctx: &mut Context<'_>) -> Result<u8> {
     for arg in &args.ports {
         selections.extend(parse_port_arg(arg)?);
     }
-    let facts = port_facts();
+    let facts = &port_facts();
     let rows = || {
         selections.iter().flat_map(move |s| {
             s.ports
                 .ports()
-                .map(move |port| (s.label.as_str(), classify_port(port, s.protocol, &facts)))
+                .map(move |port| (s.label.as_str(), classify_port(port, s.protocol, facts)))
         })
     };
     match ctx.format {
-        Format::Table => write!(ctx.out, "{}", port_table::render(rows(), &facts, ctx.style))?,
+        Format::Table => write!(ctx.out, "{}", port_table::render(rows(), facts, ctx.style))?,
         Format::Csv => port_csv::write_all(ctx.out, rows())?,
         Format::Json | Format::Jsonl => {
             let mut stream = JsonStream::new(&mut *ctx.out, ctx.format == Format::Json);

@@ -63,7 +63,7 @@ pub enum FactSource {
 }
 
 /// The OS settings that decide `privileged` and `ephemeral`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortFacts {
     /// The system these facts are about (its own settings name them).
     #[serde(skip)]
@@ -80,6 +80,10 @@ pub struct PortFacts {
     pub high: Option<(u16, u16)>,
     /// BSD's `IP_PORTRANGE_LOW` range (`lowlast`-`lowfirst`, root only).
     pub low: Option<(u16, u16)>,
+    /// Windows' excluded port ranges (`netsh int ipv4 show excludedportrange`): no program
+    /// may bind these.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<(u16, u16)>,
 }
 
 impl Default for PortFacts {
@@ -93,6 +97,7 @@ impl Default for PortFacts {
             ephemeral_source: FactSource::Default,
             high: None,
             low: None,
+            excluded: Vec::new(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::style::Style;
 use crate::classify::{PortFacts, PortInfo};
-use crate::sys::portrange;
+use crate::sys::{netsh, portrange};
 use comfy_table::Color;
 use std::fmt::Write as _;
 
@@ -23,7 +23,9 @@ pub fn render<'a>(
         "SERVICES",
     ]);
     let (mut any_privileged, mut any_ephemeral, mut any_zero) = (false, false, false);
+    let mut any_excluded = false;
     for (_input, info) in rows {
+        any_excluded |= netsh::is_excluded(facts, info.port);
         any_privileged |= info.privileged;
         any_ephemeral |= info.ephemeral;
         any_zero |= info.port == 0;
@@ -46,6 +48,9 @@ pub fn render<'a>(
     text.push('\n');
     for note in notes(facts, any_privileged, any_ephemeral, any_zero) {
         let _ = writeln!(text, "{note}");
+    }
+    if any_excluded {
+        let _ = writeln!(text, "{}", netsh::excluded_note(facts));
     }
     text
 }

@@ -15,6 +15,7 @@
 
 mod codes;
 mod ip_status;
+pub mod netsh;
 pub mod portrange;
 mod words;
 

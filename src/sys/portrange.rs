@@ -81,6 +81,7 @@ pub fn bsd_facts(system: System, read: &PortRange) -> PortFacts {
         ephemeral_source: FactSource::Default,
         high: Some((49152, 65535)),
         low: Some((600, 1023)),
+        excluded: Vec::new(),
     };
     let pair = |a: Option<u16>, b: Option<u16>| Some((a?, b?)).filter(|(a, b)| a <= b);
     if let Some(range) = pair(read.first, read.last) {

@@ -176,9 +176,11 @@ fn sender(address: &ws::SOCKADDR_INET) -> Option<IpAddr> {
     }
 }
 
-/// Windows has no privileged ports; its dynamic range is 49152-65535 unless changed.
+/// Windows has no privileged ports; its dynamic range is 49152-65535 unless an
+/// administrator changed it, and the excluded port ranges are reserved: both read from
+/// netsh's text (the defaults, marked so, when netsh will not say).
 pub fn port_facts() -> PortFacts {
-    PortFacts {
+    let mut facts = PortFacts {
         system: super::System::Windows,
         unprivileged_start: 0,
         unprivileged_source: FactSource::Default,
@@ -186,7 +188,34 @@ pub fn port_facts() -> PortFacts {
         ephemeral_source: FactSource::Default,
         high: None,
         low: None,
+        excluded: Vec::new(),
+    };
+    if let Some(range) = netsh(&["int", "ipv4", "show", "dynamicport", "tcp"])
+        .as_deref()
+        .and_then(super::netsh::parse_dynamic)
+    {
+        facts.ephemeral = range;
+        facts.ephemeral_source = FactSource::Kernel;
     }
+    if let Some(text) = netsh(&["int", "ipv4", "show", "excludedportrange", "protocol=tcp"]) {
+        facts.excluded = super::netsh::parse_excluded(&text);
+    }
+    facts
+}
+
+/// netsh's output for `args`, when it ran and succeeded (its text in the console's code
+/// page: the numbers read are ASCII in every one).
+fn netsh(args: &[&str]) -> Option<String> {
+    let output = std::process::Command::new("netsh")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// Windows has no descriptor limit; a connect takes a local port from the dynamic range,
