@@ -35,7 +35,7 @@ pub fn render(results: &[ProbeResult], all: bool, style: Style) -> String {
 }
 
 /// A run's table, built as its results come in plan order: it keeps the rows it will show
-/// (a state that more than [`SUMMARISE_OVER`] ports of one host share becomes a count, its
+/// (a state that more than `SUMMARISE_OVER` ports of one host share becomes a count, its
 /// rows let go), the count per group and per state, and the error lines. A sweep of
 /// 4,000,000 closed ports holds a few groups, not 4,000,000 rows.
 #[derive(Debug, Default)]

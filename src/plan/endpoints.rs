@@ -318,7 +318,7 @@ impl IntoIterator for &Endpoints {
 
 /// The endpoints of a plan in order, one at a time.
 ///
-/// They are built [`BATCH`] at a time: built one by one between the engine's task
+/// They are built `BATCH` at a time: built one by one between the engine's task
 /// allocations, each endpoint's small strings split a freed task's block and memory grew by
 /// about 3 KB an endpoint (a 65,535-port sweep peaked at 200 MB instead of 60).
 #[derive(Debug)]
