@@ -106,7 +106,18 @@ fn ipdiag() -> Command {
 
 /// Runs ipdiag and returns (exit code, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = ipdiag().args(args).output().expect("ipdiag runs");
+    // Under wine, starting a process now and then fails inside wine itself (CreateProcess:
+    // ERROR_INTERNAL_ERROR, 1359) before ipdiag runs: try again, a few times at most.
+    let mut tries = 0;
+    let out = loop {
+        match ipdiag().args(args).output() {
+            Err(e) if tries < 3 && std::env::var_os("IPDIAG_UNDER_WINE").is_some() => {
+                eprintln!("ipdiag did not start under wine ({e}): once more");
+                tries += 1;
+            }
+            started => break started.expect("ipdiag runs"),
+        }
+    };
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
