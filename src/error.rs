@@ -117,6 +117,10 @@ pub enum Problem {
     BracketsNotV6,
     #[error("the zone after '%' must be an interface name or index")]
     BadZone,
+    #[error(
+        "zone index 0 names no interface: write the interface's name or index (ip link lists them)"
+    )]
+    ZoneIndexZero,
     #[error("no interface '{0}' on this host (ip link lists them)")]
     UnknownInterface(String),
     #[error("a link-local address needs its interface: write {0} (ip -6 addr shows which)")]

@@ -1,7 +1,7 @@
 //! `ipdiag::plan::target::parse_target` (HOST, HOST:PORTS, [IPV6]:PORTS, CIDR:PORTS) on
 //! arbitrary text: never a panic; an accepted target keeps its trimmed text, written ports
 //! are never an empty list, brackets hold only an IPv6 address or network, and the target
-//! written back canonically (`[IPV6]:PORTS`, `[IPV6NET]/LEN:PORTS`, `HOST:PORTS`) re-parses
+//! written back canonically (`[IPV6%ZONE]:PORTS`, `[IPV6NET]/LEN:PORTS`, `HOST:PORTS`) re-parses
 //! to the same host and ports.
 //! Run: `cargo +nightly fuzz run probe_target -- -max_total_time=60`.
 
@@ -18,7 +18,8 @@ pub fn run(data: &[u8]) {
             // Brackets are for IPv6: an address, or a network carrying ports
             // (`[2001:db8::]/64:80`, since `2001:db8::/64:80` cannot be told apart).
             let host = match &t.host {
-                HostSpec::Address(a) if a.is_ipv6() => format!("[{a}]"),
+                // The zone stays with its address: `[fe80::1%eth0]`.
+                HostSpec::Address(a) if a.is_ipv6() => format!("[{}]", t.host_text()),
                 HostSpec::Network(n) if n.addr().is_ipv6() && t.ports.is_some() => {
                     format!("[{}]/{}", n.addr(), n.prefix_len())
                 }
@@ -41,8 +42,8 @@ pub fn run(data: &[u8]) {
             let again = parse_target(&canonical)
                 .unwrap_or_else(|e| panic!("{text:?} written as {canonical:?}: {e}"));
             assert_eq!(
-                (again.host, again.ports),
-                (t.host, t.ports),
+                (again.host, again.zone, again.ports),
+                (t.host, t.zone, t.ports),
                 "{text:?} / {canonical:?}"
             );
         }

@@ -169,6 +169,8 @@ fn split_zone<'a>(text: &str, host: &'a str) -> Result<(&'a str, Option<Zone>), 
         return Err(InputError::new("target", text, Problem::BadZone));
     }
     let zone = match zone.parse::<u32>() {
+        // Index 0 is the sockets API's "no zone": the address would stay unreachable.
+        Ok(0) => return Err(InputError::new("target", text, Problem::ZoneIndexZero)),
         Ok(index) => Zone::Index(index),
         Err(_) => Zone::Name(zone.to_owned()),
     };
@@ -313,6 +315,10 @@ mod tests {
         assert_eq!(
             e("[fe80::1%]:80"),
             "invalid target '[fe80::1%]:80': the zone after '%' must be an interface name or index"
+        );
+        assert_eq!(
+            e("fe99::%0"),
+            "invalid target 'fe99::%0': zone index 0 names no interface: write the interface's name or index (ip link lists them)"
         );
         assert_eq!(
             e("http://web/"),
