@@ -15,6 +15,10 @@
 #   FUZZ_SANITIZER  none (default), or address etc. with FUZZ_TOOLCHAIN=nightly
 #   FUZZ_TARGETS    space-separated targets (default: all, from `cargo fuzz list`)
 #   FUZZ_KEEP       a directory to keep the grown corpora and logs in (default: discarded)
+#   FUZZ_SEED       libFuzzer's seed (default 1; `random` for a new one each run). A fixed
+#                   seed makes a run repeat the same inputs in the same order, so a CI run
+#                   finds nothing a longer local run with that seed has not already tried;
+#                   exploring with new seeds is a developer's job (FUZZ_SEED=random, longer).
 # A crash leaves its input in fuzz/artifacts/<target>/ (ignored by git); the script prints
 # its path, its bytes in hex and the panic message. Add it to fuzz/regressions/<target>/.
 set -euo pipefail
@@ -27,6 +31,15 @@ fi
 fuzz_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 toolchain=${FUZZ_TOOLCHAIN-stable}
 sanitizer=${FUZZ_SANITIZER:-none}
+seed=${FUZZ_SEED:-1}
+seed_arg=()
+if [[ $seed != random ]]; then
+    if ! [[ $seed =~ ^[0-9]+$ ]]; then
+        echo "run-all.sh: FUZZ_SEED must be a whole number or 'random', not '$seed'" >&2
+        exit 2
+    fi
+    seed_arg=(-seed="$seed")
+fi
 
 cargo_fuzz=(cargo)
 [[ -n $toolchain ]] && cargo_fuzz+=("+$toolchain")
@@ -70,7 +83,7 @@ for target in "${targets[@]}"; do
     start=$(date +%s.%N)
     status=0
     "${cargo_fuzz[@]}" run "${common[@]}" "$target" "$corpus" -- \
-        -max_total_time="$seconds" -timeout=10 -print_final_stats=1 >"$log" 2>&1 || status=$?
+        -max_total_time="$seconds" -timeout=10 -print_final_stats=1 "${seed_arg[@]}" >"$log" 2>&1 || status=$?
     wall=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
