@@ -19,6 +19,9 @@
 #                   seed makes a run repeat the same inputs in the same order, so a CI run
 #                   finds nothing a longer local run with that seed has not already tried;
 #                   exploring with new seeds is a developer's job (FUZZ_SEED=random, longer).
+#   FUZZ_RUNS       stop each target after this many inputs (default: only SECONDS stops
+#                   it). With a fixed seed the inputs a run tries are then the same on any
+#                   machine, fast or loaded; SECONDS stays the bound on time.
 # A crash leaves its input in fuzz/artifacts/<target>/ (ignored by git); the script prints
 # its path, its bytes in hex and the panic message. Add it to fuzz/regressions/<target>/.
 set -euo pipefail
@@ -39,6 +42,14 @@ if [[ $seed != random ]]; then
         exit 2
     fi
     seed_arg=(-seed="$seed")
+fi
+runs_arg=()
+if [[ -n ${FUZZ_RUNS:-} ]]; then
+    if ! [[ $FUZZ_RUNS =~ ^[0-9]+$ ]] || ((FUZZ_RUNS == 0)); then
+        echo "run-all.sh: FUZZ_RUNS must be a whole number of inputs, not '$FUZZ_RUNS'" >&2
+        exit 2
+    fi
+    runs_arg=(-runs="$FUZZ_RUNS")
 fi
 
 cargo_fuzz=(cargo)
@@ -83,7 +94,7 @@ for target in "${targets[@]}"; do
     start=$(date +%s.%N)
     status=0
     "${cargo_fuzz[@]}" run "${common[@]}" "$target" "$corpus" -- \
-        -max_total_time="$seconds" -timeout=10 -print_final_stats=1 "${seed_arg[@]}" >"$log" 2>&1 || status=$?
+        -max_total_time="$seconds" -timeout=10 -print_final_stats=1 "${seed_arg[@]}" "${runs_arg[@]}" >"$log" 2>&1 || status=$?
     wall=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
