@@ -7,6 +7,11 @@
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The widest spacing: a year (the longest duration ipdiag reads). `--rate 1e-300` would
+/// ask for 1e300 s, more than a `Duration` holds (`from_secs_f64` panics) and more than an
+/// `Instant` can be moved by; past a year the next send never comes in any case.
+const MAX_INTERVAL: Duration = Duration::from_secs(366 * 86_400);
+
 /// Spaces sends at a fixed interval.
 #[derive(Debug, Clone)]
 pub struct Pacer {
@@ -18,7 +23,8 @@ impl Pacer {
     /// A pacer for `rate` sends per second (must be positive).
     pub fn new(rate: f64) -> Self {
         Self {
-            interval: Duration::from_secs_f64(1.0 / rate.max(f64::MIN_POSITIVE)),
+            interval: Duration::try_from_secs_f64(1.0 / rate.max(f64::MIN_POSITIVE))
+                .map_or(MAX_INTERVAL, |d| d.min(MAX_INTERVAL)),
             next: None,
         }
     }
@@ -47,6 +53,25 @@ mod tests {
             assert!(in_window <= 1000, "{in_window} sends in one second");
         }
         assert_eq!(slots[4999] - slots[0], Duration::from_millis(4999));
+    }
+
+    /// `--rate 1e-300` (and a rate split among threads, smaller still) once panicked in
+    /// `Duration::from_secs_f64`: the interval is capped at a year instead.
+    #[test]
+    fn a_rate_too_small_for_a_duration_waits_a_year() {
+        let start = Instant::now();
+        for rate in [1e-300, f64::MIN_POSITIVE, 5e-324, 1e-20] {
+            let mut pacer = Pacer::new(rate);
+            assert_eq!(
+                pacer.reserve(start),
+                start,
+                "{rate}: the first send goes at once"
+            );
+            assert_eq!(pacer.reserve(start), start + MAX_INTERVAL, "{rate}");
+        }
+        let mut pacer = Pacer::new(1e-6);
+        pacer.reserve(start);
+        assert_eq!(pacer.reserve(start), start + Duration::from_secs(1_000_000));
     }
 
     #[test]

@@ -67,7 +67,9 @@ impl Limiter {
     /// Drops buckets that have refilled (idle long enough to be full again); if none did,
     /// starts over, which only ever errs towards answering.
     fn evict(&mut self, now: Instant) {
-        let full_after = Duration::from_secs_f64(self.burst / self.rate.max(f64::MIN_POSITIVE));
+        // `serve --rate 1e-20` refills in 1e20 s, past what a `Duration` holds: never.
+        let full_after = Duration::try_from_secs_f64(self.burst / self.rate.max(f64::MIN_POSITIVE))
+            .unwrap_or(Duration::MAX);
         self.buckets
             .retain(|_, b| now.saturating_duration_since(b.last) < full_after);
         if self.buckets.len() >= MAX_SOURCES {
@@ -102,5 +104,23 @@ mod tests {
             limiter.allow(IpAddr::from(i.to_be_bytes()), now);
         }
         assert!(limiter.len() <= MAX_SOURCES);
+    }
+
+    /// A full table under `serve --rate 1e-20` (or `--rate 1e308`, whose burst is
+    /// infinite) once panicked: the refill time did not fit a `Duration`.
+    #[test]
+    fn a_full_table_at_an_extreme_rate_is_emptied_without_a_panic() {
+        for rate in [1e-20, 1e308] {
+            let mut limiter = Limiter::new(rate, rate * 2.0);
+            let now = Instant::now();
+            for i in 0..=u32::try_from(MAX_SOURCES).unwrap() {
+                limiter.allow(IpAddr::from(i.to_be_bytes()), now);
+            }
+            assert_eq!(
+                limiter.len(),
+                1,
+                "{rate}: none refilled, the table started over"
+            );
+        }
     }
 }
