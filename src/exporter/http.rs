@@ -57,7 +57,9 @@ struct Shared {
 /// The routes.
 pub fn router(exporter: Exporter) -> Router {
     let shared = Arc::new(Shared {
-        permits: Semaphore::new(exporter.max_concurrent.max(1)),
+        // `--max-concurrent 18446744073709551615` is "no limit"; tokio's semaphore panics
+        // above its own maximum (2^61 - 1), which no host reaches in sockets anyway.
+        permits: Semaphore::new(exporter.max_concurrent.clamp(1, Semaphore::MAX_PERMITS)),
         health: Health::new(exporter.max_concurrent.max(1)),
         recent: Mutex::new(VecDeque::with_capacity(RECENT)),
         exporter,
@@ -343,6 +345,28 @@ mod tests {
         );
         assert!(budget(Some("0")).is_err());
         assert!(budget(Some("NaN")).is_err());
+    }
+
+    struct NeverRuns;
+
+    impl Runner for NeverRuns {
+        fn probe(&self, _: Job) -> super::super::ProbeFuture {
+            Box::pin(async { Err(ProbeError::Failed("not in this test".into())) })
+        }
+    }
+
+    /// `exporter --max-concurrent 18446744073709551615` once panicked at start: tokio's
+    /// semaphore takes at most 2^61 - 1 permits.
+    #[test]
+    fn any_max_concurrent_makes_a_router() {
+        for max_concurrent in [1, Semaphore::MAX_PERMITS + 1, usize::MAX] {
+            let _ = router(Exporter {
+                modules: Vec::new(),
+                runner: Arc::new(NeverRuns),
+                allow: AllowList::default(),
+                max_concurrent,
+            });
+        }
     }
 
     #[test]

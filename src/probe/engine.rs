@@ -180,7 +180,10 @@ pub async fn run<P: Prober>(
         pacer,
         hosts: Mutex::new(HashMap::new()),
         icmp: Mutex::new(IcmpLimits::default()),
-        permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
+        // tokio's semaphore panics above 2^61 - 1 permits: a library caller's `usize::MAX`.
+        permits: Arc::new(Semaphore::new(
+            config.concurrency.clamp(1, Semaphore::MAX_PERMITS),
+        )),
         finished: AtomicU64::new(0),
         config,
     });

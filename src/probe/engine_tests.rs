@@ -16,6 +16,9 @@ mod stop;
 #[path = "engine_window_tests.rs"]
 mod window;
 
+#[path = "engine_extreme_tests.rs"]
+mod extreme;
+
 #[derive(Debug, Clone, Copy)]
 enum Behaviour {
     Open(Duration),
