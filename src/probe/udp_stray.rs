@@ -20,6 +20,10 @@ use tokio::time::Instant;
 /// Where replies from other addresses are collected (shared by every attempt of a run).
 pub type Strays = Arc<Mutex<Vec<SocketAddr>>>;
 
+/// Different stray sources kept at most: a flood to the probe's port (from one address
+/// or many spoofed ones) must not grow the list for as long as the attempt waits.
+const MAX_STRAYS: usize = 16;
+
 /// [`udp::attempt`], with replies from any address but `target` to the probe's port put in
 /// `strays`. Where the system cannot share the port this way, a plain attempt.
 pub async fn attempt(
@@ -38,6 +42,8 @@ pub async fn attempt(
             if let Ok((_, from)) = sibling.recv_from(&mut buf).await
                 && from.ip().to_canonical() != target.ip().to_canonical()
                 && let Ok(mut seen) = strays.lock()
+                && seen.len() < MAX_STRAYS
+                && !seen.contains(&from)
             {
                 seen.push(from);
             }
@@ -103,6 +109,34 @@ mod tests {
 
     /// A server on 127.0.0.1 that answers from 127.0.0.2 (a second address of its own):
     /// the probe's connected socket hears nothing, the sibling hears the reply.
+    /// A flood from elsewhere to the probe's port is one stray per source, not one entry
+    /// per datagram (the list once grew with every datagram for the whole wait).
+    #[tokio::test]
+    async fn a_flood_from_another_address_is_one_stray() {
+        if !sys::SIBLING_UDP {
+            return;
+        }
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let other = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+        let from = other.local_addr().unwrap();
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            if let Ok((n, peer)) = server.recv_from(&mut buf) {
+                for _ in 0..200 {
+                    other.send_to(&buf[..n], peer).ok();
+                }
+            }
+        });
+        let strays = Strays::default();
+        let answer = attempt(addr, b"ping", Duration::from_millis(500), &strays)
+            .await
+            .unwrap();
+        thread.join().unwrap();
+        assert_eq!(answer.observation, Observation::Silence);
+        assert_eq!(*strays.lock().unwrap(), [from]);
+    }
+
     #[tokio::test]
     async fn a_reply_from_another_address_is_seen_and_only_it() {
         if !sys::SIBLING_UDP {
