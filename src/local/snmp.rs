@@ -8,6 +8,8 @@
 //! `overflow.rs`'s job.
 
 use std::fs;
+use std::iter::Zip;
+use std::str::SplitWhitespace;
 
 /// The UDP counters that tell a full receive buffer from other losses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -106,12 +108,21 @@ pub fn host_udp() -> HostUdp {
 /// `/proc/net/snmp`: per protocol a line of names and a line of values, both starting with
 /// `Udp:` (`UdpLite:` is another protocol). The first such pair is taken.
 pub fn parse_snmp(text: &str) -> Option<UdpCounters> {
+    UdpCounters::from_pairs(named_values(text, "Udp:")?)
+}
+
+/// The first two lines starting with `prefix` (`/proc/net/snmp`'s and `/proc/net/netstat`'s
+/// layout: a line of names, then a line of values), as `(name, value)` pairs.
+fn named_values<'a>(
+    text: &'a str,
+    prefix: &str,
+) -> Option<Zip<SplitWhitespace<'a>, SplitWhitespace<'a>>> {
     let mut lines = text
         .lines()
-        .filter_map(|l| l.strip_prefix("Udp:"))
+        .filter_map(|l| l.strip_prefix(prefix))
         .map(str::split_whitespace);
     let (names, values) = (lines.next()?, lines.next()?);
-    UdpCounters::from_pairs(names.zip(values))
+    Some(names.zip(values))
 }
 
 /// The host's TCP listen-queue counters (`TcpExt:` in `/proc/net/netstat`):
@@ -145,13 +156,8 @@ pub fn listen_counters() -> Option<ListenCounters> {
 /// `/proc/net/netstat`: like `/proc/net/snmp`, a line of names and one of values per
 /// prefix; the `TcpExt:` pair holds the listen counters.
 pub fn parse_netstat(text: &str) -> Option<ListenCounters> {
-    let mut lines = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("TcpExt:"))
-        .map(str::split_whitespace);
-    let (names, values) = (lines.next()?, lines.next()?);
     let (mut overflows, mut drops) = (None, None);
-    for (name, value) in names.zip(values) {
+    for (name, value) in named_values(text, "TcpExt:")? {
         match name {
             "ListenOverflows" => overflows = value.parse().ok(),
             "ListenDrops" => drops = value.parse().ok(),
