@@ -5,7 +5,7 @@
 //! (`inet_diag_get_info`'s listener case in `net/ipv4/tcp_diag.c`); `/proc/net/tcp` has
 //! the first but not the limit. Needs no privileges; anything unexpected gives an empty map.
 
-use super::skmem::{dump, request_for, u32_at};
+use super::skmem::{INODE_AT, dump, request_for, u32_at};
 use std::collections::HashMap;
 
 /// One listener's queue.
@@ -20,10 +20,9 @@ pub struct AcceptQueue {
 const IPPROTO_TCP: u8 = 6;
 /// `TCP_LISTEN` (`include/net/tcp_states.h`).
 const TCP_LISTEN: u32 = 10;
-/// In `inet_diag_msg`: `idiag_rqueue`, `idiag_wqueue`, `idiag_inode`.
+/// In `inet_diag_msg`: `idiag_rqueue`, `idiag_wqueue` (`idiag_inode` is `skmem.rs`'s).
 const RQUEUE_AT: usize = 56;
 const WQUEUE_AT: usize = 60;
-const INODE_AT: usize = 68;
 
 /// Socket inode → accept queue, for the TCP listeners of this network namespace.
 pub fn accept_queues() -> HashMap<u64, AcceptQueue> {

@@ -30,7 +30,8 @@ const IPPROTO_UDP: u8 = 17;
 /// `struct inet_diag_msg`: 4 bytes of family/state/timer/retrans, the 48-byte socket id,
 /// then expires, rqueue, wqueue, uid and inode (u32 each).
 const INET_DIAG_MSG: usize = 72;
-const INODE_AT: usize = 68;
+/// In `inet_diag_msg`: `idiag_inode` (shared with `backlog.rs`).
+pub(crate) const INODE_AT: usize = 68;
 const INET_DIAG_SKMEMINFO: u16 = 7;
 /// Indices into the `SK_MEMINFO` array.
 const RMEM_ALLOC: usize = 0;
