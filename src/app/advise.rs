@@ -29,9 +29,13 @@ struct PerAddress {
 }
 
 /// What [`Adviser::cause`] depends on for a port that did not answer open: the index
-/// (by identity), the address, protocol, state, reason, ICMP sender, attempts, answers.
-type CauseKey = (
-    usize,
+/// (by identity) and the result's [`CauseInputs`].
+type CauseKey = (usize, CauseInputs);
+
+/// What [`Adviser::cause`] reads of a result that did not answer open, besides the index:
+/// the address, protocol, state, reason, ICMP sender, attempts, answers. `probe_hints`
+/// gathers results by the same fields, so the two cannot drift apart.
+pub(super) type CauseInputs = (
     Option<IpAddr>,
     Protocol,
     State,
@@ -40,6 +44,19 @@ type CauseKey = (
     u32,
     u32,
 );
+
+/// `result`'s [`CauseInputs`].
+pub(super) fn cause_inputs(result: &ProbeResult) -> CauseInputs {
+    (
+        result.endpoint.address,
+        result.endpoint.protocol,
+        result.state,
+        result.reason,
+        result.icmp_from,
+        result.attempts,
+        result.received,
+    )
+}
 
 /// Diagnoses results; caches the per-address facts (classification, provider, source).
 pub struct Adviser {
@@ -175,16 +192,7 @@ impl Adviser {
         if result.state == State::Open {
             return self.cause_uncached(result, index);
         }
-        let key = (
-            std::ptr::from_ref(index) as usize,
-            result.endpoint.address,
-            result.endpoint.protocol,
-            result.state,
-            result.reason,
-            result.icmp_from,
-            result.attempts,
-            result.received,
-        );
+        let key = (std::ptr::from_ref(index) as usize, cause_inputs(result));
         if let Some(cause) = self.causes.get(&key) {
             return *cause;
         }

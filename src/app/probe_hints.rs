@@ -10,27 +10,17 @@
 //! and kinds with the same cause merge. The groups, their order and their ports are those
 //! a pass over every result in plan order would give.
 
-use super::advise::Adviser;
+use super::advise::{Adviser, CauseInputs, cause_inputs};
 use crate::diagnose::names::is_name;
 use crate::diagnose::{Diagnosis, HostIndex};
-use crate::model::{LocalFault, ProbeResult, Protocol, Reason, State};
+use crate::model::{LocalFault, ProbeResult, State};
 use crate::output::diagnosis_text::{self, Group};
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 /// What a result's cause depends on besides the run's index. An open port, and a name's
 /// address without a route (a note when another address of the name answers that port),
 /// are their own kind.
-type Kind = (
-    Option<IpAddr>,
-    Protocol,
-    State,
-    Reason,
-    Option<IpAddr>,
-    u32,
-    u32,
-    Option<(String, u16)>,
-);
+type Kind = (CauseInputs, Option<(String, u16)>);
 
 /// Results of one kind.
 struct Gathered {
@@ -53,13 +43,7 @@ impl Hints {
         let own = r.state == State::Open
             || (r.fault == Some(LocalFault::NoRoute) && is_name(&r.endpoint.host));
         let kind = (
-            r.endpoint.address,
-            r.endpoint.protocol,
-            r.state,
-            r.reason,
-            r.icmp_from,
-            r.attempts,
-            r.received,
+            cause_inputs(r),
             own.then(|| (r.endpoint.target.clone(), r.endpoint.port)),
         );
         let port = r.endpoint.port;
