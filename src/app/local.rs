@@ -10,7 +10,7 @@ use crate::cli::local::LocalArgs;
 use crate::error::{EXIT_FAILURE, EXIT_OK, Result};
 use crate::local::interfaces;
 use crate::local::sockets::{SocketEntry, listening, owners};
-use crate::local::verdict::{Reach, verdict};
+use crate::local::verdict::Reach;
 use crate::model::{Scope, Transport};
 use crate::output::Format;
 use crate::output::local_report::{self, InterfaceRecord, ListenerRecord, LocalReport, PortRecord};
@@ -81,16 +81,13 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
     let (port, firewall) = match args.port {
         None => (None, None),
         Some(port) => {
-            let binds: Vec<_> = sockets.iter().map(|s| s.local).collect();
-            let (found, record) = firewall_side.port(protocol, port, &binds, &mut notes);
-            let v = verdict(
+            let (v, _, record) = firewall_side.port_verdict(
+                protocol,
                 port,
-                protocol.as_str(),
-                &binds,
-                found.as_ref(),
+                &sockets,
                 receive.as_ref().map(|r| &r.verdict),
+                &mut notes,
             );
-            let v = firewall_side.publication(protocol, port, found.as_ref(), v);
             (
                 Some(PortRecord::new(port, protocol.as_str(), &v)),
                 Some(record),

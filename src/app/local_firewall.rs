@@ -7,7 +7,11 @@
 use crate::local::firewall::{
     self, Access, FirewallVerdict, FirewallView, IpFamily, Packet, Tools, evaluate,
 };
-use crate::local::verdict::{PortVerdict, Reach, allowed_text, firewall_text, published_verdict};
+use crate::local::overflow::ReceiveVerdict;
+use crate::local::sockets::SocketEntry;
+use crate::local::verdict::{
+    PortVerdict, Reach, allowed_text, firewall_text, published_verdict, verdict,
+};
 use crate::model::Transport;
 use crate::output::local_report::{
     FirewallRecord, InterfaceRecord, ListenerFirewall, ListenerRecord,
@@ -51,8 +55,26 @@ impl FirewallSide {
         }
     }
 
+    /// `local`'s verdict on the asked port (`local --port` and `local --watch` alike): from
+    /// the binds of `sockets`, the firewall's verdict and (UDP) the receive side's, then a
+    /// port published by DNAT; with the firewall's verdict and its JSON record.
+    pub fn port_verdict(
+        &self,
+        protocol: Transport,
+        port: u16,
+        sockets: &[SocketEntry],
+        receive: Option<&ReceiveVerdict>,
+        notes: &mut Vec<String>,
+    ) -> (PortVerdict, Option<FirewallVerdict>, FirewallRecord) {
+        let binds: Vec<_> = sockets.iter().map(|s| s.local).collect();
+        let (found, record) = self.port(protocol, port, &binds, notes);
+        let base = verdict(port, protocol.as_str(), &binds, found.as_ref(), receive);
+        let v = self.publication(protocol, port, found.as_ref(), base);
+        (v, found, record)
+    }
+
     /// `base` unless the port is published by DNAT (`local::verdict::published_verdict`).
-    pub fn publication(
+    fn publication(
         &self,
         protocol: Transport,
         port: u16,
@@ -67,7 +89,7 @@ impl FirewallSide {
     }
 
     /// The verdict on a new connection to the port, and its JSON record.
-    pub fn port(
+    fn port(
         &self,
         protocol: Transport,
         port: u16,

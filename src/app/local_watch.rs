@@ -19,7 +19,6 @@ use crate::local::firewall::{self, Access, FirewallVerdict, Stop, Tools, grown};
 use crate::local::overflow::Sample;
 use crate::local::snmp::{ListenCounters, listen_counters};
 use crate::local::sockets::{SocketEntry, listening, owners};
-use crate::local::verdict::verdict;
 use crate::local::watch::capture::Capture as Capturing;
 use crate::local::watch::judge::{Evidence, judge};
 use crate::local::watch::packets::Tally;
@@ -73,9 +72,7 @@ pub fn run(args: &LocalArgs, port: u16, watch: Duration, ctx: &mut Context<'_>) 
     let listen_after = listen_counters();
 
     let sockets: Vec<SocketEntry> = listening().into_iter().filter(asked).collect();
-    let binds: Vec<_> = sockets.iter().map(|s| s.local).collect();
     let side = FirewallSide::read(&interfaces);
-    let (found, _) = side.port(protocol, port, &binds, &mut notes);
     let receive = before.receive.map(|b| {
         // The rate over the asked duration, unless Ctrl-C cut it short.
         let span = if watched.interrupted {
@@ -85,14 +82,13 @@ pub fn run(args: &LocalArgs, port: u16, watch: Duration, ctx: &mut Context<'_>) 
         };
         local_receive::look(port, &sockets, Some((b, span)))
     });
-    let base = verdict(
+    let (base, found, _) = side.port_verdict(
+        protocol,
         port,
-        protocol.as_str(),
-        &binds,
-        found.as_ref(),
+        &sockets,
         receive.as_ref().map(|r| &r.verdict),
+        &mut notes,
     );
-    let base = side.publication(protocol, port, found.as_ref(), base);
     let hits = hits(
         before.counters.as_deref(),
         counters_after.as_deref(),
