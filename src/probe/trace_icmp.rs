@@ -120,26 +120,33 @@ mod tests {
             }
         );
         let answer = |status, from| c(status, from).answer;
-        assert_eq!(
-            answer(11003, Some(router)),
-            HopAnswer::Unreachable(Reason::HostUnreach),
-            "IP_DEST_HOST_UNREACHABLE"
-        );
-        assert_eq!(
-            answer(11002, Some(router)),
-            HopAnswer::Unreachable(Reason::NetUnreach),
-            "IP_DEST_NET_UNREACHABLE"
-        );
-        assert_eq!(
-            answer(11004, Some(router)),
-            HopAnswer::Unreachable(Reason::ProtoUnreach),
-            "IP_DEST_PROT_UNREACHABLE"
-        );
-        assert_eq!(
-            answer(11005, Some(target)),
-            HopAnswer::Unreachable(Reason::PortUnreach),
-            "IP_DEST_PORT_UNREACHABLE"
-        );
+        for (status, from, reason, name) in [
+            (
+                11003,
+                router,
+                Reason::HostUnreach,
+                "IP_DEST_HOST_UNREACHABLE",
+            ),
+            (11002, router, Reason::NetUnreach, "IP_DEST_NET_UNREACHABLE"),
+            (
+                11004,
+                router,
+                Reason::ProtoUnreach,
+                "IP_DEST_PROT_UNREACHABLE",
+            ),
+            (
+                11005,
+                target,
+                Reason::PortUnreach,
+                "IP_DEST_PORT_UNREACHABLE",
+            ),
+        ] {
+            assert_eq!(
+                answer(status, Some(from)),
+                HopAnswer::Unreachable(reason),
+                "{name}"
+            );
+        }
         // IP_REQ_TIMED_OUT: a silent hop, no RTT.
         assert_eq!(
             c(11010, None),
@@ -169,20 +176,20 @@ mod tests {
         let router: IpAddr = "2001:db8::1".parse().unwrap();
         let rtt = Duration::from_millis(4);
         let answer = |status| classify_echo(target, status, Some(router), rtt).answer;
-        assert_eq!(
-            answer(11013),
-            HopAnswer::TimeExceeded,
-            "IP_HOP_LIMIT_EXCEEDED"
-        );
-        assert_eq!(
-            answer(11004),
-            HopAnswer::Unreachable(Reason::AdminProhibited),
-            "IP_DEST_PROHIBITED"
-        );
-        assert_eq!(
-            answer(11002),
-            HopAnswer::Unreachable(Reason::NetUnreach),
-            "IP_DEST_NO_ROUTE"
-        );
+        for (status, want, name) in [
+            (11013, HopAnswer::TimeExceeded, "IP_HOP_LIMIT_EXCEEDED"),
+            (
+                11004,
+                HopAnswer::Unreachable(Reason::AdminProhibited),
+                "IP_DEST_PROHIBITED",
+            ),
+            (
+                11002,
+                HopAnswer::Unreachable(Reason::NetUnreach),
+                "IP_DEST_NO_ROUTE",
+            ),
+        ] {
+            assert_eq!(answer(status), want, "{name}");
+        }
     }
 }
