@@ -37,17 +37,7 @@ pub fn port_facts() -> PortFacts {
 fn sysctl(name: &str) -> Option<String> {
     ["/usr/sbin/sysctl", "/sbin/sysctl"]
         .iter()
-        .find_map(|tool| {
-            let output = std::process::Command::new(tool)
-                .arg(name)
-                .stderr(std::process::Stdio::null())
-                .output()
-                .ok()?;
-            output
-                .status
-                .success()
-                .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
-        })
+        .find_map(|tool| super::plain::tool_output(std::process::Command::new(tool).arg(name)))
 }
 
 /// An ICMP datagram socket (macOS: no root; it reads as a raw socket does), else a raw one

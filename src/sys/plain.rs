@@ -5,6 +5,16 @@ use super::{AsSocket, QueuedError};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::io;
 
+/// A system tool's standard output, when it ran and succeeded (its error output is
+/// discarded): `bsd.rs` reads sysctl(8) and `windows.rs` netsh this way, without `unsafe`.
+pub(super) fn tool_output(command: &mut std::process::Command) -> Option<String> {
+    let output = command.stderr(std::process::Stdio::null()).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 /// A non-blocking socket (socket2 sets close-on-exec, or no inheritance on Windows, itself).
 pub fn new_socket(domain: Domain, kind: Type, protocol: Protocol) -> io::Result<Socket> {
     let socket = Socket::new(domain, kind, Some(protocol))?;

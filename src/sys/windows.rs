@@ -206,16 +206,11 @@ pub fn port_facts() -> PortFacts {
 /// netsh's output for `args`, when it ran and succeeded (its text in the console's code
 /// page: the numbers read are ASCII in every one).
 fn netsh(args: &[&str]) -> Option<String> {
-    let output = std::process::Command::new("netsh")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    super::plain::tool_output(
+        std::process::Command::new("netsh")
+            .args(args)
+            .stdin(std::process::Stdio::null()),
+    )
 }
 
 /// Windows has no descriptor limit; a connect takes a local port from the dynamic range,
