@@ -5,7 +5,7 @@
 //! (`inet_diag_get_info`'s listener case in `net/ipv4/tcp_diag.c`); `/proc/net/tcp` has
 //! the first but not the limit. Needs no privileges; anything unexpected gives an empty map.
 
-use super::skmem::{INODE_AT, dump, request_for, u32_at};
+use super::skmem::{INODE_AT, dump_map, request_for, u32_at};
 use std::collections::HashMap;
 
 /// One listener's queue.
@@ -26,9 +26,7 @@ const WQUEUE_AT: usize = 60;
 
 /// Socket inode → accept queue, for the TCP listeners of this network namespace.
 pub fn accept_queues() -> HashMap<u64, AcceptQueue> {
-    let mut out = HashMap::new();
-    dump(request, &mut |message| out.extend(record(message)));
-    out
+    dump_map(request, record)
 }
 
 /// Dump the TCP sockets of `family` in `LISTEN`.

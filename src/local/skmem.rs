@@ -40,13 +40,22 @@ const DROPS: usize = 8;
 
 /// Socket inode → memory, for the UDP sockets of this network namespace (IPv4 and IPv6).
 pub fn udp_buffers() -> HashMap<u64, SkMem> {
+    dump_map(request, socket_record)
+}
+
+/// Socket inode → what `record` reads of its socket record, over a [`dump`] of `request`;
+/// shared with `backlog.rs`.
+pub fn dump_map<T>(
+    request: fn(u8) -> Vec<u8>,
+    record: fn(&[u8]) -> Option<(u64, T)>,
+) -> HashMap<u64, T> {
     let mut out = HashMap::new();
-    dump(request, &mut |message| out.extend(socket_record(message)));
+    dump(request, &mut |message| out.extend(record(message)));
     out
 }
 
 /// Runs a dump for IPv4, then IPv6, handing each socket record to `each`; a family that
-/// fails (no IPv6) leaves what the other one found. Shared with `backlog.rs`.
+/// fails (no IPv6) leaves what the other one found.
 pub fn dump(request: fn(u8) -> Vec<u8>, each: &mut dyn FnMut(&[u8])) {
     for v6 in [false, true] {
         let _ = crate::sys::sock_diag_dump(request, v6, &mut |datagram| match messages(
