@@ -20,6 +20,9 @@ pub const EXIT_ENVIRONMENT: u8 = 3;
 /// Tokens longer than this are shortened in messages, so a 1 MB line stays one short line.
 const MAX_SHOWN_CHARS: usize = 64;
 
+/// This system's words for the commands an error text suggests (interfaces, zones).
+const HERE_WORDS: &crate::sys::Words = crate::sys::System::HERE.words();
+
 /// Why a token is not what it should be. The text after "invalid X 'token': ".
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[expect(
@@ -118,12 +121,16 @@ pub enum Problem {
     #[error("the zone after '%' must be an interface name or index")]
     BadZone,
     #[error(
-        "zone index 0 names no interface: write the interface's name or index (ip link lists them)"
+        "zone index 0 names no interface: write the interface's name or index ({})",
+        HERE_WORDS.interfaces
     )]
     ZoneIndexZero,
-    #[error("no interface '{0}' on this host (ip link lists them)")]
+    #[error("no interface '{0}' on this host ({list})", list = HERE_WORDS.interfaces)]
     UnknownInterface(String),
-    #[error("a link-local address needs its interface: write {0} (ip -6 addr shows which)")]
+    #[error(
+        "a link-local address needs its interface: write {0} ({shows})",
+        shows = HERE_WORDS.link_local
+    )]
     LinkLocalNeedsZone(String),
     #[error("unknown state '{0}' (open, closed, filtered, open|filtered, error, or any)")]
     UnknownState(String),

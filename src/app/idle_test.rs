@@ -172,6 +172,7 @@ fn fix_lines(target: SocketAddr) -> Vec<String> {
         address: Some(target.ip()),
         source: &source,
         udp_silence: false,
+        client: crate::sys::System::HERE,
     };
     fix(Cause::NatIdleTimeout, &params)
 }

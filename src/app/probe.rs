@@ -188,8 +188,11 @@ fn use_syn(args: &ProbeArgs, plan: &Endpoints, count: u32) -> Result<Syn> {
         Syn::No
     } else if raw::privileged() {
         Syn::Yes
-    } else {
+    } else if crate::sys::System::HERE == crate::sys::System::Linux {
         Syn::WantedPrivilege
+    } else {
+        // The SYN scan is Linux's: no privilege would make it run here, so no note.
+        Syn::No
     })
 }
 

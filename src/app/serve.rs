@@ -156,7 +156,8 @@ fn connection_cap(asked: usize, ctx: &mut Context<'_>) -> Result<usize> {
     }
     writeln!(
         ctx.err,
-        "ipdiag: note: --max-connections {asked} lowered to {allowed}: the open-file limit allows no more (ulimit -n)"
+        "ipdiag: note: --max-connections {asked} lowered to {allowed}: the open-file limit allows no more ({})",
+        crate::sys::System::HERE.words().file_limit
     )?;
     Ok(allowed)
 }
@@ -237,7 +238,7 @@ fn bind_context(protocol: Protocol, port: u16) -> BindContext {
     BindContext {
         addresses: interfaces::networks(),
         holder: crate::local::holder::holder(protocol, port),
-        unprivileged_start: crate::local::sysctl::port_facts().unprivileged_start,
+        ports: crate::local::sysctl::port_facts(),
     }
 }
 

@@ -72,7 +72,7 @@ pub enum Command {
     #[command(after_help = classify::EXAMPLES)]
     Classify(classify::ClassifyArgs),
     /// Explain ports: IANA band, privileged or not, ephemeral range, service names
-    #[command(after_help = port::EXAMPLES)]
+    #[command(after_help = port::after_help(crate::sys::System::HERE))]
     Port(port::PortArgs),
     /// Probe TCP and UDP reachability with nmap's states and reasons, RTT and loss
     #[command(after_help = probe::EXAMPLES)]
@@ -87,7 +87,7 @@ pub enum Command {
     #[command(after_help = local::EXAMPLES)]
     Local(local::LocalArgs),
     /// ICMP echo: is the host up at all? RTT and loss
-    #[command(after_help = ping::EXAMPLES)]
+    #[command(after_help = ping::after_help(crate::sys::System::HERE))]
     Ping(ping::PingArgs),
     /// Trace the path to a port: the hop where its packets stop, and whose network it is
     #[command(after_help = trace::EXAMPLES)]

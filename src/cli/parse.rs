@@ -60,7 +60,7 @@ fn habit_tip(args: &[OsString], error: &clap::Error) -> Option<String> {
     let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
     let nmap = |flag: &str| words.contains(&flag);
     if nmap("-sS") {
-        return Some("nmap's SYN scan (-sS) is --raw here (root or CAP_NET_RAW)".into());
+        return Some(crate::sys::System::HERE.words().syn_scan_tip.into());
     }
     if nmap("-sU") {
         return Some("nmap's UDP scan (-sU) is --udp here (--both for TCP and UDP)".into());

@@ -1,6 +1,7 @@
 //! `ipdiag ping`: arguments.
 
 use super::parse::OneHostArgs;
+use crate::sys::System;
 use clap::Args;
 
 /// Examples shown under `ipdiag ping --help`.
@@ -8,14 +9,19 @@ pub const EXAMPLES: &str = "\
 Examples:
   ipdiag ping 203.0.113.10               is the host up at all? (4 echo requests)
   ipdiag ping 203.0.113.10 -c 20 -i 200ms   RTT min/avg/max/stddev and loss
-  ipdiag ping 2001:db8::1 --json
+  ipdiag ping 2001:db8::1 --json";
 
-ICMP echo through the kernel's unprivileged ping socket when net.ipv4.ping_group_range
-allows it, else a raw socket (root or CAP_NET_RAW); on Windows IcmpSendEcho2, as ping.exe
-(no Administrator). Many cloud security groups drop ICMP:
-silence here does not prove the host is down; `ipdiag doctor` probes ports as well.
+/// What follows how `system` sends the echo requests under `ipdiag ping --help`.
+const AFTER: &str = "Many cloud security groups drop ICMP: silence here does not prove the host
+is down; `ipdiag doctor` probes ports as well.
 Exit status: 0 when a reply came, 1 when none did, 2 on bad input, 3 when ICMP cannot be
 sent here.";
+
+/// `ipdiag ping --help`'s text under the options: the examples, then how `system` sends
+/// echo requests and what that needs.
+pub fn after_help(system: System) -> String {
+    format!("{EXAMPLES}\n\n{}\n{AFTER}", system.words().ping_how)
+}
 
 /// ICMP echo: is the host up, with RTT and loss.
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! `ipdiag port`: arguments.
 
+use crate::sys::System;
 use clap::Args;
 
 /// Examples shown under `ipdiag port --help`.
@@ -9,10 +10,13 @@ Examples:
   ipdiag port 22,80,443           several at once
   ipdiag port 8000-8010           a range
   ipdiag port ssh http-alt        by IANA service name (or a common alias: dns, rdp, postgres)
-  ipdiag port 53/udp              only the UDP registration
+  ipdiag port 53/udp              only the UDP registration";
 
-privileged and ephemeral come from this machine's kernel (/proc/sys/net/ipv4/
-ip_unprivileged_port_start and ip_local_port_range), or the Linux defaults without /proc.";
+/// `ipdiag port --help`'s text under the options: the examples, then where `system`'s
+/// privileged and ephemeral facts come from.
+pub fn after_help(system: System) -> String {
+    format!("{EXAMPLES}\n\n{}", system.words().port_facts_from)
+}
 
 /// Explain ports.
 #[derive(Debug, Args)]

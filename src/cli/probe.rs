@@ -25,9 +25,9 @@ Examples:
 States and reasons are nmap's: open (syn-ack, udp-response), closed (conn-refused,
 port-unreach from the target), filtered (no-response, host-unreach, net-unreach,
 admin-prohibited, ...), open|filtered (UDP silence), error (dns-error, local-error).
-With root or CAP_NET_RAW, TCP sweeps of 1000 ports or more run as a SYN scan (method
-syn: crafted SYNs, replies matched by a cookie, the handshake never completed; --connect
-keeps ordinary sockets); --raw asks for it for any TCP probe.
+On Linux, with root or CAP_NET_RAW, TCP sweeps of 1000 ports or more run as a SYN scan
+(method syn: crafted SYNs, replies matched by a cookie, the handshake never completed;
+--connect keeps ordinary sockets); --raw asks for it for any TCP probe.
 Exit status: 0 when every port is open (or in a state --expect lists), 1 otherwise, 3 when
 --raw was given without the privilege. So a sweep where most ports are closed exits 1
 (nmap exits 0 after any completed scan): --expect open,closed, or --expect any (every
@@ -78,7 +78,7 @@ pub struct ProbeArgs {
     /// Leave out the diagnosis under the table
     #[arg(long)]
     pub no_hints: bool,
-    /// Raw mode: a half-open SYN scan for TCP (root or CAP_NET_RAW; exit 3 without)
+    /// Raw mode (Linux): a half-open SYN scan for TCP (root or CAP_NET_RAW; exit 3 without)
     /// [default: automatic for 1000 or more TCP ports when privileged]
     #[arg(long, conflicts_with = "connect")]
     pub raw: bool,

@@ -4,6 +4,7 @@
 
 use super::cause::Cause;
 use crate::model::Protocol;
+use crate::sys::System;
 use ipnet::IpNet;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -75,6 +76,8 @@ enum Piece {
     Address,
     Target,
     Name,
+    Route,
+    Resolver,
     RcvbufWanted,
     RmemMax,
     RmemDefault,
@@ -101,6 +104,8 @@ impl Template {
                 "address" => Piece::Address,
                 "target" => Piece::Target,
                 "name" => Piece::Name,
+                "route" => Piece::Route,
+                "resolver" => Piece::Resolver,
                 "rcvbuf_wanted" => Piece::RcvbufWanted,
                 "rmem_max" => Piece::RmemMax,
                 "rmem_default" => Piece::RmemDefault,
@@ -147,6 +152,8 @@ impl Template {
                 Piece::Address => &v.address,
                 Piece::Target => &v.target,
                 Piece::Name => v.name,
+                Piece::Route => &v.route,
+                Piece::Resolver => v.resolver,
                 Piece::RcvbufWanted => &v.buffer.wanted,
                 Piece::RmemMax => &v.buffer.max,
                 Piece::RmemDefault => &v.buffer.default,
@@ -172,6 +179,10 @@ struct Values<'a> {
     address: String,
     target: String,
     name: &'a str,
+    /// The client's command for its route to the address (its system's words).
+    route: String,
+    /// The client's command for resolving a name.
+    resolver: &'static str,
     buffer: BufferTexts,
     sizes: SizeTexts,
 }
@@ -191,6 +202,8 @@ impl Values<'_> {
             address: "the address".to_owned(),
             target: format!("HOST:{port}"),
             name: "",
+            route: String::new(),
+            resolver: "",
             buffer: BufferNumbers::default().into(),
             sizes: SizeTexts::default(),
         }
@@ -370,6 +383,9 @@ pub struct FixParams<'a> {
     pub source: &'a Source,
     /// The result is UDP silence (`open|filtered`).
     pub udp_silence: bool,
+    /// The system of the machine that probed (the client): its own commands are named in
+    /// its words (`System::HERE` but in tests).
+    pub client: System,
 }
 
 /// The steps that fix `cause`, one a line (fragmentation and truncation quote sizes, not
@@ -386,6 +402,10 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
         .get(params.provider)
         .or_else(|| table.provider.get("generic"));
     let udp = params.protocol == Protocol::Udp;
+    let address = params
+        .address
+        .map_or_else(|| "the address".to_owned(), |a| a.to_string());
+    let words = params.client.words();
     let values = Values {
         proto: params.protocol.as_str(),
         proto_upper: if udp { "UDP" } else { "TCP" },
@@ -394,9 +414,9 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
         port: params.port.to_string(),
         source: params.source.cidr(),
         why: params.source.why(),
-        address: params
-            .address
-            .map_or_else(|| "the address".to_owned(), |a| a.to_string()),
+        route: words.route(&address),
+        resolver: words.resolve,
+        address,
         target: params.address.map_or_else(
             || format!("HOST:{}", params.port),
             |a| SocketAddr::new(a, params.port).to_string(),

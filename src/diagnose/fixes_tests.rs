@@ -11,6 +11,7 @@ fn params(provider: &str, source: &Source) -> FixParams<'static> {
         address: Some("203.0.113.10".parse().unwrap()),
         source: Box::leak(Box::new(source.clone())),
         udp_silence: false,
+        client: System::Linux,
     }
 }
 
@@ -200,4 +201,58 @@ fn host_firewall_and_udp_silence() {
         "udp_silence_security_group",
         fix(Cause::SecurityGroup, &udp).join("\n")
     );
+}
+
+#[test]
+fn the_clients_own_commands_are_in_its_systems_words() {
+    let source = Source::Unknown(String::new());
+    let on = |cause, client| {
+        fix(
+            cause,
+            &FixParams {
+                client,
+                ..params("generic", &source)
+            },
+        )
+    };
+    let route = |system| on(Cause::NoRoute, system)[0].clone();
+    let routes =
+        "This machine cannot send to 203.0.113.10: check its network connection and routes";
+    assert_eq!(
+        route(System::Linux),
+        format!("{routes} (ip route get 203.0.113.10).")
+    );
+    assert_eq!(
+        route(System::Windows),
+        format!("{routes} (Find-NetRoute -RemoteIPAddress 203.0.113.10).")
+    );
+    assert_eq!(
+        route(System::MacOs),
+        format!("{routes} (route -n get 203.0.113.10).")
+    );
+    assert_eq!(
+        route(System::FreeBsd),
+        format!("{routes} (route -n get 203.0.113.10).")
+    );
+    let dns = |system| on(Cause::Dns, system)[0].clone();
+    let spelling = "Check the name's spelling and your resolver";
+    let public = "or use the server's public IP directly.";
+    assert_eq!(
+        dns(System::Linux),
+        format!("{spelling} (getent hosts <name>); {public}")
+    );
+    assert_eq!(
+        dns(System::Windows),
+        format!("{spelling} (Resolve-DnsName <name>); {public}")
+    );
+    assert_eq!(
+        dns(System::MacOs),
+        format!("{spelling} (dscacheutil -q host -a name <name>); {public}")
+    );
+    // The server's firewall is named in the server's words, whatever the client runs.
+    for system in [System::Linux, System::Windows, System::MacOs] {
+        let steps = on(Cause::HostFirewall, system);
+        assert_eq!(steps.len(), 5, "{steps:?}");
+        assert_eq!(steps[1], "  ufw:       sudo ufw allow 7890/tcp");
+    }
 }

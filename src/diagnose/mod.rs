@@ -86,6 +86,7 @@ pub fn diagnose_with(
         address: result.endpoint.address,
         source: &advice.source,
         udp_silence: result.state == State::OpenFiltered,
+        client: crate::sys::System::HERE,
     };
     let hints: Vec<Hint> = adjust(findings(result, facts))
         .into_iter()

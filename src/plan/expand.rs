@@ -312,7 +312,10 @@ mod tests {
             super::tests::plan(&["[fe80::1%wlan9]:80"], &tcp())
                 .unwrap_err()
                 .to_string(),
-            "invalid target '[fe80::1%wlan9]:80': no interface 'wlan9' on this host (ip link lists them)"
+            format!(
+                "invalid target '[fe80::1%wlan9]:80': no interface 'wlan9' on this host ({})",
+                crate::sys::System::HERE.words().interfaces
+            )
         );
     }
 

@@ -484,9 +484,10 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 /// The local error of an attempt that stayed out of resources while nothing else finished.
 fn out_of_resources(error: &std::io::Error, waited: Duration) -> Answer {
     let message = format!(
-        "this machine stayed out of a resource for {:.1} s while no other probe finished ({}): raise the limit (ulimit -n) or lower --concurrency",
+        "this machine stayed out of a resource for {:.1} s while no other probe finished ({}): {} or lower --concurrency",
         waited.as_secs_f64(),
-        errno_text(error)
+        errno_text(error),
+        crate::sys::System::HERE.words().more_sockets
     );
     Answer::new(Observation::Local(message.into()), Duration::ZERO)
 }

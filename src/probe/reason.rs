@@ -8,6 +8,7 @@
 //! error queue (`errqueue.rs`), which is how connect mode sees what nmap's raw mode sees.
 
 use crate::model::{LocalFault, Protocol, Reason, State};
+use crate::sys::System;
 use ipnet::IpNet;
 use std::fmt;
 use std::io;
@@ -197,7 +198,8 @@ pub fn local_failure(fault: LocalFault, error: &io::Error, target: IpAddr) -> Lo
     let message = match fault {
         LocalFault::NoRoute => format!("no route from this machine to {target} ({errno})"),
         LocalFault::OwnFirewall => format!(
-            "this machine's own firewall refused to send to {target} ({errno}): look at its output rules (nft list ruleset; iptables -S OUTPUT)"
+            "this machine's own firewall refused to send to {target} ({errno}): {}",
+            System::HERE.words().outbound_firewall
         ),
         LocalFault::NoNeighbour | LocalFault::Other => errno,
     };
@@ -281,7 +283,8 @@ pub fn own_stack_failure(
             format!("no route from this machine to {target} ({reason} from this machine itself)")
         }
         _ => format!(
-            "this machine's own firewall rejected the probe to {target} ({reason} from this machine itself): look at its output rules (nft list ruleset; iptables -S OUTPUT)"
+            "this machine's own firewall rejected the probe to {target} ({reason} from this machine itself): {}",
+            System::HERE.words().outbound_firewall
         ),
     };
     Some(LocalFailure { fault, message })

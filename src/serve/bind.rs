@@ -2,7 +2,9 @@
 //! classic mistakes: the public IP (not on the VM), a port in use, a privileged port.
 
 use crate::classify::classify;
+use crate::classify::port::PortFacts;
 use crate::model::{Protocol as Transport, Scope};
+use crate::sys::bind_denied;
 use ipnet::IpNet;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
@@ -47,8 +49,8 @@ pub struct BindContext {
     pub addresses: Vec<IpNet>,
     /// The process holding the port, if it could be found (`pid`, name).
     pub holder: Option<(u32, String)>,
-    /// `net.ipv4.ip_unprivileged_port_start`.
-    pub unprivileged_start: u16,
+    /// The system's port rules: which ports need privileges, Windows' excluded ranges.
+    pub ports: PortFacts,
 }
 
 /// One line: what failed, why, and what to do.
@@ -59,6 +61,7 @@ pub fn explain(
     context: &BindContext,
 ) -> String {
     let what = format!("cannot bind {} {address}", transport.as_str());
+    let system = context.ports.system;
     // std names these three the same on every system (EADDRNOTAVAIL, WSAEADDRNOTAVAIL...).
     match error.kind() {
         io::ErrorKind::AddrNotAvailable => {
@@ -93,15 +96,26 @@ pub fn explain(
         }
         io::ErrorKind::AddrInUse => {
             let holder = context.holder.as_ref().map_or_else(
-                || "another socket".to_owned(),
+                || {
+                    let command = system.words().holder(transport.as_str(), address.port());
+                    format!("another socket ({command} shows which)")
+                },
                 |(pid, name)| format!("process {pid} ({name})"),
             );
             format!("{what}: the port is in use by {holder}; stop it, or serve another port")
         }
-        io::ErrorKind::PermissionDenied if address.port() < context.unprivileged_start => format!(
-            "{what}: ports below {} need root or CAP_NET_BIND_SERVICE (sudo setcap cap_net_bind_service=+ep \"$(command -v ipdiag)\"), or serve a port from {} up",
-            context.unprivileged_start, context.unprivileged_start
-        ),
+        io::ErrorKind::PermissionDenied => {
+            // Windows' excluded ranges are read for TCP.
+            let excluded: &[(u16, u16)] = match transport {
+                Transport::Tcp => &context.ports.excluded,
+                Transport::Udp => &[],
+            };
+            let start = context.ports.unprivileged_start;
+            match bind_denied(system, transport.as_str(), address, start, excluded) {
+                Some(why) => format!("{what}: {why}"),
+                None => format!("{what}: {error}"),
+            }
+        }
         _ => format!("{what}: {error}"),
     }
 }
@@ -122,7 +136,7 @@ mod tests {
                 "127.0.0.1/8".parse().unwrap(),
             ],
             holder: Some((4242, "nginx".into())),
-            unprivileged_start: 1024,
+            ports: PortFacts::default(),
         }
     }
 
@@ -169,6 +183,40 @@ mod tests {
                 "cannot bind tcp 0.0.0.0:80: ports below 1024 need root or CAP_NET_BIND_SERVICE"
             ),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn each_system_says_how_to_find_the_holder_and_its_reserved_ports() {
+        use crate::sys::System;
+        let in_use = io::Error::from(io::ErrorKind::AddrInUse);
+        let mut context = BindContext {
+            holder: None,
+            ..context()
+        };
+        let dns = "0.0.0.0:53".parse().unwrap();
+        assert_eq!(
+            explain(Transport::Udp, dns, &in_use, &context),
+            "cannot bind udp 0.0.0.0:53: the port is in use by another socket (ss -lunp 'sport = :53' shows which); stop it, or serve another port"
+        );
+        context.ports.system = System::Windows;
+        context.ports.unprivileged_start = 0;
+        context.ports.excluded = vec![(50000, 50059)];
+        assert_eq!(
+            explain(Transport::Udp, dns, &in_use, &context),
+            "cannot bind udp 0.0.0.0:53: the port is in use by another socket (Get-NetUDPEndpoint -LocalPort 53 shows which); stop it, or serve another port"
+        );
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        let reserved = "0.0.0.0:50001".parse().unwrap();
+        assert_eq!(
+            explain(Transport::Tcp, reserved, &denied, &context),
+            "cannot bind tcp 0.0.0.0:50001: port 50001 is in a range Windows reserves (50000-50059; netsh int ipv4 show excludedportrange protocol=tcp lists them, often for Hyper-V, WSL or Docker): serve a port outside it"
+        );
+        // The excluded ranges read are TCP's: a UDP refusal names no range.
+        assert!(
+            explain(Transport::Udp, reserved, &denied, &context).starts_with(
+                "cannot bind udp 0.0.0.0:50001: Windows has no privileged ports: another program holds port 50001 exclusively (Get-NetUDPEndpoint -LocalPort 50001 shows which)"
+            )
         );
     }
 

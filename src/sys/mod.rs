@@ -51,7 +51,7 @@ pub use ip_status::{EchoStatus, echo_status};
 pub use imp::open_ping;
 #[cfg(windows)]
 pub use imp::{EchoAnswer, IcmpEcho};
-pub use words::{Words, no_icmp_socket};
+pub use words::{Words, bind_denied, no_icmp_socket};
 
 use crate::error::Error;
 use crate::model::Protocol;
