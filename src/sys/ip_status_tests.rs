@@ -141,79 +141,40 @@ fn every_known_status_is_known_once_and_in_ipexports_range() {
 #[test]
 fn the_numbers_are_the_sdks() {
     use windows_sys::Win32::NetworkManagement::IpHelper as ip;
-    let named = [
-        (ip::IP_SUCCESS, EchoStatus::Reply),
-        (ip::IP_REQ_TIMED_OUT, EchoStatus::NoReply),
-        (
-            ip::IP_DEST_HOST_UNREACHABLE,
-            EchoStatus::Icmp { kind: 3, code: 1 },
-        ),
-        (
-            ip::IP_DEST_NET_UNREACHABLE,
-            EchoStatus::Icmp { kind: 3, code: 0 },
-        ),
-        (
-            ip::IP_DEST_PORT_UNREACHABLE,
-            EchoStatus::Icmp { kind: 3, code: 3 },
-        ),
-        (
-            ip::IP_DEST_PROT_UNREACHABLE,
-            EchoStatus::Icmp { kind: 3, code: 2 },
-        ),
-        (ip::IP_PACKET_TOO_BIG, EchoStatus::Icmp { kind: 3, code: 4 }),
-        (
-            ip::IP_TTL_EXPIRED_TRANSIT,
-            EchoStatus::Icmp { kind: 11, code: 0 },
-        ),
-        (
-            ip::IP_TTL_EXPIRED_REASSEM,
-            EchoStatus::Icmp { kind: 11, code: 1 },
-        ),
-        (ip::IP_PARAM_PROBLEM, EchoStatus::Icmp { kind: 12, code: 0 }),
-        (ip::IP_SOURCE_QUENCH, EchoStatus::Icmp { kind: 4, code: 0 }),
+    assert_eq!(echo_status(false, ip::IP_SUCCESS), EchoStatus::Reply);
+    assert_eq!(
+        echo_status(false, ip::IP_REQ_TIMED_OUT),
+        EchoStatus::NoReply
+    );
+    // (ICMPv6, status, the ICMP type and code it stands for in that version)
+    let icmp = [
+        (false, ip::IP_DEST_HOST_UNREACHABLE, 3, 1),
+        (false, ip::IP_DEST_NET_UNREACHABLE, 3, 0),
+        (false, ip::IP_DEST_PORT_UNREACHABLE, 3, 3),
+        (false, ip::IP_DEST_PROT_UNREACHABLE, 3, 2),
+        (false, ip::IP_PACKET_TOO_BIG, 3, 4),
+        (false, ip::IP_TTL_EXPIRED_TRANSIT, 11, 0),
+        (false, ip::IP_TTL_EXPIRED_REASSEM, 11, 1),
+        (false, ip::IP_PARAM_PROBLEM, 12, 0),
+        (false, ip::IP_SOURCE_QUENCH, 4, 0),
+        (true, ip::IP_DEST_NO_ROUTE, 1, 0),
+        (true, ip::IP_DEST_ADDR_UNREACHABLE, 1, 3),
+        (true, ip::IP_DEST_PROHIBITED, 1, 1),
+        (true, ip::IP_HOP_LIMIT_EXCEEDED, 3, 0),
+        (true, ip::IP_REASSEMBLY_TIME_EXCEEDED, 3, 1),
+        (true, ip::IP_PARAMETER_PROBLEM, 4, 0),
+        (true, ip::IP_DEST_UNREACHABLE, 1, 3),
+        (true, ip::IP_TIME_EXCEEDED, 3, 0),
+        (true, ip::IP_BAD_HEADER, 4, 0),
+        (true, ip::IP_UNRECOGNIZED_NEXT_HEADER, 4, 1),
+        (true, ip::IP_DEST_SCOPE_MISMATCH, 1, 2),
     ];
-    for (status, want) in named {
-        assert_eq!(echo_status(false, status), want, "{status}");
-    }
-    let named6 = [
-        (ip::IP_DEST_NO_ROUTE, EchoStatus::Icmp { kind: 1, code: 0 }),
-        (
-            ip::IP_DEST_ADDR_UNREACHABLE,
-            EchoStatus::Icmp { kind: 1, code: 3 },
-        ),
-        (
-            ip::IP_DEST_PROHIBITED,
-            EchoStatus::Icmp { kind: 1, code: 1 },
-        ),
-        (
-            ip::IP_HOP_LIMIT_EXCEEDED,
-            EchoStatus::Icmp { kind: 3, code: 0 },
-        ),
-        (
-            ip::IP_REASSEMBLY_TIME_EXCEEDED,
-            EchoStatus::Icmp { kind: 3, code: 1 },
-        ),
-        (
-            ip::IP_PARAMETER_PROBLEM,
-            EchoStatus::Icmp { kind: 4, code: 0 },
-        ),
-        (
-            ip::IP_DEST_UNREACHABLE,
-            EchoStatus::Icmp { kind: 1, code: 3 },
-        ),
-        (ip::IP_TIME_EXCEEDED, EchoStatus::Icmp { kind: 3, code: 0 }),
-        (ip::IP_BAD_HEADER, EchoStatus::Icmp { kind: 4, code: 0 }),
-        (
-            ip::IP_UNRECOGNIZED_NEXT_HEADER,
-            EchoStatus::Icmp { kind: 4, code: 1 },
-        ),
-        (
-            ip::IP_DEST_SCOPE_MISMATCH,
-            EchoStatus::Icmp { kind: 1, code: 2 },
-        ),
-    ];
-    for (status, want) in named6 {
-        assert_eq!(echo_status(true, status), want, "{status}");
+    for (v6, status, kind, code) in icmp {
+        assert_eq!(
+            echo_status(v6, status),
+            EchoStatus::Icmp { kind, code },
+            "v6 {v6}, {status}"
+        );
     }
     for status in [
         ip::IP_BUF_TOO_SMALL,
