@@ -43,16 +43,19 @@ fn a_plan_too_large_names_its_count_and_the_limit() {
 #[test]
 fn a_large_run_streams_in_plan_order_each_endpoint_once() {
     let expected: Vec<u64> = (1..=5000).collect();
-    let (code, out, err) = run(&[
-        "probe",
-        "-n",
-        "127.0.0.1",
-        "-p",
-        "1-5000",
-        "--connect",
-        "--format",
-        "json",
-    ]);
+    let probe = |format| {
+        run(&[
+            "probe",
+            "-n",
+            "127.0.0.1",
+            "-p",
+            "1-5000",
+            "--connect",
+            "--format",
+            format,
+        ])
+    };
+    let (code, out, err) = probe("json");
     assert!(code == 0 || code == 1, "{err}");
     let all: serde_json::Value = serde_json::from_str(&out).expect("a JSON array");
     let ports: Vec<u64> = all
@@ -62,16 +65,7 @@ fn a_large_run_streams_in_plan_order_each_endpoint_once() {
         .map(|r| r["port"].as_u64().unwrap())
         .collect();
     assert_eq!(ports, expected);
-    let (code, out, err) = run(&[
-        "probe",
-        "-n",
-        "127.0.0.1",
-        "-p",
-        "1-5000",
-        "--connect",
-        "--format",
-        "csv",
-    ]);
+    let (code, out, err) = probe("csv");
     assert!(code == 0 || code == 1, "{err}");
     let ports: Vec<u64> = out
         .lines()
