@@ -414,7 +414,8 @@ fn budgets_apply(text: &str, c: &RawCheck, expect: Expect) -> Result<(), (Range<
     ))
 }
 
-fn positive_timeout(t: &Spanned<DurationField>) -> Result<(), String> {
+/// Refuses a zero timeout (also `exporter`'s modules file).
+pub(crate) fn positive_timeout(t: &Spanned<DurationField>) -> Result<(), String> {
     if t.get_ref().0.is_zero() {
         Err("the timeout must be greater than zero".into())
     } else {

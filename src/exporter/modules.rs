@@ -15,7 +15,7 @@
 //!
 //! Pure: no I/O.
 
-use crate::check::config::{ConfigError, locate, toml_error};
+use crate::check::config::{ConfigError, locate, positive_timeout, toml_error};
 use crate::check::fields::{DurationField, ProtocolField};
 use crate::check::{CheckTiming, Expect};
 use crate::model::Protocol;
@@ -141,10 +141,8 @@ fn module(name: &str, raw: &RawModule) -> Result<Module, (std::ops::Range<usize>
         count: raw.count.as_ref().map_or(defaults.count, |n| *n.get_ref()),
         interval: raw.interval.map_or(defaults.interval, |i| i.0),
     };
-    if let Some(t) = &raw.timeout
-        && timing.timeout.is_zero()
-    {
-        return Err((t.span(), "the timeout must be greater than zero".into()));
+    if let Some(t) = &raw.timeout {
+        positive_timeout(t).map_err(|m| (t.span(), m))?;
     }
     if let Some(n) = &raw.count
         && timing.count == 0
