@@ -16,8 +16,8 @@
 #   ipdiag exporter --listen 127.0.0.1:9799                 module tcp (built in)
 #   prometheus-blackbox-exporter --web.listen-address=127.0.0.1:9115   module tcp_connect
 #     (the Debian package's module: prober tcp, no timeout of its own, so the scrape's)
-# CPU time is the process's user + system time over the scraping (from /proc/PID/stat),
-# peak RSS its VmHWM at the end; latency is per scrape, by target class. Every scrape must
+# CPU time (user + system), peak RSS and voluntary context switches (wake-ups) are the
+# process's whole life's, by GNU time; latency is per scrape, by target class. Every scrape must
 # agree with the truth: ipdiag's ipdiag_port_state is the class (open, closed, filtered),
 # the blackbox exporter's probe_success is 1 exactly for the open ones (it has no
 # closed/filtered split: both are 0). Last, four UDP ports on the server (an echo
@@ -37,6 +37,7 @@ mkdir -p "$out"
 for tool in ip nft python3 prometheus-blackbox-exporter; do
   command -v "$tool" > /dev/null || { echo "bench/exporter.sh needs $tool (apt-get install ${tool/ip/iproute2})" >&2; exit 2; }
 done
+[ -x /usr/bin/time ] || { echo "bench/exporter.sh needs GNU time (apt-get install time)" >&2; exit 2; }
 if [ -z "${IPDIAG:-}" ]; then
   cargo build --release --quiet
   IPDIAG=target/release/ipdiag
@@ -107,31 +108,32 @@ wait_http() {
   echo "no answer from $1" >&2
   exit 1
 }
-# cpu_ticks PID: user + system time so far, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
-# phase NAME RUN: one fresh exporter, scraped for $rounds intervals; appends its figures.
+# phase NAME RUN: one fresh exporter under GNU time, scraped for $rounds intervals, then
+# stopped; appends its CPU time, peak RSS and voluntary context switches (wake-ups), which
+# GNU time reports for the whole process at its exit.
 phase() {
-  local name=$1 run=$2 port module pid t0 t1
+  local name=$1 run=$2 port module timed pid
+  local usage=$out/exporter-$name-time.txt
   if [ "$name" = ipdiag ]; then
     port=9799 module=tcp
-    "${in_c[@]}" "$ipdiag" exporter --listen 127.0.0.1:$port 2> "$out/exporter-ipdiag.log" &
+    "${in_c[@]}" /usr/bin/time -v -o "$usage" "$ipdiag" exporter --listen 127.0.0.1:$port 2> "$out/exporter-ipdiag.log" &
   else
     port=9115 module=tcp_connect
-    "${in_c[@]}" prometheus-blackbox-exporter --config.file="$out/exporter-blackbox.yml" \
+    "${in_c[@]}" /usr/bin/time -v -o "$usage" prometheus-blackbox-exporter --config.file="$out/exporter-blackbox.yml" \
       --web.listen-address=127.0.0.1:$port --log.level=warn 2> "$out/exporter-blackbox.log" &
   fi
-  pid=$!
-  pids+=("$pid")
+  timed=$!
+  pids+=("$timed")
   wait_http "http://127.0.0.1:$port/metrics"
-  t0=$(cpu_ticks "$pid")
+  pid=$(cat "/proc/$timed/task/$timed/children")
+  pids+=("$pid")
   "${in_c[@]}" python3 bench/exporter_scrape.py "127.0.0.1:$port" "$module" "$interval" "$rounds" \
     "$out/exporter-targets" > "$out/exporter-$name-$run.txt"
-  t1=$(cpu_ticks "$pid")
-  awk '/VmHWM/ {print $2}' "/proc/$pid/status" >> "$out/exporter-$name-rss"
-  echo "($t1 - $t0) / $(getconf CLK_TCK)" | bc -l >> "$out/exporter-$name-cpu"
   kill "$pid"
-  wait "$pid" 2> /dev/null || true
+  wait "$timed" 2> /dev/null || true
+  awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u + s}' "$usage" >> "$out/exporter-$name-cpu"
+  awk -F': ' '/Maximum resident set size/ {print $2}' "$usage" >> "$out/exporter-$name-rss"
+  awk -F': ' '/Voluntary context switches/ {print $2}' "$usage" >> "$out/exporter-$name-wakeups"
   cat "$out/exporter-$name-$run.txt" >> "$out/exporter-$name-all.txt"
 }
 
@@ -150,7 +152,7 @@ agree() {
 }
 
 echo "== 100 TCP targets (50 open, 35 closed, 15 filtered; 127.0.0.1 and $host in namespaces), every ${interval} s, $rounds rounds a run, $runs runs each"
-rm -f "$out"/exporter-{ipdiag,blackbox}-{rss,cpu,all.txt}
+rm -f "$out"/exporter-{ipdiag,blackbox}-{rss,cpu,wakeups,all.txt}
 for run in $(seq "$runs"); do
   for name in ipdiag blackbox; do
     phase "$name" "$run"
@@ -178,6 +180,7 @@ done
 row "CPU time per run (median)" "$(median < "$out/exporter-ipdiag-cpu")" "$(median < "$out/exporter-blackbox-cpu")" s
 a=$(median < "$out/exporter-ipdiag-cpu") b=$(median < "$out/exporter-blackbox-cpu")
 row "CPU per scrape (median)" "$(echo "$a * 1000000 / ($rounds * 100)" | bc -l)" "$(echo "$b * 1000000 / ($rounds * 100)" | bc -l)" us
+row "wake-ups per run (median)" "$(median < "$out/exporter-ipdiag-wakeups")" "$(median < "$out/exporter-blackbox-wakeups")" ""
 row "peak RSS (median)" "$(echo "$(median < "$out/exporter-ipdiag-rss") / 1024" | bc -l)" "$(echo "$(median < "$out/exporter-blackbox-rss") / 1024" | bc -l)" MB
 
 # States by class: ipdiag's states, the blackbox exporter's probe_success.
