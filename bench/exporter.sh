@@ -158,7 +158,7 @@ for run in $(seq "$runs"); do
     phase "$name" "$run"
     agree "$name" "$run"
   done
-  printf 'run %d: median latency ipdiag %.1f ms, blackbox %.1f ms; CPU %.2f s, %.2f s; peak RSS %.1f MB, %.1f MB\n' "$run" \
+  printf 'run %d: median latency (open, closed) ipdiag %.1f ms, blackbox %.1f ms; CPU %.2f s, %.2f s; peak RSS %.1f MB, %.1f MB\n' "$run" \
     "$(awk '$1 != "filtered" {print $3 * 1000}' "$out/exporter-ipdiag-$run.txt" | median)" \
     "$(awk '$1 != "filtered" {print $3 * 1000}' "$out/exporter-blackbox-$run.txt" | median)" \
     "$(tail -1 "$out/exporter-ipdiag-cpu")" "$(tail -1 "$out/exporter-blackbox-cpu")" \
