@@ -12,6 +12,7 @@ use std::{env, fs, path::Path};
 
 type BuildResult<T> = Result<T, String>;
 
+#[expect(clippy::panic, reason = "a build script fails by panicking")]
 fn main() {
     if let Err(message) = generate() {
         // A build script reports failure by panicking; this is build time, not run time.

@@ -5,6 +5,11 @@
 //!
 //! criterion is a Linux-only dev-dependency (its C helper would need each target's C
 //! toolchain to cross-check macOS and FreeBSD): elsewhere this bench only says so.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark of known inputs"
+)]
 
 #[cfg(target_os = "linux")]
 mod on_linux {

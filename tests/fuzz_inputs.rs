@@ -4,6 +4,12 @@
 //! target: each stays a test here). The assertions are `fuzz/checks/<target>.rs`, shared
 //! with the fuzz targets, so the two cannot drift apart. A proptest also runs them on
 //! mutated corpus inputs, so each parser meets new input on every run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step fails the test"
+)]
 
 #[path = "../fuzz/checks/check_file.rs"]
 mod check_file;

@@ -4,6 +4,12 @@
 //! inputs (addresses, CIDRs, port ranges, HOST:PORT targets, durations, check files,
 //! payloads, datagrams, packets) parse to the values they were generated from; what is
 //! displayed parses back to the same value.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step fails the test"
+)]
 
 use ipdiag::check::config::parse_check_file;
 use ipdiag::check::expect::Expect;

@@ -147,7 +147,8 @@ fn cannot(name: &str, what: &str, e: &std::io::Error) -> Error {
 }
 
 // Symbolic links and inode comparisons: the tests are Unix's.
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
 

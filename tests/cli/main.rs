@@ -2,6 +2,12 @@
 //!
 //! One integration binary (faster to link than one per file); a module per command.
 //! Nothing here touches the network: host names are `localhost` only.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step fails the test"
+)]
 
 mod bad_inputs;
 mod check;

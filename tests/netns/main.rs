@@ -7,6 +7,12 @@
 //! tests create and delete.
 //! Linux only: network namespaces, nftables and TUN devices are Linux's; elsewhere the
 //! suite is one line saying so.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step fails the test"
+)]
 
 #[cfg(target_os = "linux")]
 mod alone;
