@@ -294,3 +294,15 @@ fn an_open_prober_is_refused() {
         "ipdiag: error: --listen 'localhost': expected ADDRESS:PORT, as 127.0.0.1:9799 or [::1]:9799\n"
     );
 }
+
+/// `--max-concurrent 18446744073709551615` once panicked at start (tokio's semaphore takes
+/// at most 2^61 - 1 permits): it means no limit, and the exporter answers.
+#[test]
+fn any_max_concurrent_starts() {
+    let e = start(&["--max-concurrent", "18446744073709551615"]);
+    let open = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = open.local_addr().unwrap().port();
+    let r = probe(&e, &format!("target=127.0.0.1:{port}&module=tcp"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(value(&r.body, "probe_success").as_deref(), Some("1.0"));
+}

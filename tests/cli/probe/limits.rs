@@ -1,8 +1,10 @@
 //! `ipdiag probe` when the process may open almost no files: exit 3 and one line, never a
 //! panic. Nothing is sent: the run stops before its first socket. Unix only: `sh`, `ulimit`
-//! and a descriptor limit (Windows has none to set).
+//! and a descriptor limit (Windows has none to set). Also a rate at the edge of what
+//! `--rate` accepts.
 #![cfg(unix)]
 
+use super::closed_tcp;
 use std::process::{Command, Stdio};
 
 /// At 6 and 7 descriptors tokio could not open its signal socket pair and panicked
@@ -29,4 +31,16 @@ fn too_few_descriptors_is_an_environment_error() {
             "ulimit -n {limit}"
         );
     }
+}
+
+/// `--rate 1e-300` (one probe in 10^300 s) once panicked converting that to a `Duration`
+/// (exit 3, "task panicked"): the first probe goes at once, as with any rate.
+#[test]
+fn a_rate_of_almost_nothing_still_probes() {
+    let port = closed_tcp();
+    let target = format!("127.0.0.1:{port}");
+    let (code, stdout, stderr) = super::probe(&[&target, "--rate", "1e-300"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stdout.contains("closed"), "{stdout}");
 }
