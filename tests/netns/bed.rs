@@ -260,15 +260,7 @@ impl Bed {
 
     /// Reads a named counter of another `ip` table of the edge (one a test added).
     pub fn edge_counter_in(&self, table: &str, name: &str) -> u64 {
-        let out = output(&[
-            "ip", "netns", "exec", &self.edge, "nft", "list", "counter", "ip", table, name,
-        ]);
-        let text = String::from_utf8_lossy(&out.stdout);
-        text.split_whitespace()
-            .skip_while(|w| *w != "packets")
-            .nth(1)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no packet count in: {text}"))
+        counter(&self.edge, table, name)
     }
 
     /// Runs ipdiag in the client namespace; returns (exit code, stdout, stderr).
@@ -447,6 +439,19 @@ pub(crate) fn sysctl(ns: &str, settings: &[&str]) {
     let mut args = vec!["ip", "netns", "exec", ns, "sysctl", "-q", "-w"];
     args.extend_from_slice(settings);
     run(&args);
+}
+
+/// Reads a named nftables counter of table `ip TABLE` in namespace `ns`: packets counted.
+pub(crate) fn counter(ns: &str, table: &str, name: &str) -> u64 {
+    let out = output(&[
+        "ip", "netns", "exec", ns, "nft", "list", "counter", "ip", table, name,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .skip_while(|w| *w != "packets")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no packet count in: {text}"))
 }
 
 pub(crate) fn nft(ns: &str, ruleset: &str) {

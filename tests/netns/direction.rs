@@ -8,7 +8,7 @@
 //! (a counter, not a random draw): each run of 1000 loses exactly 200, so the loss is the
 //! same at both rates and "does not grow with the send rate" is certain, not likely.
 
-use crate::bed::{Bed, PUBLIC, Setup, nft, output, ports};
+use crate::bed::{Bed, PUBLIC, Setup, nft, ports};
 use serde_json::Value;
 
 /// The edge drops one counted reply in this many.
@@ -42,24 +42,7 @@ fn drop_replies(bed: &Bed) {
 
 /// A counter of the rule's table: packets counted.
 fn counter(bed: &Bed, name: &str) -> u64 {
-    let out = output(&[
-        "ip",
-        "netns",
-        "exec",
-        &bed.edge,
-        "nft",
-        "list",
-        "counter",
-        "ip",
-        "direction",
-        name,
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace()
-        .skip_while(|w| *w != "packets")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no packet count in: {text}"))
+    bed.edge_counter_in("direction", name)
 }
 
 /// Runs `probe PUBLIC:7895 --loss-split --rates 500,5000 -c 1000 -w 500ms` in the client

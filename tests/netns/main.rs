@@ -43,6 +43,8 @@ mod icmp_limit;
 #[cfg(target_os = "linux")]
 mod idle;
 #[cfg(target_os = "linux")]
+mod late;
+#[cfg(target_os = "linux")]
 mod lone;
 #[cfg(target_os = "linux")]
 mod loss;
@@ -225,6 +227,12 @@ const TESTS: &[NsTest] = &[
         lone::local_on_a_loopback_only_host_claims_no_nat_and_aligns_its_interfaces,
         Root,
         Ip
+    ),
+    ns_test!(
+        late::an_answer_after_the_timeout_is_late_not_lost,
+        Root,
+        Ip,
+        Nft
     ),
     ns_test!(lone::a_name_that_never_resolved_shows_no_loss, Root, Ip),
     ns_test!(

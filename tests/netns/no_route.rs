@@ -116,14 +116,23 @@ pub fn ctrl_c_ends_runs_without_a_route() {
     }
     // Commands that print nothing until the end: interrupted while they wait.
     let udp = format!("{target}/udp");
+    let dir = std::env::temp_dir().join(format!("ipdiag-netns-noroute-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let file = dir.join("ipdiag.toml");
+    std::fs::write(&file, format!("[[check]]\ntarget = \"{udp}\"\n")).expect("written");
+    let file = file.to_str().expect("UTF-8 path");
     for args in [
         vec!["wait", udp.as_str(), "--timeout", "60s"],
         vec!["doctor", "-n", target.as_str(), "--udp", "-c", "100"],
+        // Tries again until 60 s have passed: only Ctrl-C ends it this soon.
+        vec!["check", file, "--wait", "60s"],
     ] {
         let mut child = lone.spawn(&args);
         std::thread::sleep(Duration::from_millis(300));
-        assert!(interrupt(&mut child).is_some(), "{args:?} ignored SIGINT");
+        let code = interrupt(&mut child);
+        assert!(code.is_some(), "{args:?} ignored SIGINT");
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The child's first line of output, waited for 5 s at most (a run that hangs prints none).
