@@ -4,7 +4,7 @@
 
 use super::cause::Cause;
 use crate::model::Protocol;
-use crate::sys::System;
+use crate::sys::{System, Words};
 use ipnet::IpNet;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -140,6 +140,11 @@ impl Template {
     fn fill(&self, v: &Values<'_>) -> String {
         let mut out = String::with_capacity(128);
         for piece in &self.0 {
+            if *piece == Piece::Route {
+                // Made only for the texts that quote it (a sweep fills many others).
+                out.push_str(&v.client.route(&v.address));
+                continue;
+            }
             out.push_str(match piece {
                 Piece::Text(text) => text,
                 Piece::Proto => v.proto,
@@ -152,8 +157,8 @@ impl Template {
                 Piece::Address => &v.address,
                 Piece::Target => &v.target,
                 Piece::Name => v.name,
-                Piece::Route => &v.route,
-                Piece::Resolver => v.resolver,
+                Piece::Route => "",
+                Piece::Resolver => v.client.resolve,
                 Piece::RcvbufWanted => &v.buffer.wanted,
                 Piece::RmemMax => &v.buffer.max,
                 Piece::RmemDefault => &v.buffer.default,
@@ -179,10 +184,8 @@ struct Values<'a> {
     address: String,
     target: String,
     name: &'a str,
-    /// The client's command for its route to the address (its system's words).
-    route: String,
-    /// The client's command for resolving a name.
-    resolver: &'static str,
+    /// The client's words for its own commands (its route, its resolver).
+    client: &'static Words,
     buffer: BufferTexts,
     sizes: SizeTexts,
 }
@@ -202,8 +205,7 @@ impl Values<'_> {
             address: "the address".to_owned(),
             target: format!("HOST:{port}"),
             name: "",
-            route: String::new(),
-            resolver: "",
+            client: System::HERE.words(),
             buffer: BufferNumbers::default().into(),
             sizes: SizeTexts::default(),
         }
@@ -405,7 +407,6 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
     let address = params
         .address
         .map_or_else(|| "the address".to_owned(), |a| a.to_string());
-    let words = params.client.words();
     let values = Values {
         proto: params.protocol.as_str(),
         proto_upper: if udp { "UDP" } else { "TCP" },
@@ -414,8 +415,7 @@ pub fn fix(cause: Cause, params: &FixParams<'_>) -> Vec<String> {
         port: params.port.to_string(),
         source: params.source.cidr(),
         why: params.source.why(),
-        route: words.route(&address),
-        resolver: words.resolve,
+        client: params.client.words(),
         address,
         target: params.address.map_or_else(
             || format!("HOST:{}", params.port),

@@ -194,3 +194,16 @@ fn install_lines_create_their_folders() {
         assert!(written >= 1, "{text}");
     }
 }
+
+/// `ping --help` and `port --help` say how this system sends echo requests and where its
+/// port facts come from, in its own words (`sys::words` holds each system's).
+#[test]
+fn ping_and_port_help_speak_this_systems_words() {
+    let words = ipdiag::sys::System::HERE.words();
+    for (command, text) in [("ping", words.ping_how), ("port", words.port_facts_from)] {
+        let (code, stdout, stderr) = run(&[command, "--help"]);
+        assert_eq!(code, 0, "{stderr}");
+        let help = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(help.contains(text), "{command} --help: {help}");
+    }
+}
