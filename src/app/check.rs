@@ -15,6 +15,7 @@ use crate::model::ProbeResult;
 use crate::output::check_json::{CheckRunRecord, SCHEMA_VERSION, check_record};
 use crate::output::check_report::{CheckView, summary_line};
 use crate::output::json_stream::JsonStream;
+use crate::output::prometheus::{ProbeMetrics, endpoint_labels, write_text};
 use crate::output::{Format, check_github, check_junit, check_table};
 use crate::plan::duration::parse_duration;
 use std::path::Path;
@@ -270,6 +271,7 @@ fn write_report(views: &[CheckView<'_>], run: &Run<'_>, ctx: &mut Context<'_>) -
             }
             stream.finish()?;
         }
+        Format::Prometheus => write_text(&mut *ctx.out, metrics(views, vantage))?,
         Format::Table | Format::Csv => {
             write!(
                 ctx.out,
@@ -282,4 +284,30 @@ fn write_report(views: &[CheckView<'_>], run: &Run<'_>, ctx: &mut Context<'_>) -
         }
     }
     Ok(())
+}
+
+/// `--format prometheus`: a record per probed endpoint of each check, labelled `vantage`,
+/// `check` and the endpoint's labels, `probe_success` the row's verdict. A check keeps no
+/// per-attempt samples across its rounds, so its records have no histogram.
+fn metrics(views: &[CheckView<'_>], vantage: &str) -> Vec<ProbeMetrics> {
+    let mut records = Vec::new();
+    for view in views {
+        for (row, diagnosis) in view.rows() {
+            let Some(diagnosis) = diagnosis else { continue };
+            let expect = view
+                .check
+                .expect
+                .for_endpoint(row.result.endpoint.protocol, view.check.responder);
+            let words = expect.as_str().to_owned();
+            let mut m = ProbeMetrics::new(&row.result, diagnosis, words, row.verdict.holds);
+            m.labels = vec![
+                ("vantage".to_owned(), vantage.to_owned()),
+                ("check".to_owned(), view.check.name.clone()),
+            ];
+            m.labels.extend(endpoint_labels(&row.result));
+            m.samples = None;
+            records.push(m);
+        }
+    }
+    records
 }

@@ -40,7 +40,8 @@ pub fn run(args: &ClassifyArgs, ctx: &mut Context<'_>) -> Result<u8> {
         .collect::<Result<Vec<_>, _>>()?;
     let (out, err) = (&mut *ctx.out, &mut *ctx.err);
     match ctx.format {
-        Format::Table => execute(
+        // `app::formats` refuses Prometheus metrics for classify before this.
+        Format::Table | Format::Prometheus => execute(
             Run::new(ClassifyTable::new(out, ctx.style), err, args),
             tokens,
             args,

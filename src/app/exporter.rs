@@ -43,6 +43,11 @@ pub fn run(args: &ExporterArgs, ctx: &mut Context<'_>) -> Result<u8> {
             "--listen {listen} is reachable from other machines, and an exporter probes whatever a request names: give --allow CIDR (the networks it may probe), or listen on 127.0.0.1"
         )));
     }
+    if let Some(name) = args.vantage.as_deref()
+        && name.trim().is_empty()
+    {
+        return Err(InputError::new("--vantage", name, Problem::Empty).into());
+    }
     if args.max_concurrent == 0 {
         return Err(InputError::new("--max-concurrent", "0", Problem::NotPositive).into());
     }
@@ -63,9 +68,13 @@ pub fn run(args: &ExporterArgs, ctx: &mut Context<'_>) -> Result<u8> {
     };
     writeln!(
         ctx.err,
-        "ipdiag: exporter listening on http://{local} (modules: {}; targets: {targets}; at most {} probes at once)",
+        "ipdiag: exporter listening on http://{local} (modules: {}; targets: {targets}; at most {} probes at once{})",
         names.join(", "),
-        args.max_concurrent
+        args.max_concurrent,
+        args.vantage
+            .as_deref()
+            .map(|v| format!("; vantage {}", escaped(v)))
+            .unwrap_or_default()
     )?;
     ctx.err.flush()?;
     let exporter = Exporter {
@@ -75,6 +84,7 @@ pub fn run(args: &ExporterArgs, ctx: &mut Context<'_>) -> Result<u8> {
         }),
         allow,
         max_concurrent: args.max_concurrent,
+        vantage: args.vantage.clone(),
     };
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)
@@ -263,13 +273,15 @@ fn decide(
         .expect
         .for_endpoint(result.endpoint.protocol, module.responder);
     let holds = judge(expect, Budget::default(), &result).holds;
-    let mut metrics = ProbeMetrics::new(&result, &diagnosis, expect, holds);
-    metrics.samples = samples
-        .0
-        .iter()
-        .filter(|(e, _)| *e == result.endpoint)
-        .map(|(_, s)| *s)
-        .collect();
+    let mut metrics = ProbeMetrics::new(&result, &diagnosis, expect.as_str().to_owned(), holds);
+    metrics.samples = Some(
+        samples
+            .0
+            .iter()
+            .filter(|(e, _)| *e == result.endpoint)
+            .map(|(_, s)| *s)
+            .collect(),
+    );
     Ok(Probed {
         metrics,
         state: result.state,

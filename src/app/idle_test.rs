@@ -29,10 +29,15 @@ use tokio::time::{Instant, timeout_at};
 
 /// Runs `probe --idle-test`.
 pub fn run(load: &LoadArgs, args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u8> {
-    if ctx.format == Format::Csv {
-        return Err(Error::Usage(
-            "--idle-test writes a table or JSON (--json, --jsonl): leave out --format csv".into(),
-        ));
+    let refused = match ctx.format {
+        Format::Csv => Some("csv"),
+        Format::Prometheus => Some("prometheus"),
+        Format::Table | Format::Json | Format::Jsonl => None,
+    };
+    if let Some(word) = refused {
+        return Err(Error::Usage(format!(
+            "--idle-test writes a table or JSON (--json, --jsonl): leave out --format {word}"
+        )));
     }
     let spec = one_target("--idle-test", Problem::IdleTestOnePort, args)?;
     let max = idle_max(load)?;
@@ -116,7 +121,7 @@ pub fn run(load: &LoadArgs, args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u
             serde_json::to_writer(&mut *ctx.out, &record).map_err(io::Error::from)?;
             writeln!(ctx.out)?;
         }
-        Format::Csv => {}
+        Format::Csv | Format::Prometheus => {}
     }
     Ok(match verdict {
         Verdict::KeptAll { .. } => EXIT_OK,

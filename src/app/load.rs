@@ -98,7 +98,7 @@ pub fn run(load: &LoadArgs, args: &ProbeArgs, ctx: &mut Context<'_>) -> Result<u
             serde_json::to_writer(&mut *ctx.out, &record).map_err(std::io::Error::from)?;
             writeln!(ctx.out)?;
         }
-        Format::Jsonl | Format::Csv => {}
+        Format::Jsonl | Format::Csv | Format::Prometheus => {}
     }
     if interrupted {
         writeln!(ctx.err, "ipdiag: interrupted")?;
@@ -122,7 +122,7 @@ fn write_row(ctx: &mut Context<'_>, text: &str, target: SocketAddr, row: &Row) -
             serde_json::to_writer(&mut *ctx.out, &line).map_err(std::io::Error::from)?;
             writeln!(ctx.out)?;
         }
-        Format::Json | Format::Csv => return Ok(()),
+        Format::Json | Format::Csv | Format::Prometheus => return Ok(()),
     }
     ctx.out.flush()?;
     Ok(())

@@ -110,7 +110,9 @@ pub fn run(args: &LocalArgs, ctx: &mut Context<'_>) -> Result<u8> {
             serde_json::to_writer(&mut *ctx.out, &report).map_err(std::io::Error::from)?;
             writeln!(ctx.out)?;
         }
-        Format::Table | Format::Csv => write!(ctx.out, "{}", local_report::text(&report))?,
+        Format::Table | Format::Csv | Format::Prometheus => {
+            write!(ctx.out, "{}", local_report::text(&report))?;
+        }
     }
     Ok(if ok { EXIT_OK } else { EXIT_FAILURE })
 }

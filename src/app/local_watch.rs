@@ -284,7 +284,7 @@ fn render(
             serde_json::to_writer(&mut *ctx.out, report).map_err(std::io::Error::from)?;
             writeln!(ctx.out)?;
         }
-        Format::Table | Format::Csv => {
+        Format::Table | Format::Csv | Format::Prometheus => {
             write!(ctx.out, "{}", local_watch::text(report))?;
             if let Some(r) = receive {
                 let mut text = String::new();

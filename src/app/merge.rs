@@ -67,7 +67,7 @@ pub fn run(args: &MergeArgs, ctx: &mut Context<'_>) -> Result<u8> {
             }
             stream.finish()?;
         }
-        Format::Table | Format::Csv => {
+        Format::Table | Format::Csv | Format::Prometheus => {
             if !ctx.quiet {
                 write!(ctx.out, "{}", merge_table::render(&merged, ctx.style))?;
             }

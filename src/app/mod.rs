@@ -90,8 +90,9 @@ pub fn run(cli: &Cli, ctx: &mut Context<'_>) -> Result<u8> {
 /// `--sizes` modes), the formats it writes, and those in words (for refusing the others:
 /// a format a run does not write is a usage error, never another format instead).
 fn formats(command: &Command) -> (&'static str, &'static [Format], &'static str) {
-    use Format::{Csv, Json, Jsonl, Table};
+    use Format::{Csv, Json, Jsonl, Prometheus, Table};
     const ALL: &[Format] = &[Table, Json, Jsonl, Csv];
+    const PROBE: &[Format] = &[Table, Json, Jsonl, Csv, Prometheus];
     const NO_CSV: &[Format] = &[Table, Json, Jsonl];
     const TEXT: &[Format] = &[Table];
     let name = command.name();
@@ -100,16 +101,24 @@ fn formats(command: &Command) -> (&'static str, &'static [Format], &'static str)
         Command::Probe(p) if p.sizes.is_some() || p.size_sweep => {
             ("--sizes", NO_CSV, "a table or JSON")
         }
-        Command::Classify(_) | Command::Port(_) | Command::Probe(_) => {
-            (name, ALL, "a table, JSON, JSON lines or CSV")
-        }
+        Command::Probe(_) => (
+            name,
+            PROBE,
+            "a table, JSON, JSON lines, CSV or Prometheus metrics",
+        ),
+        Command::Classify(_) | Command::Port(_) => (name, ALL, "a table, JSON, JSON lines or CSV"),
         Command::Doctor(_)
         | Command::Serve(_)
         | Command::Local(_)
         | Command::Ping(_)
         | Command::Trace(_)
         | Command::Data(_) => (name, NO_CSV, "a table or JSON"),
-        Command::Check(_) | Command::Merge(_) => (
+        Command::Check(_) => (
+            name,
+            &[Table, Json, Jsonl, Prometheus],
+            "a table, JSON, JSON lines or Prometheus metrics (and --junit FILE)",
+        ),
+        Command::Merge(_) => (
             name,
             NO_CSV,
             "a table, JSON or JSON lines (and --junit FILE)",

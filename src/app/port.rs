@@ -26,7 +26,10 @@ pub fn run(args: &PortArgs, ctx: &mut Context<'_>) -> Result<u8> {
         })
     };
     match ctx.format {
-        Format::Table => write!(ctx.out, "{}", port_table::render(rows(), facts, ctx.style))?,
+        // `app::formats` refuses Prometheus metrics for port before this.
+        Format::Table | Format::Prometheus => {
+            write!(ctx.out, "{}", port_table::render(rows(), facts, ctx.style))?;
+        }
         Format::Csv => port_csv::write_all(ctx.out, rows())?,
         Format::Json | Format::Jsonl => {
             let mut stream = JsonStream::new(&mut *ctx.out, ctx.format == Format::Json);

@@ -6,7 +6,7 @@ use super::advise::Adviser;
 use super::drive::{drive_run, runtime};
 use super::options::{Defaults, advice, engine_config, protocols, strict_addresses};
 use super::probe_run::syn_then_connect;
-use super::probe_stage::{Shown, Stage, Verdict};
+use super::probe_stage::{Shown, Stage, Verdict, WHOLE_RUN};
 use super::progress::Progress;
 use crate::classify::port_spec::parse_port_arg;
 use crate::cli::probe::ProbeArgs;
@@ -233,6 +233,14 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         allow_broadcast: args.allow_broadcast,
     };
     let plan = expand(&specs, &options, &SystemResolver)?;
+    if format == Format::Prometheus && plan.len() > WHOLE_RUN {
+        // Metrics are grouped by name, so the file is written whole at the end: a bound
+        // on what is held, and on the series a textfile brings into Prometheus.
+        return Err(Error::Usage(format!(
+            "--format prometheus writes at most {WHOLE_RUN} endpoints (a textfile for node_exporter, written at the end); this run plans {}: probe fewer, or use --format jsonl",
+            plan.len()
+        )));
+    }
     let count = args.timing.count.unwrap_or(PROBE_DEFAULTS.count);
     let syn = use_syn(args, &plan, count)?;
     let syn_wanted_privilege = syn == Syn::WantedPrivilege;

@@ -65,7 +65,7 @@ pub(super) async fn syn_then_connect(
             raw::scan(&raw.endpoints, &config, &stop, &mut |i, r| {
                 delivered += 1;
                 if sink_error.is_none()
-                    && let Err(e) = stage.take(raw.places[i], r)
+                    && let Err(e) = stage.take_scanned(raw.places[i], r)
                 {
                     sink_error = Some(e);
                 }

@@ -9,7 +9,9 @@
 //! written as they come once a run outgrows [`WHOLE_RUN`]. [`Stage::finish`] is the one way
 //! a run ends, Ctrl-C included: it writes out everything still waiting, says how many
 //! endpoints were not probed, and gives the exit status. Everything judged (states of live
-//! attempts, causes, the exit status) is decided here; `output/` only renders.
+//! attempts, causes, the exit status) is decided here; `output/` only renders. Prometheus
+//! metrics group every record's series under each metric's name, so they are written at
+//! the end; `probe` refuses a plan of more than [`WHOLE_RUN`] endpoints in that format.
 
 use super::Context;
 use super::advise::Adviser;
@@ -25,12 +27,13 @@ use crate::output::json_stream::JsonStream;
 use crate::output::probe_json::{Interrupted, ProbeRecord};
 use crate::output::probe_live::{self, AttemptOutcome, AttemptView};
 use crate::output::probe_table::{self, Table};
+use crate::output::prometheus::{ProbeMetrics, endpoint_labels, seconds, write_text};
 use crate::output::{Format, probe_csv};
 use crate::plan::expect::Expected;
 use crate::probe::attempt::Answer;
 use crate::probe::icmp_limit::{ALLOWANCE, BUDGET};
 use crate::probe::reason::{Observation, judge};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 /// JSON and CSV results are held until a run has this many: a run that ends within it is
@@ -91,6 +94,8 @@ pub(super) struct Stage<'a, 'b> {
     expectation: Expectation,
     /// Results taken.
     probed: usize,
+    /// `--format prometheus`: each endpoint's RTT samples in seconds (the histogram).
+    samples: Option<HashMap<Endpoint, Vec<f64>>>,
 }
 
 impl<'a, 'b> Stage<'a, 'b> {
@@ -102,6 +107,7 @@ impl<'a, 'b> Stage<'a, 'b> {
         adviser: Adviser,
     ) -> Self {
         let all = shown.all;
+        let samples = (ctx.format == Format::Prometheus).then(HashMap::new);
         Self {
             ctx,
             shown,
@@ -120,6 +126,7 @@ impl<'a, 'b> Stage<'a, 'b> {
             summaries: Vec::new(),
             expectation: Expectation::default(),
             probed: 0,
+            samples,
         }
     }
 
@@ -155,6 +162,19 @@ impl<'a, 'b> Stage<'a, 'b> {
         Ok(())
     }
 
+    /// A result of the SYN scan, which reports no attempts: its one answered SYN's RTT is
+    /// the histogram's sample.
+    pub(super) fn take_scanned(&mut self, place: usize, result: ProbeResult) -> Result<()> {
+        if let (Some(samples), Some(rtt), 1) = (self.samples.as_mut(), result.rtt, result.received)
+        {
+            samples
+                .entry(result.endpoint.clone())
+                .or_default()
+                .push(seconds(rtt.min));
+        }
+        self.take(place, result)
+    }
+
     fn expect(&mut self, r: &ProbeResult) {
         let expect = &self.verdict.expect;
         self.expectation
@@ -176,6 +196,11 @@ impl<'a, 'b> Stage<'a, 'b> {
                 self.hints.add(&r);
             }
             self.table.add(r);
+            return Ok(());
+        }
+        if self.ctx.format == Format::Prometheus {
+            // Within WHOLE_RUN: `probe` refused a larger plan.
+            self.held.get_or_insert_with(Vec::new).push(r);
             return Ok(());
         }
         match &mut self.held {
@@ -217,8 +242,13 @@ impl<'a, 'b> Stage<'a, 'b> {
         for (_, r) in std::mem::take(&mut self.waiting) {
             self.release(r)?;
         }
-        for r in self.held.take().unwrap_or_default() {
-            self.write(&r)?;
+        let held = self.held.take().unwrap_or_default();
+        if self.ctx.format == Format::Prometheus {
+            self.metrics(&held)?;
+        } else {
+            for r in &held {
+                self.write(r)?;
+            }
         }
         let total = self.total;
         let not_probed = total.saturating_sub(self.probed);
@@ -249,9 +279,30 @@ impl<'a, 'b> Stage<'a, 'b> {
         })
     }
 
+    /// The whole run as Prometheus metrics, each result diagnosed knowing the whole run
+    /// and judged against `--expect` (`probe_success`).
+    fn metrics(&mut self, results: &[ProbeResult]) -> Result<()> {
+        let expect = &self.verdict.expect;
+        let mut records = Vec::with_capacity(results.len());
+        for r in results {
+            let diagnosis = self.adviser.diagnose(r, &self.index, None);
+            let mut m = ProbeMetrics::new(r, &diagnosis, expect.words(), expect.allows(r.state));
+            m.labels = endpoint_labels(r);
+            m.samples = self
+                .samples
+                .as_mut()
+                .map(|s| s.remove(&r.endpoint).unwrap_or_default());
+            records.push(m);
+        }
+        write_text(&mut *self.ctx.out, records)?;
+        Ok(())
+    }
+
     fn render_end(&mut self, summary: Option<&Interrupted>) -> Result<()> {
         let out = &mut *self.ctx.out;
         match self.ctx.format {
+            // Written by `metrics`; an interrupted run says so on stderr only.
+            Format::Prometheus => {}
             Format::Jsonl => {
                 if let Some(s) = summary {
                     JsonStream::new(out, false).record(s)?;
@@ -297,7 +348,7 @@ impl<'a, 'b> Stage<'a, 'b> {
 
 impl Observer for Stage<'_, '_> {
     fn wants_attempts(&self) -> bool {
-        self.live()
+        self.live() || self.samples.is_some()
     }
 
     fn take(&mut self, place: usize, result: ProbeResult) -> Result<()> {
@@ -333,6 +384,12 @@ impl Observer for Stage<'_, '_> {
         try_no: u32,
         answer: &Answer,
     ) -> Result<()> {
+        if let (Some(samples), Some(rtt)) = (self.samples.as_mut(), answer.rtt_sample()) {
+            samples
+                .entry(endpoint.clone())
+                .or_default()
+                .push(rtt.as_secs_f64());
+        }
         if self.shown.live {
             let view = attempt_view(endpoint, seq, try_no, answer);
             writeln!(self.ctx.out, "{}", probe_live::attempt_line(&view))?;

@@ -8,6 +8,7 @@ Examples:
   ipdiag exporter                                  on 127.0.0.1:9799, built-in modules
   ipdiag exporter --config modules.toml            your modules (the check file's words)
   ipdiag exporter --listen 0.0.0.0:9799 --allow 10.0.0.0/8 --allow 192.168.0.0/16
+  ipdiag exporter --vantage eu-west                 a vantage=\"eu-west\" label on /probe's series
 
 Then: curl 'http://127.0.0.1:9799/probe?target=127.0.0.1:22&module=tcp'
 Prometheus scrapes /probe with blackbox_exporter's multi-target relabelling (README
@@ -34,4 +35,9 @@ pub struct ExporterArgs {
     /// timeout, then gets 503
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub max_concurrent: usize,
+    /// Where this exporter runs (a node, a region, an office): a `vantage` label on every
+    /// series of /probe, the word `ipdiag merge` and the alert rules group by. Leave it
+    /// out when the scrape config labels the targets `vantage` itself
+    #[arg(long, value_name = "NAME")]
+    pub vantage: Option<String>,
 }

@@ -35,7 +35,7 @@ const FORMATS: &[Formats] = &[
     Formats {
         command: "probe",
         help: Some(
-            "Output format: table, json (a JSON array), jsonl (one JSON object a line, streamed) or csv (--loss-split and --sizes: table or json)",
+            "Output format: table, json (a JSON array), jsonl (one JSON object a line, streamed), csv or prometheus (node_exporter's textfile collector) (--loss-split and --sizes: table or json)",
         ),
         jsonl: true,
     },
@@ -69,7 +69,7 @@ const FORMATS: &[Formats] = &[
     Formats {
         command: "check",
         help: Some(
-            "Output format: table, json (one JSON object: the report) or jsonl (one JSON object per check); JUnit with --junit FILE",
+            "Output format: table, json (one JSON object: the report), jsonl (one JSON object per check) or prometheus (node_exporter's textfile collector); JUnit with --junit FILE",
         ),
         jsonl: true,
     },

@@ -171,6 +171,7 @@ impl GlobalArgs {
             (true, _, _) | (_, _, FormatArg::Json) => Format::Json,
             (_, true, _) | (_, _, FormatArg::Jsonl) => Format::Jsonl,
             (_, _, FormatArg::Csv) => Format::Csv,
+            (_, _, FormatArg::Prometheus) => Format::Prometheus,
             (_, _, FormatArg::Table) => Format::Table,
         }
     }
@@ -196,6 +197,8 @@ pub enum FormatArg {
     Jsonl,
     /// CSV with a header row
     Csv,
+    /// Prometheus text format, for the node exporter's textfile collector (probe, check)
+    Prometheus,
 }
 
 /// `--color` values.

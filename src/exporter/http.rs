@@ -45,6 +45,8 @@ pub struct Exporter {
     pub allow: AllowList,
     /// Probes at once at most.
     pub max_concurrent: usize,
+    /// `--vantage`: the `vantage` label on every series of `/probe`.
+    pub vantage: Option<String>,
 }
 
 struct Shared {
@@ -265,6 +267,10 @@ async fn probe(State(s): State<Arc<Shared>>, headers: HeaderMap, params: Params)
     };
     let seconds = started.elapsed().as_secs_f64();
     probed.metrics.duration = Some(seconds);
+    if let Some(vantage) = &s.exporter.vantage {
+        let label = ("vantage".to_owned(), vantage.clone());
+        probed.metrics.labels.insert(0, label);
+    }
     s.health.probe(&module.name, probed.metrics.holds, seconds);
     s.remember(Recent {
         at: started,

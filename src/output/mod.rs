@@ -56,6 +56,8 @@ pub enum Format {
     Jsonl,
     /// CSV with a header row.
     Csv,
+    /// Prometheus' text format (`probe` and `check`: `node_exporter`'s textfile collector).
+    Prometheus,
 }
 
 impl Format {
@@ -66,6 +68,7 @@ impl Format {
             Self::Json => "JSON",
             Self::Jsonl => "JSON lines",
             Self::Csv => "CSV",
+            Self::Prometheus => "Prometheus metrics",
         }
     }
 }

@@ -10,7 +10,6 @@
 //! diagnosis made); this only encodes it, through the Prometheus project's client crate in
 //! the text format 0.0.4 or OpenMetrics 1.0.
 
-use crate::check::Expect;
 use crate::diagnose::{Cause, Confidence, Diagnosis};
 use crate::model::{ProbeResult, Reason, RttStats, State};
 use prometheus_client::collector::Collector;
@@ -57,11 +56,13 @@ impl TextFormat {
 /// One probed endpoint, decided: what its series say.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProbeMetrics {
-    /// Labels on every series of this record (none for `/probe`, where Prometheus adds
-    /// the target's; `target`, `port`, ... in a textfile).
+    /// Labels on every series of this record (for `/probe` none, where Prometheus adds
+    /// the target's, or `vantage` with `exporter --vantage`; in a textfile
+    /// [`endpoint_labels`], after `check` and `vantage` for `check`).
     pub labels: Vec<(String, String)>,
-    /// The expectation, and whether it holds (`probe_success`).
-    pub expect: Expect,
+    /// The expectation in words: a module's or a check's word (`open`, `closed`), or
+    /// `probe --expect`'s states (`closed,open`).
+    pub expect: String,
     /// Whether `expect` holds.
     pub holds: bool,
     /// The whole probe, when it was timed (`/probe`).
@@ -78,13 +79,14 @@ pub struct ProbeMetrics {
     pub loss: Option<f64>,
     /// RTT statistics (milliseconds, as the model keeps them).
     pub rtt: Option<RttStats>,
-    /// Each RTT sample, in seconds (the histogram).
-    pub samples: Vec<f64>,
+    /// Each RTT sample, in seconds (the histogram); `None` where the samples were not
+    /// kept (`check`): that record has no histogram rather than an empty one.
+    pub samples: Option<Vec<f64>>,
 }
 
 impl ProbeMetrics {
     /// The record of `result`, diagnosed, judged against `expect`.
-    pub fn new(result: &ProbeResult, diagnosis: &Diagnosis, expect: Expect, holds: bool) -> Self {
+    pub fn new(result: &ProbeResult, diagnosis: &Diagnosis, expect: String, holds: bool) -> Self {
         Self {
             labels: Vec::new(),
             expect,
@@ -105,9 +107,33 @@ impl ProbeMetrics {
                 .collect(),
             loss: (result.attempts > 0).then(|| result.loss_pct() / 100.0),
             rtt: result.rtt,
-            samples: Vec::new(),
+            samples: Some(Vec::new()),
         }
     }
+}
+
+/// The labels naming a result's endpoint in a textfile, with the JSON record's field
+/// names: `target` (as written), `address` (empty, so absent, when the name did not
+/// resolve), `port`, `protocol`. Together they tell every record of a run apart.
+pub fn endpoint_labels(result: &ProbeResult) -> Vec<(String, String)> {
+    let e = &result.endpoint;
+    vec![
+        ("target".to_owned(), e.target.clone()),
+        (
+            "address".to_owned(),
+            e.address.map(|a| a.to_string()).unwrap_or_default(),
+        ),
+        ("port".to_owned(), e.port.to_string()),
+        ("protocol".to_owned(), e.protocol.as_str().to_owned()),
+    ]
+}
+
+/// The records in the text format 0.0.4, for a file (`probe` and `check --format
+/// prometheus`).
+pub fn write_text(out: &mut dyn std::io::Write, records: Vec<ProbeMetrics>) -> std::io::Result<()> {
+    let text = render(records, TextFormat::Prometheus)
+        .map_err(|_| std::io::Error::other("cannot encode the metrics"))?;
+    out.write_all(text.as_bytes())
 }
 
 /// The records in the chosen format: each metric family once, with every record's series.
@@ -172,15 +198,15 @@ impl Records {
 
     fn histogram(&self, encoder: &mut DescriptorEncoder<'_>) -> fmt::Result {
         let mut m = encoder.encode_descriptor(
-            "ipdiag_rtt_histogram_seconds",
+            "ipdiag_attempt_rtt_seconds",
             "Round-trip times of the answered attempts",
             None,
             MetricType::Histogram,
         )?;
-        for r in &self.0 {
+        for (r, samples) in self.0.iter().filter_map(|r| Some((r, r.samples.as_ref()?))) {
             let mut buckets: Vec<(f64, u64)> = RTT_BUCKETS.iter().map(|&b| (b, 0)).collect();
             buckets.push((f64::INFINITY, 0));
-            for &s in &r.samples {
+            for &s in samples {
                 if let Some(slot) = buckets.iter_mut().find(|(le, _)| s <= *le) {
                     slot.1 += 1;
                 }
@@ -188,8 +214,8 @@ impl Records {
             let own = labels(r, &[]);
             m.encode_family(&own)?
                 .encode_histogram::<Vec<(&str, &str)>>(
-                    r.samples.iter().fold(0.0, |a, b| a + b),
-                    r.samples.len() as u64,
+                    samples.iter().fold(0.0, |a, b| a + b),
+                    samples.len() as u64,
                     &buckets,
                     None,
                 )?;
@@ -284,12 +310,14 @@ impl Collector for Records {
                 ]
             },
         )?;
-        self.histogram(&mut e)?;
+        if self.0.iter().any(|r| r.samples.is_some()) {
+            self.histogram(&mut e)?;
+        }
         self.family(
             &mut e,
             "ipdiag_expectation_holds",
             "1 when the state meets the module's expectation (the expect label)",
-            |r| vec![(vec![("expect", r.expect.as_str().to_owned())], bit(r.holds))],
+            |r| vec![(vec![("expect", r.expect.clone())], bit(r.holds))],
         )
     }
 }
@@ -297,3 +325,7 @@ impl Collector for Records {
 #[cfg(test)]
 #[path = "prometheus_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "prometheus_textfile_tests.rs"]
+mod textfile_tests;

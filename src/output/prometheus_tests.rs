@@ -26,9 +26,9 @@ fn open() -> ProbeMetrics {
         cause: Cause::Ok,
         hints: vec![hint(Cause::Ok, Confidence::High)],
     };
-    let mut m = ProbeMetrics::new(&r, &diagnosis, Expect::Open, true);
+    let mut m = ProbeMetrics::new(&r, &diagnosis, "open".to_owned(), true);
     m.duration = Some(0.0125);
-    m.samples = vec![0.000_08, 0.000_12];
+    m.samples = Some(vec![0.000_08, 0.000_12]);
     m
 }
 
@@ -42,7 +42,7 @@ fn filtered() -> ProbeMetrics {
             hint(Cause::HostFirewall, Confidence::Medium),
         ],
     };
-    ProbeMetrics::new(&r, &diagnosis, Expect::Open, false)
+    ProbeMetrics::new(&r, &diagnosis, "open".to_owned(), false)
 }
 
 /// A textfile record: labels name the endpoint.
@@ -116,7 +116,7 @@ fn an_unresolved_name_has_every_series() {
         cause: Cause::Dns,
         hints: vec![hint(Cause::Dns, Confidence::High)],
     };
-    let m = ProbeMetrics::new(&r, &diagnosis, Expect::Open, false);
+    let m = ProbeMetrics::new(&r, &diagnosis, "open".to_owned(), false);
     let text = render(vec![m], TextFormat::Prometheus).unwrap();
     for line in [
         "probe_success 0.0",
@@ -125,7 +125,7 @@ fn an_unresolved_name_has_every_series() {
         r#"ipdiag_reason{reason="dns-error"} 1.0"#,
         r#"ipdiag_cause{cause="dns",confidence="high"} 1.0"#,
         "ipdiag_loss_ratio NaN",
-        "ipdiag_rtt_histogram_seconds_count 0",
+        "ipdiag_attempt_rtt_seconds_count 0",
         r#"ipdiag_expectation_holds{expect="open"} 0.0"#,
     ] {
         assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
@@ -163,23 +163,23 @@ ipdiag_loss_ratio 0.0\n\
 ipdiag_rtt_seconds{stat=\"min\"} 0.00008\n\
 ipdiag_rtt_seconds{stat=\"avg\"} 0.0001\n\
 ipdiag_rtt_seconds{stat=\"max\"} 0.00012\n\
-# HELP ipdiag_rtt_histogram_seconds Round-trip times of the answered attempts\n\
-# TYPE ipdiag_rtt_histogram_seconds histogram\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.0001\"} 1\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.0005\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.001\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.0025\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.005\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.01\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.025\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.05\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.1\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.25\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.5\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"1\"} 2\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"+Inf\"} 2\n\
-ipdiag_rtt_histogram_seconds_sum 0.0002\n\
-ipdiag_rtt_histogram_seconds_count 2\n\
+# HELP ipdiag_attempt_rtt_seconds Round-trip times of the answered attempts\n\
+# TYPE ipdiag_attempt_rtt_seconds histogram\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.0001\"} 1\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.0005\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.001\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.0025\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.005\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.01\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.025\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.05\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.1\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.25\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.5\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"1\"} 2\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"+Inf\"} 2\n\
+ipdiag_attempt_rtt_seconds_sum 0.0002\n\
+ipdiag_attempt_rtt_seconds_count 2\n\
 # HELP ipdiag_expectation_holds 1 when the state meets the module's expectation (the expect label)\n\
 # TYPE ipdiag_expectation_holds gauge\n\
 ipdiag_expectation_holds{expect=\"open\"} 1.0\n";
@@ -213,23 +213,23 @@ ipdiag_loss_ratio 1.0\n\
 ipdiag_rtt_seconds{stat=\"min\"} NaN\n\
 ipdiag_rtt_seconds{stat=\"avg\"} NaN\n\
 ipdiag_rtt_seconds{stat=\"max\"} NaN\n\
-# HELP ipdiag_rtt_histogram_seconds Round-trip times of the answered attempts\n\
-# TYPE ipdiag_rtt_histogram_seconds histogram\n\
-ipdiag_rtt_histogram_seconds_sum 0.0\n\
-ipdiag_rtt_histogram_seconds_count 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.0001\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.0005\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.001\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.0025\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.005\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.01\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.025\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.05\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.1\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.25\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"0.5\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"1.0\"} 0\n\
-ipdiag_rtt_histogram_seconds_bucket{le=\"+Inf\"} 0\n\
+# HELP ipdiag_attempt_rtt_seconds Round-trip times of the answered attempts\n\
+# TYPE ipdiag_attempt_rtt_seconds histogram\n\
+ipdiag_attempt_rtt_seconds_sum 0.0\n\
+ipdiag_attempt_rtt_seconds_count 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.0001\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.0005\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.001\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.0025\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.005\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.01\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.025\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.05\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.1\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.25\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"0.5\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"1.0\"} 0\n\
+ipdiag_attempt_rtt_seconds_bucket{le=\"+Inf\"} 0\n\
 # HELP ipdiag_expectation_holds 1 when the state meets the module's expectation (the expect label)\n\
 # TYPE ipdiag_expectation_holds gauge\n\
 ipdiag_expectation_holds{expect=\"open\"} 0.0\n\

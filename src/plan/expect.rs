@@ -48,6 +48,12 @@ impl Expected {
         Ok(Self(states))
     }
 
+    /// The states in words, as `--expect` takes them (`open`, `closed,open`).
+    pub fn words(&self) -> String {
+        let words: Vec<&str> = self.0.iter().map(|s| s.as_str()).collect();
+        words.join(",")
+    }
+
     /// Whether `state` is one of the expected states.
     pub fn allows(&self, state: State) -> bool {
         self.0.contains(&state)

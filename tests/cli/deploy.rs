@@ -36,6 +36,42 @@ fn promtool(args: &[&str]) -> Option<(bool, String)> {
     ))
 }
 
+/// `promtool check metrics` on `text` (its linter: names, units, types, syntax);
+/// `None` when promtool is not installed.
+pub(super) fn check_metrics(text: &str) -> Option<(bool, String)> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        assert!(
+            std::env::var("IPDIAG_REQUIRE_NETNS").as_deref() != Ok("1"),
+            "promtool is missing (apt-get install prometheus); CI requires it"
+        );
+        eprintln!("skipped: promtool is not installed (apt-get install prometheus)");
+        return None;
+    };
+    child
+        .stdin
+        .take()
+        .expect("promtool's stdin")
+        .write_all(text.as_bytes())
+        .expect("promtool reads the metrics");
+    let out = child.wait_with_output().expect("promtool ends");
+    Some((
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    ))
+}
+
 #[test]
 fn promtool_accepts_the_rules_their_tests_and_the_scrape_config() {
     let Some((ok, text)) = promtool(&["check", "rules", "ipdiag-rules.yml"]) else {

@@ -55,7 +55,7 @@ fn open_closed_and_silent_ports_as_metrics() {
         Some("1.0")
     );
     assert_eq!(
-        value(&r.body, "ipdiag_rtt_histogram_seconds_count").as_deref(),
+        value(&r.body, "ipdiag_attempt_rtt_seconds_count").as_deref(),
         Some("1")
     );
 
@@ -259,7 +259,7 @@ fn modules_from_a_file() {
     let port = open.local_addr().unwrap().port();
     let r = probe(&e, &format!("target=127.0.0.1:{port}&module=tcp_twice"));
     assert_eq!(
-        value(&r.body, "ipdiag_rtt_histogram_seconds_count").as_deref(),
+        value(&r.body, "ipdiag_attempt_rtt_seconds_count").as_deref(),
         Some("2"),
         "{}",
         r.body
@@ -305,4 +305,31 @@ fn any_max_concurrent_starts() {
     let r = probe(&e, &format!("target=127.0.0.1:{port}&module=tcp"));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(value(&r.body, "probe_success").as_deref(), Some("1.0"));
+}
+
+#[test]
+fn vantage_labels_every_probe_series() {
+    let e = start(&["--vantage", "eu \"west\""]);
+    let closed = closed_port();
+    let r = probe(&e, &format!("target=127.0.0.1:{closed}&module=tcp"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let series: Vec<&str> = r.body.lines().filter(|l| !l.starts_with('#')).collect();
+    // probe_success, duration, ip protocol, 5 states, a reason, a cause, loss, 3 RTT
+    // figures, 13 buckets with sum and count, the expectation: 29 series, each labelled.
+    assert_eq!(series.len(), 29, "{}", r.body);
+    for line in &series {
+        assert!(
+            line.contains("{vantage=\"eu \\\"west\\\"\""),
+            "{line} without the vantage in\n{}",
+            r.body
+        );
+    }
+    assert!(
+        series.contains(&"ipdiag_port_state{vantage=\"eu \\\"west\\\"\",state=\"closed\"} 1.0"),
+        "{}",
+        r.body
+    );
+    let (code, _, stderr) = run(&["exporter", "--vantage", " "]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr, "ipdiag: error: --vantage ' ': empty\n");
 }

@@ -43,7 +43,9 @@ fn each_command_lists_the_formats_it_writes() {
         ),
         (
             "probe",
-            Some("or csv (--loss-split and --sizes: table or json)"),
+            Some(
+                "csv or prometheus (node_exporter's textfile collector) (--loss-split and --sizes: table or json)",
+            ),
             true,
         ),
         (
@@ -75,7 +77,9 @@ fn each_command_lists_the_formats_it_writes() {
         ),
         (
             "check",
-            Some("jsonl (one JSON object per check); JUnit with --junit FILE"),
+            Some(
+                "jsonl (one JSON object per check) or prometheus (node_exporter's textfile collector); JUnit with --junit FILE",
+            ),
             true,
         ),
         ("wait", None, false),
@@ -98,6 +102,11 @@ fn each_command_lists_the_formats_it_writes() {
             assert_eq!(
                 line.contains("csv"),
                 ["classify", "port", "probe"].contains(&command),
+                "{command}: {line}"
+            );
+            assert_eq!(
+                line.contains("prometheus"),
+                ["probe", "check"].contains(&command),
                 "{command}: {line}"
             );
         }

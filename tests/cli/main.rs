@@ -46,6 +46,8 @@ mod http;
 mod serve_pressure;
 #[cfg(target_os = "linux")]
 mod sizes;
+#[cfg(unix)]
+mod textfile;
 // trace: Linux's error queue, Windows' TCP_ICMP_ERROR_INFO and IcmpSendEcho2.
 #[cfg(any(target_os = "linux", windows))]
 mod trace;
