@@ -3,7 +3,9 @@
 //! namespace, every second; after two scrapes of each target its query API gives the
 //! states, reasons and causes of an open, a closed and a silent UDP port on that loopback,
 //! and of the bed's port that the security group drops (filtered, diagnosed by the
-//! `doctor` module). The configuration is README's "Monitoring with Prometheus".
+//! `doctor` module), every probe series labelled with the exporter's `--vantage`, and the
+//! alert rules loaded and evaluated. The configuration is `deploy/prometheus/prometheus.yml`
+//! as README's "Monitoring with Prometheus" shows it, with its rules file beside it.
 
 use crate::bed::{Bed, PUBLIC, Setup, ports};
 use crate::servers::{Servers, enter};
@@ -35,12 +37,12 @@ impl Drop for Running {
     }
 }
 
-/// README's configuration (`deploy/prometheus/ipdiag-exporter.yml`) with this test's
-/// targets, one list per job in the file's order, and intervals of a second.
+/// README's configuration (`deploy/prometheus/prometheus.yml`) with this test's targets,
+/// one list per job in the file's order, and intervals of a second.
 fn config(jobs: &[&[String]]) -> String {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/deploy/prometheus/ipdiag-exporter.yml"
+        "/deploy/prometheus/prometheus.yml"
     );
     let text = std::fs::read_to_string(path).expect("the example configuration");
     let mut lists = jobs.iter();
@@ -48,7 +50,8 @@ fn config(jobs: &[&[String]]) -> String {
     for line in text.lines() {
         out.push(match line.trim() {
             "scrape_interval: 15s" => "  scrape_interval: 1s".to_owned(),
-            "scrape_timeout: 10s" => "  scrape_timeout: 1s".to_owned(),
+            l if l.starts_with("scrape_timeout: 10s") => "  scrape_timeout: 1s".to_owned(),
+            "evaluation_interval: 15s" => "  evaluation_interval: 1s".to_owned(),
             l if l.starts_with("- targets:") => {
                 let list = lists.next().expect("a target list per job");
                 let quoted: Vec<String> = list.iter().map(|t| format!("'{t}'")).collect();
@@ -114,6 +117,54 @@ fn by_instance(result: &[Value], labels: &[&str]) -> BTreeMap<String, Vec<String
         .collect()
 }
 
+/// The alert and recording rules Prometheus loaded, by name, with their health.
+fn rules(ns: &str) -> BTreeMap<String, String> {
+    let ns = ns.to_owned();
+    std::thread::spawn(move || {
+        enter(&ns);
+        let Ok(r) = http::try_get(PROMETHEUS, "/api/v1/rules", &[]) else {
+            return BTreeMap::new();
+        };
+        // Go sends a long answer in chunks (HTTP/1.1 chunked transfer coding).
+        let body: Value = serde_json::from_str(&r.body)
+            .or_else(|_| serde_json::from_str(&unchunked(&r.body)))
+            .unwrap_or(Value::Null);
+        let groups = body["data"]["groups"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        groups
+            .iter()
+            .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
+            .map(|r| {
+                let name = r["name"].as_str().unwrap_or_default().to_owned();
+                (name, r["health"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect()
+    })
+    .join()
+    .expect("the rules thread ends")
+}
+
+/// The body of a chunked answer: each chunk is its size in hex, CRLF, the bytes, CRLF.
+fn unchunked(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16);
+        let Some((chunk, next)) = size
+            .ok()
+            .filter(|&n| n > 0)
+            .and_then(|n| Some((after.get(..n)?, after.get(n..)?)))
+        else {
+            break;
+        };
+        out.push_str(chunk);
+        rest = next.strip_prefix("\r\n").unwrap_or(next);
+    }
+    out
+}
+
 /// Waits (bounded) until Prometheus has scraped each of `targets` targets twice.
 fn wait_for_two_scrapes(ns: &str, targets: usize, yaml: &str) {
     let started = Instant::now();
@@ -134,6 +185,64 @@ fn wait_for_two_scrapes(ns: &str, targets: usize, yaml: &str) {
     }
 }
 
+/// Every probe series carries the exporter's `--vantage`, and the rules file loads and
+/// evaluates in the real Prometheus.
+fn vantage_and_rules(ns: &str) {
+    // Every probe series carries the exporter's --vantage; its own health has none.
+    let vantages = by_instance(&query(ns, "probe_success"), &["vantage"]);
+    assert_eq!(vantages.len(), 5, "{vantages:?}");
+    assert!(vantages.values().all(|v| v == &["lab"]), "{vantages:?}");
+    // The rules file loads and evaluates in a real Prometheus (a second apart: polled).
+    let started = Instant::now();
+    let mut loaded = rules(ns);
+    while !loaded.values().all(|h| h == "ok") && started.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(250));
+        loaded = rules(ns);
+    }
+    let names: Vec<&str> = loaded.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "IpdiagCauseChanged",
+            "IpdiagExpectationFails",
+            "IpdiagPortExpectedOpenIsFiltered"
+        ],
+        "{loaded:?}"
+    );
+    assert!(loaded.values().all(|h| h == "ok"), "{loaded:?}");
+}
+
+/// Prometheus in `ns` with `yaml` and the rules file beside it, in a scratch directory.
+fn start_prometheus(ns: &str, yaml: &str) -> Running {
+    let dir = std::env::temp_dir().join(format!("ipdiag-prometheus-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    std::fs::write(dir.join("prometheus.yml"), yaml).expect("the config is written");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/prometheus/ipdiag-rules.yml"
+        ),
+        dir.join("ipdiag-rules.yml"),
+    )
+    .expect("the rules are copied");
+    let child = Command::new("ip")
+        .args(["netns", "exec", ns, "prometheus"])
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address={PROMETHEUS}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus starts");
+    Running(child, dir)
+}
+
 pub fn prometheus_scrapes_states_reasons_and_causes() {
     let Some(bed) = Bed::new("prometheus", Setup::default()) else {
         return;
@@ -148,40 +257,24 @@ pub fn prometheus_scrapes_states_reasons_and_causes() {
     let exporter = http::Exporter::start(
         env!("CARGO_BIN_EXE_ipdiag"),
         Some(&bed.client),
-        &["--listen", "127.0.0.1:9799"],
+        &["--listen", "127.0.0.1:9799", "--vantage", "lab"],
     );
     let (open, closed, silent) = ("127.0.0.1:7890", "127.0.0.1:7892", "127.0.0.1:7895");
     let filtered = format!("{PUBLIC}:{}", ports::TCP_SG_DROP);
-    let dir = std::env::temp_dir().join(format!("ipdiag-prometheus-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
     let yaml = config(&[
         &[open.to_owned(), closed.to_owned()],
         &[silent.to_owned()],
         &[closed.to_owned()],
         std::slice::from_ref(&filtered),
+        &["127.0.0.1:9799".to_owned()],
     ]);
-    std::fs::write(dir.join("prometheus.yml"), &yaml).expect("the config is written");
-    let child = Command::new("ip")
-        .args(["netns", "exec", &bed.client, "prometheus"])
-        .arg(format!(
-            "--config.file={}",
-            dir.join("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address={PROMETHEUS}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus starts");
-    let _prometheus = Running(child, dir);
+    let _prometheus = start_prometheus(&bed.client, &yaml);
 
-    wait_for_two_scrapes(&bed.client, 5, &yaml);
+    wait_for_two_scrapes(&bed.client, 6, &yaml);
 
     let up = by_instance(&query(&bed.client, "up == 1"), &["job"]);
-    assert_eq!(up.len(), 5, "every scrape answered 200: {up:?}");
+    assert_eq!(up.len(), 6, "every scrape answered 200: {up:?}");
+    vantage_and_rules(&bed.client);
     let states = by_instance(&query(&bed.client, "ipdiag_port_state == 1"), &["state"]);
     let reasons = by_instance(&query(&bed.client, "ipdiag_reason"), &["reason"]);
     let causes = by_instance(
