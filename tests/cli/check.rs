@@ -541,7 +541,7 @@ fn a_bad_file_is_exit_2_with_its_line_and_column() {
         (code, stderr.as_str()),
         (
             2,
-            "ipdiag: error: check writes a table, JSON or JSON lines (and --junit FILE), not CSV\n"
+            "ipdiag: error: check writes a table, JSON, JSON lines or Prometheus metrics (and --junit FILE), not CSV\n"
         )
     );
     let (code, _, stderr) = run(&["check", file.path(), "--wait", "soon"]);

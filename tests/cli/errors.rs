@@ -101,7 +101,7 @@ fn usage_errors_are_one_line() {
     assert_eq!(code, 2);
     assert_eq!(
         err,
-        "ipdiag: error: invalid value 'xml' for '--format <FORMAT>'; [possible values: table, json, jsonl, csv]\n"
+        "ipdiag: error: invalid value 'xml' for '--format <FORMAT>'; [possible values: table, json, jsonl, csv, prometheus]\n"
     );
     fails_with(
         &["classify"],
