@@ -366,6 +366,7 @@ mod tests {
                 runner: Arc::new(NeverRuns),
                 allow: AllowList::default(),
                 max_concurrent,
+                vantage: None,
             });
         }
     }
