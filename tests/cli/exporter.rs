@@ -314,9 +314,14 @@ fn vantage_labels_every_probe_series() {
     let r = probe(&e, &format!("target=127.0.0.1:{closed}&module=tcp"));
     assert_eq!(r.status, 200, "{}", r.body);
     let series: Vec<&str> = r.body.lines().filter(|l| !l.starts_with('#')).collect();
-    // probe_success, duration, ip protocol, 5 states, a reason, a cause, loss, 3 RTT
-    // figures, 13 buckets with sum and count, the expectation: 29 series, each labelled.
-    assert_eq!(series.len(), 29, "{}", r.body);
+    // probe_success, duration, ip protocol, 5 states, a reason, the causes ranked, loss,
+    // 3 RTT figures, 13 buckets with sum and count, the expectation: each labelled.
+    let causes = series
+        .iter()
+        .filter(|l| l.starts_with("ipdiag_cause{"))
+        .count();
+    assert!(causes >= 1, "{}", r.body);
+    assert_eq!(series.len(), 29 + causes, "{}", r.body);
     for line in &series {
         assert!(
             line.contains("{vantage=\"eu \\\"west\\\"\""),
@@ -331,5 +336,5 @@ fn vantage_labels_every_probe_series() {
     );
     let (code, _, stderr) = run(&["exporter", "--vantage", " "]);
     assert_eq!(code, 2);
-    assert_eq!(stderr, "ipdiag: error: --vantage ' ': empty\n");
+    assert_eq!(stderr, "ipdiag: error: invalid --vantage ' ': empty\n");
 }
