@@ -14,9 +14,9 @@ use crate::diagnose::path::{PathVerdict, verdict};
 use crate::diagnose::rules::CANARY_PORTS;
 use crate::diagnose::stray::with_stray;
 use crate::diagnose::two_sided::{ClientSide, merge};
-use crate::diagnose::two_sided_report::ServerReport;
 use crate::diagnose::{CloudChoice, Finding, HostIndex, PingSeen};
 use crate::error::{EXIT_FAILURE, EXIT_OK, InputError, Problem, Result};
+use crate::local::watch::report::WatchReport;
 use crate::model::{Endpoint, ProbeResult, Protocol, State};
 use crate::output::Format;
 use crate::output::doctor_json::{self, DoctorRecord};
@@ -91,7 +91,7 @@ struct Gathered {
     /// UDP replies from other addresses than the one probed (`probe::udp_stray`).
     strays: Vec<SocketAddr>,
     /// What the server saw (`--on-server`).
-    server: Option<ServerReport>,
+    server: Option<WatchReport>,
 }
 
 /// A trace to one asked endpoint.

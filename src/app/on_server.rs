@@ -4,8 +4,8 @@
 //! its report. Runs the command without a shell (`plan::server_command` splits it); every
 //! failure is one line (`Error::Environment`, exit 3) saying what to do.
 
-use crate::diagnose::two_sided_report::{ReportProblem, SCHEMA_VERSION, ServerReport};
 use crate::error::{Error, Result};
+use crate::local::watch::report::{ReportProblem, SCHEMA_VERSION, WatchReport};
 use crate::plan::server_command::{INSTALL_STEP, ServerCommand, failure};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
@@ -119,7 +119,7 @@ impl Witness {
         let stdout = self.take_stdout();
         // An ipdiag from before the watch report prints its own JSON, without a schema.
         if !stdout.trim().is_empty()
-            && let Err(problem) = ServerReport::parse(&stdout)
+            && let Err(problem) = WatchReport::parse(&stdout)
         {
             return report_error(&problem);
         }
@@ -131,7 +131,7 @@ impl Witness {
     }
 
     /// Waits for the report (the watch's end, plus [`REPORT_GRACE`]) and reads it.
-    pub fn finish(mut self) -> Result<ServerReport> {
+    pub fn finish(mut self) -> Result<WatchReport> {
         let deadline = self.started + self.watch + REPORT_GRACE;
         let status = loop {
             match self.child.try_wait() {
@@ -157,7 +157,7 @@ impl Witness {
                 failure(&self.command, status.code(), &self.lines)
             )));
         }
-        ServerReport::parse(&stdout).map_err(|p| report_error(&p))
+        WatchReport::parse(&stdout).map_err(|p| report_error(&p))
     }
 
     fn take_stdout(&mut self) -> String {

@@ -14,7 +14,6 @@ pub mod rules;
 mod silence;
 pub mod stray;
 pub mod two_sided;
-pub mod two_sided_report;
 
 pub use cause::{Cause, Confidence, Finding, Hint};
 pub use fixes::{FixParams, Source};

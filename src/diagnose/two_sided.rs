@@ -8,7 +8,7 @@
 
 use super::cause::{Cause, Confidence, Finding};
 use super::stray::stray_text;
-use super::two_sided_report::ServerReport;
+use crate::local::watch::report::{Capture, FirewallAction, Listener, WatchReport};
 use crate::model::{ProbeResult, Protocol, State};
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
@@ -28,7 +28,7 @@ pub struct ClientSide {
 pub fn merge(
     result: &ProbeResult,
     client: Vec<Finding>,
-    server: &ServerReport,
+    server: &WatchReport,
     side: ClientSide,
 ) -> Vec<Finding> {
     let seen = Seen::of(result, server);
@@ -63,29 +63,22 @@ struct Seen {
 }
 
 impl Seen {
-    fn of(result: &ProbeResult, server: &ServerReport) -> Self {
+    fn of(result: &ProbeResult, server: &WatchReport) -> Self {
         let packets = server.packets();
         let counted = server.sees_arrivals();
-        let hits: u64 = server
-            .firewall
-            .iter()
-            .flat_map(|f| &f.hits)
-            .map(|h| h.packets)
-            .sum();
+        let hits: u64 = server.firewall.hits.iter().map(|h| h.packets).sum();
         Self {
             packets,
             counted,
             reached: packets > 0 || hits > 0 || result.state == State::Closed,
-            exact: server.capture == "packet_socket",
+            exact: server.capture == Capture::PacketSocket,
         }
     }
 
     /// The server's observations in one sentence (for a verdict it does not change).
-    fn summary(server: &ServerReport) -> String {
+    fn summary(server: &WatchReport) -> String {
         let mut text = format!("on the server: {}", arrivals_text(server));
-        if let Some(f) = &server.firewall {
-            let _ = write!(text, "; its firewall: {}", f.verdict);
-        }
+        let _ = write!(text, "; its firewall: {}", server.firewall.verdict.as_str());
         let _ = match (&server.listener, &server.udp_socket) {
             (Some(l), _) => write!(text, "; {} listens", listener_text(l)),
             (None, Some(u)) => write!(
@@ -95,9 +88,7 @@ impl Seen {
             ),
             (None, None) => write!(text, "; nothing listens on the port"),
         };
-        if let Some(v) = &server.verdict {
-            let _ = write!(text, "; its verdict: {}", v.cause);
-        }
+        let _ = write!(text, "; its verdict: {}", server.verdict.cause);
         text
     }
 }
@@ -106,7 +97,7 @@ impl Seen {
 fn proven(
     result: &ProbeResult,
     client: &[Finding],
-    server: &ServerReport,
+    server: &WatchReport,
     seen: &Seen,
     side: ClientSide,
 ) -> Option<Finding> {
@@ -127,14 +118,13 @@ fn proven(
     if seen.counted && !seen.reached {
         return Some(nothing_arrived(result, client, server, seen, probe));
     }
-    if let Some(f) = &server.firewall
-        && matches!(f.verdict.as_str(), "drop" | "reject")
-    {
+    let f = &server.firewall;
+    if matches!(f.verdict, FirewallAction::Drop | FirewallAction::Reject) {
         let rule = f.rule.as_deref().unwrap_or("(the policy)");
         let evidence = format!(
             "on the server: {}, and its own firewall {}s them: rule `{rule}`{}",
             arrivals_text(server),
-            f.verdict,
+            f.verdict.as_str(),
             hits_text(server)
         );
         let confidence = if seen.reached {
@@ -173,7 +163,7 @@ fn proven(
 /// The client connected or got a reply: `ok`, unless the reply came from elsewhere.
 fn open(
     result: &ProbeResult,
-    server: &ServerReport,
+    server: &WatchReport,
     seen: &Seen,
     side: ClientSide,
     probe: String,
@@ -211,7 +201,7 @@ fn open(
 fn nothing_arrived(
     result: &ProbeResult,
     client: &[Finding],
-    server: &ServerReport,
+    server: &WatchReport,
     seen: &Seen,
     probe: String,
 ) -> Finding {
@@ -244,7 +234,7 @@ fn nothing_arrived(
 /// Packets reached the host: is anything listening, and where?
 fn listening(
     result: &ProbeResult,
-    server: &ServerReport,
+    server: &WatchReport,
     seen: &Seen,
     probe: String,
 ) -> Option<Finding> {
@@ -273,7 +263,7 @@ fn listening(
         ));
     }
     let listener = server.listener.as_ref()?;
-    let address = listener.address()?;
+    let address = listener.bound.ip();
     if address.is_loopback() || (!address.is_unspecified() && result.state == State::Closed) {
         let evidence = format!(
             "on the server: {} listens, so clients from elsewhere are refused; {}",
@@ -288,7 +278,7 @@ fn listening(
 /// UDP that arrived at the socket: answered, or not, and from where.
 fn udp(
     result: &ProbeResult,
-    server: &ServerReport,
+    server: &WatchReport,
     side: ClientSide,
     probe: String,
 ) -> Option<Finding> {
@@ -315,16 +305,13 @@ fn udp(
 /// the probe (connected to the target) never sees such a reply.
 fn other_address(
     result: &ProbeResult,
-    server: &ServerReport,
+    server: &WatchReport,
     side: ClientSide,
     probe: String,
 ) -> Option<Finding> {
     let target = result.endpoint.address?;
     let stray = side.stray_reply.filter(|s| s.ip() != target);
-    let says = server
-        .verdict
-        .as_ref()
-        .is_some_and(|v| v.cause == Cause::ReplyFromOtherAddress.as_str());
+    let says = server.verdict.cause == Cause::ReplyFromOtherAddress.as_str();
     let answered = server.udp_socket.as_ref().filter(|u| u.datagrams_out > 0);
     if stray.is_none() && !says {
         return None;
@@ -341,8 +328,8 @@ fn other_address(
             addresses_text(&u.reply_sources)
         ));
     }
-    if let Some(v) = server.verdict.as_ref().filter(|_| says) {
-        evidence.push(format!("the server's verdict: {}", v.detail));
+    if says {
+        evidence.push(format!("the server's verdict: {}", server.verdict.detail));
     }
     // Proven by both sides, or by the client's own eyes with the server answering.
     let confidence = if stray.is_some() && (says || answered.is_some()) {
@@ -354,8 +341,8 @@ fn other_address(
 }
 
 /// The server's own verdict, when it names a cause the rules above did not reach.
-fn server_word(server: &ServerReport, probe: String) -> Option<Finding> {
-    let v = server.verdict.as_ref()?;
+fn server_word(server: &WatchReport, probe: String) -> Option<Finding> {
+    let v = &server.verdict;
     let cause = [
         Cause::HostFirewall,
         Cause::NotListening,
@@ -373,7 +360,7 @@ fn server_word(server: &ServerReport, probe: String) -> Option<Finding> {
 }
 
 /// Whether the report excludes `cause` (it is then left out of the merged list).
-fn ruled_out(cause: Cause, result: &ProbeResult, server: &ServerReport, seen: &Seen) -> bool {
+fn ruled_out(cause: Cause, result: &ProbeResult, server: &WatchReport, seen: &Seen) -> bool {
     let arrived = seen.counted && seen.packets > 0;
     // The network card saw nothing: nothing reached the host's firewall either.
     let none_at_card = seen.exact && seen.packets == 0;
@@ -382,17 +369,11 @@ fn ruled_out(cause: Cause, result: &ProbeResult, server: &ServerReport, seen: &S
     let wildcard = server
         .listener
         .as_ref()
-        .and_then(super::two_sided_report::Listener::address)
-        .is_some_and(|a| a.is_unspecified());
+        .is_some_and(|l| l.bound.ip().is_unspecified());
     match cause {
         Cause::SecurityGroup | Cause::HostDownOrWrongIp | Cause::PrivateAddress => arrived,
         Cause::HostFirewall => {
-            none_at_card
-                || (arrived
-                    && server
-                        .firewall
-                        .as_ref()
-                        .is_some_and(|f| f.verdict == "accept"))
+            none_at_card || (arrived && server.firewall.verdict == FirewallAction::Accept)
         }
         Cause::NotListening | Cause::BindPublicIp => bound,
         Cause::LoopbackBind => wildcard,
@@ -426,7 +407,7 @@ fn probe_text(result: &ProbeResult) -> String {
 }
 
 /// `4 packets arrived at its network card from 198.51.100.2`.
-fn arrivals_text(server: &ServerReport) -> String {
+fn arrivals_text(server: &WatchReport) -> String {
     if !server.sees_arrivals() {
         return "arrivals not seen (no packet capture, no counters)".to_owned();
     }
@@ -438,7 +419,7 @@ fn arrivals_text(server: &ServerReport) -> String {
         .iter()
         .map(|a| format!("{} from {}", a.packets, a.source))
         .collect();
-    let at = if server.capture == "packet_socket" {
+    let at = if server.capture == Capture::PacketSocket {
         "its network card"
     } else {
         "its firewall's counters"
@@ -447,13 +428,8 @@ fn arrivals_text(server: &ServerReport) -> String {
 }
 
 /// ` (its counter rose by 3)`, or nothing.
-fn hits_text(server: &ServerReport) -> String {
-    let counted: u64 = server
-        .firewall
-        .iter()
-        .flat_map(|f| &f.hits)
-        .map(|h| h.packets)
-        .sum();
+fn hits_text(server: &WatchReport) -> String {
+    let counted: u64 = server.firewall.hits.iter().map(|h| h.packets).sum();
     if counted == 0 {
         String::new()
     } else {
@@ -462,7 +438,7 @@ fn hits_text(server: &ServerReport) -> String {
 }
 
 /// `python3 (pid 123) on 0.0.0.0:8000`.
-fn listener_text(l: &super::two_sided_report::Listener) -> String {
+fn listener_text(l: &Listener) -> String {
     match (&l.process, l.pid) {
         (Some(p), Some(pid)) => format!("{p} (pid {pid}) on {}", l.bound),
         (Some(p), None) => format!("{p} on {}", l.bound),

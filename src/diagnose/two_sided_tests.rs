@@ -4,12 +4,11 @@
 use super::*;
 use crate::classify::classify;
 use crate::diagnose::rules::{Facts, PortSeen, findings};
-use crate::diagnose::two_sided_report::ReportProblem;
 use crate::model::{Endpoint, Reason, RttStats};
 
 macro_rules! fixture {
     ($name:literal) => {
-        ServerReport::parse(include_str!(concat!(
+        WatchReport::parse(include_str!(concat!(
             "../../tests/fixtures/server/",
             $name,
             ".json"
@@ -73,7 +72,7 @@ fn client(r: &ProbeResult) -> Vec<Finding> {
     findings(r, &facts)
 }
 
-fn merged(r: &ProbeResult, server: &ServerReport, side: ClientSide) -> Vec<Finding> {
+fn merged(r: &ProbeResult, server: &WatchReport, side: ClientSide) -> Vec<Finding> {
     merge(r, client(r), server, side)
 }
 
@@ -253,24 +252,4 @@ fn without_a_capture_the_client_verdict_stays_with_the_servers_view_added() {
         evidence(&out).contains("on the server: arrivals not seen"),
         "{out:?}"
     );
-}
-
-#[test]
-fn reports_that_cannot_be_read_say_why() {
-    assert_eq!(
-        ServerReport::parse(include_str!("../../tests/fixtures/server/newer.json")),
-        Err(ReportProblem::Newer(7))
-    );
-    assert_eq!(
-        ServerReport::parse("{\"port\": 8000, \"listening\": []}"),
-        Err(ReportProblem::NotAReport)
-    );
-    assert_eq!(
-        ServerReport::parse("Usage: ipdiag local"),
-        Err(ReportProblem::NotAReport)
-    );
-    assert!(matches!(
-        ServerReport::parse("{\"schema_version\": 1, \"port\": \"x\"}"),
-        Err(ReportProblem::Malformed(_))
-    ));
 }

@@ -5,7 +5,7 @@ use super::doctor_text::Asked;
 use super::probe_json::{ProbeRecord, RttRecord};
 use super::trace_text::{HopRecord, VerdictRecord};
 use crate::diagnose::Diagnosis;
-use crate::diagnose::two_sided_report::ServerReport;
+use crate::local::watch::report::WatchReport;
 use serde::Serialize;
 
 /// One asked endpoint.
@@ -23,7 +23,7 @@ pub struct DoctorRecord<'a> {
     /// The trace to the port (`--trace`): its hops and verdict; `null` when not traced.
     pub trace: Option<TraceRecord>,
     /// The server's report (`--on-server`), as it sent it; `null` without.
-    pub server: Option<&'a ServerReport>,
+    pub server: Option<&'a WatchReport>,
 }
 
 /// `doctor --trace`: the path.

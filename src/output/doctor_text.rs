@@ -10,7 +10,7 @@ use crate::diagnose::Diagnosis;
 use crate::diagnose::hops::HopSummary;
 use crate::diagnose::path::PathVerdict;
 use crate::diagnose::rules::ms;
-use crate::diagnose::two_sided_report::ServerReport;
+use crate::local::watch::report::WatchReport;
 use crate::model::ProbeResult;
 use crate::probe::icmp::PingOutcome;
 use crate::probe::trace::Hop;
@@ -33,7 +33,7 @@ pub struct Asked<'a> {
     /// The trace to the port and its verdict (`--trace`).
     pub trace: Option<(&'a [Hop], &'a [HopSummary], &'a PathVerdict)>,
     /// What the server saw of the probes (`--on-server`).
-    pub server: Option<&'a ServerReport>,
+    pub server: Option<&'a WatchReport>,
 }
 
 /// The whole report.
@@ -152,7 +152,7 @@ fn asked_text(out: &mut String, a: &Asked<'_>, cloud_note: &str, style: Style) {
 }
 
 /// The server's report as it came: what arrived, the firewall, the socket, its verdict.
-fn server_lines(s: &ServerReport) -> Vec<String> {
+fn server_lines(s: &WatchReport) -> Vec<String> {
     let arrivals = if s.arrivals.is_empty() {
         "none".to_owned()
     } else {
@@ -164,15 +164,18 @@ fn server_lines(s: &ServerReport) -> Vec<String> {
     };
     let mut lines = vec![format!(
         "watched {}/{} for {:.0} s (ipdiag {}): arrivals {arrivals} (capture: {})",
-        s.port, s.protocol, s.watch_seconds, s.ipdiag_version, s.capture
+        s.port,
+        s.protocol,
+        s.watch_seconds,
+        s.ipdiag_version,
+        s.capture.as_str()
     )];
-    if let Some(f) = &s.firewall {
-        let rule = f
-            .rule
-            .as_deref()
-            .map_or_else(String::new, |r| format!(": {r}"));
-        lines.push(format!("firewall {}{rule}", f.verdict));
-    }
+    let rule = s
+        .firewall
+        .rule
+        .as_deref()
+        .map_or_else(String::new, |r| format!(": {r}"));
+    lines.push(format!("firewall {}{rule}", s.firewall.verdict.as_str()));
     match &s.listener {
         Some(l) => {
             let who = match (&l.process, l.pid) {
@@ -203,9 +206,10 @@ fn server_lines(s: &ServerReport) -> Vec<String> {
             q.queued, q.backlog, q.overflows, q.drops
         ));
     }
-    if let Some(v) = &s.verdict {
-        lines.push(format!("its verdict: {} ({})", v.cause, v.detail));
-    }
+    lines.push(format!(
+        "its verdict: {} ({})",
+        s.verdict.cause, s.verdict.detail
+    ));
     lines
 }
 

@@ -4,7 +4,9 @@
 //! A contract: `doctor --on-server` runs `local --watch` on the server and reads this back,
 //! possibly from another ipdiag version. Field names never change within a schema version;
 //! new fields are added with `#[serde(default)]` so an older reader still parses a newer
-//! record, and a change a reader cannot ignore bumps [`SCHEMA_VERSION`].
+//! record, and a change a reader cannot ignore bumps [`SCHEMA_VERSION`]. The reader's side
+//! ([`WatchReport::parse`]) checks `schema_version` before anything else, so an older
+//! ipdiag's JSON or a newer schema is told apart from a broken record.
 
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
@@ -160,6 +162,68 @@ pub struct Verdict {
     pub detail: String,
 }
 
+/// Why a server's output is not a report this ipdiag can use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportProblem {
+    /// Not JSON, or JSON without `schema_version`: an ipdiag from before the watch.
+    NotAReport,
+    /// A schema newer than [`SCHEMA_VERSION`].
+    Newer(u64),
+    /// The schema is known but a field is wrong.
+    Malformed(String),
+}
+
+impl WatchReport {
+    /// Reads a watch's JSON (a server's stdout): `schema_version` first, then the record;
+    /// fields a newer writer added within the same schema are ignored.
+    pub fn parse(text: &str) -> Result<Self, ReportProblem> {
+        let value: serde_json::Value =
+            serde_json::from_str(text.trim()).map_err(|_| ReportProblem::NotAReport)?;
+        let version = value
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or(ReportProblem::NotAReport)?;
+        if version > u64::from(SCHEMA_VERSION) {
+            return Err(ReportProblem::Newer(version));
+        }
+        serde_json::from_value(value).map_err(|e| ReportProblem::Malformed(e.to_string()))
+    }
+
+    /// Packets that arrived from every source.
+    pub fn packets(&self) -> u64 {
+        self.arrivals.iter().map(|a| a.packets).sum()
+    }
+
+    /// Whether arrivals were counted at all (a packet socket or the firewall's counters).
+    pub fn sees_arrivals(&self) -> bool {
+        self.capture != Capture::None
+    }
+}
+
+impl Capture {
+    /// The JSON word (`packet_socket`, `counters`, `none`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PacketSocket => "packet_socket",
+            Self::Counters => "counters",
+            Self::None => "none",
+        }
+    }
+}
+
+impl FirewallAction {
+    /// The JSON word (`accept`, `drop`, `reject`, `may_apply`, `unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Drop => "drop",
+            Self::Reject => "reject",
+            Self::MayApply => "may_apply",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +240,30 @@ mod tests {
         assert_eq!(back["firewall"]["verdict"], "drop");
         assert_eq!(back["arrivals"][0]["syns"], 0);
         assert_eq!(back["capture"], "packet_socket");
+        assert_eq!(back["capture"], report.capture.as_str());
+        assert_eq!(
+            back["firewall"]["verdict"],
+            report.firewall.verdict.as_str()
+        );
+    }
+
+    #[test]
+    fn reports_that_cannot_be_read_say_why() {
+        assert_eq!(
+            WatchReport::parse(include_str!("../../../tests/fixtures/server/newer.json")),
+            Err(ReportProblem::Newer(7))
+        );
+        assert_eq!(
+            WatchReport::parse(r#"{"port": 8000, "listening": []}"#),
+            Err(ReportProblem::NotAReport)
+        );
+        assert_eq!(
+            WatchReport::parse("Usage: ipdiag local"),
+            Err(ReportProblem::NotAReport)
+        );
+        assert!(matches!(
+            WatchReport::parse(r#"{"schema_version": 1, "port": "x"}"#),
+            Err(ReportProblem::Malformed(_))
+        ));
     }
 }
