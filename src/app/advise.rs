@@ -5,6 +5,7 @@ use crate::classify::{AddrInfo, classify};
 use crate::diagnose::fixes::Source;
 use crate::diagnose::names::{covers, family_without_route, is_name, judged_by};
 use crate::diagnose::path::PathVerdict;
+use crate::diagnose::ttl::Ttls;
 use crate::diagnose::{
     Advice, Cause, CloudChoice, Diagnosis, Facts, Finding, HostIndex, PingSeen, diagnose_with,
     findings, pick_provider, pick_source,
@@ -68,6 +69,8 @@ pub struct Adviser {
     causes: HashMap<CauseKey, Cause>,
     /// Trace verdicts by address and protocol (`doctor --trace`).
     paths: HashMap<(Option<IpAddr>, Protocol), PathVerdict>,
+    /// TTLs heard from each address (`doctor` with `CAP_NET_RAW`).
+    ttls: HashMap<IpAddr, Ttls>,
     /// Per name, port and protocol: the open address a client connecting by name uses
     /// (`names::judged_by`), unless every address is judged on its own.
     names: HashMap<(String, u16, Protocol), ProbeResult>,
@@ -82,6 +85,7 @@ impl Adviser {
             given_source,
             per_address: HashMap::new(),
             paths: HashMap::new(),
+            ttls: HashMap::new(),
             causes: HashMap::new(),
             names: HashMap::new(),
         }
@@ -118,6 +122,11 @@ impl Adviser {
         self.paths.insert((Some(address), protocol), verdict);
     }
 
+    /// Makes the TTLs heard from each address evidence for its results (`diagnose::ttl`).
+    pub fn add_ttls(&mut self, heard: std::collections::BTreeMap<IpAddr, Ttls>) {
+        self.ttls.extend(heard);
+    }
+
     /// The diagnosis of `result`, with the other ports of `index` and the ping as evidence.
     pub fn diagnose(
         &mut self,
@@ -152,6 +161,7 @@ impl Adviser {
             path: self
                 .paths
                 .get(&(result.endpoint.address, result.endpoint.protocol)),
+            ttls: result.endpoint.address.and_then(|a| self.ttls.get(&a)),
         };
         if let Some(best) = covered_by(&self.names, result) {
             let diagnosis = diagnose_with(result, &facts, &entry.advice, adjust);
@@ -215,6 +225,7 @@ impl Adviser {
             others: &others,
             ping: None,
             path: None,
+            ttls: None,
         };
         findings(result, &facts)
             .first()

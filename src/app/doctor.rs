@@ -28,6 +28,7 @@ use crate::plan::target::{HostSpec, parse_target};
 use crate::probe::icmp::{PingOutcome, ping};
 use crate::probe::socket_prober::Nonces;
 use crate::probe::trace::{Hop, Payloads, TraceConfig, trace};
+use crate::probe::ttl_watch::TtlWatch;
 use crate::probe::udp_stray::Strays;
 use crate::probe::{EngineConfig, SocketProber};
 use crate::resolve::SystemResolver;
@@ -157,6 +158,7 @@ pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
         }
         None => None,
     };
+    let ttl_watch = TtlWatch::start(&request.ping);
     // Ctrl-C ends the run at once: the pings and the trace would go on for seconds (the
     // server's side is ended with the witness).
     let mut quiet = Quiet;
@@ -170,6 +172,7 @@ pub fn run(args: &DoctorArgs, ctx: &mut Context<'_>) -> Result<u8> {
         writeln!(ctx.err, "ipdiag: interrupted")?;
         return Ok(super::check::EXIT_INTERRUPTED);
     };
+    adviser.add_ttls(ttl_watch.map(TtlWatch::stop).unwrap_or_default());
     gathered.server = witness.map(Witness::finish).transpose()?;
     for t in &gathered.traces {
         adviser.add_path(t.endpoint.ip(), t.protocol, t.verdict.clone());

@@ -13,6 +13,7 @@ pub mod path;
 pub mod rules;
 mod silence;
 pub mod stray;
+pub mod ttl;
 pub mod two_sided;
 
 pub use cause::{Cause, Confidence, Finding, Hint};

@@ -5,6 +5,7 @@
 use super::cause::{Cause, Confidence, Finding};
 use super::loss_bound::{self, LossVerdict};
 use super::path::PathVerdict;
+use super::ttl::{Sender, Ttls};
 use crate::classify::AddrInfo;
 use crate::model::{LocalFault, ProbeResult, Protocol, Reason, Scope, State};
 use ipnet::IpNet;
@@ -87,6 +88,8 @@ pub struct Facts<'a> {
     pub ping: Option<PingSeen>,
     /// Where a trace to the port saw replies stop (`doctor --trace`).
     pub path: Option<&'a PathVerdict>,
+    /// TTLs of the address's ICMP errors and answers (`doctor` with `CAP_NET_RAW`).
+    pub ttls: Option<&'a Ttls>,
 }
 
 /// The ranked findings for `result`; the first is the diagnosis. Never empty.
@@ -292,24 +295,7 @@ fn rejected(result: &ProbeResult, facts: &Facts<'_>, this: &str, out: &mut Vec<F
             let evidence = format!("{this}: sent by the target itself, on this machine's network");
             push(out, Cause::HostFirewall, Confidence::High, vec![evidence]);
         } else {
-            let evidence = format!(
-                "{this}: sent from the target's address, which the server's firewall and an \
-                 edge that translates the address (the security group's) both use; \
-                 `ipdiag local --port {}` on the server tells them apart",
-                result.endpoint.port
-            );
-            push(
-                out,
-                Cause::HostFirewall,
-                Confidence::Medium,
-                vec![evidence.clone()],
-            );
-            push(
-                out,
-                Cause::SecurityGroup,
-                Confidence::Medium,
-                vec![evidence],
-            );
+            translated(result, facts, this, out);
         }
     } else if from.is_some_and(|f| is_local(f, facts.local_networks)) {
         let evidence = format!("{this}: this machine's own firewall rejects the outgoing packet");
@@ -324,6 +310,45 @@ fn rejected(result: &ProbeResult, facts: &Facts<'_>, this: &str, out: &mut Vec<F
         );
         push(out, Cause::HostFirewall, Confidence::Low, vec![evidence]);
     }
+}
+
+/// An error from the target's address through a translating edge: the server's firewall
+/// or the edge answering for it. The TTLs, when heard, rank them; both stay listed.
+fn translated(result: &ProbeResult, facts: &Facts<'_>, this: &str, out: &mut Vec<Finding>) {
+    let mut evidence = format!(
+        "{this}: sent from the target's address, which the server's firewall and an \
+         edge that translates the address (the security group's) both use; \
+         `ipdiag local --port {}` on the server tells them apart",
+        result.endpoint.port
+    );
+    let controls: Vec<u16> = facts
+        .others
+        .iter()
+        .filter(|o| o.protocol == Protocol::Tcp && o.host_answered())
+        .map(|o| o.port)
+        .collect();
+    let distance = facts.ttls.and_then(|t| {
+        super::ttl::compare(t, result.endpoint.port, result.endpoint.protocol, &controls)
+    });
+    if let Some(d) = distance {
+        let _ = write!(evidence, "; {}", d.text());
+    }
+    let (first, second) = match distance.map(|d| d.sender) {
+        Some(Sender::Closer) => (
+            (Cause::SecurityGroup, Confidence::Medium),
+            (Cause::HostFirewall, Confidence::Low),
+        ),
+        Some(Sender::Same) => (
+            (Cause::HostFirewall, Confidence::Medium),
+            (Cause::SecurityGroup, Confidence::Low),
+        ),
+        _ => (
+            (Cause::HostFirewall, Confidence::Medium),
+            (Cause::SecurityGroup, Confidence::Medium),
+        ),
+    };
+    push(out, first.0, first.1, vec![evidence.clone()]);
+    push(out, second.0, second.1, vec![evidence]);
 }
 
 /// The canary ports of this address that answered `open` (`doctor` probes them): all of

@@ -74,6 +74,7 @@ fn ranked(
         others,
         ping,
         path: None,
+        ttls: None,
     };
     findings(r, &facts)
         .into_iter()

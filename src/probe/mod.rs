@@ -28,6 +28,7 @@ pub mod timing;
 pub mod trace;
 pub mod trace_icmp;
 pub mod trace_watch;
+pub mod ttl_watch;
 pub mod udp;
 pub mod udp_stray;
 

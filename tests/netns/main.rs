@@ -84,6 +84,8 @@ mod sshd;
 #[cfg(target_os = "linux")]
 mod trace;
 #[cfg(target_os = "linux")]
+mod ttl;
+#[cfg(target_os = "linux")]
 mod two_sided;
 #[cfg(target_os = "linux")]
 mod two_sided_real;
@@ -485,6 +487,18 @@ const TESTS: &[NsTest] = &[
         Ip,
         Nft,
         Iptables
+    ),
+    ns_test!(
+        ttl::the_edge_rejecting_from_the_public_address_is_ranked_the_security_group,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
+        ttl::the_servers_own_rejection_is_as_far_as_its_answers,
+        Root,
+        Ip,
+        Nft
     ),
 ];
 
