@@ -5,6 +5,7 @@ use super::Context;
 use super::advise::Adviser;
 use super::drive::{drive_run, runtime};
 use super::options::{Defaults, advice, engine_config, protocols, strict_addresses};
+use super::probe_hints::ExpectedOpen;
 use super::probe_run::syn_then_connect;
 use super::probe_stage::{Shown, Stage, Verdict, WHOLE_RUN};
 use super::progress::Progress;
@@ -47,6 +48,8 @@ struct Request {
     cloud: CloudChoice,
     source: Option<IpNet>,
     hints: bool,
+    /// The ports the diagnosis advises on (`probe_hints::ExpectedOpen`).
+    expected_open: ExpectedOpen,
     responder: bool,
     token: Option<Vec<u8>>,
     /// TCP by raw SYN (`--raw`, or a large sweep with the privilege).
@@ -224,6 +227,7 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
     for ports in &args.ports {
         default_ports.extend(parse_port_arg(ports)?);
     }
+    let expected_open = ExpectedOpen::new(&specs, &default_ports, args.expect.as_deref());
     let (protocols, family) = protocols(&args.protocol);
     let (cloud, source) = advice(&args.advice)?;
     let options = PlanOptions {
@@ -266,6 +270,7 @@ fn request(args: &ProbeArgs, format: Format) -> Result<Request> {
         cloud,
         source,
         hints: !args.no_hints,
+        expected_open,
         responder: args.responder.responder,
         token: super::options::secret(args.responder.token.as_ref())?,
         syn,
@@ -324,6 +329,7 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         cloud,
         source,
         hints,
+        expected_open,
         responder,
         token,
         syn,
@@ -339,7 +345,12 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
         strict,
         until_stopped: engine.count.is_none(),
     };
-    let shown = Shown { live, all, hints };
+    let shown = Shown {
+        live,
+        all,
+        hints,
+        expected_open,
+    };
     let adviser = Adviser::new(cloud, source);
     let mut stage = Stage::new(ctx, (shown, verdict), total, progress, adviser);
     let prober = || SocketProber::new(payload.clone()).with_token(token.clone());

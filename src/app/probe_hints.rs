@@ -9,18 +9,69 @@
 //! first result and its ports as ranges; the causes are asked at the end, once per kind,
 //! and kinds with the same cause merge. The groups, their order and their ports are those
 //! a pass over every result in plan order would give.
+//!
+//! Advice (evidence, fix, other causes) is for the ports the user expects open: named one
+//! by one on the command line (`HOST:8000`, `-p 22,8000`, a service name) or every port with
+//! `--expect open`. In a sweep the other ports are mostly the security group doing its job,
+//! so their groups get one summary line and no fix (issue 17: a sweep told the user to
+//! open port 1).
 
 use super::advise::{Adviser, CauseInputs, cause_inputs};
+use crate::classify::port_spec::{PortSelection, PortSet};
 use crate::diagnose::names::is_name;
 use crate::diagnose::{Diagnosis, HostIndex};
 use crate::model::{LocalFault, ProbeResult, State};
 use crate::output::diagnosis_text::{self, Group};
-use std::collections::HashMap;
+use crate::plan::target::TargetSpec;
+use std::collections::{BTreeSet, HashMap};
+
+/// The ports the user expects open.
+#[derive(Debug, Clone)]
+pub(super) struct ExpectedOpen {
+    /// `--expect` lists `open`: every port.
+    every: bool,
+    /// Ports named one by one (a single port or a service name, not a range).
+    named: BTreeSet<u16>,
+}
+
+impl Default for ExpectedOpen {
+    /// Every port (advice for all).
+    fn default() -> Self {
+        Self {
+            every: true,
+            named: BTreeSet::new(),
+        }
+    }
+}
+
+impl ExpectedOpen {
+    /// From the targets' ports, `-p`'s and `--expect`'s text.
+    pub(super) fn new(specs: &[TargetSpec], ports: &[PortSelection], expect: Option<&str>) -> Self {
+        let every =
+            expect.is_some_and(|e| e.split(',').any(|w| w.trim().eq_ignore_ascii_case("open")));
+        let named = specs
+            .iter()
+            .flat_map(|s| s.ports.iter().flatten())
+            .chain(ports)
+            .filter_map(|sel| match &sel.ports {
+                PortSet::Range(lo, hi) if lo == hi => Some(vec![*lo]),
+                PortSet::Range(..) => None,
+                PortSet::List(list) => Some(list.clone()),
+            })
+            .flatten()
+            .collect();
+        Self { every, named }
+    }
+
+    fn has(&self, port: u16) -> bool {
+        self.every || self.named.contains(&port)
+    }
+}
 
 /// What a result's cause depends on besides the run's index. An open port, and a name's
 /// address without a route (a note when another address of the name answers that port),
 /// are their own kind.
-type Kind = (CauseInputs, Option<(String, u16)>);
+type Kind = (CauseInputs, Option<(String, u16)>, bool);
 
 /// Results of one kind.
 struct Gathered {
@@ -35,9 +86,18 @@ struct Gathered {
 pub(super) struct Hints {
     kinds: Vec<Gathered>,
     by_kind: HashMap<Kind, usize>,
+    expected: ExpectedOpen,
 }
 
 impl Hints {
+    /// No results yet; advice for the ports in `expected`.
+    pub(super) fn new(expected: ExpectedOpen) -> Self {
+        Self {
+            expected,
+            ..Self::default()
+        }
+    }
+
     /// Adds the next result in plan order.
     pub(super) fn add(&mut self, r: &ProbeResult) {
         let own = r.state == State::Open
@@ -45,6 +105,7 @@ impl Hints {
         let kind = (
             cause_inputs(r),
             own.then(|| (r.endpoint.target.clone(), r.endpoint.port)),
+            self.expected.has(r.endpoint.port),
         );
         let port = r.endpoint.port;
         if let Some(&k) = self.by_kind.get(&kind) {
@@ -79,6 +140,7 @@ impl Hints {
                 r.state,
                 r.reason,
                 adviser.cause(r, index),
+                self.expected.has(r.endpoint.port),
             );
             if let Some((_, group)) = keys.iter().find(|(known, _)| *known == key) {
                 if let Some(g) = *group {
@@ -108,6 +170,9 @@ impl Hints {
                     .collect(),
                 diagnosis,
                 provider_note: note.clone(),
+                advised: self
+                    .expected
+                    .has(self.kinds[members[0]].first.endpoint.port),
             })
             .collect();
         diagnosis_text::render(&shown)

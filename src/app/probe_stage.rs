@@ -17,7 +17,7 @@ use super::Context;
 use super::advise::Adviser;
 use super::check::EXIT_INTERRUPTED;
 use super::drive::{Driven, Observer};
-use super::probe_hints::Hints;
+use super::probe_hints::{ExpectedOpen, Hints};
 use super::progress::Progress;
 use crate::diagnose::HostIndex;
 use crate::diagnose::names::Expectation;
@@ -43,7 +43,7 @@ use std::net::IpAddr;
 pub(super) const WHOLE_RUN: usize = 4096;
 
 /// What the table shows besides the results.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(super) struct Shown {
     /// `-c N`: tcping-style lines per attempt, and ping-style summaries.
     pub live: bool,
@@ -51,6 +51,8 @@ pub(super) struct Shown {
     pub all: bool,
     /// Diagnosis paragraphs under the table.
     pub hints: bool,
+    /// The ports whose paragraphs give advice (the rest a summary).
+    pub expected_open: ExpectedOpen,
 }
 
 /// How the exit status is decided.
@@ -108,6 +110,7 @@ impl<'a, 'b> Stage<'a, 'b> {
     ) -> Self {
         let all = shown.all;
         let samples = (ctx.format == Format::Prometheus).then(HashMap::new);
+        let hints = Hints::new(shown.expected_open.clone());
         Self {
             ctx,
             shown,
@@ -122,7 +125,7 @@ impl<'a, 'b> Stage<'a, 'b> {
             held: Some(Vec::new()),
             written: 0,
             table: Table::new(all),
-            hints: Hints::default(),
+            hints,
             summaries: Vec::new(),
             expectation: Expectation::default(),
             probed: 0,

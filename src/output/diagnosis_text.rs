@@ -17,7 +17,13 @@ pub struct Group<'a> {
     pub diagnosis: &'a Diagnosis,
     /// How the cloud provider's texts were chosen, when a fix uses them.
     pub provider_note: Option<String>,
+    /// The user expects these ports open (named, or `--expect open`): evidence and fix;
+    /// otherwise one summary line.
+    pub advised: bool,
 }
+
+/// The second line of a group the user did not name as expected open.
+pub const SUMMARY_ONLY: &str = "summary only: not named as expected open (ports not meant to be open look like this); name a port (HOST:PORT, -p PORT) or add --expect open for its evidence and fix";
 
 /// Segments of a port list shown before it is cut short.
 const PORT_SEGMENTS: usize = 8;
@@ -44,6 +50,17 @@ pub fn render(groups: &[Group<'_>]) -> String {
                 port_ranges(&group.ranges)
             )
         };
+        if !group.advised {
+            let _ = writeln!(
+                out,
+                "{host} {ports} {} ({}), most likely {} ({})\n  {SUMMARY_ONLY}",
+                first.state.as_str(),
+                first.reason.as_str(),
+                top.cause,
+                top.confidence.as_str()
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "{host} {ports} {}: {} ({}): {}",

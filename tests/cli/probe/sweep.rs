@@ -222,3 +222,48 @@ fn a_full_sweep_with_256_open_files_is_exact() {
         );
     }
 }
+
+/// A sweep's diagnosis advises only on the ports the user expects open (issue 17): the
+/// range's closed ports get one summary line and no fix, the port named on its own its
+/// evidence and fix; `--expect open` makes every port one the user expects open.
+#[test]
+fn a_sweep_advises_only_on_the_ports_expected_open() {
+    let _alone = LISTENERS.write().unwrap_or_else(PoisonError::into_inner);
+    if listening_tcp_ports()
+        .iter()
+        .any(|p| (40020..=40030).contains(p))
+    {
+        eprintln!("skipping: something on this machine listens in 40020-40030");
+        return;
+    }
+    let (code, stdout, _) = probe(&["127.0.0.1", "-p", "40020-40023,40030"]);
+    assert_eq!(code, 1, "{stdout}");
+    let diagnosis = stdout.split("Diagnosis:\n").nth(1).unwrap_or_default();
+    let lines: Vec<&str> = diagnosis.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "  127.0.0.1 4 tcp ports (40020-40023) closed (conn-refused), most likely not_listening (medium)",
+            "    summary only: not named as expected open (ports not meant to be open look like this); name a port (HOST:PORT, -p PORT) or add --expect open for its evidence and fix",
+            "  127.0.0.1 40030/tcp closed: not_listening (medium): the host answered, but nothing listens on this port",
+        ],
+        "{stdout}"
+    );
+    assert_eq!(diagnosis.matches("fix").count(), 2, "{stdout}");
+    assert!(
+        diagnosis.contains(
+            "\n    fix:\n      On the server, see what listens: ipdiag local --port 40030 "
+        ),
+        "{stdout}"
+    );
+    let (_, stdout, _) = probe(&["127.0.0.1", "-p", "40020-40023", "--expect", "open"]);
+    assert!(
+        stdout.contains("\n  127.0.0.1 4 tcp ports (40020-40023) closed: not_listening (medium): the host answered, but nothing listens on this port\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n    fix (shown for port 40020):\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("summary only"), "{stdout}");
+}
