@@ -2,10 +2,11 @@
 //!
 //! `packet.rs` builds the SYN and reads replies (pure, with pnet's packet types),
 //! `cookie.rs` matches replies statelessly, `sockets.rs` opens the raw sockets (with a
-//! kernel filter on our ports, `filter.rs`), and `syn.rs` runs the scan: paced sending threads that
+//! kernel filter on our ports, `filter.rs`; `families.rs` per address family), and
+//! `syn.rs` runs the scan: paced sending threads that
 //! read their replies between batches, and retry rounds; `tries.rs` says which try a
 //! reply answers (so it is timed from that try), `pacing.rs` shares `--rate` among the
-//! threads.
+//! threads and `split.rs` the endpoints.
 //!
 //! The sockets are socket2's rather than pnet's transport channels: those unwrap on a
 //! truncated packet (a panic the network could cause) and hide the descriptor that the
@@ -14,10 +15,13 @@
 pub mod cookie;
 pub mod pacing;
 pub mod packet;
+pub mod split;
 pub mod tries;
 
 // The sockets and the scan use Linux's raw-socket extras (a kernel filter, a forced
 // receive buffer); elsewhere `--raw` is refused before a scan starts (`sys::linux_only`).
+#[cfg(target_os = "linux")]
+mod families;
 #[cfg(target_os = "linux")]
 pub mod filter;
 #[cfg(target_os = "linux")]

@@ -19,16 +19,17 @@
 
 use super::SynConfig;
 use super::cookie::Cookies;
+use super::families::Families;
 use super::pacing::{pace, paces, share};
 use super::packet::{Reply, Said, icmp4_reply, icmp6_reply, ipv4_payload, syn, tcp_reply};
 use super::sockets::{RawSockets, receive};
+use super::split::Stride;
 use super::tries::{Sends, arrival, try_of};
 use crate::model::{Endpoint, Method, ProbeResult};
 use crate::probe::aggregate::Aggregate;
 use crate::probe::attempt::Answer;
 use crate::probe::rate::Pacer;
 use crate::probe::reason::{IcmpReport, Observation};
-use crate::probe::route::source_for;
 use crate::probe::timing::{HostTiming, LOSSY_FLOOR};
 use std::collections::HashMap;
 use std::io;
@@ -50,11 +51,14 @@ const SEND_STUCK: Duration = Duration::from_secs(5);
 /// The longest a receive buffer is (IPv4 packets with options, ICMP quotes).
 const PACKET_MAX: usize = 2048;
 
-/// One endpoint's progress.
+/// One endpoint's progress: when its tries left, how many of their rounds ended in
+/// silence, and whether it is decided. Its [`Aggregate`] is built only when it is decided:
+/// until then all it can have met is silence (its first answer or local failure decides
+/// it), so the count is its whole history, in 48 bytes instead of an aggregate's 200.
 #[derive(Default)]
 struct Slot {
-    aggregate: Aggregate,
     sends: Sends,
+    silent: u32,
     done: bool,
 }
 
@@ -78,15 +82,13 @@ pub fn scan(
         rate: share(config.rate, workers),
         ..config.clone()
     };
-    let chunk = endpoints.len().div_ceil(workers).max(1);
     let (tx, rx) = mpsc::channel::<Vec<(usize, ProbeResult)>>();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = endpoints
-            .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
+        let handles: Vec<_> = (0..workers)
+            .map(|worker| {
                 let (tx, share) = (tx.clone(), &share);
-                scope.spawn(move || scan_part(part, n * chunk, share, stop, &tx))
+                let stride = Stride::new(worker, workers, endpoints.len());
+                scope.spawn(move || scan_part(endpoints, stride, share, stop, &tx))
             })
             .collect();
         drop(tx);
@@ -102,24 +104,16 @@ pub fn scan(
     })
 }
 
-/// Where each target is in the list: its first place, and for every place the next one
-/// with the same target (a plan may name a port twice). Sized up front: growing a
-/// 65,535-entry table rehashes it many times.
-fn index_of(targets: &[Option<SocketAddr>]) -> (HashMap<SocketAddr, usize>, Vec<Option<usize>>) {
-    let mut first = HashMap::with_capacity(targets.len());
-    let mut next = vec![None; targets.len()];
-    let mut last: HashMap<SocketAddr, usize> = HashMap::new();
-    for (i, t) in targets.iter().enumerate() {
-        let Some(t) = t else { continue };
-        if let Some(&head) = first.get(t) {
-            let tail = last.get(t).copied().unwrap_or(head);
-            next[tail] = Some(i);
-            last.insert(*t, i);
-        } else {
-            first.insert(*t, i);
-        }
-    }
-    (first, next)
+/// Which endpoints a reply can be for: each target with its place, sorted, so a target's
+/// places (a plan may name a port twice) sit together and a binary search finds them. 36
+/// bytes a target: a hash map of 65,535 targets took twice that in empty buckets.
+fn index_of(targets: impl Iterator<Item = Option<SocketAddr>>) -> Vec<(SocketAddr, u32)> {
+    let mut index: Vec<(SocketAddr, u32)> = targets
+        .zip(0u32..)
+        .filter_map(|(t, j)| Some((t?, j)))
+        .collect();
+    index.sort_unstable();
+    index
 }
 
 /// Threads for a scan of `n` endpoints: one for a small scan, else one per core (up to 4).
@@ -130,84 +124,23 @@ fn workers(n: usize) -> usize {
     std::thread::available_parallelism().map_or(1, |c| c.get().min(MAX_WORKERS))
 }
 
-/// One thread's share: `endpoints` are the plan's from index `offset` on.
+/// One thread's share of `endpoints`: the places `stride` gives it.
 fn scan_part(
     endpoints: &[Endpoint],
-    offset: usize,
+    stride: Stride,
     config: &SynConfig,
     stop: &AtomicBool,
     tx: &mpsc::Sender<Vec<(usize, ProbeResult)>>,
 ) -> io::Result<()> {
-    let targets: Vec<Option<SocketAddr>> = endpoints.iter().map(Endpoint::socket_addr).collect();
     let tries = usize::try_from(config.timing.max_retries)
         .unwrap_or(usize::MAX)
         .saturating_add(1);
-    let families = Families::open(&targets, tries)?;
-    let mut run = Run::new(endpoints, offset, &targets, config, tx);
+    let mine = (0..stride.len()).filter_map(|j| endpoints[stride.place(j)].socket_addr());
+    let families = Families::open(mine, tries)?;
+    let mut run = Run::new(endpoints, stride, config, tx);
     let outcome = run.rounds(&families, stop);
     run.flush();
     outcome
-}
-
-/// The sockets per family, opened only for the families the scan needs.
-struct Families {
-    v4: Option<RawSockets>,
-    v6: Option<RawSockets>,
-    /// This machine's source address per target address (a route lookup each).
-    sources: HashMap<IpAddr, Option<IpAddr>>,
-}
-
-impl Families {
-    fn open(targets: &[Option<SocketAddr>], tries: usize) -> io::Result<Self> {
-        let mut sources = HashMap::new();
-        for t in targets.iter().flatten() {
-            sources.entry(t.ip()).or_insert_with(|| source_for(t.ip()));
-        }
-        let needs = |v6: bool| sources.keys().any(|a| a.is_ipv6() == v6);
-        Ok(Self {
-            v4: needs(false)
-                .then(|| RawSockets::open(false, tries))
-                .transpose()?,
-            v6: needs(true)
-                .then(|| RawSockets::open(true, tries))
-                .transpose()?,
-            sources,
-        })
-    }
-
-    fn of(&self, target: SocketAddr) -> Option<&RawSockets> {
-        if target.is_ipv6() {
-            self.v6.as_ref()
-        } else {
-            self.v4.as_ref()
-        }
-    }
-
-    /// Every receiving socket, with whether it is the TCP one.
-    fn receivers(&self) -> impl Iterator<Item = (&RawSockets, bool)> {
-        [&self.v4, &self.v6]
-            .into_iter()
-            .flatten()
-            .flat_map(|s| [(s, true), (s, false)])
-    }
-
-    /// Sleeps until a packet waits on any socket, or `timeout`.
-    fn wait(&self, timeout: Duration) -> io::Result<()> {
-        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-        use std::os::fd::AsFd;
-        let mut fds: Vec<PollFd<'_>> = self
-            .receivers()
-            .map(|(s, tcp)| {
-                let socket = if tcp { &s.tcp } else { &s.icmp };
-                PollFd::new(socket.as_fd(), PollFlags::POLLIN)
-            })
-            .collect();
-        let timeout = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
-        match poll(&mut fds, timeout) {
-            Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
 }
 
 /// A packet from one of the raw sockets, read as a reply to a SYN (pure).
@@ -230,16 +163,14 @@ fn parse(packet: &[u8], from: Option<IpAddr>, v6: bool, tcp: bool) -> Option<Rep
     }
 }
 
-/// The scan's state, on the sending thread.
+/// The scan's state, on the sending thread. Its endpoints are numbered 0.. in its share
+/// (`stride` gives each one's place in `endpoints`).
 struct Run<'a> {
     endpoints: &'a [Endpoint],
-    targets: &'a [Option<SocketAddr>],
-    index: HashMap<SocketAddr, usize>,
-    /// The next endpoint with the same target, if any.
-    same_next: Vec<Option<usize>>,
+    stride: Stride,
+    /// Each target with its endpoint's number, sorted (`index_of`).
+    index: Vec<(SocketAddr, u32)>,
     slots: Vec<Slot>,
-    /// The plan index of `endpoints[0]`.
-    offset: usize,
     hosts: HashMap<IpAddr, HostTiming>,
     config: &'a SynConfig,
     cookies: Cookies,
@@ -253,24 +184,20 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    /// The state of a scan of `endpoints` (the plan's from index `offset` on), whose
-    /// addresses are `targets`.
+    /// The state of a scan of the share of `endpoints` that `stride` gives.
     fn new(
         endpoints: &'a [Endpoint],
-        offset: usize,
-        targets: &'a [Option<SocketAddr>],
+        stride: Stride,
         config: &'a SynConfig,
         tx: &'a mpsc::Sender<Vec<(usize, ProbeResult)>>,
     ) -> Self {
-        let (index, same_next) = index_of(targets);
+        let index = index_of((0..stride.len()).map(|j| endpoints[stride.place(j)].socket_addr()));
         Run {
             endpoints,
-            offset,
-            targets,
+            stride,
             index,
-            same_next,
             slots: std::iter::repeat_with(Slot::default)
-                .take(endpoints.len())
+                .take(stride.len())
                 .collect(),
             hosts: HashMap::new(),
             config,
@@ -283,7 +210,7 @@ impl<'a> Run<'a> {
     }
 
     fn rounds(&mut self, families: &Families, stop: &AtomicBool) -> io::Result<()> {
-        let mut pending: Vec<usize> = (0..self.endpoints.len()).collect();
+        let mut pending: Vec<usize> = (0..self.slots.len()).collect();
         let mut pacer = self.config.rate.map(Pacer::new);
         let mut round = 0u32;
         while !pending.is_empty() && !stop.load(Ordering::Relaxed) {
@@ -292,8 +219,7 @@ impl<'a> Run<'a> {
             for &i in &pending {
                 let slot = &mut self.slots[i];
                 if !slot.done {
-                    slot.aggregate
-                        .record(&Answer::new(Observation::Silence, Duration::ZERO));
+                    slot.silent += 1;
                 }
             }
             pending.retain(|&i| !self.slots[i].done);
@@ -308,7 +234,7 @@ impl<'a> Run<'a> {
         }
         if !stop.load(Ordering::Relaxed) {
             for i in pending {
-                self.decide(i);
+                self.decide(i, None);
             }
         }
         Ok(())
@@ -344,7 +270,7 @@ impl<'a> Run<'a> {
             if self.slots[i].done {
                 continue;
             }
-            let Some(target) = self.targets[i] else {
+            let Some(target) = self.target(i) else {
                 self.fail(i, "no address".into());
                 continue;
             };
@@ -370,10 +296,8 @@ impl<'a> Run<'a> {
                     break;
                 }
             }
-            // Taken before the send: on loopback the reply arrives inside `send_to`.
-            let at = Instant::now();
             match self.send(families, sockets, &packet, target.ip()) {
-                Ok(_) => {
+                Ok(at) => {
                     last = at;
                     self.slots[i].sends.record(at);
                 }
@@ -386,19 +310,26 @@ impl<'a> Run<'a> {
         Ok(last)
     }
 
-    /// Sends one SYN; when the socket's send buffer is full (a fast sweep out of a slow
-    /// link), takes replies and waits for room, then sends again.
+    /// Sends one SYN and returns when it left; when the socket's send buffer is full (a
+    /// fast sweep out of a slow link), takes replies and waits for room, then sends again.
+    ///
+    /// The time is read right before the `sendto` that sends it (the one after any wait
+    /// for room: timed from the first try, a SYN that waited looked that much slower),
+    /// after everything else the send needs: on loopback the reply arrives inside that
+    /// call, so nothing of ours may sit between the two.
     fn send(
         &mut self,
         families: &Families,
         sockets: &RawSockets,
         packet: &[u8],
         to: IpAddr,
-    ) -> io::Result<usize> {
+    ) -> io::Result<Instant> {
         let to = SocketAddr::new(to, 0).into();
         let mut full_since: Option<Instant> = None;
         loop {
+            let at = Instant::now();
             match sockets.tcp.send_to(packet, &to) {
+                Ok(_) => return Ok(at),
                 Err(e) if is_full(&e) => {
                     let since = *full_since.get_or_insert_with(Instant::now);
                     if since.elapsed() > SEND_STUCK {
@@ -407,7 +338,7 @@ impl<'a> Run<'a> {
                     self.drain(families)?;
                     wait_writable(&sockets.tcp, TICK)?;
                 }
-                sent => return sent,
+                Err(e) => return Err(e),
             }
         }
     }
@@ -440,7 +371,7 @@ impl<'a> Run<'a> {
         let timing = &self.config.timing;
         pending
             .iter()
-            .filter_map(|&i| self.targets[i])
+            .filter_map(|&i| self.target(i))
             .map(|t| {
                 self.hosts
                     .get(&t.ip())
@@ -467,7 +398,7 @@ impl<'a> Run<'a> {
                 if let Some(reply) = parse(packet, received.from, sockets.v6, tcp).filter(|r| {
                     sockets.owns(r.our_port) && self.cookies.matches(r.target, r.our_port, r.seq)
                 }) {
-                    self.handle(at, reply, &sockets.ports);
+                    self.handle(at, &reply, &sockets.ports);
                 }
             }
         }
@@ -477,12 +408,20 @@ impl<'a> Run<'a> {
 
     /// A reply that came at `at` on the sockets whose source ports (one per try) are
     /// `ports` decides every endpoint with its target that has been sent to.
-    fn handle(&mut self, at: Instant, reply: Reply, ports: &[u16]) {
-        let mut next = self.index.get(&reply.target).copied();
-        while let Some(i) = next {
-            next = self.same_next[i];
-            self.answer(i, at, &reply, ports);
+    fn handle(&mut self, at: Instant, reply: &Reply, ports: &[u16]) {
+        let first = self.index.partition_point(|(t, _)| *t < reply.target);
+        for k in first..self.index.len() {
+            let (target, j) = self.index[k];
+            if target != reply.target {
+                break;
+            }
+            self.answer(j as usize, at, reply, ports);
         }
+    }
+
+    /// The address of endpoint `i` of this share.
+    fn target(&self, i: usize) -> Option<SocketAddr> {
+        self.endpoints[self.stride.place(i)].socket_addr()
     }
 
     /// Decides endpoint `i` by `reply`, timed from the try it answers.
@@ -510,12 +449,7 @@ impl<'a> Run<'a> {
         answer.untimed = sent_at.is_none();
         // An answer to a try whose wait already ended (its silence is recorded) is late:
         // it decides the port and is no loss.
-        match answered {
-            Some(try_no) if try_no < slot.aggregate.attempts() => {
-                slot.aggregate.record_late(&answer, try_no);
-            }
-            _ => slot.aggregate.record(&answer),
-        }
+        let late = answered.filter(|&try_no| try_no < slot.silent);
         if let (Some(try_no), Some(_)) = (answered, sent_at) {
             self.hosts
                 .entry(reply.target.ip())
@@ -523,24 +457,34 @@ impl<'a> Run<'a> {
                 .observe(rtt, try_no);
         }
         self.retry_answered |= answered != Some(0);
-        self.decide(i);
+        self.decide(i, Some((&answer, late)));
     }
 
     /// A local failure decides the endpoint as an error.
     fn fail(&mut self, i: usize, message: String) {
-        self.slots[i].aggregate.record(&Answer::new(
-            Observation::Local(message.into()),
-            Duration::ZERO,
-        ));
-        self.decide(i);
+        let failure = Answer::new(Observation::Local(message.into()), Duration::ZERO);
+        self.decide(i, Some((&failure, None)));
     }
 
-    fn decide(&mut self, i: usize) {
+    /// Decides endpoint `i`: its silent rounds, then `last` (its answer, late to the try
+    /// it names, or its local failure), if any.
+    fn decide(&mut self, i: usize, last: Option<(&Answer, Option<u32>)>) {
         let slot = &mut self.slots[i];
         slot.done = true;
-        let mut result = slot.aggregate.finish(self.endpoints[i].clone());
+        let mut aggregate = Aggregate::default();
+        let silence = Answer::new(Observation::Silence, Duration::ZERO);
+        for _ in 0..slot.silent {
+            aggregate.record(&silence);
+        }
+        match last {
+            Some((answer, Some(try_no))) => aggregate.record_late(answer, try_no),
+            Some((answer, None)) => aggregate.record(answer),
+            None => {}
+        }
+        let place = self.stride.place(i);
+        let mut result = aggregate.finish(self.endpoints[place].clone());
         result.method = Method::Syn;
-        self.decided.push((self.offset + i, result));
+        self.decided.push((place, result));
     }
 
     /// Hands the decided results over.

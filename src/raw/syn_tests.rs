@@ -56,22 +56,18 @@ fn answered(
         protocol: crate::model::Protocol::Tcp,
         scope_id: 0,
     }];
-    let targets = [Some(target)];
     let config = SynConfig {
         rate: None,
         pace_loopback: false,
         timing: crate::probe::timing::TimingConfig::default(),
     };
     let (tx, rx) = mpsc::channel();
-    let mut run = Run::new(&endpoints, 0, &targets, &config, &tx);
+    let mut run = Run::new(&endpoints, Stride::new(0, 1, 1), &config, &tx);
     let t0 = Instant::now();
     for &s in sent {
         run.slots[0].sends.record(t0 + ms(s));
     }
-    for _ in 0..rounds_over {
-        let silence = Answer::new(Observation::Silence, Duration::ZERO);
-        run.slots[0].aggregate.record(&silence);
-    }
+    run.slots[0].silent = rounds_over;
     let reply = Reply {
         target,
         our_port,
@@ -79,7 +75,7 @@ fn answered(
         from: target.ip(),
         said,
     };
-    run.handle(t0 + ms(at_ms), reply, ports);
+    run.handle(t0 + ms(at_ms), &reply, ports);
     run.flush();
     let retry_answered = run.retry_answered;
     // To the microsecond: the estimator works in floating-point milliseconds.
@@ -172,4 +168,51 @@ fn an_answer_after_its_round_ended_is_late_not_lost() {
     let (result, _, retry) = answered((&[0, 1000], 1), &PORTS, 40001, 1050, Said::SynAck);
     assert_eq!((result.attempts, result.received, result.late), (2, 1, 0));
     assert!(retry);
+}
+
+#[test]
+fn one_reply_decides_every_place_of_its_target_in_the_share() {
+    let endpoint = |port: u16| Endpoint {
+        target: format!("203.0.113.10:{port}"),
+        host: "203.0.113.10".into(),
+        address: Some("203.0.113.10".parse().unwrap()),
+        port,
+        protocol: crate::model::Protocol::Tcp,
+        scope_id: 0,
+    };
+    // Places 0, 2, 4 are thread 0's of two: 7890 twice, and 22.
+    let endpoints = [7890, 1, 22, 2, 7890].map(endpoint);
+    let config = SynConfig {
+        rate: None,
+        pace_loopback: false,
+        timing: crate::probe::timing::TimingConfig::default(),
+    };
+    let (tx, rx) = mpsc::channel();
+    let mut run = Run::new(&endpoints, Stride::new(0, 2, endpoints.len()), &config, &tx);
+    assert_eq!(run.slots.len(), 3);
+    let t0 = Instant::now();
+    for slot in &mut run.slots {
+        slot.sends.record(t0);
+    }
+    let target: SocketAddr = "203.0.113.10:7890".parse().unwrap();
+    let reply = Reply {
+        target,
+        our_port: PORTS[0],
+        seq: run.cookies.seq(target, PORTS[0]),
+        from: target.ip(),
+        said: Said::Rst,
+    };
+    run.handle(t0 + ms(1), &reply, &PORTS);
+    run.flush();
+    let decided: Vec<(usize, u16)> = rx
+        .try_iter()
+        .flatten()
+        .map(|(i, r)| (i, r.endpoint.port))
+        .collect();
+    assert_eq!(
+        decided,
+        [(0, 7890), (4, 7890)],
+        "both places, by their plan places"
+    );
+    assert!(!run.slots[1].done, "22 is still waiting");
 }
