@@ -482,6 +482,12 @@ const TESTS: &[NsTest] = &[
     ns_test!(watch::accept_queue_overflow, Root, Ip, Nft),
     ns_test!(watch::nothing_arrived, Root, Ip, Nft),
     ns_test!(
+        watch::without_cap_net_raw_the_counters_still_speak,
+        Root,
+        Ip,
+        Nft
+    ),
+    ns_test!(
         publish::published_ports_bypass_the_input_chain,
         Root,
         Ip,

@@ -19,9 +19,16 @@ impl Watching {
     /// Starts `local --port PORT ARGS --watch WATCH --json` on the server and waits for
     /// `ipdiag: watching …`.
     fn start(bed: &Bed, port: u16, args: &[&str], watch: &str) -> Self {
+        Self::start_as(bed, &[], port, args, watch)
+    }
+
+    /// [`Watching::start`] through `wrapper` (a command that runs ipdiag, e.g. `setpriv`).
+    fn start_as(bed: &Bed, wrapper: &[&str], port: u16, args: &[&str], watch: &str) -> Self {
         let port = port.to_string();
         let mut child = Command::new("ip")
-            .args(["netns", "exec", &bed.server, env!("CARGO_BIN_EXE_ipdiag")])
+            .args(["netns", "exec", &bed.server])
+            .args(wrapper)
+            .arg(env!("CARGO_BIN_EXE_ipdiag"))
             .args(["local", "--port", &port, "--watch", watch, "--json"])
             .args(args)
             .stdout(Stdio::piped())
@@ -267,4 +274,45 @@ pub fn nothing_arrived() {
         )),
         "{detail}"
     );
+}
+
+/// Without `CAP_NET_RAW` (setpriv drops it from the bounding and inheritable sets) the
+/// watch has no packet socket: it says what it could not see, and the firewall's counter
+/// still names the rule that dropped the client's SYNs, as many as the client sent.
+pub fn without_cap_net_raw_the_counters_still_speak() {
+    let Some(bed) = Bed::new("watch_no_raw", Setup::default()) else {
+        return;
+    };
+    let port = ports::TCP_OPEN;
+    nft(
+        &bed.server,
+        &format!(
+            "table inet nocap {{
+               chain input {{
+                 type filter hook input priority filter - 5; policy accept;
+                 tcp dport {port} counter drop
+               }}
+             }}"
+        ),
+    );
+    let mut servers = Servers::default();
+    servers.tcp(&bed.server, &format!("0.0.0.0:{port}"));
+    let drop_raw = ["setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw"];
+    let watching = Watching::start_as(&bed, &drop_raw, port, &[], "3s");
+    let target = format!("{PUBLIC}:{port}");
+    let (_, stdout, stderr) = bed.ipdiag(&["probe", "-n", &target, "-w", "300ms", "--json"]);
+    let probe: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let sent = probe[0]["attempts"].as_u64().expect("attempts");
+    let (_, v) = watching.report();
+    assert_eq!(v["capture"], "counters", "{v}");
+    assert_eq!(v["arrivals"], serde_json::json!([]), "{v}");
+    assert_eq!(
+        v["notes"][0],
+        "no packet socket (Operation not permitted (os error 1); it needs CAP_NET_RAW): arrivals per source are not known, only the firewall's and the host's counters",
+        "{v}"
+    );
+    let rule = format!("inet nocap input: tcp dport {port} counter drop");
+    assert_eq!(v["firewall"]["hits"][0]["rule"], rule.as_str(), "{v}");
+    assert_eq!(v["firewall"]["hits"][0]["packets"], sent, "{v}");
+    assert_eq!(v["verdict"]["cause"], "host_firewall", "{v}");
 }
