@@ -73,39 +73,35 @@ pub fn a_reply_from_the_dialled_address_is_not_a_stray() {
 }
 
 /// The transport through a real sshd on the VM's private address: ssh runs the server's
-/// side (here a stand-in script that answers as `local --watch` does, until the server's
-/// capture is in) with the watch arguments appended, and its report decides.
+/// side (this build's `ipdiag local --port P --watch Ds --format json`, with a packet
+/// socket: sshd runs it as root in the VM) with the watch arguments appended, and its
+/// report decides.
 pub fn through_a_real_sshd() {
     let Some(bed) = Bed::new("two_sided_sshd", Setup::default()) else {
         return;
     };
     let sshd = Sshd::start(&bed.server, PRIVATE);
-    let fixture = format!(
-        "{}/tests/fixtures/server/nothing_arrived.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let script = std::env::temp_dir().join(format!("ipdiag-fake-server-{}", bed.server));
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ncase \"$*\" in \"local --port 7893 --watch \"*\"s --format json\") ;; *) echo \"bad arguments: $*\" >&2; exit 9;; esac\n\
-             echo \"ipdiag: watching tcp/7893 for 5s\" >&2\ncat {fixture}\n"
-        ),
-    )
-    .expect("write the script");
-    crate::bed::run(&["chmod", "+x", &script.to_string_lossy()]);
-    let command = sshd.command(PUBLIC, &script.to_string_lossy());
+    let command = sshd.command(PUBLIC, env!("CARGO_BIN_EXE_ipdiag"));
     let mut servers = Servers::default();
     servers.tcp(&bed.server, &format!("0.0.0.0:{}", ports::TCP_SG_DROP));
     let target = format!("{PUBLIC}:{}", ports::TCP_SG_DROP);
     let (code, report) = doctor(&bed, &target, &["--on-server", &command]);
-    let _ = std::fs::remove_file(&script);
     assert_eq!(
         top(&report),
         ("security_group".into(), "high".into()),
         "{report}"
     );
     assert_eq!(report["server"]["capture"], "packet_socket", "{report}");
+    assert_eq!(report["server"]["port"], ports::TCP_SG_DROP, "{report}");
+    assert_eq!(
+        report["server"]["arrivals"],
+        serde_json::json!([]),
+        "{report}"
+    );
+    assert_eq!(
+        report["server"]["listener"]["bound"], "0.0.0.0:7893",
+        "{report}"
+    );
     assert_eq!(code, 1, "{report}");
     // ssh's own failure is one line: no key for this user.
     let refused = format!(
