@@ -488,6 +488,13 @@ const TESTS: &[NsTest] = &[
         Nft
     ),
     ns_test!(
+        watch::iptables_rule_counters_name_the_dropping_rule,
+        Root,
+        Ip,
+        Nft,
+        Iptables
+    ),
+    ns_test!(
         publish::published_ports_bypass_the_input_chain,
         Root,
         Ip,

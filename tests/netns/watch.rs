@@ -316,3 +316,43 @@ pub fn without_cap_net_raw_the_counters_still_speak() {
     assert_eq!(v["firewall"]["hits"][0]["packets"], sent, "{v}");
     assert_eq!(v["verdict"]["cause"], "host_firewall", "{v}");
 }
+
+/// The host firewall in iptables (legacy, as ufw and Docker hosts still write it): the
+/// watch names the rule that dropped the client's SYNs by its counter, as many as arrived.
+pub fn iptables_rule_counters_name_the_dropping_rule() {
+    let Some(bed) = Bed::new("watch_iptables", Setup::default()) else {
+        return;
+    };
+    let port = ports::TCP_OPEN;
+    let dport = port.to_string();
+    crate::bed::run(&[
+        "ip",
+        "netns",
+        "exec",
+        &bed.server,
+        "iptables-legacy",
+        "-I",
+        "INPUT",
+        "-p",
+        "tcp",
+        "--dport",
+        &dport,
+        "-j",
+        "DROP",
+    ]);
+    let mut servers = Servers::default();
+    servers.tcp(&bed.server, &format!("0.0.0.0:{port}"));
+    let watching = Watching::start(&bed, port, &[], "3s");
+    let target = format!("{PUBLIC}:{port}");
+    let (_, stdout, stderr) = bed.ipdiag(&["probe", "-n", &target, "-w", "300ms", "--json"]);
+    let probe: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let sent = probe[0]["attempts"].as_u64().expect("attempts");
+    let (_, v) = watching.report();
+    let rule = format!("-A INPUT -p tcp -m tcp --dport {port} -j DROP");
+    assert_eq!(v["firewall"]["verdict"], "drop", "{v}");
+    assert_eq!(v["firewall"]["rule"], rule.as_str(), "{v}");
+    assert_eq!(v["firewall"]["hits"][0]["rule"], rule.as_str(), "{v}");
+    assert_eq!(v["firewall"]["hits"][0]["packets"], sent, "{v}");
+    assert_eq!(v["arrivals"][0]["packets"], sent, "{v}");
+    assert_eq!(v["verdict"]["cause"], "host_firewall", "{v}");
+}
