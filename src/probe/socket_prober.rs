@@ -21,6 +21,8 @@ pub struct SocketProber {
     nonces: Nonces,
     /// Collects UDP replies from other addresses of the target (`doctor`).
     strays: Option<Strays>,
+    /// Whether a TCP attempt waits for a responder's banner.
+    banner: tcp::Banner,
 }
 
 impl SocketProber {
@@ -31,7 +33,16 @@ impl SocketProber {
             token: None,
             nonces: Nonces::default(),
             strays: None,
+            banner: tcp::Banner::Read,
         }
+    }
+
+    /// TCP attempts stop at the handshake, with no wait for a responder's banner: for a
+    /// caller that expects no responder, so an open port answers as fast as it connects.
+    #[must_use]
+    pub fn without_banner(mut self) -> Self {
+        self.banner = tcp::Banner::Skip;
+        self
     }
 
     /// Listens on each UDP probe's port for replies from other addresses too
@@ -60,7 +71,7 @@ impl Prober for SocketProber {
         };
         match endpoint.protocol {
             Protocol::Tcp => {
-                let mut answer = tcp::attempt(target, wait).await?;
+                let mut answer = tcp::attempt_banner(target, wait, self.banner).await?;
                 answer.observed = answer
                     .reply_head
                     .as_deref()

@@ -40,6 +40,25 @@ pub async fn attempt(target: SocketAddr, wait: Duration) -> Result<Answer, Busy>
     attempt_out(target, wait, Outgoing::default()).await
 }
 
+/// Whether an open port is given time to send ipdiag's responder banner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Banner {
+    /// Wait about a round trip for it: the banner says how the server saw this client.
+    Read,
+    /// Stop at the handshake: a caller that expects no responder (an exporter module
+    /// without `responder`) answers as soon as the connect does.
+    Skip,
+}
+
+/// [`attempt`] that stops at the handshake when `banner` is [`Banner::Skip`].
+pub async fn attempt_banner(
+    target: SocketAddr,
+    wait: Duration,
+    banner: Banner,
+) -> Result<Answer, Busy> {
+    attempt_with(target, wait, Outgoing::default(), banner).await
+}
+
 /// [`attempt`] with the SYN's TTL (hop limit) and source port set: a router where the TTL
 /// runs out answers with ICMP time exceeded, which the error queue reports (`ipdiag
 /// trace`). The probes of a trace share one source port, one after another: the kernel
@@ -50,8 +69,17 @@ pub async fn attempt_out(
     wait: Duration,
     out: Outgoing,
 ) -> Result<Answer, Busy> {
+    attempt_with(target, wait, out, Banner::Read).await
+}
+
+async fn attempt_with(
+    target: SocketAddr,
+    wait: Duration,
+    out: Outgoing,
+    banner: Banner,
+) -> Result<Answer, Busy> {
     for retry in 0..SELF_CONNECT_RETRIES {
-        if let Some(answer) = connect_once(target, wait, out).await? {
+        if let Some(answer) = connect_once(target, wait, out, banner).await? {
             return Ok(answer);
         }
         tokio::time::sleep(Duration::from_millis(u64::from(retry + 1))).await;
@@ -69,6 +97,7 @@ async fn connect_once(
     target: SocketAddr,
     wait: Duration,
     out: Outgoing,
+    banner: Banner,
 ) -> Result<Option<Answer>, Busy> {
     let socket = match new_socket(target, out) {
         Ok(socket) => socket,
@@ -82,7 +111,7 @@ async fn connect_once(
     let _in_flight =
         InFlight::register(socket.local_addr().ok().and_then(|a| a.as_socket()), target);
     match connecting {
-        Ok(()) => return open_now(socket, target, start.elapsed()).await,
+        Ok(()) => return open_now(socket, target, start.elapsed(), banner).await,
         Err(e) if meaning(&e) == Failure::InProgress => {}
         Err(e) if is_busy(&e) => return Err(Busy(e)),
         Err(e) => return Ok(Some(failed(&socket, &e, start.elapsed(), target))),
@@ -93,13 +122,13 @@ async fn connect_once(
         Ok(Some(e)) if reset_by_own_probe(&e, target) => return Ok(None),
         Ok(Some(e)) => return Ok(Some(failed(&socket, &e, start.elapsed(), target))),
         Ok(None) if socket.peer_addr().is_ok() => {
-            return open_now(socket, target, start.elapsed()).await;
+            return open_now(socket, target, start.elapsed(), banner).await;
         }
         _ => {}
     }
     // A connecting socket may be handed to tokio (mio's own connect does the same).
     let stream = TcpStream::from_std(socket.into()).map_err(Busy)?;
-    connect_wait(stream, target, start, deadline, wait).await
+    connect_wait(stream, target, start, deadline, (wait, banner)).await
 }
 
 /// A reset from one of our own probes that this one had met (it saw the meeting first and
@@ -121,12 +150,13 @@ async fn open_now(
     socket: Socket,
     target: SocketAddr,
     rtt: Duration,
+    banner: Banner,
 ) -> Result<Option<Answer>, Busy> {
     let Some(answer) = connected(&SockRef::from(&socket), target, rtt) else {
         return Ok(None);
     };
     let stream = TcpStream::from_std(socket.into()).map_err(Busy)?;
-    Ok(Some(with_banner(answer, &stream).await))
+    Ok(Some(with_banner(answer, &stream, banner).await))
 }
 
 /// Waits for a connect in progress, then reads a responder's banner if one comes.
@@ -135,7 +165,7 @@ async fn connect_wait(
     target: SocketAddr,
     start: Instant,
     deadline: Instant,
-    wait: Duration,
+    (wait, banner): (Duration, Banner),
 ) -> Result<Option<Answer>, Busy> {
     let Ok(ready) = timeout_at(deadline, stream.ready(Interest::WRITABLE | Interest::ERROR)).await
     else {
@@ -149,7 +179,7 @@ async fn connect_wait(
         Ok(None) => {
             let answer = connected(&SockRef::from(&stream), target, rtt);
             Ok(match answer {
-                Some(answer) => Some(with_banner(answer, &stream).await),
+                Some(answer) => Some(with_banner(answer, &stream, banner).await),
                 None => None,
             })
         }
@@ -165,7 +195,10 @@ fn banner_wait(rtt: Duration) -> Duration {
 }
 
 /// Reads what an open port sends first (an `ipdiag serve` banner, or anything else).
-async fn with_banner(mut answer: Answer, stream: &TcpStream) -> Answer {
+async fn with_banner(mut answer: Answer, stream: &TcpStream, banner: Banner) -> Answer {
+    if banner == Banner::Skip {
+        return answer;
+    }
     let wait = banner_wait(answer.rtt);
     let mut buf = [0u8; BANNER_HEAD];
     let read = tokio::time::timeout(wait, async {
@@ -277,5 +310,41 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer.observation, Observation::Connected);
+    }
+
+    /// A server that greets at once: read, its greeting is the answer's head; skipped,
+    /// the attempt ends at the handshake with no head.
+    #[tokio::test]
+    async fn a_banner_is_read_or_skipped() {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    return;
+                };
+                let _ = conn.write_all(b"hello\n").await;
+            }
+        });
+        // The greeting can miss the 5 ms floor on a loaded machine: tried up to 20 times.
+        let mut head = None;
+        for _ in 0..20 {
+            let answer = attempt_banner(open, Duration::from_secs(1), Banner::Read)
+                .await
+                .unwrap();
+            assert_eq!(answer.observation, Observation::Connected);
+            head = answer.reply_head;
+            if head.is_some() {
+                break;
+            }
+        }
+        assert_eq!(head.as_deref(), Some(&b"hello\n"[..]));
+        let answer = attempt_banner(open, Duration::from_secs(1), Banner::Skip)
+            .await
+            .unwrap();
+        assert_eq!(answer.observation, Observation::Connected);
+        assert_eq!(answer.reply_head, None);
+        server.abort();
     }
 }
