@@ -4,6 +4,7 @@
 use super::probe::{closed_tcp, closed_udp, listening, tcp_listener};
 use super::run;
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::Duration;
@@ -11,13 +12,19 @@ use std::time::Duration;
 #[test]
 fn serve_counts_one_reply_in_the_singular() {
     let port = closed_udp().to_string();
-    let server = std::process::Command::new(env!("CARGO_BIN_EXE_ipdiag"))
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_ipdiag"))
         .args(["serve", "--udp", &port, "--for", "2s"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("serve starts");
-    // The probe retries a silent port, so the server sees one datagram once it is up.
+    // Probing starts once serve says it listens: before that, a loaded machine's probes
+    // all meet a closed port (and another test's probes to the same free port number can
+    // reach serve instead of ours).
+    let mut lines = BufReader::new(server.stdout.take().expect("serve's stdout"));
+    let mut first = String::new();
+    lines.read_line(&mut first).expect("serve's first line");
+    assert!(first.starts_with("listening on "), "{first}");
     let target = format!("127.0.0.1:{port}");
     let mut answered = false;
     for _ in 0..20 {
@@ -28,8 +35,10 @@ fn serve_counts_one_reply_in_the_singular() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let out = server.wait_with_output().expect("serve stops by itself");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut rest = String::new();
+    lines.read_to_string(&mut rest).expect("serve's output");
+    server.wait().expect("serve stops by itself");
+    let stdout = first + &rest;
     assert!(answered, "no reply from serve: {stdout}");
     let last = stdout.lines().last().unwrap_or_default();
     assert!(
