@@ -229,7 +229,8 @@ impl Pinger {
 #[cfg(not(windows))]
 fn open(address: IpAddr) -> Result<(UdpSocket, Kind), String> {
     let v6 = address.is_ipv6();
-    let (socket, delivery) = crate::sys::open_ping(address)?;
+    let (socket, delivery) =
+        crate::sys::open_ping(address, &[if v6 { ECHO_REPLY_V6 } else { ECHO_REPLY_V4 }])?;
     socket.set_nonblocking(true).map_err(|e| e.to_string())?;
     let socket =
         UdpSocket::from_std(std::net::UdpSocket::from(socket)).map_err(|e| e.to_string())?;

@@ -42,6 +42,12 @@ impl QuotedError {
     }
 }
 
+/// The ICMP types [`parse`] reads: IPv4 destination unreachable and time exceeded; ICMPv6
+/// destination unreachable, packet too big and time exceeded.
+pub const fn error_types(v6: bool) -> &'static [u8] {
+    if v6 { &[1, 2, 3] } else { &[3, 11] }
+}
+
 /// The ICMP error in `data` as read from an ICMP socket: after an IPv4 header when
 /// `ip_header` (IPv4 raw sockets and macOS' datagram sockets; never for ICMPv6), sent by
 /// `from`. `None` for any other ICMP message, a quote of anything but TCP or UDP, or a read
@@ -59,12 +65,7 @@ pub fn parse(v6: bool, ip_header: bool, data: &[u8], from: IpAddr) -> Option<Quo
     };
     let (&kind, rest) = icmp.split_first()?;
     let code = *rest.first()?;
-    let error = if v6 {
-        matches!(kind, 1..=3)
-    } else {
-        matches!(kind, 3 | 11)
-    };
-    if !error {
+    if !error_types(v6).contains(&kind) {
         return None;
     }
     let quoted = icmp.get(8..)?;

@@ -79,7 +79,8 @@ impl Watch {
 /// An ICMP socket that receives every ICMP message of the host.
 #[cfg(unix)]
 fn icmp_socket(target: SocketAddr) -> Result<UdpSocket, String> {
-    let (socket, delivery) = crate::sys::open_ping(target.ip())?;
+    let (socket, delivery) =
+        crate::sys::open_ping(target.ip(), super::quoted::error_types(target.is_ipv6()))?;
     if delivery == Delivery::Filtered {
         return Err("this system's ICMP socket hands over echo replies only".into());
     }

@@ -136,6 +136,16 @@ pub fn tcp_reply(segment: &[u8], from: IpAddr) -> Option<Reply> {
     })
 }
 
+/// The ICMP types [`decides_syn`] may accept, for the kernel's filter on the raw ICMP
+/// socket (everything else is dropped before it is queued).
+pub const fn syn_icmp_types(v6: bool) -> &'static [u8] {
+    if v6 {
+        &[ICMP6_UNREACH, ICMP6_TIME_EXCEEDED]
+    } else {
+        &[ICMP4_UNREACH, ICMP4_TIME_EXCEEDED]
+    }
+}
+
 /// Whether an ICMP error decides a SYN probe, by nmap's raw rules: destination unreachable
 /// codes 0, 1, 2, 3, 9, 10 and 13 (net, host, protocol, port, the three "administratively
 /// prohibited") and time exceeded for IPv4; destination unreachable (codes 0-6) and time

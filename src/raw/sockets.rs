@@ -52,6 +52,9 @@ impl RawSockets {
             Protocol::ICMPV4
         };
         let icmp = Socket::new(domain, Type::RAW, Some(icmp_protocol))?;
+        // Only the errors that decide a SYN reach the socket: a raw ICMP socket gets every
+        // ICMP message of the host, and another program's flood would crowd them out.
+        crate::sys::keep_icmp_types(&icmp, v6, super::packet::syn_icmp_types(v6))?;
         for socket in [&tcp, &icmp] {
             socket.set_nonblocking(true)?;
             socket.set_cloexec(true)?;

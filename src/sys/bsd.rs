@@ -41,8 +41,9 @@ fn sysctl(name: &str) -> Option<String> {
 }
 
 /// An ICMP datagram socket (macOS: no root; it reads as a raw socket does), else a raw one
-/// (root; FreeBSD has no ICMP datagram sockets).
-pub fn open_ping(address: IpAddr) -> Result<(Socket, Delivery), String> {
+/// (root; FreeBSD has no ICMP datagram sockets). `keep` (the ICMP types the caller reads)
+/// is not applied here: the readers skip other types themselves.
+pub fn open_ping(address: IpAddr, _keep: &[u8]) -> Result<(Socket, Delivery), String> {
     let (domain, protocol) = if address.is_ipv6() {
         (Domain::IPV6, Protocol::ICMPV6)
     } else {

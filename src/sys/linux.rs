@@ -4,10 +4,12 @@
 //! socket table's memory comes from netlink `sock_diag`.
 
 mod errqueue;
+mod icmp_filter;
 mod packet;
 mod pmtu;
 
 pub use super::unix::{hand_over, interfaces, is_superuser, raise_open_files, restore_open_files};
+pub use icmp_filter::keep_only as keep_icmp_types;
 pub use packet::PacketSocket;
 pub use pmtu::{known_mtu, want_path_mtu_discovery};
 
@@ -56,8 +58,10 @@ pub fn port_facts() -> PortFacts {
 }
 
 /// An ICMP echo socket: the unprivileged ping socket (`net.ipv4.ping_group_range`), else a
-/// raw one (the IPv4 header comes first, the identifier is ours to check).
-pub fn open_ping(address: IpAddr) -> Result<(Socket, Delivery), String> {
+/// raw one (the IPv4 header comes first, the identifier is ours to check) that the kernel
+/// filters down to the ICMP types in `keep` (of `address`'s family), so other traffic on
+/// the host cannot fill its buffer.
+pub fn open_ping(address: IpAddr, keep: &[u8]) -> Result<(Socket, Delivery), String> {
     let (domain, protocol) = if address.is_ipv6() {
         (Domain::IPV6, Protocol::ICMPV6)
     } else {
@@ -66,7 +70,11 @@ pub fn open_ping(address: IpAddr) -> Result<(Socket, Delivery), String> {
     match Socket::new(domain, Type::DGRAM, Some(protocol)) {
         Ok(s) => Ok((s, Delivery::Filtered)),
         Err(ping) => match Socket::new(domain, Type::RAW, Some(protocol)) {
-            Ok(s) => Ok((s, Delivery::Raw)),
+            Ok(s) => {
+                icmp_filter::keep_only(&s, address.is_ipv6(), keep)
+                    .map_err(|e| format!("cannot filter the raw ICMP socket: {e}"))?;
+                Ok((s, Delivery::Raw))
+            }
             Err(raw) => {
                 let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range");
                 Err(no_socket(

@@ -41,6 +41,9 @@ mod unix;
 mod plain;
 
 pub use codes::{Failure, System, failure, icmp_error_info};
+/// Raw mode's ICMP socket keeps only the types it reads (Linux's `ICMP_FILTER`).
+#[cfg(target_os = "linux")]
+pub use imp::keep_icmp_types;
 pub use imp::{
     PacketSocket, hand_over, interfaces, is_superuser, known_mtu, new_socket, port_facts,
     raise_open_files, restore_open_files, sock_diag_dump, take_queued, want_path_mtu_discovery,
