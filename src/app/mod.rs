@@ -8,6 +8,7 @@ mod check;
 mod checking;
 mod classify;
 mod doctor;
+mod doctor_request;
 mod drive;
 mod exporter;
 mod idle_test;

@@ -13,36 +13,24 @@ use std::process::Command;
 
 /// `promtool ARGS` in deploy/prometheus/; `None` when promtool is not installed.
 fn promtool(args: &[&str]) -> Option<(bool, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/prometheus");
-    let out = Command::new("promtool")
-        .args(args)
-        .current_dir(dir)
-        .output();
-    let Ok(out) = out else {
-        assert!(
-            std::env::var("IPDIAG_REQUIRE_NETNS").as_deref() != Ok("1"),
-            "promtool is missing (apt-get install prometheus); CI requires it"
-        );
-        eprintln!("skipped: promtool is not installed (apt-get install prometheus)");
-        return None;
-    };
-    Some((
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    ))
+    run_promtool(args, None)
 }
 
 /// `promtool check metrics` on `text` (its linter: names, units, types, syntax);
 /// `None` when promtool is not installed.
 pub(super) fn check_metrics(text: &str) -> Option<(bool, String)> {
+    run_promtool(&["check", "metrics"], Some(text))
+}
+
+/// Runs `promtool ARGS` in deploy/prometheus/ with `stdin` written to it (or nothing),
+/// and returns whether it succeeded with its output and errors; `None` when promtool is
+/// not installed (a failure in CI, `IPDIAG_REQUIRE_NETNS=1`, where .ci/run installs it).
+fn run_promtool(args: &[&str], stdin: Option<&str>) -> Option<(bool, String)> {
     use std::io::Write;
     use std::process::Stdio;
     let child = Command::new("promtool")
-        .args(["check", "metrics"])
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/prometheus"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -55,12 +43,12 @@ pub(super) fn check_metrics(text: &str) -> Option<(bool, String)> {
         eprintln!("skipped: promtool is not installed (apt-get install prometheus)");
         return None;
     };
-    child
-        .stdin
-        .take()
-        .expect("promtool's stdin")
-        .write_all(text.as_bytes())
-        .expect("promtool reads the metrics");
+    // Dropping stdin closes it: promtool reads to its end.
+    let mut input = child.stdin.take().expect("promtool's stdin");
+    input
+        .write_all(stdin.unwrap_or_default().as_bytes())
+        .expect("promtool reads its input");
+    drop(input);
     let out = child.wait_with_output().expect("promtool ends");
     Some((
         out.status.success(),
