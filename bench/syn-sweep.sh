@@ -12,15 +12,17 @@
 #   drop: with 65,528 closed ports answering RST, masscan 1.3.2 lost some of the SYN-ACKs
 #   among the RSTs in most runs here (the server's counters showed every SYN-ACK sent),
 #   even at 20,000 packets/s; with them dropped it found every port in every run.
-# Then alternately times, RUNS times each,
+# Then alternately times, RUNS times each, with each one's peak memory (GNU time's
+# maximum resident set size),
 #   ipdiag probe HOST -p 1-65535 --raw     (the default table: open ports listed; netns:
 #     --rate 1000000, masscan's, since off loopback ipdiag paces at 20,000/s by default)
-#   nmap -sS -p- -T5 -n -Pn HOST -oG -
+#   nmap -sS -p- -T4 -n -Pn HOST -oG -     (nmap's "aggressive" timing, the usual one)
+#   nmap -sS -p- -T5 -n -Pn HOST -oG -     (its fastest)
 #   (netns) masscan HOST -p1-65535 --rate 1000000 --wait 1 ...
 # checks that each found exactly the listening ports in every run (and, once, untimed,
 # that every CSV row of ipdiag says method syn), and prints the median ratios (goal against
-# nmap: ipdiag at least 2x faster, ratio <= 0.50). A masscan run that misses ports is
-# reported and left out of its ratio.
+# both nmaps: ipdiag at least 2x faster, ratio <= 0.50, and peak memory at most theirs). A
+# masscan run that misses ports is reported and left out of its ratio.
 # Sends packets to 127.0.0.1 or into the namespaces it creates (and deletes) only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,8 +33,8 @@ out=bench/out
 mkdir -p "$out"
 case $where in loopback | netns) ;; *) echo "usage: sudo bench/syn-sweep.sh [RUNS] [loopback|netns]" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "bench/syn-sweep.sh needs root (raw sockets)" >&2; exit 2; }
-for tool in nmap python3 $([ "$where" = netns ] && echo ip nft masscan); do
-  command -v "$tool" > /dev/null || { echo "bench/syn-sweep.sh $where needs $tool (apt-get install $tool)" >&2; exit 2; }
+for tool in nmap python3 /usr/bin/time $([ "$where" = netns ] && echo ip nft masscan); do
+  command -v "$tool" > /dev/null || { echo "bench/syn-sweep.sh $where needs $tool (apt-get install ${tool##*/})" >&2; exit 2; }
 done
 cargo build --release --quiet
 ipdiag=$PWD/target/release/ipdiag
@@ -77,6 +79,17 @@ echo "== $host ($where), ports 1-65535 by SYN, listening: $expected"
 methods=$(tail -n +2 "$out/syn-ipdiag.csv" | cut -d, -f6 | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
 [ "$methods" = "syn=65535 " ] || { echo "ipdiag did not scan every port by SYN: $methods"; exit 1; }
 
+# timed NAME COMMAND...: runs COMMAND (stdout to $out/syn-NAME.txt), appends its wall time
+# to $out/syn-NAME and its peak resident set in KiB to $out/syn-NAME.kb.
+timed() {
+  local name=$1 s0
+  shift
+  s0=$(now)
+  /usr/bin/time -f %M -o "$out/syn-$name.rss" "$@" > "$out/syn-$name.txt" || true
+  echo "$(now) - $s0" | bc >> "$out/syn-$name"
+  tail -1 "$out/syn-$name.rss" >> "$out/syn-$name.kb"
+}
+
 # masscan_once: one masscan scan of $host, timed; sets $masscan_found and $masscan_time.
 # masscan 1.3.2 often does not exit once its --wait has run out (its receive thread stays
 # blocked; masscan issues #144 and #476: "waiting -N-secs" forever), so the clock stops at
@@ -99,18 +112,15 @@ masscan_once() {
   masscan_found=$(grep -o 'port [0-9]*/tcp' "$out/syn-masscan.out" | cut -d' ' -f2 | cut -d/ -f1 | sort -n | tr '\n' ' ' || true)
 }
 
-: > "$out/syn-ipdiag" ; : > "$out/syn-nmap" ; : > "$out/syn-masscan"
+: > "$out/syn-masscan"
+for name in ipdiag nmap-T4 nmap-T5; do : > "$out/syn-$name"; : > "$out/syn-$name.kb"; done
 for run in $(seq "$runs"); do
-  s0=$(now)
-  "${in_client[@]}" "$ipdiag" probe "$host" -p 1-65535 --raw "${rate[@]}" > "$out/syn-ipdiag.txt" || true
-  echo "$(now) - $s0" | bc >> "$out/syn-ipdiag"
-  s0=$(now)
-  "${in_client[@]}" nmap -sS -p- -T5 -n -Pn "$host" -oG - > "$out/syn-nmap.txt"
-  echo "$(now) - $s0" | bc >> "$out/syn-nmap"
+  timed ipdiag "${in_client[@]}" "$ipdiag" probe "$host" -p 1-65535 --raw "${rate[@]}"
+  timed nmap-T4 "${in_client[@]}" nmap -sS -p- -T4 -n -Pn "$host" -oG -
+  timed nmap-T5 "${in_client[@]}" nmap -sS -p- -T5 -n -Pn "$host" -oG -
   # Table rows only (a diagnosis's evidence names open ports too).
   ours=$(grep -oE '^[0-9.]* +[0-9]+/tcp +open ' "$out/syn-ipdiag.txt" | grep -oE '[0-9]+/tcp' | cut -d/ -f1 | sort -n | tr '\n' ' ')
-  theirs=$(grep -o '[0-9]*/open/' "$out/syn-nmap.txt" | cut -d/ -f1 | sort -n | tr '\n' ' ')
-  line=$(printf 'run %d: ipdiag %.3f s, nmap -sS %.3f s' "$run" "$(tail -1 "$out/syn-ipdiag" | bc)" "$(tail -1 "$out/syn-nmap" | bc)")
+  line=$(printf 'run %d: ipdiag %.3f s, nmap -sS -T4 %.3f s, -T5 %.3f s' "$run" "$(tail -1 "$out/syn-ipdiag")" "$(tail -1 "$out/syn-nmap-T4")" "$(tail -1 "$out/syn-nmap-T5")")
   if [ "$where" = netns ]; then
     masscan_once
     if [ "$masscan_found" = "$expected" ]; then
@@ -122,11 +132,18 @@ for run in $(seq "$runs"); do
   fi
   echo "$line"
   [ "$ours" = "$expected" ] || { echo "ipdiag found: $ours (expected $expected)"; exit 1; }
-  [ "$theirs" = "$expected" ] || { echo "nmap found: $theirs (expected $expected)"; exit 1; }
+  for t in T4 T5; do
+    theirs=$(grep -o '[0-9]*/open/' "$out/syn-nmap-$t.txt" | cut -d/ -f1 | sort -n | tr '\n' ' ')
+    [ "$theirs" = "$expected" ] || { echo "nmap -$t found: $theirs (expected $expected)"; exit 1; }
+  done
 done
 ipdiag_median=$(median < "$out/syn-ipdiag")
-awk -v a="$ipdiag_median" -v b="$(median < "$out/syn-nmap")" 'BEGIN {
-  printf "results: identical in every run\nipdiag median %.3f s, nmap -sS median %.3f s, ratio %.2f (goal <= 0.50)\n", a, b, a / b }'
+ipdiag_kb=$(median < "$out/syn-ipdiag.kb")
+echo "results: identical in every run (ipdiag and both nmaps found exactly: $expected)"
+for t in T4 T5; do
+  awk -v a="$ipdiag_median" -v b="$(median < "$out/syn-nmap-$t")" -v m="$ipdiag_kb" -v n="$(median < "$out/syn-nmap-$t.kb")" -v t="$t" 'BEGIN {
+    printf "against nmap -sS -%s: time %.3f s vs %.3f s, ratio %.2f (goal <= 0.50); peak memory %.1f MB vs %.1f MB, ratio %.2f (goal <= 1.00)\n", t, a, b, a / b, m / 1024, n / 1024, m / n }'
+done
 
 if [ "$where" = netns ]; then
   if [ -s "$out/syn-masscan" ]; then
