@@ -209,6 +209,7 @@ async fn gather(
     let strays = Strays::default();
     let prober = SocketProber::new(payload)
         .with_token(token)
+        .expecting_responder(responder)
         .with_strays(strays.clone());
     let asked = drive(
         plan.endpoints,

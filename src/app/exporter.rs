@@ -180,7 +180,7 @@ async fn probe(job: Job, allow: &AllowList) -> Result<Probed, ProbeError> {
         // open port then takes as long as the connect (the blackbox exporter's 2 ms on
         // loopback, not 2 ms plus the banner's 5 ms or more).
         let prober = if module.responder {
-            prober
+            prober.expecting_responder(true)
         } else {
             prober.without_banner()
         };

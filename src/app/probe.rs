@@ -353,7 +353,11 @@ async fn execute(request: Request, ctx: &mut Context<'_>) -> Result<u8> {
     };
     let adviser = Adviser::new(cloud, source);
     let mut stage = Stage::new(ctx, (shown, verdict), total, progress, adviser);
-    let prober = || SocketProber::new(payload.clone()).with_token(token.clone());
+    let prober = || {
+        SocketProber::new(payload.clone())
+            .with_token(token.clone())
+            .expecting_responder(responder)
+    };
     let driven = if syn {
         let probers = (&prober as &dyn Fn() -> SocketProber, engine, responder);
         syn_then_connect(&plan, probers, &mut stage, !syn_demanded).await?

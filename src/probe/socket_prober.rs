@@ -45,6 +45,16 @@ impl SocketProber {
         self
     }
 
+    /// A responder is said to run on the target (`--responder`): TCP attempts give its
+    /// banner up to 250 ms, not about a round trip (a loaded server may write it late).
+    #[must_use]
+    pub fn expecting_responder(mut self, responder: bool) -> Self {
+        if responder {
+            self.banner = tcp::Banner::Expect;
+        }
+        self
+    }
+
     /// Listens on each UDP probe's port for replies from other addresses too
     /// (`probe::udp_stray`), collected in `strays`.
     #[must_use]

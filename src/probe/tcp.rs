@@ -45,6 +45,9 @@ pub async fn attempt(target: SocketAddr, wait: Duration) -> Result<Answer, Busy>
 pub enum Banner {
     /// Wait about a round trip for it: the banner says how the server saw this client.
     Read,
+    /// The user says a responder runs there (`--responder`): wait up to 250 ms for its
+    /// banner whatever the round trip, so a busy server's late banner is still read.
+    Expect,
     /// Stop at the handshake: a caller that expects no responder (an exporter module
     /// without `responder`) answers as soon as the connect does.
     Skip,
@@ -196,10 +199,11 @@ fn banner_wait(rtt: Duration) -> Duration {
 
 /// Reads what an open port sends first (an `ipdiag serve` banner, or anything else).
 async fn with_banner(mut answer: Answer, stream: &TcpStream, banner: Banner) -> Answer {
-    if banner == Banner::Skip {
-        return answer;
-    }
-    let wait = banner_wait(answer.rtt);
+    let wait = match banner {
+        Banner::Skip => return answer,
+        Banner::Read => banner_wait(answer.rtt),
+        Banner::Expect => BANNER_WAIT_MAX,
+    };
     let mut buf = [0u8; BANNER_HEAD];
     let read = tokio::time::timeout(wait, async {
         loop {
@@ -345,6 +349,38 @@ mod tests {
             .unwrap();
         assert_eq!(answer.observation, Observation::Connected);
         assert_eq!(answer.reply_head, None);
+        server.abort();
+    }
+
+    /// A server that greets 60 ms after the handshake (a loaded one): about a round trip
+    /// on loopback misses it; expecting a responder reads it.
+    #[tokio::test]
+    async fn an_expected_responder_is_given_time_for_a_late_banner() {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(60)).await;
+                    let _ = conn.write_all(b"late\n").await;
+                });
+            }
+        });
+        let read = attempt_banner(open, Duration::from_secs(1), Banner::Read)
+            .await
+            .unwrap();
+        let expected = attempt_banner(open, Duration::from_secs(1), Banner::Expect)
+            .await
+            .unwrap();
+        assert_eq!(expected.reply_head.as_deref(), Some(&b"late\n"[..]));
+        // Unless the machine was so loaded that the handshake itself took 30 ms.
+        if banner_wait(read.rtt) < Duration::from_millis(50) {
+            assert_eq!(read.reply_head, None);
+        }
         server.abort();
     }
 }
