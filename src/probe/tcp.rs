@@ -316,21 +316,31 @@ mod tests {
         assert_eq!(answer.observation, Observation::Connected);
     }
 
-    /// A server that greets at once: read, its greeting is the answer's head; skipped,
-    /// the attempt ends at the handshake with no head.
-    #[tokio::test]
-    async fn a_banner_is_read_or_skipped() {
+    /// A loopback server that writes `greeting` to each connection `after` its accept;
+    /// abort the task to stop it.
+    async fn greeter(
+        greeting: &'static [u8],
+        after: Duration,
+    ) -> (SocketAddr, tokio::task::JoinHandle<()>) {
         use tokio::io::AsyncWriteExt;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let open = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
-            loop {
-                let Ok((mut conn, _)) = listener.accept().await else {
-                    return;
-                };
-                let _ = conn.write_all(b"hello\n").await;
+            while let Ok((mut conn, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = conn.write_all(greeting).await;
+                });
             }
         });
+        (open, server)
+    }
+
+    /// A server that greets at once: read, its greeting is the answer's head; skipped,
+    /// the attempt ends at the handshake with no head.
+    #[tokio::test]
+    async fn a_banner_is_read_or_skipped() {
+        let (open, server) = greeter(b"hello\n", Duration::ZERO).await;
         // The greeting can miss the 5 ms floor on a loaded machine: tried up to 20 times.
         let mut head = None;
         for _ in 0..20 {
@@ -356,20 +366,7 @@ mod tests {
     /// on loopback misses it; expecting a responder reads it.
     #[tokio::test]
     async fn an_expected_responder_is_given_time_for_a_late_banner() {
-        use tokio::io::AsyncWriteExt;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let open = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((mut conn, _)) = listener.accept().await else {
-                    return;
-                };
-                tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(60)).await;
-                    let _ = conn.write_all(b"late\n").await;
-                });
-            }
-        });
+        let (open, server) = greeter(b"late\n", Duration::from_millis(60)).await;
         let read = attempt_banner(open, Duration::from_secs(1), Banner::Read)
             .await
             .unwrap();
