@@ -50,6 +50,8 @@ const TICK: Duration = Duration::from_millis(10);
 const SEND_STUCK: Duration = Duration::from_secs(5);
 /// The longest a receive buffer is (IPv4 packets with options, ICMP quotes).
 const PACKET_MAX: usize = 2048;
+/// Results handed over at a time when a scan's last silent ports are decided together.
+const FINAL_BATCH: usize = 512;
 
 /// One endpoint's progress: when its tries left, how many of their rounds ended in
 /// silence, and whether it is decided. Its [`Aggregate`] is built only when it is decided:
@@ -233,8 +235,15 @@ impl<'a> Run<'a> {
             }
         }
         if !stop.load(Ordering::Relaxed) {
-            for i in pending {
+            for (n, i) in pending.into_iter().enumerate() {
                 self.decide(i, None);
+                // In small batches: the threads decide their silent ports at about the
+                // same moment, and the result stage, which emits in plan order, would
+                // otherwise hold one thread's whole share (its places interleave with the
+                // others') until the next thread's single batch came.
+                if n % FINAL_BATCH == FINAL_BATCH - 1 {
+                    self.flush();
+                }
             }
         }
         Ok(())
