@@ -28,6 +28,11 @@ impl Stride {
         self.len
     }
 
+    /// How many threads share the scan.
+    pub const fn workers(&self) -> usize {
+        self.workers
+    }
+
     /// Whether the share is empty.
     pub const fn is_empty(&self) -> bool {
         self.len == 0

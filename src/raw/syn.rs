@@ -20,6 +20,7 @@
 use super::SynConfig;
 use super::cookie::Cookies;
 use super::families::Families;
+use super::handover::{self, Batch};
 use super::pacing::{pace, paces, share};
 use super::packet::{Reply, Said, icmp4_reply, icmp6_reply, ipv4_payload, syn, tcp_reply};
 use super::sockets::{RawSockets, receive};
@@ -84,17 +85,20 @@ pub fn scan(
         rate: share(config.rate, workers),
         ..config.clone()
     };
-    let (tx, rx) = mpsc::channel::<Vec<(usize, ProbeResult)>>();
+    let (tx, rx) = mpsc::channel::<Batch>();
+    let shared = handover::Shared::new(workers);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|worker| {
-                let (tx, share) = (tx.clone(), &share);
+                let tx = handover::Sender::new(tx.clone(), &shared, worker);
+                let share = &share;
                 let stride = Stride::new(worker, workers, endpoints.len());
                 scope.spawn(move || scan_part(endpoints, stride, share, stop, &tx))
             })
             .collect();
         drop(tx);
         for batch in rx {
+            shared.consumed(&batch);
             for (i, result) in batch {
                 on_done(i, result);
             }
@@ -132,7 +136,7 @@ fn scan_part(
     stride: Stride,
     config: &SynConfig,
     stop: &AtomicBool,
-    tx: &mpsc::Sender<Vec<(usize, ProbeResult)>>,
+    tx: &handover::Sender<'_>,
 ) -> io::Result<()> {
     let tries = usize::try_from(config.timing.max_retries)
         .unwrap_or(usize::MAX)
@@ -179,8 +183,8 @@ struct Run<'a> {
     buf: Vec<u8>,
     /// Results decided since the last hand-over (handed over in batches: one wake-up of
     /// the consumer per batch, not per port).
-    decided: Vec<(usize, ProbeResult)>,
-    tx: &'a mpsc::Sender<Vec<(usize, ProbeResult)>>,
+    decided: Batch,
+    tx: &'a handover::Sender<'a>,
     /// Some reply answered a retry (or a try that cannot be told): loss.
     retry_answered: bool,
 }
@@ -191,7 +195,7 @@ impl<'a> Run<'a> {
         endpoints: &'a [Endpoint],
         stride: Stride,
         config: &'a SynConfig,
-        tx: &'a mpsc::Sender<Vec<(usize, ProbeResult)>>,
+        tx: &'a handover::Sender<'a>,
     ) -> Self {
         let index = index_of((0..stride.len()).map(|j| endpoints[stride.place(j)].socket_addr()));
         Run {
@@ -235,15 +239,18 @@ impl<'a> Run<'a> {
             }
         }
         if !stop.load(Ordering::Relaxed) {
+            // Nothing is left to read: the threads decide their silent ports side by
+            // side, in place order, no faster than the consumer takes them (the result
+            // stage emits in plan order and would hold whatever comes early).
+            self.flush();
+            let window = FINAL_BATCH * self.stride.workers();
             for (n, i) in pending.into_iter().enumerate() {
-                self.decide(i, None);
-                // In small batches: the threads decide their silent ports at about the
-                // same moment, and the result stage, which emits in plan order, would
-                // otherwise hold one thread's whole share (its places interleave with the
-                // others') until the next thread's single batch came.
-                if n % FINAL_BATCH == FINAL_BATCH - 1 {
+                if n % FINAL_BATCH == 0 {
                     self.flush();
+                    self.tx.wait_below(FINAL_BATCH, stop);
+                    self.tx.wait_for_place(self.stride.place(i), window, stop);
                 }
+                self.decide(i, None);
             }
         }
         Ok(())
@@ -498,10 +505,7 @@ impl<'a> Run<'a> {
 
     /// Hands the decided results over.
     fn flush(&mut self) {
-        if !self.decided.is_empty() {
-            // The receiver is gone only when the scan is being torn down.
-            let _ = self.tx.send(std::mem::take(&mut self.decided));
-        }
+        self.tx.send(std::mem::take(&mut self.decided));
     }
 }
 

@@ -62,6 +62,8 @@ fn answered(
         timing: crate::probe::timing::TimingConfig::default(),
     };
     let (tx, rx) = mpsc::channel();
+    let shared = super::handover::Shared::new(1);
+    let tx = super::handover::Sender::new(tx, &shared, 0);
     let mut run = Run::new(&endpoints, Stride::new(0, 1, 1), &config, &tx);
     let t0 = Instant::now();
     for &s in sent {
@@ -188,6 +190,8 @@ fn one_reply_decides_every_place_of_its_target_in_the_share() {
         timing: crate::probe::timing::TimingConfig::default(),
     };
     let (tx, rx) = mpsc::channel();
+    let shared = super::handover::Shared::new(1);
+    let tx = super::handover::Sender::new(tx, &shared, 0);
     let mut run = Run::new(&endpoints, Stride::new(0, 2, endpoints.len()), &config, &tx);
     assert_eq!(run.slots.len(), 3);
     let t0 = Instant::now();

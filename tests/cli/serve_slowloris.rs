@@ -30,6 +30,14 @@ pub(crate) fn start(
     shell_prefix: &str,
     args: &str,
 ) -> (Server, mpsc::Receiver<String>, mpsc::Receiver<String>, u16) {
+    try_start(shell_prefix, args).unwrap_or_else(|why| panic!("serve did not start: {why}"))
+}
+
+/// A started `serve`, as [`start`] returns it.
+type Started = (Server, mpsc::Receiver<String>, mpsc::Receiver<String>, u16);
+
+/// [`start`], or what serve said when it did not start.
+fn try_start(shell_prefix: &str, args: &str) -> Result<Started, String> {
     let exe = env!("CARGO_BIN_EXE_ipdiag");
     let script = format!("{shell_prefix} exec {exe} serve --bind 127.0.0.1 {args} --for 60s");
     let mut child = Command::new("sh")
@@ -45,7 +53,7 @@ pub(crate) fn start(
     log.read_line(&mut first).unwrap();
     if !first.starts_with("listening on ") {
         let why: Vec<String> = err.iter().collect();
-        panic!("serve did not start: {first}{why:?}");
+        return Err(format!("{first}{why:?}"));
     }
     let port = first
         .split([',', ';'])
@@ -53,7 +61,7 @@ pub(crate) fn start(
         .and_then(|l| l.rsplit(':').next())
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or_else(|| panic!("no port in: {first}"));
-    (server, lines_of(log), err, port)
+    Ok((server, lines_of(log), err, port))
 }
 
 /// A connection from `source` (127.0.0.x) to the server's port.
@@ -235,20 +243,28 @@ fn idle_clients_cost_nothing_then_one_is_served(
 #[test]
 fn accept_backs_off_when_descriptors_run_out() {
     let _guard = super::probe::listening();
-    // Held together while their numbers are read, so the 120 ports differ.
-    let held: Vec<std::net::UdpSocket> = (0..120)
-        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
-        .collect();
-    let udp: Vec<String> = held
-        .iter()
-        .map(|s| s.local_addr().unwrap().port().to_string())
-        .collect();
-    drop(held);
-    let args = format!(
-        "--tcp 0 --udp {} --tcp-reads --max-connections 2000 --rate 100000",
-        udp.join(",")
-    );
-    let (server, _log, _err, port) = start("ulimit -n 200 &&", &args);
+    // 120 free UDP ports, found by binding them together; another test's socket can take
+    // one between their release and serve's bind: then again with others (5 tries).
+    let started = (0..5).find_map(|_| {
+        let held: Vec<std::net::UdpSocket> = (0..120)
+            .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let udp: Vec<String> = held
+            .iter()
+            .map(|s| s.local_addr().unwrap().port().to_string())
+            .collect();
+        drop(held);
+        let args = format!(
+            "--tcp 0 --udp {} --tcp-reads --max-connections 2000 --rate 100000",
+            udp.join(",")
+        );
+        match try_start("ulimit -n 200 &&", &args) {
+            Ok(started) => Some(started),
+            Err(why) if why.contains("in use") => None,
+            Err(why) => panic!("serve did not start: {why}"),
+        }
+    });
+    let (server, _log, _err, port) = started.expect("serve starts within 5 tries");
     idle_clients_cost_nothing_then_one_is_served(&server, port, "127.0.2", "127.0.0.41");
     drop(server);
 }
