@@ -24,6 +24,7 @@ pub mod tries;
 mod families;
 #[cfg(target_os = "linux")]
 pub mod filter;
+#[cfg(target_os = "linux")]
 mod handover;
 #[cfg(target_os = "linux")]
 pub mod sockets;
