@@ -311,6 +311,14 @@ proptest! {
             }
             None => host_text.clone(),
         };
+        if matches!(host, HostSpec::Address(IpAddr::V6(a)) if a.is_unicast_link_local()) {
+            let refused = parse_target(&text).map(|t| t.text).map_err(|e| e.to_string());
+            prop_assert!(
+                refused.as_ref().is_err_and(|e| e.contains("a link-local address needs its interface")),
+                "{:?}", refused
+            );
+            return Ok(());
+        }
         let t = parse_target(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&t.text, &text);
         prop_assert_eq!(&t.host, &host);
@@ -322,6 +330,15 @@ proptest! {
 
     #[test]
     fn bare_ipv6_targets_carry_no_port(a in ipv6()) {
+        if a.is_unicast_link_local() {
+            // Refused without its interface (`fe80::1%eth0`).
+            let refused = parse_target(&a.to_string()).map(|t| t.text).map_err(|e| e.to_string());
+            prop_assert!(
+                refused.as_ref().is_err_and(|e| e.contains("a link-local address needs its interface")),
+                "{:?}", refused
+            );
+            return Ok(());
+        }
         let t = parse_target(&a.to_string()).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(t.host, HostSpec::Address(a.into()));
         prop_assert_eq!(t.ports, None);
@@ -381,6 +398,13 @@ proptest! {
             // A multicast or broadcast target is refused at its place (it would reach many
             // hosts); every other one must read back.
             Err(e) if e.message.contains("reaches many hosts") => {
+                prop_assert_eq!((e.line, e.column), (6, 10), "{}", e.message);
+                return Ok(());
+            }
+            // A link-local address without its interface is refused at the target.
+            Err(e) if matches!(host, HostSpec::Address(IpAddr::V6(a)) if a.is_unicast_link_local())
+                && e.message.contains("a link-local address needs its interface") =>
+            {
                 prop_assert_eq!((e.line, e.column), (6, 10), "{}", e.message);
                 return Ok(());
             }
