@@ -49,8 +49,13 @@ code() { set +e; "$@" >/dev/null 2>&1; echo $?; set -e; }
 expect "probe open TCP" "open syn-ack" "$(state 127.0.0.1:"$open")"
 expect "probe closed TCP" "closed conn-refused" "$(state 127.0.0.1:"$closed")"
 expect "probe UDP echo" "open udp-response" "$(state 127.0.0.1:"$uopen" --udp)"
-expect "probe closed UDP (wine: no WSAECONNRESET)" "open|filtered no-response" \
-  "$(state 127.0.0.1:"$uclosed" --udp -w 300ms)"
+# Wine passes Linux's ECONNREFUSED on to the connected socket only now and then (seen both
+# ways on this machine): either answer is right for the Windows build here.
+uclosed_state=$(state 127.0.0.1:"$uclosed" --udp -w 300ms || true)
+case $uclosed_state in
+  "closed port-unreach") expect "probe closed UDP (wine passed the ICMP on)" "closed port-unreach" "$uclosed_state" ;;
+  *) expect "probe closed UDP (wine: no WSAECONNRESET)" "open|filtered no-response" "$uclosed_state" ;;
+esac
 expect "probe exit code, open" 0 "$(code win probe 127.0.0.1:"$open")"
 expect "probe exit code, closed" 1 "$(code win probe 127.0.0.1:"$closed")"
 expect "doctor open, exit code" 0 "$(code win doctor 127.0.0.1:"$open")"
