@@ -325,8 +325,14 @@ mod tests {
         use tokio::io::AsyncWriteExt;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let open = listener.local_addr().unwrap();
+        // An accept error must not end the loop: Windows (and wine) fail `accept` for a
+        // connection the client reset before it was taken, as `attempt` does when it skips
+        // the banner, and a dropped listener would make every later attempt "refused".
         let server = tokio::spawn(async move {
-            while let Ok((mut conn, _)) = listener.accept().await {
+            loop {
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    continue;
+                };
                 tokio::spawn(async move {
                     tokio::time::sleep(after).await;
                     let _ = conn.write_all(greeting).await;
