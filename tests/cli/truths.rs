@@ -11,9 +11,12 @@ use std::time::Duration;
 
 #[test]
 fn serve_counts_one_reply_in_the_singular() {
+    // An address of its own: other tests sweep every UDP port of 127.0.0.1 (to 127.0.0.3)
+    // at the same time, and one of their datagrams reaching serve made "2 datagrams".
+    let address = "127.0.0.61";
     let port = closed_udp().to_string();
     let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_ipdiag"))
-        .args(["serve", "--udp", &port, "--for", "2s"])
+        .args(["serve", "--udp", &port, "--bind", address, "--for", "2s"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -25,7 +28,7 @@ fn serve_counts_one_reply_in_the_singular() {
     let mut first = String::new();
     lines.read_line(&mut first).expect("serve's first line");
     assert!(first.starts_with("listening on "), "{first}");
-    let target = format!("127.0.0.1:{port}");
+    let target = format!("{address}:{port}");
     let mut answered = false;
     for _ in 0..20 {
         let (_, stdout, _) = run(&["probe", &target, "--udp", "--json", "-w", "200ms"]);
