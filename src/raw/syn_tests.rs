@@ -35,6 +35,27 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
+/// TCP port `port` of 203.0.113.10, the scans' target here.
+fn endpoint(port: u16) -> Endpoint {
+    Endpoint {
+        target: format!("203.0.113.10:{port}"),
+        host: "203.0.113.10".into(),
+        address: Some(IpAddr::from([203, 0, 113, 10])),
+        port,
+        protocol: crate::model::Protocol::Tcp,
+        scope_id: 0,
+    }
+}
+
+/// A scan without pacing and with the default timing.
+fn unpaced() -> SynConfig {
+    SynConfig {
+        rate: None,
+        pace_loopback: false,
+        timing: crate::probe::timing::TimingConfig::default(),
+    }
+}
+
 /// A scan of 203.0.113.10:7890 whose SYNs left at `sent` (ms after `t0`), answered by a
 /// synthetic `said` to our port `our_port` at `at_ms`: the result, and the host's
 /// smoothed RTT as the adaptive timeout will use it. `ports`: one source port per try.
@@ -48,19 +69,8 @@ fn answered(
     said: Said,
 ) -> (ProbeResult, Option<Duration>, bool) {
     let target: SocketAddr = "203.0.113.10:7890".parse().unwrap();
-    let endpoints = [Endpoint {
-        target: target.to_string(),
-        host: target.ip().to_string(),
-        address: Some(target.ip()),
-        port: target.port(),
-        protocol: crate::model::Protocol::Tcp,
-        scope_id: 0,
-    }];
-    let config = SynConfig {
-        rate: None,
-        pace_loopback: false,
-        timing: crate::probe::timing::TimingConfig::default(),
-    };
+    let endpoints = [endpoint(target.port())];
+    let config = unpaced();
     let (tx, rx) = mpsc::channel();
     let shared = super::handover::Shared::new(1);
     let tx = super::handover::Sender::new(tx, &shared, 0);
@@ -174,21 +184,9 @@ fn an_answer_after_its_round_ended_is_late_not_lost() {
 
 #[test]
 fn one_reply_decides_every_place_of_its_target_in_the_share() {
-    let endpoint = |port: u16| Endpoint {
-        target: format!("203.0.113.10:{port}"),
-        host: "203.0.113.10".into(),
-        address: Some("203.0.113.10".parse().unwrap()),
-        port,
-        protocol: crate::model::Protocol::Tcp,
-        scope_id: 0,
-    };
     // Places 0, 2, 4 are thread 0's of two: 7890 twice, and 22.
     let endpoints = [7890, 1, 22, 2, 7890].map(endpoint);
-    let config = SynConfig {
-        rate: None,
-        pace_loopback: false,
-        timing: crate::probe::timing::TimingConfig::default(),
-    };
+    let config = unpaced();
     let (tx, rx) = mpsc::channel();
     let shared = super::handover::Shared::new(1);
     let tx = super::handover::Sender::new(tx, &shared, 0);
