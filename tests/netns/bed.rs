@@ -454,6 +454,22 @@ pub(crate) fn counter(ns: &str, table: &str, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no packet count in: {text}"))
 }
 
+/// A firewall at the cloud's edge `ns`, ahead of the security group, that turns away what
+/// `matches` (an nftables match, e.g. `udp dport 7899`) with ICMP admin-prohibited.
+pub(crate) fn edge_rejects(ns: &str, matches: &str) {
+    nft(
+        ns,
+        &format!(
+            "table ip edge_reject {{
+               chain forward {{
+                 type filter hook forward priority -10; policy accept;
+                 {matches} reject with icmp type admin-prohibited
+               }}
+             }}"
+        ),
+    );
+}
+
 pub(crate) fn nft(ns: &str, ruleset: &str) {
     let mut child = Command::new("ip")
         .args(["netns", "exec", ns, "nft", "-f", "-"])

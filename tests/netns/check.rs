@@ -3,7 +3,7 @@
 //! that expects `open`, with the security-group diagnosis in the message and the JUnit report.
 //! `wait --udp` is ready on silence, never on an ICMP error from a firewall on the path.
 
-use crate::bed::{Bed, PUBLIC, Setup, nft, ports};
+use crate::bed::{Bed, PUBLIC, Setup, edge_rejects, ports};
 use crate::servers::Servers;
 use serde_json::Value;
 
@@ -93,17 +93,7 @@ pub fn wait_udp_is_never_ready_on_an_icmp_error_from_the_path() {
     // A firewall at the cloud's edge that turns one UDP port away with an ICMP error,
     // ahead of the security group.
     let rejected: u16 = 7899;
-    nft(
-        &bed.edge,
-        &format!(
-            "table ip edge_reject {{
-              chain forward {{
-                type filter hook forward priority -10; policy accept;
-                udp dport {rejected} reject with icmp type admin-prohibited
-              }}
-            }}"
-        ),
-    );
+    edge_rejects(&bed.edge, &format!("udp dport {rejected}"));
     let target = format!("{PUBLIC}:{rejected}");
     let (code, stdout, stderr) = bed.ipdiag(&["wait", &target, "--udp", "--timeout", "1s"]);
     assert_eq!(code, 1, "{stdout}{stderr}");

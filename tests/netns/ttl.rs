@@ -4,7 +4,7 @@
 //! control port) ranks them, and both stay listed. `doctor` runs as root here (the TTLs
 //! are read with a packet socket). `special_address` is the bed's documentation range.
 
-use crate::bed::{Bed, PRIVATE, PUBLIC, Setup, nft, ports};
+use crate::bed::{Bed, PRIVATE, PUBLIC, Setup, edge_rejects, ports};
 use crate::one_side::{doctor, ranks};
 use crate::servers::Servers;
 
@@ -19,17 +19,7 @@ pub fn the_edge_rejecting_from_the_public_address_is_ranked_the_security_group()
         return;
     };
     let port = ports::TCP_OPEN;
-    nft(
-        &bed.edge,
-        &format!(
-            "table ip edge_reject {{
-               chain forward {{
-                 type filter hook forward priority -10; policy accept;
-                 ip daddr {PRIVATE} tcp dport {port} reject with icmp type admin-prohibited
-               }}
-             }}"
-        ),
-    );
+    edge_rejects(&bed.edge, &format!("ip daddr {PRIVATE} tcp dport {port}"));
     let mut servers = Servers::default();
     servers.tcp(&bed.server, "0.0.0.0:22");
     servers.tcp(&bed.server, &format!("0.0.0.0:{port}"));
