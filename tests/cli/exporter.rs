@@ -3,6 +3,7 @@
 //! timeout, the exporter's own metrics and page, and its refusal to be an open prober.
 
 use super::http::{Exporter, get, value};
+use super::probe::closed_tcp;
 use super::run;
 use std::net::{TcpListener, UdpSocket};
 
@@ -31,15 +32,6 @@ fn state_and_reason(body: &str) -> (String, String) {
     )
 }
 
-fn closed_port() -> u16 {
-    // A port just given back: nothing listens on it (the kernel answers with a RST).
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn open_closed_and_silent_ports_as_metrics() {
     let e = start(&[]);
@@ -59,7 +51,7 @@ fn open_closed_and_silent_ports_as_metrics() {
         Some("1")
     );
 
-    let closed = closed_port();
+    let closed = closed_tcp();
     let r = probe(&e, &format!("target=127.0.0.1:{closed}&module=tcp"));
     assert_eq!(
         state_and_reason(&r.body),
@@ -162,7 +154,7 @@ fn bad_requests_are_400_with_one_line() {
 #[test]
 fn text_format_or_openmetrics_as_asked() {
     let e = start(&[]);
-    let port = closed_port();
+    let port = closed_tcp();
     let path = format!("/probe?target=127.0.0.1:{port}");
     let plain = get(&e.address, &path, &[]);
     assert_eq!(
@@ -310,7 +302,7 @@ fn any_max_concurrent_starts() {
 #[test]
 fn vantage_labels_every_probe_series() {
     let e = start(&["--vantage", "eu \"west\""]);
-    let closed = closed_port();
+    let closed = closed_tcp();
     let r = probe(&e, &format!("target=127.0.0.1:{closed}&module=tcp"));
     assert_eq!(r.status, 200, "{}", r.body);
     let series: Vec<&str> = r.body.lines().filter(|l| !l.starts_with('#')).collect();

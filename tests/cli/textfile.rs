@@ -3,17 +3,9 @@
 //! metrics` accepts; other commands and modes refuse the format in one line.
 
 use super::deploy::check_metrics;
+use super::probe::closed_tcp;
 use super::run;
 use std::net::TcpListener;
-
-fn closed_port() -> u16 {
-    // A port just given back: nothing listens on it (the kernel answers with a RST).
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `target=...,address=...,port=...,protocol="tcp"` of a loopback port.
 fn labels(port: u16) -> String {
@@ -47,7 +39,7 @@ fn promtool_accepts(text: &str) {
 fn probe_writes_an_open_and_a_closed_port_as_metrics() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let open = listener.local_addr().unwrap().port();
-    let closed = closed_port();
+    let closed = closed_tcp();
     let (a, b) = (format!("127.0.0.1:{open}"), format!("127.0.0.1:{closed}"));
     let (code, text, stderr) = run(&["probe", &a, &b, "--format", "prometheus"]);
     assert_eq!(code, 1, "the closed port is not as expected: {stderr}");
@@ -115,7 +107,7 @@ fn probe_writes_an_open_and_a_closed_port_as_metrics() {
 
 #[test]
 fn check_writes_its_rows_with_vantage_and_check_labels() {
-    let closed = closed_port();
+    let closed = closed_tcp();
     let dir = std::env::temp_dir().join(format!("ipdiag-textfile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("checks.toml");
