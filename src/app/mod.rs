@@ -4,6 +4,7 @@
 //! format, the colour decision), so commands can be run in-process by tests.
 
 mod advise;
+mod capped_read;
 mod check;
 mod checking;
 mod classify;

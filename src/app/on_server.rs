@@ -4,12 +4,13 @@
 //! its report. Runs the command without a shell (`plan::server_command` splits it); every
 //! failure is one line (`Error::Environment`, exit 3) saying what to do.
 
+use super::capped_read::{Capped, capped_lines, read_capped};
 use crate::error::{Error, Result};
 use crate::local::watch::report::{ReportProblem, SCHEMA_VERSION, WatchReport};
 use crate::plan::server_command::{INSTALL_STEP, ServerCommand, failure};
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufReader;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -19,15 +20,23 @@ const ARM_WAIT: Duration = Duration::from_secs(30);
 const REPORT_GRACE: Duration = Duration::from_secs(15);
 /// The line the server prints on stderr once it watches.
 const ARMED: &str = "ipdiag: watching ";
+/// The most of the server's stdout read: a watch report is under 1 KiB, so this is far
+/// more than any, and a command that prints without end cannot fill this process's memory.
+const MAX_REPORT: usize = 1 << 20;
+/// The most kept of one stderr line.
+const MAX_LINE: usize = 4096;
+/// The most stderr lines kept (the last ones, which explain a failure) and waiting to be
+/// read: past that, a flood's lines are dropped, never queued without end.
+const KEEP_LINES: usize = 200;
 
 /// The server's ipdiag, watching.
 pub struct Witness {
     command: ServerCommand,
     child: Child,
     stderr: Receiver<String>,
-    /// Every stderr line so far (the last ones explain a failure).
+    /// The last [`KEEP_LINES`] stderr lines so far (they explain a failure).
     lines: Vec<String>,
-    stdout: Option<JoinHandle<String>>,
+    stdout: Option<JoinHandle<Capped>>,
     watch: Duration,
     started: Instant,
 }
@@ -58,18 +67,13 @@ impl Witness {
                 "--on-server: no pipes to the command".into(),
             ));
         };
-        let stdout = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = BufReader::new(out).read_to_string(&mut text);
-            text
-        });
-        let (tx, stderr) = channel();
+        let stdout = std::thread::spawn(move || read_capped(out, MAX_REPORT));
+        let (tx, stderr) = sync_channel(KEEP_LINES);
+        // Reads stderr to its end, so the command never blocks on it; a line that finds
+        // the queue full (a flood while the probes run) is dropped.
         std::thread::spawn(move || {
-            for line in BufReader::new(err)
-                .lines()
-                .map_while(std::result::Result::ok)
-            {
-                if tx.send(line).is_err() {
+            for line in capped_lines(BufReader::new(err), MAX_LINE) {
+                if let Err(std::sync::mpsc::TrySendError::Disconnected(_)) = tx.try_send(line) {
                     break;
                 }
             }
@@ -97,7 +101,7 @@ impl Witness {
                     self.started = Instant::now();
                     return Ok(());
                 }
-                Ok(line) => self.lines.push(line),
+                Ok(line) => self.note(line),
                 // stderr closed: the command ended without watching.
                 Err(RecvTimeoutError::Disconnected) => return Err(self.ended_early()),
                 Err(RecvTimeoutError::Timeout) => {
@@ -116,7 +120,10 @@ impl Witness {
     /// The command ended before it watched: why, in one line.
     fn ended_early(&mut self) -> Error {
         let status = self.child.wait().ok();
-        let stdout = self.take_stdout();
+        let stdout = match self.take_stdout() {
+            Ok(stdout) => stdout,
+            Err(e) => return e,
+        };
         // An ipdiag from before the watch report prints its own JSON, without a schema.
         if !stdout.trim().is_empty()
             && let Err(problem) = WatchReport::parse(&stdout)
@@ -149,8 +156,10 @@ impl Witness {
                 }
             }
         };
-        self.lines.extend(self.stderr.try_iter());
-        let stdout = self.take_stdout();
+        while let Ok(line) = self.stderr.try_recv() {
+            self.note(line);
+        }
+        let stdout = self.take_stdout()?;
         if !status.success() && stdout.trim().is_empty() {
             return Err(Error::Environment(format!(
                 "--on-server: {}",
@@ -160,11 +169,30 @@ impl Witness {
         WatchReport::parse(&stdout).map_err(|p| report_error(&p))
     }
 
-    fn take_stdout(&mut self) -> String {
-        self.stdout
+    /// The server's stdout, once the command has ended; refused when it is larger than
+    /// any report.
+    fn take_stdout(&mut self) -> Result<String> {
+        let read = self
+            .stdout
             .take()
             .and_then(|h| h.join().ok())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if read.over > 0 {
+            return Err(Error::Environment(format!(
+                "--on-server: the server printed {} bytes, more than the {} KiB a watch report can take: is the command `ipdiag local --watch` on the server?",
+                read.over + read.text.len() as u64,
+                MAX_REPORT / 1024
+            )));
+        }
+        Ok(read.text)
+    }
+
+    /// Keeps a stderr line, and only the last [`KEEP_LINES`].
+    fn note(&mut self, line: String) {
+        if self.lines.len() == KEEP_LINES {
+            self.lines.remove(0);
+        }
+        self.lines.push(line);
     }
 
     fn last_line(&self) -> String {

@@ -2,13 +2,7 @@
 //! what `ipdiag local --watch --format json` would, or fail as a server without ipdiag
 //! does); the namespace suite runs the real server side. Probes go to loopback only.
 
-use std::net::TcpListener;
-
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
+use super::probe::closed_tcp as closed_port;
 
 fn fixture(name: &str) -> String {
     format!(
@@ -36,6 +30,18 @@ fn doctor(port: u16, script: &str, extra: &[&str]) -> (i32, String, String) {
     super::run(&args)
 }
 
+/// `doctor` with `--server-port 8000` and `script` as the server: exit 1 and the verdict
+/// `host_firewall (high confidence)`; its stdout.
+fn host_firewall_verdict(port: u16, script: &str) -> String {
+    let (code, stdout, stderr) = doctor(port, script, &["--server-port", "8000"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains("Verdict: host_firewall (high confidence)"),
+        "{stdout}"
+    );
+    stdout
+}
+
 #[test]
 fn the_servers_report_decides_the_verdict() {
     let port = closed_port();
@@ -45,12 +51,7 @@ fn the_servers_report_decides_the_verdict() {
         "[ \"$*\" = \"local --port 8000 --watch 3s --format json\" ] || {{ echo \"bad arguments: $*\" >&2; exit 9; }}; echo \"ipdiag: watching tcp/8000 for 3s\" >&2; cat {}",
         fixture("host_firewall")
     );
-    let (code, stdout, stderr) = doctor(port, &script, &["--server-port", "8000"]);
-    assert_eq!(code, 1, "{stderr}");
-    assert!(
-        stdout.contains("Verdict: host_firewall (high confidence)"),
-        "{stdout}"
-    );
+    let stdout = host_firewall_verdict(port, &script);
     assert!(
         stdout.contains("  server   watched 8000/tcp for 6 s (ipdiag 0.1.0): arrivals 3 from 198.51.100.2 (capture: packet_socket)"),
         "{stdout}"
@@ -141,4 +142,27 @@ fn a_command_that_cannot_run_is_named() {
     );
     let (code, _, stderr) = super::run(&["doctor", &target, "--server-port", "80"]);
     assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn a_server_that_prints_without_end_is_read_within_bounds() {
+    let port = closed_port();
+    // 3 MB where a report is under 1 KiB: refused in one line, not held.
+    let (code, stdout, stderr) = doctor(
+        port,
+        "echo \"ipdiag: watching tcp/1 for 3s\" >&2; yes x | head -c 3000000",
+        &[],
+    );
+    assert_eq!((code, stdout.as_str()), (3, ""), "{stderr}");
+    assert_eq!(
+        stderr,
+        "ipdiag: error: --on-server: the server printed 3000000 bytes, more than the 1024 KiB a watch report can take: is the command `ipdiag local --watch` on the server?\n"
+    );
+    // 200,000 stderr lines while the client probes: the command is never blocked on its
+    // stderr, and its report after them still decides the verdict.
+    let script = format!(
+        "echo \"ipdiag: watching tcp/8000 for 3s\" >&2; yes noise | head -n 200000 >&2; cat {}",
+        fixture("host_firewall")
+    );
+    host_firewall_verdict(port, &script);
 }
