@@ -265,3 +265,69 @@ fn a_responder_s_view_of_the_source_places_a_vantage_in_a_network() {
     ]);
     assert_eq!(verdicts(&merged), [(1, "load_balancing")]);
 }
+
+/// A vantage behind an egress firewall that blocks a whole sweep: each endpoint's evidence
+/// names three others and counts the rest (it listed all 3,999 others, a 318 MB report).
+#[test]
+fn a_blocked_sweep_names_a_few_other_endpoints_and_counts_the_rest() {
+    let ports: Vec<u16> = (1..=4000).collect();
+    let merged = merge(&[
+        vantage(
+            "a",
+            "198.51.100.2",
+            ports.iter().map(|&p| closed(p)).collect(),
+        ),
+        vantage(
+            "b",
+            "192.0.2.7",
+            ports.iter().map(|&p| filtered(p)).collect(),
+        ),
+    ]);
+    assert_eq!(merged.endpoints.len(), 4000);
+    assert_eq!(merged.counts(), [(Verdict::VantageEgress, 4000)]);
+    for (at, named) in [
+        (0, "svc:2/tcp, svc:3/tcp, svc:4/tcp"),
+        (2, "svc:1/tcp, svc:2/tcp, svc:4/tcp"),
+        (3999, "svc:1/tcp, svc:2/tcp, svc:3/tcp"),
+    ] {
+        assert_eq!(
+            merged.endpoints[at].evidence,
+            [format!(
+                "b also blocked on {named} and 3996 more, which other vantages reach"
+            )]
+        );
+    }
+}
+
+/// Two failing vantages blocked on different other endpoints: the evidence counts the
+/// endpoints where either is blocked, each once; without another for each, no egress.
+#[test]
+fn two_failing_vantages_count_the_union_of_their_other_endpoints() {
+    let merged = merge(&[
+        vantage(
+            "a",
+            "198.51.100.2",
+            vec![open(1), open(2), open(3), open(4)],
+        ),
+        vantage(
+            "b",
+            "192.0.2.7",
+            vec![filtered(1), filtered(2), open(3), filtered(4)],
+        ),
+        vantage(
+            "c",
+            "203.0.113.99",
+            vec![filtered(1), open(2), filtered(3), open(4)],
+        ),
+    ]);
+    assert_eq!(merged.endpoints.len(), 4);
+    assert_eq!(merged.endpoints[0].verdict, Verdict::VantageEgress);
+    assert_eq!(
+        merged.endpoints[0].evidence,
+        ["b, c also blocked on svc:2/tcp, svc:3/tcp, svc:4/tcp, which other vantages reach"]
+    );
+    assert_eq!(
+        merged.endpoints[1].evidence,
+        ["b also blocked on svc:1/tcp, svc:4/tcp, which other vantages reach"]
+    );
+}

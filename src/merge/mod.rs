@@ -6,6 +6,7 @@
 //! Pure: `report` reads the JSON text, `judge` decides; `app::merge` reads the files and
 //! `output::merge_*` renders.
 
+mod elsewhere;
 pub mod judge;
 pub mod report;
 
