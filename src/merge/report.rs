@@ -6,6 +6,7 @@
 
 use crate::model::State;
 use serde::Deserialize;
+use serde::de::{Deserializer as _, IgnoredAny, SeqAccess, Visitor};
 use serde_json::Value;
 use std::net::IpAddr;
 
@@ -115,30 +116,69 @@ struct ProbeRecord {
 
 /// Reads a report: one JSON value (a `check --json` object, a `probe --json` array), or
 /// JSON lines (`check --jsonl`, `probe --jsonl`).
+///
+/// The text is checked to be JSON before any record is read, so a file that is neither
+/// says "not JSON"; an array is then read one record at a time, never held as values (two
+/// full-sweep reports of 135 MB each took 808 MB so).
 pub fn parse_report(text: &str) -> Result<Report, ReportError> {
-    let values: Vec<Value> = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Array(items)) => items,
-        Ok(value) => vec![value],
+    let mut report = Report::default();
+    match serde_json::from_str::<IgnoredAny>(text) {
+        Ok(_) if text.trim_start().starts_with('[') => read_array(text, &mut report)?,
+        Ok(_) => read_value(json(text)?, &mut report)?,
         Err(whole) => {
-            let lines: Result<Vec<Value>, _> = text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(serde_json::from_str::<Value>)
-                .collect();
-            match lines {
-                Ok(values) if values.len() > 1 => values,
-                _ => return Err(ReportError::NotJson(whole.to_string())),
+            let lines = || text.lines().filter(|l| !l.trim().is_empty());
+            let valid = |l: &&str| serde_json::from_str::<IgnoredAny>(l).is_ok();
+            if lines().count() < 2 || !lines().all(|l| valid(&l)) {
+                return Err(ReportError::NotJson(whole.to_string()));
+            }
+            for line in lines() {
+                read_value(json(line)?, &mut report)?;
             }
         }
-    };
-    let mut report = Report::default();
-    for value in values {
-        read_value(value, &mut report)?;
     }
     if report.seen.is_empty() {
         return Err(ReportError::NotReport("it holds no probed endpoint".into()));
     }
     Ok(report)
+}
+
+fn json(text: &str) -> Result<Value, ReportError> {
+    serde_json::from_str(text).map_err(|e| ReportError::NotJson(e.to_string()))
+}
+
+/// A JSON array (known to be valid JSON), each element read as it is parsed.
+fn read_array(text: &str, report: &mut Report) -> Result<(), ReportError> {
+    struct Records<'r> {
+        report: &'r mut Report,
+        problem: &'r mut Option<ReportError>,
+    }
+    impl<'de> Visitor<'de> for Records<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of records")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(value) = seq.next_element::<Value>()? {
+                if let Err(problem) = read_value(value, self.report) {
+                    *self.problem = Some(problem);
+                    return Err(serde::de::Error::custom("not a report"));
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut problem = None;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = (&mut de).deserialize_seq(Records {
+        report,
+        problem: &mut problem,
+    });
+    match (problem, read) {
+        (Some(problem), _) => Err(problem),
+        (None, read) => read.map_err(|e| ReportError::NotJson(e.to_string())),
+    }
 }
 
 /// One JSON value: a whole check run, a check, a probe record, or the closing object of
@@ -292,6 +332,18 @@ mod tests {
     fn what_is_not_a_report_says_why() {
         let not_json = parse_report("hello").unwrap_err();
         assert!(matches!(not_json, ReportError::NotJson(_)), "{not_json}");
+        // Broken JSON is "not JSON" although a record before the break is no report's:
+        // the whole text is checked before any record is read.
+        assert_eq!(
+            parse_report("[1, }").unwrap_err().to_string(),
+            "not JSON: expected value at line 1 column 5"
+        );
+        assert_eq!(
+            parse_report("{\"state\": 1}\n{\"a\": 2}\nnot json\n")
+                .unwrap_err()
+                .to_string(),
+            "not JSON: trailing characters at line 2 column 1"
+        );
         assert_eq!(
             parse_report("[1]").unwrap_err().to_string(),
             "not an ipdiag report (expected the JSON of `ipdiag check --json` or `ipdiag probe --json`): found a number where a report's object belongs"
