@@ -1,9 +1,10 @@
 //! Reading another program's output without trusting its size (`doctor --on-server`). A
 //! server command that prints without end (`yes`, a wrong program dumping data, a hostile
 //! host) must not grow this process's memory: what is over the cap is read and dropped,
-//! so the program never blocks on a full pipe and ends as it would have.
+//! so the program never blocks on a full pipe and ends as it would have. (Its stderr is
+//! read by lines with `lines::LineReader`, bounded the same way.)
 
-use std::io::{BufRead, ErrorKind, Read};
+use std::io::{ErrorKind, Read};
 
 /// Text read up to a cap, and how many bytes came after it.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -37,56 +38,6 @@ pub fn read_capped(mut reader: impl Read, cap: usize) -> Capped {
     }
 }
 
-/// The lines of `reader` as [`BufRead::lines`] gives them (without `\n` or `\r\n`), each
-/// cut to at most `max_len` bytes: a line without end is never held whole.
-pub fn capped_lines(reader: impl BufRead, max_len: usize) -> impl Iterator<Item = String> {
-    CappedLines { reader, max_len }
-}
-
-struct CappedLines<R> {
-    reader: R,
-    max_len: usize,
-}
-
-impl<R: BufRead> Iterator for CappedLines<R> {
-    type Item = String;
-
-    fn next(&mut self) -> Option<String> {
-        let mut line = Vec::new();
-        let mut any = false;
-        loop {
-            let buf = match self.reader.fill_buf() {
-                Ok(buf) => buf,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => &[],
-            };
-            if buf.is_empty() {
-                // The end: a last line without its newline, or nothing more.
-                return any.then(|| text_of(line));
-            }
-            any = true;
-            let (part, ended) = match buf.iter().position(|&b| b == b'\n') {
-                Some(at) => (&buf[..at], true),
-                None => (buf, false),
-            };
-            let room = self.max_len.saturating_sub(line.len()).min(part.len());
-            line.extend_from_slice(&part[..room]);
-            let used = part.len() + usize::from(ended);
-            self.reader.consume(used);
-            if ended {
-                return Some(text_of(line));
-            }
-        }
-    }
-}
-
-fn text_of(mut line: Vec<u8>) -> String {
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    String::from_utf8_lossy(&line).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,26 +62,5 @@ mod tests {
         let read = read_capped(BufReader::with_capacity(8192, Cursor::new(data)), 1000);
         assert_eq!(read.text.len(), 1000);
         assert_eq!(read.over, 2_999_000);
-    }
-
-    #[test]
-    fn lines_are_cut_at_their_cap_and_read_past() {
-        let mut input = b"short\r\n".to_vec();
-        input.extend(vec![b'y'; 100_000]);
-        input.extend_from_slice(b"\nafter\nlast without newline");
-        let lines: Vec<String> =
-            capped_lines(BufReader::with_capacity(4096, Cursor::new(input)), 10).collect();
-        assert_eq!(
-            lines,
-            ["short", "yyyyyyyyyy", "after", "last witho"].map(String::from)
-        );
-        assert_eq!(lines.len(), 4);
-    }
-
-    #[test]
-    fn empty_lines_and_an_empty_input() {
-        let lines: Vec<String> = capped_lines(Cursor::new(b"\n\na\n"), 10).collect();
-        assert_eq!(lines, ["", "", "a"].map(String::from));
-        assert_eq!(capped_lines(Cursor::new(b""), 10).count(), 0);
     }
 }

@@ -4,11 +4,11 @@
 //! its report. Runs the command without a shell (`plan::server_command` splits it); every
 //! failure is one line (`Error::Environment`, exit 3) saying what to do.
 
-use super::capped_read::{Capped, capped_lines, read_capped};
+use super::capped_read::{Capped, read_capped};
 use crate::error::{Error, Result};
+use crate::lines::{Line, LineReader, MAX_LINE};
 use crate::local::watch::report::{ReportProblem, SCHEMA_VERSION, WatchReport};
 use crate::plan::server_command::{INSTALL_STEP, ServerCommand, failure};
-use std::io::BufReader;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::thread::JoinHandle;
@@ -23,8 +23,6 @@ const ARMED: &str = "ipdiag: watching ";
 /// The most of the server's stdout read: a watch report is under 1 KiB, so this is far
 /// more than any, and a command that prints without end cannot fill this process's memory.
 const MAX_REPORT: usize = 1 << 20;
-/// The most kept of one stderr line.
-const MAX_LINE: usize = 4096;
 /// The most stderr lines kept (the last ones, which explain a failure) and waiting to be
 /// read: past that, a flood's lines are dropped, never queued without end.
 const KEEP_LINES: usize = 200;
@@ -72,7 +70,12 @@ impl Witness {
         // Reads stderr to its end, so the command never blocks on it; a line that finds
         // the queue full (a flood while the probes run) is dropped.
         std::thread::spawn(move || {
-            for line in capped_lines(BufReader::new(err), MAX_LINE) {
+            let mut lines = LineReader::new(err, MAX_LINE);
+            while let Ok(Some(line)) = lines.next_line() {
+                let line = match line {
+                    Line::Text(text) => String::from_utf8_lossy(text).into_owned(),
+                    Line::TooLong => format!("(a line over {MAX_LINE} bytes)"),
+                };
                 if let Err(std::sync::mpsc::TrySendError::Disconnected(_)) = tx.try_send(line) {
                     break;
                 }
